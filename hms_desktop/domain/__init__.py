@@ -1,0 +1,1 @@
+"""Plain-Python rules of the clinic: no I/O, no frameworks."""

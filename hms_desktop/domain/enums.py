@@ -1,0 +1,90 @@
+"""Roles and the one appointment lifecycle, with each API's words for it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    RECEPTIONIST = "receptionist"
+    DOCTOR = "doctor"
+    PATIENT = "patient"
+
+    @property
+    def is_staff(self) -> bool:
+        return self in (Role.ADMIN, Role.RECEPTIONIST)
+
+
+class AppointmentType(StrEnum):
+    ONLINE = "Online"
+    OFFLINE = "Offline"
+
+
+class AppointmentStatus(StrEnum):
+    REQUESTED = "requested"  # came in without a slot; waits in the reception queue
+    SCHEDULED = "scheduled"
+    RESCHEDULED = "rescheduled"
+    ARRIVED = "arrived"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+
+    @property
+    def occupies_slot(self) -> bool:
+        return self not in (AppointmentStatus.CANCELLED, AppointmentStatus.DECLINED)
+
+    @property
+    def is_open(self) -> bool:
+        """Still ahead of the patient: can be moved or cancelled."""
+        return self in (
+            AppointmentStatus.REQUESTED,
+            AppointmentStatus.SCHEDULED,
+            AppointmentStatus.RESCHEDULED,
+        )
+
+    @property
+    def booking_word(self) -> str:
+        """The booking API's vocabulary."""
+        if self is AppointmentStatus.RESCHEDULED:
+            return "rescheduled"
+        if self in (AppointmentStatus.CANCELLED, AppointmentStatus.DECLINED):
+            return "cancelled"
+        return "scheduled"
+
+    @property
+    def hospital_word(self) -> str:
+        """The hospital API's vocabulary (its spelling kept)."""
+        if self is AppointmentStatus.IN_PROGRESS:
+            return "Runing"
+        if self in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW):
+            return "Complated"
+        return "Pendding"
+
+
+# The SQL condition for "this appointment holds its slot" mirrors occupies_slot.
+FREEING_STATUSES = (AppointmentStatus.CANCELLED.value, AppointmentStatus.DECLINED.value)
+
+# Doctor's-day transitions a desk or doctor may make.
+STATUS_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
+    AppointmentStatus.SCHEDULED: frozenset(
+        {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW, AppointmentStatus.IN_PROGRESS}
+    ),
+    AppointmentStatus.RESCHEDULED: frozenset(
+        {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW, AppointmentStatus.IN_PROGRESS}
+    ),
+    AppointmentStatus.ARRIVED: frozenset(
+        {AppointmentStatus.IN_PROGRESS, AppointmentStatus.NO_SHOW, AppointmentStatus.SCHEDULED}
+    ),
+    AppointmentStatus.IN_PROGRESS: frozenset(
+        {AppointmentStatus.COMPLETED, AppointmentStatus.ARRIVED}
+    ),
+    AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.ARRIVED}),
+    AppointmentStatus.COMPLETED: frozenset({AppointmentStatus.IN_PROGRESS}),
+}
+
+
+def can_transition(current: AppointmentStatus, target: AppointmentStatus) -> bool:
+    return target in STATUS_TRANSITIONS.get(current, frozenset())

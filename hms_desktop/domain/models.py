@@ -1,0 +1,268 @@
+"""Records the service layer returns and the UI shows: plain, immutable, serialisable."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, time
+from enum import Enum, StrEnum
+from typing import Any
+
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, enums and dates as JSON values (used by the desk API and remote client)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {key: to_jsonable(item) for key, item in asdict(value).items()}
+    if isinstance(value, dict):
+        return {key: to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: used for permissions and the audit trail."""
+
+    user_id: int | None
+    username: str
+    role: Role
+    patient_id: int | None = None
+    doctor_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff
+
+
+SYSTEM = Actor(user_id=None, username="system", role=Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    role: Role
+    is_staff: bool
+    is_active: bool
+    date_joined: datetime
+    patient_id: int | None = None
+    doctor_id: int | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+@dataclass(frozen=True)
+class PatientForm:
+    """What the desk types to register or edit a patient."""
+
+    full_name: str
+    gender: str = ""
+    date_of_birth: date | None = None
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    username: str = ""  # optional portal login
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    id: int
+    user_id: int
+    username: str
+    full_name: str
+    first_name: str
+    last_name: str
+    gender: str
+    date_of_birth: date | None
+    phone: str | None
+    email: str
+    address: str
+    has_login: bool
+
+
+@dataclass(frozen=True)
+class NamedItem:
+    id: int
+    name: str
+    slug: str = ""
+
+
+@dataclass(frozen=True)
+class AvailableTimeItem:
+    id: int
+    time: str
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    weekday: int  # Monday = 0
+    start: time
+    end: time
+    slot_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class DoctorSummary:
+    id: int
+    user_id: int
+    full_name: str
+    gender: str
+    specialisations: tuple[str, ...]
+    designations: tuple[str, ...]
+    fee: int | None
+    average_rating: float | None
+    review_count: int
+
+    @property
+    def speciality(self) -> str | None:
+        return self.specialisations[0] if self.specialisations else None
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    id: int
+    doctor_id: int
+    start: datetime  # aware, UTC
+    duration: int
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    """A free slot with its doctor, as the speciality search returns them."""
+
+    slot_id: int
+    doctor_id: int
+    doctor_name: str
+    gender: str
+    fee: int | None
+    start: datetime
+    duration: int
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    id: int
+    reviewer_patient_id: int
+    reviewer: str
+    doctor_id: int
+    doctor_name: str
+    body: str
+    rating: int
+    created_on: date
+
+
+@dataclass(frozen=True)
+class DoctorDetails:
+    summary: DoctorSummary
+    description: str
+    meet_link: str
+    date_of_birth: date | None
+    working_hours: tuple[WorkingHours, ...]
+    available_times: tuple[AvailableTimeItem, ...]
+    next_free_slots: tuple[SlotInfo, ...]
+    reviews: tuple[ReviewRecord, ...]
+
+
+@dataclass(frozen=True)
+class Hold:
+    token: str
+    slot_id: int
+    patient_id: int
+    holder_user_id: int | None
+    holder: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AppointmentRecord:
+    id: int
+    patient_id: int
+    patient_name: str
+    doctor_id: int
+    doctor_name: str
+    slot_id: int | None
+    start: datetime | None
+    duration: int | None
+    status: AppointmentStatus
+    appointment_type: AppointmentType
+    symptoms: str
+    available_time_id: int | None
+    available_time: str | None
+    decline_reason: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SlotState(StrEnum):
+    FREE = "free"
+    HELD_BY_ME = "held_by_me"
+    HELD = "held"
+    BOOKED = "booked"
+    PAST = "past"
+
+
+@dataclass(frozen=True)
+class CalendarSlot:
+    slot: SlotInfo
+    state: SlotState
+    hold: Hold | None = None
+    appointment: AppointmentRecord | None = None
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """What changed, published after every hold, release, booking and status change."""
+
+    kind: str  # hold, release, book, reschedule, cancel, status, request
+    slot_id: int | None = None
+    doctor_id: int | None = None
+    appointment_id: int | None = None
+    old_slot_id: int | None = None
+    at: str = ""
+    origin: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChangeEvent:
+        names = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple[Any, ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class ServiceItem:
+    id: int
+    name: str
+    description: str
+    image_id: int | None
+
+
+@dataclass(frozen=True)
+class ContactItem:
+    id: int
+    name: str
+    phone: str
+    message: str

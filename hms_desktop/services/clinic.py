@@ -1,0 +1,70 @@
+"""The clinic's resources a use case needs: settings, database, lock store, events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from hms_desktop.config import Settings
+from hms_desktop.domain.errors import DomainError
+from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.store import schema
+from hms_desktop.store.db import Database
+from hms_desktop.store.events import EventBus, InProcessEventBus, RedisEventBus
+from hms_desktop.store.locks import DatabaseLockStore, LockStore, RedisLockStore
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutdated(DomainError):
+    kind = "unavailable"
+    message = "The database schema is not up to date. Run `hms-desktop db upgrade` first."
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Clinic:
+    settings: Settings
+    db: Database
+    locks: LockStore
+    events: EventBus
+    clock: Callable[[], datetime] = field(default=_utcnow)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.now().astimezone(self.settings.tz).date()
+
+    def publish(self, kind: str, **details: object) -> None:
+        self.events.publish(ChangeEvent(kind=kind, at=self.now().isoformat(), **details))  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.events.close()
+        self.locks.close()
+        self.db.dispose()
+
+
+def open_clinic(settings: Settings, *, migrate: bool | None = None) -> Clinic:
+    """Connect to the configured stores. The embedded database is migrated on open;
+    a central one must have been upgraded by IT (`hms-desktop db upgrade`)."""
+    url = settings.effective_database_url
+    if migrate is None:
+        migrate = settings.is_embedded
+    if migrate:
+        schema.upgrade(url)
+    elif schema.current_revision(url) != schema.head_revision():
+        raise SchemaOutdated()
+    db = Database.connect(url)
+    if settings.redis_url:
+        locks: LockStore = RedisLockStore(settings.redis_url, settings.redis_prefix)
+        events: EventBus = RedisEventBus(settings.redis_url, settings.redis_prefix)
+    else:
+        locks = DatabaseLockStore(db)
+        events = InProcessEventBus()
+    return Clinic(settings=settings, db=db, locks=locks, events=events)

@@ -1,0 +1,474 @@
+"""Doctors: listing by speciality, details, weekly hours that generate slots, free slots."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
+
+from hms_desktop.domain import validation
+from hms_desktop.domain.enums import FREEING_STATUSES, Role
+from hms_desktop.domain.errors import (
+    DoctorMissing,
+    InvalidSpeciality,
+    PermissionDenied,
+    ValidationError,
+)
+from hms_desktop.domain.models import (
+    Actor,
+    AvailableTimeItem,
+    DoctorDetails,
+    DoctorSummary,
+    FreeSlot,
+    ReviewRecord,
+    SlotInfo,
+    WorkingHours,
+)
+from hms_desktop.domain.schedule import as_utc, slot_starts
+from hms_desktop.services import audit
+from hms_desktop.services.catalogue import specialisation_by_name, store_image
+from hms_desktop.services.clinic import Clinic
+from hms_desktop.store.tables import (
+    Appointment,
+    AvailableTime,
+    Designation,
+    Doctor,
+    Patient,
+    Profile,
+    Review,
+    Slot,
+    Specialisation,
+    User,
+    WorkingHoursRow,
+    doctor_available_times,
+    doctor_designations,
+    doctor_specialisations,
+)
+
+NEXT_FREE_SLOTS = 12
+MAX_WINDOW = timedelta(days=62)
+
+
+def slot_is_booked():  # type: ignore[no-untyped-def]
+    """SQL: the slot has a live appointment (mirrors the partial unique index)."""
+    return exists().where(
+        Appointment.slot_id == Slot.id, Appointment.status.not_in(FREEING_STATUSES)
+    )
+
+
+def _summaries(session: Session, doctors: Sequence[Doctor]) -> list[DoctorSummary]:
+    ids = [doctor.id for doctor in doctors]
+    ratings = dict.fromkeys(ids, (None, 0))
+    if ids:
+        rows = session.execute(
+            select(Review.doctor_id, func.avg(Review.rating), func.count(Review.id))
+            .where(Review.doctor_id.in_(ids))
+            .group_by(Review.doctor_id)
+        )
+        ratings.update({doctor_id: (float(avg), count) for doctor_id, avg, count in rows})
+    return [
+        DoctorSummary(
+            id=doctor.id,
+            user_id=doctor.user_id,
+            full_name=f"{doctor.user.first_name} {doctor.user.last_name}".strip(),
+            gender=doctor.user.profile.gender if doctor.user.profile else "",
+            specialisations=tuple(item.name for item in doctor.specialisations),
+            designations=tuple(item.name for item in doctor.designations),
+            fee=doctor.fee,
+            average_rating=ratings[doctor.id][0],
+            review_count=ratings[doctor.id][1],
+        )
+        for doctor in doctors
+    ]
+
+
+def _doctor_query():  # type: ignore[no-untyped-def]
+    return select(Doctor).options(
+        selectinload(Doctor.user).selectinload(User.profile),
+        selectinload(Doctor.specialisations),
+        selectinload(Doctor.designations),
+        selectinload(Doctor.available_times),
+    )
+
+
+def list_doctors(
+    clinic: Clinic,
+    *,
+    specialisation_id: int | None = None,
+    designation_id: int | None = None,
+    fee: int | None = None,
+    available_time_id: int | None = None,
+    ids: Iterable[int] | None = None,
+) -> list[DoctorSummary]:
+    query = (
+        _doctor_query()
+        .join(User, User.id == Doctor.user_id)
+        .order_by(User.first_name, User.last_name)
+    )
+    if specialisation_id is not None:
+        query = query.where(
+            Doctor.id.in_(
+                select(doctor_specialisations.c.doctor_id).where(
+                    doctor_specialisations.c.specialisation_id == specialisation_id
+                )
+            )
+        )
+    if designation_id is not None:
+        query = query.where(
+            Doctor.id.in_(
+                select(doctor_designations.c.doctor_id).where(
+                    doctor_designations.c.designation_id == designation_id
+                )
+            )
+        )
+    if available_time_id is not None:
+        query = query.where(
+            Doctor.id.in_(
+                select(doctor_available_times.c.doctor_id).where(
+                    doctor_available_times.c.available_time_id == available_time_id
+                )
+            )
+        )
+    if fee is not None:
+        query = query.where(Doctor.fee == fee)
+    if ids is not None:
+        query = query.where(Doctor.id.in_(list(ids)))
+    with clinic.db.read() as session:
+        return _summaries(session, session.scalars(query).all())
+
+
+def get_doctor_summary(clinic: Clinic, doctor_id: int) -> DoctorSummary:
+    found = list_doctors(clinic, ids=[doctor_id])
+    if not found:
+        raise DoctorMissing()
+    return found[0]
+
+
+def doctor_details(clinic: Clinic, doctor_id: int) -> DoctorDetails:
+    with clinic.db.read() as session:
+        doctor = session.scalar(
+            _doctor_query()
+            .options(selectinload(Doctor.working_hours))
+            .where(Doctor.id == doctor_id)
+        )
+        if doctor is None:
+            raise DoctorMissing()
+        summary = _summaries(session, [doctor])[0]
+        reviews = _reviews(session, doctor_id)
+        details = DoctorDetails(
+            summary=summary,
+            description=doctor.description,
+            meet_link=doctor.meet_link,
+            date_of_birth=doctor.user.profile.date_of_birth if doctor.user.profile else None,
+            working_hours=tuple(
+                WorkingHours(row.weekday, row.start_time, row.end_time, row.slot_minutes)
+                for row in doctor.working_hours
+            ),
+            available_times=tuple(
+                AvailableTimeItem(row.id, row.time) for row in doctor.available_times
+            ),
+            next_free_slots=(),
+            reviews=tuple(reviews),
+        )
+    now = clinic.now()
+    free = free_slots(clinic, [doctor_id], now, now + MAX_WINDOW, limit=NEXT_FREE_SLOTS)
+    return dataclasses.replace(details, next_free_slots=tuple(free))
+
+
+def _reviews(session: Session, doctor_id: int) -> list[ReviewRecord]:
+    reviewer = select(Patient.id, User.first_name, User.last_name).join(User).subquery()
+    rows = session.execute(
+        select(Review, reviewer.c.first_name, reviewer.c.last_name)
+        .join(reviewer, reviewer.c.id == Review.reviewer_id)
+        .where(Review.doctor_id == doctor_id)
+        .order_by(Review.created_on.desc(), Review.id.desc())
+        .limit(50)
+    )
+    doctor_name = session.scalar(
+        select(User.first_name + " " + User.last_name).join(Doctor).where(Doctor.id == doctor_id)
+    )
+    return [
+        ReviewRecord(
+            id=review.id,
+            reviewer_patient_id=review.reviewer_id,
+            reviewer=f"{first} {last}".strip(),
+            doctor_id=doctor_id,
+            doctor_name=(doctor_name or "").strip(),
+            body=review.body,
+            rating=review.rating,
+            created_on=review.created_on,
+        )
+        for review, first, last in rows
+    ]
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if start >= end:
+        raise ValidationError("Start time must be earlier than end time.")
+    if end - start > MAX_WINDOW:
+        raise ValidationError("The time window may span at most 62 days.")
+
+
+def free_slots(
+    clinic: Clinic,
+    doctor_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int | None = None,
+) -> list[SlotInfo]:
+    """Future slots of these doctors in [start, end) that are neither booked nor held."""
+    _check_window(start, end)
+    query = (
+        select(Slot.id, Slot.doctor_id, Slot.start_at, Slot.duration)
+        .where(
+            Slot.doctor_id.in_(list(doctor_ids)),
+            Slot.start_at >= max(start, clinic.now()),
+            Slot.start_at < end,
+            ~slot_is_booked(),
+        )
+        .order_by(Slot.start_at, Slot.doctor_id)
+    )
+    with clinic.db.read() as session:
+        # Over-fetch a little so holds filtered out below still leave `limit` slots.
+        rows = session.execute(query.limit(limit * 4) if limit else query).all()
+    held = clinic.locks.get_many(row.id for row in rows)
+    found = [
+        SlotInfo(row.id, row.doctor_id, as_utc(row.start_at), row.duration)
+        for row in rows
+        if row.id not in held
+    ]
+    return found[:limit] if limit else found
+
+
+def free_slots_by_speciality(
+    clinic: Clinic, speciality: str, start: datetime, end: datetime
+) -> list[FreeSlot]:
+    """Every free future slot of every doctor of a speciality in [start, end)."""
+    _check_window(start, end)
+    with clinic.db.read() as session:
+        specialisation = specialisation_by_name(session, speciality)
+        if specialisation is None:
+            raise InvalidSpeciality()
+        rows = session.execute(
+            select(
+                Slot.id,
+                Slot.doctor_id,
+                Slot.start_at,
+                Slot.duration,
+                User.first_name,
+                User.last_name,
+                Profile.gender,
+                Doctor.fee,
+            )
+            .join(
+                doctor_specialisations,
+                (doctor_specialisations.c.doctor_id == Slot.doctor_id)
+                & (doctor_specialisations.c.specialisation_id == specialisation.id),
+            )
+            .join(Doctor, Doctor.id == Slot.doctor_id)
+            .join(User, User.id == Doctor.user_id)
+            .join(Profile, Profile.user_id == User.id, isouter=True)
+            .where(
+                Slot.start_at >= max(start, clinic.now()), Slot.start_at < end, ~slot_is_booked()
+            )
+            .order_by(Slot.start_at, Slot.doctor_id)
+        ).all()
+    held = clinic.locks.get_many(row.id for row in rows)
+    return [
+        FreeSlot(
+            slot_id=row.id,
+            doctor_id=row.doctor_id,
+            doctor_name=f"{row.first_name} {row.last_name}".strip(),
+            gender=row.gender or "",
+            fee=row.fee,
+            start=as_utc(row.start_at),
+            duration=row.duration,
+        )
+        for row in rows
+        if row.id not in held
+    ]
+
+
+# --- doctors' records and hours --------------------------------------------------------------
+
+
+def _require_admin_or_self(actor: Actor, doctor_id: int) -> None:
+    if actor.role is Role.ADMIN or actor.role is Role.RECEPTIONIST:
+        return
+    if actor.doctor_id != doctor_id:
+        raise PermissionDenied()
+
+
+def set_doctor_catalogue(
+    session: Session,
+    doctor: Doctor,
+    *,
+    specialisation_ids: Sequence[int] | None = None,
+    designation_ids: Sequence[int] | None = None,
+    available_time_ids: Sequence[int] | None = None,
+) -> None:
+    """Link a doctor to catalogue entries, keeping the given order of specialisations."""
+    if specialisation_ids is not None:
+        found = {
+            row.id: row
+            for row in session.scalars(
+                select(Specialisation).where(Specialisation.id.in_(specialisation_ids))
+            )
+        }
+        _require_all(found, specialisation_ids, "specialisation")
+        session.execute(
+            delete(doctor_specialisations).where(doctor_specialisations.c.doctor_id == doctor.id)
+        )
+        for position, item_id in enumerate(dict.fromkeys(specialisation_ids)):
+            session.execute(
+                insert(doctor_specialisations).values(
+                    doctor_id=doctor.id, specialisation_id=item_id, position=position
+                )
+            )
+        session.expire(doctor, ["specialisations"])
+    if designation_ids is not None:
+        rows = list(session.scalars(select(Designation).where(Designation.id.in_(designation_ids))))
+        _require_all({row.id: row for row in rows}, designation_ids, "designation")
+        doctor.designations = rows
+    if available_time_ids is not None:
+        rows = list(
+            session.scalars(select(AvailableTime).where(AvailableTime.id.in_(available_time_ids)))
+        )
+        _require_all({row.id: row for row in rows}, available_time_ids, "available_time")
+        doctor.available_times = rows
+
+
+def _require_all(found: dict[int, object], wanted: Sequence[int], field: str) -> None:
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        raise ValidationError(f"Unknown {field.replace('_', ' ')} id(s): {missing}.", field=field)
+
+
+def set_working_hours(
+    clinic: Clinic, actor: Actor, doctor_id: int, hours: Sequence[WorkingHours]
+) -> int:
+    """Replace a doctor's weekly hours and regenerate their free future slots.
+    Returns how many slots now lie ahead within the booking horizon."""
+    _require_admin_or_self(actor, doctor_id)
+    for window in hours:
+        if not 0 <= window.weekday <= 6:
+            raise ValidationError("Weekday must be 0 (Monday) to 6 (Sunday).", field="weekday")
+        if window.start >= window.end:
+            raise ValidationError("Working hours must end after they start.", field="end")
+        validation.positive_minutes(window.slot_minutes, field="slot_minutes")
+    with clinic.db.transaction() as session:
+        doctor = session.get(Doctor, doctor_id)
+        if doctor is None:
+            raise DoctorMissing()
+        session.execute(delete(WorkingHoursRow).where(WorkingHoursRow.doctor_id == doctor_id))
+        session.add_all(
+            WorkingHoursRow(
+                doctor_id=doctor_id,
+                weekday=window.weekday,
+                start_time=window.start,
+                end_time=window.end,
+                slot_minutes=window.slot_minutes,
+            )
+            for window in hours
+        )
+        # Future slots nobody has ever booked follow the new hours; booked ones stay.
+        session.execute(
+            delete(Slot).where(
+                Slot.doctor_id == doctor_id,
+                Slot.start_at > clinic.now(),
+                ~exists().where(Appointment.slot_id == Slot.id),
+            )
+        )
+        created = _generate(
+            session, clinic, doctor_id, list(hours), clinic.settings.booking_horizon_days
+        )
+        audit.record(
+            session, actor, "set_hours", "doctor", doctor_id, windows=len(hours), slots=created
+        )
+    clinic.publish("schedule", doctor_id=doctor_id)
+    return created
+
+
+def _generate(
+    session: Session, clinic: Clinic, doctor_id: int, hours: list[WorkingHours], days: int
+) -> int:
+    now = clinic.now()
+    rows = [
+        {"doctor_id": doctor_id, "start_at": start, "duration": minutes}
+        for start, minutes in slot_starts(hours, clinic.today(), days, clinic.settings.tz)
+        if start > now
+    ]
+    if not rows:
+        return 0
+    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    for chunk in range(0, len(rows), 500):
+        session.execute(
+            dialect_insert(Slot).on_conflict_do_nothing(index_elements=["doctor_id", "start_at"]),
+            rows[chunk : chunk + 500],
+        )
+    return len(rows)
+
+
+def generate_slots(
+    clinic: Clinic, days: int | None = None, doctor_ids: Sequence[int] | None = None
+) -> int:
+    """Top up every doctor's slots to the booking horizon (run daily, idempotent)."""
+    horizon = days if days is not None else clinic.settings.booking_horizon_days
+    with clinic.db.transaction() as session:
+        query = select(WorkingHoursRow)
+        if doctor_ids is not None:
+            query = query.where(WorkingHoursRow.doctor_id.in_(doctor_ids))
+        by_doctor: dict[int, list[WorkingHours]] = {}
+        for row in session.scalars(query):
+            by_doctor.setdefault(row.doctor_id, []).append(
+                WorkingHours(row.weekday, row.start_time, row.end_time, row.slot_minutes)
+            )
+        return sum(
+            _generate(session, clinic, doctor_id, hours, horizon)
+            for doctor_id, hours in by_doctor.items()
+        )
+
+
+def update_doctor(
+    clinic: Clinic,
+    actor: Actor,
+    doctor_id: int,
+    *,
+    fee: int | None = None,
+    meet_link: str | None = None,
+    description: str | None = None,
+    specialisation_ids: Sequence[int] | None = None,
+    designation_ids: Sequence[int] | None = None,
+    available_time_ids: Sequence[int] | None = None,
+    picture: bytes | None = None,
+) -> DoctorSummary:
+    _require_admin_or_self(actor, doctor_id)
+    if fee is not None and fee < 0:
+        raise ValidationError("Fee cannot be negative.", field="fee")
+    with clinic.db.transaction() as session:
+        doctor = session.get(Doctor, doctor_id)
+        if doctor is None:
+            raise DoctorMissing()
+        if fee is not None:
+            doctor.fee = fee
+        if meet_link is not None:
+            doctor.meet_link = meet_link.strip()
+        if description is not None:
+            doctor.description = description
+        if picture is not None:
+            doctor.picture_id = store_image(session, clinic, picture).id
+        set_doctor_catalogue(
+            session,
+            doctor,
+            specialisation_ids=specialisation_ids,
+            designation_ids=designation_ids,
+            available_time_ids=available_time_ids,
+        )
+        audit.record(session, actor, "update", "doctor", doctor_id)
+    return get_doctor_summary(clinic, doctor_id)

@@ -1,0 +1,235 @@
+"""Patients at the desk: register (with or without a portal login), edit, search, duplicates."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from hms_desktop.domain import validation
+from hms_desktop.domain.enums import Role
+from hms_desktop.domain.errors import (
+    NotFound,
+    PatientMissing,
+    PermissionDenied,
+    PhoneTaken,
+    ValidationError,
+)
+from hms_desktop.domain.models import Actor, PatientForm, PatientRecord
+from hms_desktop.services import audit
+from hms_desktop.services.accounts import add_user
+from hms_desktop.services.clinic import Clinic
+from hms_desktop.store.tables import Patient, Profile, User
+
+SEARCH_LIMIT = 50
+# Spelled exactly as the expression indexes are, so PostgreSQL can use its trigram index.
+_FULL_NAME = literal_column("users.first_name || ' ' || users.last_name")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def _full_name(user: User) -> str:
+    return f"{user.first_name} {user.last_name}".strip()
+
+
+def _base_query() -> Select[tuple[Patient, User, Profile]]:
+    return (
+        select(Patient, User, Profile)
+        .join(User, User.id == Patient.user_id)
+        .join(Profile, Profile.user_id == User.id, isouter=True)
+    )
+
+
+def _record(patient: Patient, user: User, profile: Profile | None) -> PatientRecord:
+    return PatientRecord(
+        id=patient.id,
+        user_id=user.id,
+        username=user.username,
+        full_name=_full_name(user),
+        first_name=user.first_name,
+        last_name=user.last_name,
+        gender=profile.gender if profile else "",
+        date_of_birth=profile.date_of_birth if profile else None,
+        phone=patient.phone,
+        email=user.email,
+        address=profile.address if profile else "",
+        has_login=user.password_hash is not None,
+    )
+
+
+def load_record(session: Session, patient_id: int) -> PatientRecord:
+    row = session.execute(_base_query().where(Patient.id == patient_id)).first()
+    if row is None:
+        raise PatientMissing()
+    return _record(*row)
+
+
+def get_patient(clinic: Clinic, actor: Actor, patient_id: int) -> PatientRecord:
+    _require_access(actor, patient_id)
+    with clinic.db.read() as session:
+        return load_record(session, patient_id)
+
+
+def _require_access(actor: Actor, patient_id: int) -> None:
+    if actor.role in (Role.ADMIN, Role.RECEPTIONIST, Role.DOCTOR):
+        return
+    if actor.patient_id != patient_id:
+        raise PermissionDenied()
+
+
+def _require_desk(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise PermissionDenied()
+
+
+class _CleanForm:
+    """A validated PatientForm; raises ValidationError naming the first bad field."""
+
+    def __init__(self, form: PatientForm, today: date) -> None:
+        self.first_name, self.last_name = validation.split_full_name(form.full_name)
+        self.gender = validation.clean_gender(form.gender)
+        self.date_of_birth = validation.clean_birth_date(form.date_of_birth, today=today)
+        self.phone = validation.normalize_phone(form.phone)
+        self.email = validation.clean_email(form.email)
+        self.address = (form.address or "").strip()
+        self.username = (form.username or "").strip()
+        self.password = form.password or ""
+        if self.username:
+            validation.clean_username(self.username)
+            validation.clean_password(self.password)
+        elif self.password:
+            raise ValidationError("Choose a username for the portal login.", field="username")
+
+
+def _phone_owner(session: Session, phone: str | None) -> int | None:
+    if phone is None:
+        return None
+    return session.scalar(select(Patient.id).where(Patient.phone == phone))
+
+
+def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> PatientRecord:
+    _require_desk(actor)
+    clean = _CleanForm(form, clinic.today())
+    with clinic.db.transaction() as session:
+        if _phone_owner(session, clean.phone) is not None:
+            raise PhoneTaken()
+        user = add_user(
+            session,
+            # A patient without a portal login still needs a unique account name.
+            username=clean.username or f"patient-{uuid.uuid4().hex[:12]}",
+            role=Role.PATIENT,
+            password=clean.password or None,
+            first_name=clean.first_name,
+            last_name=clean.last_name,
+            email=clean.email,
+            gender=clean.gender,
+            date_of_birth=clean.date_of_birth,
+            address=clean.address,
+        )
+        patient = Patient(user_id=user.id, phone=clean.phone)
+        session.add(patient)
+        session.flush()
+        audit.record(session, actor, "register", "patient", patient.id, name=_full_name(user))
+        return load_record(session, patient.id)
+
+
+def update_patient(
+    clinic: Clinic, actor: Actor, patient_id: int, form: PatientForm
+) -> PatientRecord:
+    _require_access(actor, patient_id)
+    clean = _CleanForm(dataclasses.replace(form, username="", password=""), clinic.today())
+    with clinic.db.transaction() as session:
+        row = session.execute(_base_query().where(Patient.id == patient_id)).first()
+        if row is None:
+            raise PatientMissing()
+        patient, user, profile = row
+        owner = _phone_owner(session, clean.phone)
+        if owner is not None and owner != patient_id:
+            raise PhoneTaken()
+        user.first_name, user.last_name, user.email = clean.first_name, clean.last_name, clean.email
+        patient.phone = clean.phone
+        if profile is None:
+            profile = Profile(user_id=user.id)
+            session.add(profile)
+        profile.gender, profile.date_of_birth, profile.address = (
+            clean.gender,
+            clean.date_of_birth,
+            clean.address,
+        )
+        session.flush()
+        audit.record(session, actor, "update", "patient", patient_id)
+        return load_record(session, patient_id)
+
+
+def find_likely_duplicates(clinic: Clinic, actor: Actor, form: PatientForm) -> list[PatientRecord]:
+    """Patients with the same name and date of birth, or the same phone."""
+    _require_desk(actor)
+    first, last = validation.split_full_name(form.full_name)
+    phone = validation.normalize_phone(form.phone)
+    conditions = []
+    if form.date_of_birth is not None:
+        conditions.append(
+            (func.lower(User.first_name) == first.lower())
+            & (func.lower(User.last_name) == last.lower())
+            & (Profile.date_of_birth == form.date_of_birth)
+        )
+    if phone is not None:
+        conditions.append(Patient.phone == phone)
+    if not conditions:
+        return []
+    with clinic.db.read() as session:
+        rows = session.execute(_base_query().where(or_(*conditions)).limit(10))
+        return [_record(*row) for row in rows]
+
+
+def _parse_date(text: str) -> date | None:
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def search_patients(
+    clinic: Clinic, actor: Actor, text: str, limit: int = SEARCH_LIMIT
+) -> list[PatientRecord]:
+    """Search by a date of birth, a phone number prefix, or a fragment of the name."""
+    if actor.role not in (Role.ADMIN, Role.RECEPTIONIST, Role.DOCTOR):
+        raise PermissionDenied()
+    query_text = " ".join((text or "").split())
+    if not query_text:
+        return []
+    query = _base_query()
+    birth = _parse_date(query_text)
+    if birth is not None:
+        query = query.where(Profile.date_of_birth == birth)
+    elif re.fullmatch(r"\+?[0-9 ()./-]{3,}", query_text):
+        digits = validation.phone_digits(query_text)
+        # Stored numbers are "+digits" or "digits"; a range scan serves either as a prefix.
+        query = query.where(
+            or_(
+                Patient.phone.between(digits, digits + "~"),
+                Patient.phone.between("+" + digits, "+" + digits + "~"),
+            )
+        )
+    else:
+        fragment = query_text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        name = func.lower(_FULL_NAME)
+        query = query.where(name.like(f"%{fragment}%", escape="\\"))
+    query = query.order_by(User.first_name, User.last_name, Patient.id).limit(
+        max(1, min(limit, 500))
+    )
+    with clinic.db.read() as session:
+        return [_record(*row) for row in session.execute(query)]
+
+
+def patient_for_user(clinic: Clinic, user_id: int) -> PatientRecord:
+    with clinic.db.read() as session:
+        patient_id = session.scalar(select(Patient.id).where(Patient.user_id == user_id))
+        if patient_id is None:
+            raise NotFound("Patient not found.")
+        return load_record(session, patient_id)

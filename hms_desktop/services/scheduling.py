@@ -1,0 +1,678 @@
+"""Holding and booking slots, the doctor's day, and the queue of online requests.
+
+The protocol (DESIGN.md): hold with one atomic SET NX in the lock store; confirm inserts the
+appointment in one transaction (the partial unique index rejects a racing second booking);
+then the hold is released by its owner only. Every change publishes an event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from hms_desktop.domain.enums import (
+    FREEING_STATUSES,
+    AppointmentStatus,
+    AppointmentType,
+    Role,
+    can_transition,
+)
+from hms_desktop.domain.errors import (
+    AppointmentMissing,
+    DoctorMissing,
+    HoldNotYours,
+    InvalidTransition,
+    MissingSlot,
+    NoHoldFound,
+    NotFound,
+    NotPatientOrDoctor,
+    NotYourAppointment,
+    PatientMissing,
+    PermissionDenied,
+    SlotAlreadyBooked,
+    SlotInPast,
+    SlotLocked,
+    ValidationError,
+)
+from hms_desktop.domain.models import (
+    Actor,
+    AppointmentRecord,
+    CalendarSlot,
+    Hold,
+    Page,
+    SlotInfo,
+    SlotState,
+)
+from hms_desktop.domain.schedule import as_utc, local_day_bounds
+from hms_desktop.services import audit
+from hms_desktop.services.clinic import Clinic
+from hms_desktop.store.locks import expiry
+from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Patient, Slot, User
+
+_PatientUser = aliased(User, name="patient_user")
+_DoctorUser = aliased(User, name="doctor_user")
+
+
+def _record_query() -> Select:  # type: ignore[type-arg]
+    return (
+        select(
+            Appointment,
+            Slot.start_at,
+            Slot.duration,
+            _PatientUser.first_name,
+            _PatientUser.last_name,
+            _DoctorUser.first_name,
+            _DoctorUser.last_name,
+            AvailableTime.time,
+        )
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .join(_PatientUser, _PatientUser.id == Patient.user_id)
+        .join(Doctor, Doctor.id == Appointment.doctor_id)
+        .join(_DoctorUser, _DoctorUser.id == Doctor.user_id)
+        .join(Slot, Slot.id == Appointment.slot_id, isouter=True)
+        .join(AvailableTime, AvailableTime.id == Appointment.available_time_id, isouter=True)
+    )
+
+
+def _to_record(row) -> AppointmentRecord:  # type: ignore[no-untyped-def]
+    appointment, start, duration, p_first, p_last, d_first, d_last, time_label = row
+    return AppointmentRecord(
+        id=appointment.id,
+        patient_id=appointment.patient_id,
+        patient_name=f"{p_first} {p_last}".strip(),
+        doctor_id=appointment.doctor_id,
+        doctor_name=f"{d_first} {d_last}".strip(),
+        slot_id=appointment.slot_id,
+        start=as_utc(start) if start is not None else None,
+        duration=duration,
+        status=AppointmentStatus(appointment.status),
+        appointment_type=AppointmentType(appointment.appointment_type),
+        symptoms=appointment.symptoms,
+        available_time_id=appointment.available_time_id,
+        available_time=time_label,
+        decline_reason=appointment.decline_reason,
+        created_at=as_utc(appointment.created_at),
+        updated_at=as_utc(appointment.updated_at),
+    )
+
+
+def load_appointment(session: Session, appointment_id: int) -> AppointmentRecord:
+    row = session.execute(_record_query().where(Appointment.id == appointment_id)).first()
+    if row is None:
+        raise AppointmentMissing()
+    return _to_record(row)
+
+
+def _is_live_slot_violation(error: IntegrityError) -> bool:
+    text = str(error.orig)
+    return "uq_appointments_live_slot" in text or "appointments.slot_id" in text
+
+
+def _patient_for(actor: Actor, patient_id: int | None) -> int:
+    """Patients act for themselves; desk staff name the patient."""
+    if actor.role is Role.PATIENT:
+        if actor.patient_id is None:
+            raise PatientMissing()
+        if patient_id is not None and patient_id != actor.patient_id:
+            raise HoldNotYours()
+        return actor.patient_id
+    if not actor.is_staff:
+        raise PermissionDenied()
+    if patient_id is None:
+        raise PatientMissing()
+    return patient_id
+
+
+def _bookable_slot(session: Session, clinic: Clinic, slot_id: int | None) -> Slot:
+    if slot_id is None:
+        raise MissingSlot()
+    slot = session.get(Slot, slot_id)
+    if slot is None:
+        raise NotFound("Slot does not exist.")
+    if as_utc(slot.start_at) <= clinic.now():
+        raise SlotInPast()
+    return slot
+
+
+def _slot_is_booked(session: Session, slot_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Appointment.id)
+            .where(Appointment.slot_id == slot_id, Appointment.status.not_in(FREEING_STATUSES))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+# --- holds ------------------------------------------------------------------------------------
+
+
+def hold_slot(
+    clinic: Clinic, actor: Actor, slot_id: int | None, patient_id: int | None = None
+) -> Hold:
+    """Hold a free slot for a patient while the booking is talked through."""
+    patient_id = _patient_for(actor, patient_id)
+    with clinic.db.read() as session:
+        slot = _bookable_slot(session, clinic, slot_id)
+        if session.get(Patient, patient_id) is None:
+            raise PatientMissing()
+        if _slot_is_booked(session, slot.id):
+            raise SlotAlreadyBooked()
+        doctor_id = slot.doctor_id
+    wanted = Hold(
+        token=str(uuid.uuid4()),
+        slot_id=slot.id,
+        patient_id=patient_id,
+        holder_user_id=actor.user_id,
+        holder=actor.username,
+        expires_at=expiry(clinic.settings.hold_ttl_ms),
+    )
+    hold = clinic.locks.acquire(wanted, clinic.settings.hold_ttl_ms)
+    if hold.token != wanted.token and hold.patient_id != patient_id:
+        raise SlotLocked()
+    if hold.token == wanted.token:
+        clinic.publish(
+            "hold", slot_id=slot.id, doctor_id=doctor_id, extra={"holder": actor.username}
+        )
+    return hold
+
+
+def release_hold(clinic: Clinic, actor: Actor, slot_id: int, token: str) -> bool:
+    """Let go of a hold (the desk closed the booking without confirming)."""
+    released = clinic.locks.release(slot_id, token)
+    if released:
+        with clinic.db.read() as session:
+            doctor_id = session.scalar(select(Slot.doctor_id).where(Slot.id == slot_id))
+        clinic.publish("release", slot_id=slot_id, doctor_id=doctor_id)
+    return released
+
+
+@contextmanager
+def _guard_new_slot(clinic: Clinic, actor: Actor, slot_id: int, patient_id: int) -> Iterator[None]:
+    """Hold a slot for the length of a move into it, so two moves cannot race for it."""
+    hold = hold_slot(clinic, _desk_actor(actor), slot_id, patient_id)
+    try:
+        yield
+    finally:
+        clinic.locks.release(slot_id, hold.token)
+
+
+def _desk_actor(actor: Actor) -> Actor:
+    """The same person acting with desk rights (moves a patient's own appointment)."""
+    if actor.is_staff:
+        return actor
+    return Actor(actor.user_id, actor.username, Role.RECEPTIONIST)
+
+
+# --- booking ----------------------------------------------------------------------------------
+
+
+def confirm_booking(
+    clinic: Clinic,
+    actor: Actor,
+    slot_id: int | None,
+    patient_id: int | None = None,
+    *,
+    token: str | None = None,
+    appointment_type: AppointmentType = AppointmentType.OFFLINE,
+    symptoms: str = "",
+) -> AppointmentRecord:
+    """Turn a hold into an appointment. The database's unique index is the last guard."""
+    if slot_id is None:
+        raise MissingSlot()
+    patient_id = _patient_for(actor, patient_id)
+    hold = clinic.locks.get(slot_id)
+    if hold is None or (token is not None and hold.token != token):
+        raise NoHoldFound()
+    if hold.patient_id != patient_id:
+        raise HoldNotYours()
+    try:
+        with clinic.db.transaction() as session:
+            doctor_id = session.scalar(select(Slot.doctor_id).where(Slot.id == slot_id))
+            if doctor_id is None:
+                raise NotFound("Slot does not exist.")
+            appointment_id = session.scalar(
+                insert(Appointment)
+                .values(
+                    patient_id=patient_id,
+                    doctor_id=doctor_id,
+                    slot_id=slot_id,
+                    appointment_type=appointment_type.value,
+                    symptoms=symptoms,
+                    status=AppointmentStatus.SCHEDULED.value,
+                    created_at=clinic.now(),
+                    updated_at=clinic.now(),
+                )
+                .returning(Appointment.id)
+            )
+            audit.record(session, actor, "book", "appointment", appointment_id, slot_id=slot_id)
+            record = load_appointment(session, appointment_id)
+    except IntegrityError as error:
+        if _is_live_slot_violation(error):
+            raise SlotAlreadyBooked() from error
+        raise
+    clinic.locks.release(slot_id, hold.token)
+    clinic.publish("book", slot_id=slot_id, doctor_id=doctor_id, appointment_id=appointment_id)
+    return record
+
+
+def _load_for_change(session: Session, actor: Actor, appointment_id: int) -> Appointment:
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise AppointmentMissing()
+    if actor.is_staff:
+        return appointment
+    if actor.role is Role.PATIENT and appointment.patient_id == actor.patient_id:
+        return appointment
+    if actor.role is Role.DOCTOR and appointment.doctor_id == actor.doctor_id:
+        return appointment
+    raise NotYourAppointment()
+
+
+def _move(
+    clinic: Clinic,
+    actor: Actor,
+    appointment_id: int,
+    slot_id: int | None,
+    *,
+    new_status: AppointmentStatus,
+    allowed: Sequence[AppointmentStatus],
+    action: str,
+) -> AppointmentRecord:
+    """Put an appointment into another slot in one transaction, guarded like a booking."""
+    if slot_id is None:
+        raise MissingSlot()
+    with clinic.db.read() as session:
+        current = _load_for_change(session, actor, appointment_id)
+        patient_id, old_slot = current.patient_id, current.slot_id
+        if AppointmentStatus(current.status) not in allowed:
+            raise InvalidTransition()
+    if old_slot == slot_id:
+        raise SlotAlreadyBooked()
+    try:
+        with (
+            _guard_new_slot(clinic, actor, slot_id, patient_id),
+            clinic.db.transaction() as session,
+        ):
+            slot = _bookable_slot(session, clinic, slot_id)
+            moved = session.execute(
+                update(Appointment)
+                .where(
+                    Appointment.id == appointment_id,
+                    Appointment.status.in_([s.value for s in allowed]),
+                )
+                .values(
+                    slot_id=slot.id,
+                    doctor_id=slot.doctor_id,
+                    status=new_status.value,
+                    updated_at=clinic.now(),
+                )
+            )
+            if moved.rowcount != 1:
+                raise InvalidTransition()
+            audit.record(
+                session,
+                actor,
+                action,
+                "appointment",
+                appointment_id,
+                slot_id=slot.id,
+                old_slot_id=old_slot,
+            )
+            record = load_appointment(session, appointment_id)
+    except IntegrityError as error:
+        if _is_live_slot_violation(error):
+            raise SlotAlreadyBooked() from error
+        raise
+    clinic.publish(
+        action,
+        slot_id=slot_id,
+        old_slot_id=old_slot,
+        doctor_id=record.doctor_id,
+        appointment_id=appointment_id,
+    )
+    return record
+
+
+def reschedule_appointment(
+    clinic: Clinic, actor: Actor, appointment_id: int, new_slot_id: int | None
+) -> AppointmentRecord:
+    return _move(
+        clinic,
+        actor,
+        appointment_id,
+        new_slot_id,
+        new_status=AppointmentStatus.RESCHEDULED,
+        allowed=(AppointmentStatus.SCHEDULED, AppointmentStatus.RESCHEDULED),
+        action="reschedule",
+    )
+
+
+def cancel_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> AppointmentRecord:
+    """Cancel; the slot is free again at once (the unique index ignores cancelled rows)."""
+    with clinic.db.transaction() as session:
+        appointment = _load_for_change(session, actor, appointment_id)
+        status = AppointmentStatus(appointment.status)
+        if status is not AppointmentStatus.CANCELLED:
+            if not status.is_open:
+                raise InvalidTransition("Only an appointment still ahead can be cancelled.")
+            appointment.status = AppointmentStatus.CANCELLED.value
+            appointment.updated_at = clinic.now()
+            audit.record(session, actor, "cancel", "appointment", appointment_id)
+        session.flush()
+        record = load_appointment(session, appointment_id)
+    clinic.publish(
+        "cancel", slot_id=record.slot_id, doctor_id=record.doctor_id, appointment_id=appointment_id
+    )
+    return record
+
+
+def delete_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> None:
+    with clinic.db.transaction() as session:
+        appointment = _load_for_change(session, actor, appointment_id)
+        slot_id, doctor_id = appointment.slot_id, appointment.doctor_id
+        session.delete(appointment)
+        audit.record(session, actor, "delete", "appointment", appointment_id)
+    clinic.publish("cancel", slot_id=slot_id, doctor_id=doctor_id, appointment_id=appointment_id)
+
+
+def set_status(
+    clinic: Clinic, actor: Actor, appointment_id: int, status: AppointmentStatus
+) -> AppointmentRecord:
+    """The doctor's day: arrived, in progress, completed, no-show."""
+    if actor.role is Role.PATIENT:
+        raise PermissionDenied()
+    with clinic.db.transaction() as session:
+        appointment = _load_for_change(session, actor, appointment_id)
+        current = AppointmentStatus(appointment.status)
+        if not can_transition(current, status):
+            raise InvalidTransition(
+                f"An appointment that is {current.value.replace('_', ' ')} cannot become "
+                f"{status.value.replace('_', ' ')}."
+            )
+        appointment.status = status.value
+        appointment.updated_at = clinic.now()
+        audit.record(session, actor, "status", "appointment", appointment_id, status=status.value)
+        session.flush()
+        record = load_appointment(session, appointment_id)
+    clinic.publish(
+        "status", slot_id=record.slot_id, doctor_id=record.doctor_id, appointment_id=appointment_id
+    )
+    return record
+
+
+# --- requests that came in online ------------------------------------------------------------
+
+
+def request_appointment(
+    clinic: Clinic,
+    actor: Actor,
+    *,
+    doctor_id: int,
+    patient_id: int | None = None,
+    available_time_id: int | None = None,
+    appointment_type: AppointmentType = AppointmentType.OFFLINE,
+    symptoms: str = "",
+) -> AppointmentRecord:
+    """An appointment without a slot (hospital API): it waits in the reception queue."""
+    patient_id = _patient_for(actor, patient_id)
+    with clinic.db.transaction() as session:
+        if session.get(Doctor, doctor_id) is None:
+            raise DoctorMissing()
+        if session.get(Patient, patient_id) is None:
+            raise PatientMissing()
+        if available_time_id is not None and session.get(AvailableTime, available_time_id) is None:
+            raise ValidationError("Unknown available time.", field="time")
+        appointment = Appointment(
+            patient_id=patient_id,
+            doctor_id=doctor_id,
+            available_time_id=available_time_id,
+            appointment_type=appointment_type.value,
+            symptoms=symptoms or "",
+            status=AppointmentStatus.REQUESTED.value,
+            created_at=clinic.now(),
+            updated_at=clinic.now(),
+        )
+        session.add(appointment)
+        session.flush()
+        audit.record(session, actor, "request", "appointment", appointment.id)
+        record = load_appointment(session, appointment.id)
+    clinic.publish("request", doctor_id=doctor_id, appointment_id=record.id)
+    return record
+
+
+def pending_requests(clinic: Clinic, actor: Actor) -> list[AppointmentRecord]:
+    if not actor.is_staff:
+        raise PermissionDenied()
+    with clinic.db.read() as session:
+        rows = session.execute(
+            _record_query()
+            .where(Appointment.status == AppointmentStatus.REQUESTED.value)
+            .order_by(Appointment.created_at, Appointment.id)
+        )
+        return [_to_record(row) for row in rows]
+
+
+def assign_request(
+    clinic: Clinic, actor: Actor, appointment_id: int, slot_id: int | None
+) -> AppointmentRecord:
+    if not actor.is_staff:
+        raise PermissionDenied()
+    return _move(
+        clinic,
+        actor,
+        appointment_id,
+        slot_id,
+        new_status=AppointmentStatus.SCHEDULED,
+        allowed=(AppointmentStatus.REQUESTED,),
+        action="assign",
+    )
+
+
+def decline_request(
+    clinic: Clinic, actor: Actor, appointment_id: int, reason: str
+) -> AppointmentRecord:
+    if not actor.is_staff:
+        raise PermissionDenied()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give a reason for declining the request.", field="reason")
+    with clinic.db.transaction() as session:
+        appointment = session.get(Appointment, appointment_id)
+        if appointment is None:
+            raise AppointmentMissing()
+        if appointment.status != AppointmentStatus.REQUESTED.value:
+            raise InvalidTransition("Only a waiting request can be declined.")
+        appointment.status = AppointmentStatus.DECLINED.value
+        appointment.decline_reason = reason
+        appointment.updated_at = clinic.now()
+        audit.record(session, actor, "decline", "appointment", appointment_id, reason=reason)
+        session.flush()
+        record = load_appointment(session, appointment_id)
+    clinic.publish("decline", doctor_id=record.doctor_id, appointment_id=appointment_id)
+    return record
+
+
+def update_appointment(
+    clinic: Clinic,
+    actor: Actor,
+    appointment_id: int,
+    *,
+    doctor_id: int | None = None,
+    appointment_type: AppointmentType | None = None,
+    symptoms: str | None = None,
+    available_time_id: int | None = None,
+    cancel: bool | None = None,
+) -> AppointmentRecord:
+    """The hospital API's PUT/PATCH: details of a request, and its cancel flag."""
+    try:
+        with clinic.db.transaction() as session:
+            appointment = _load_for_change(session, actor, appointment_id)
+            if doctor_id is not None and doctor_id != appointment.doctor_id:
+                if appointment.slot_id is not None:
+                    raise ValidationError(
+                        "A booked appointment changes doctor by rescheduling.", field="doctor"
+                    )
+                if session.get(Doctor, doctor_id) is None:
+                    raise DoctorMissing()
+                appointment.doctor_id = doctor_id
+            if appointment_type is not None:
+                appointment.appointment_type = appointment_type.value
+            if symptoms is not None:
+                appointment.symptoms = symptoms
+            if available_time_id is not None:
+                if session.get(AvailableTime, available_time_id) is None:
+                    raise ValidationError("Unknown available time.", field="time")
+                appointment.available_time_id = available_time_id
+            status = AppointmentStatus(appointment.status)
+            if cancel is True and status is not AppointmentStatus.CANCELLED:
+                appointment.status = AppointmentStatus.CANCELLED.value
+            elif cancel is False and status is AppointmentStatus.CANCELLED:
+                appointment.status = (
+                    AppointmentStatus.SCHEDULED
+                    if appointment.slot_id
+                    else AppointmentStatus.REQUESTED
+                ).value
+            appointment.updated_at = clinic.now()
+            session.flush()
+            audit.record(session, actor, "update", "appointment", appointment_id)
+            record = load_appointment(session, appointment_id)
+    except IntegrityError as error:
+        if _is_live_slot_violation(error):
+            raise SlotAlreadyBooked() from error
+        raise
+    clinic.publish(
+        "update", slot_id=record.slot_id, doctor_id=record.doctor_id, appointment_id=appointment_id
+    )
+    return record
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def get_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> AppointmentRecord:
+    with clinic.db.read() as session:
+        _load_for_change(session, actor, appointment_id)
+        return load_appointment(session, appointment_id)
+
+
+def list_appointments(
+    clinic: Clinic,
+    actor: Actor,
+    *,
+    patient_id: int | None = None,
+    doctor_id: int | None = None,
+    appointment_id: int | None = None,
+    with_slot_only: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Page:
+    """Appointments the actor may see: a patient their own, a doctor theirs, staff all."""
+    query = _record_query()
+    if actor.role is Role.PATIENT:
+        query = query.where(Appointment.patient_id == (actor.patient_id or -1))
+    elif actor.role is Role.DOCTOR:
+        query = query.where(Appointment.doctor_id == (actor.doctor_id or -1))
+    elif not actor.is_staff:
+        raise NotPatientOrDoctor()
+    if patient_id is not None:
+        query = query.where(Appointment.patient_id == patient_id)
+    if doctor_id is not None:
+        query = query.where(Appointment.doctor_id == doctor_id)
+    if appointment_id is not None:
+        query = query.where(Appointment.id == appointment_id)
+    if with_slot_only:
+        query = query.where(Appointment.slot_id.is_not(None))
+    with clinic.db.read() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        query = query.order_by(Slot.start_at.is_(None), Slot.start_at, Appointment.id).offset(
+            offset
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return Page(items=tuple(_to_record(row) for row in session.execute(query)), total=total)
+
+
+def patient_history(clinic: Clinic, actor: Actor, patient_id: int) -> list[AppointmentRecord]:
+    if not actor.is_staff and actor.patient_id != patient_id and actor.role is not Role.DOCTOR:
+        raise PermissionDenied()
+    with clinic.db.read() as session:
+        rows = session.execute(
+            _record_query()
+            .where(Appointment.patient_id == patient_id)
+            .order_by(Slot.start_at.desc(), Appointment.created_at.desc())
+        )
+        return [_to_record(row) for row in rows]
+
+
+def doctor_day(clinic: Clinic, actor: Actor, doctor_id: int, day: date) -> list[AppointmentRecord]:
+    """A doctor's booked appointments on one local day, in time order."""
+    if actor.role is Role.PATIENT or (actor.role is Role.DOCTOR and actor.doctor_id != doctor_id):
+        raise PermissionDenied()
+    start, end = local_day_bounds(day, clinic.settings.tz)
+    with clinic.db.read() as session:
+        rows = session.execute(
+            _record_query()
+            .where(
+                Appointment.doctor_id == doctor_id,
+                Slot.start_at >= start,
+                Slot.start_at < end,
+                Appointment.status.not_in(FREEING_STATUSES),
+            )
+            .order_by(Slot.start_at)
+        )
+        return [_to_record(row) for row in rows]
+
+
+def calendar(
+    clinic: Clinic, actor: Actor, doctor_ids: Sequence[int], start: datetime, end: datetime
+) -> list[CalendarSlot]:
+    """Every slot of these doctors in [start, end) with its state for this desk."""
+    if start >= end:
+        raise ValidationError("Start time must be earlier than end time.")
+    now = clinic.now()
+    with clinic.db.read() as session:
+        slots = session.execute(
+            select(Slot.id, Slot.doctor_id, Slot.start_at, Slot.duration)
+            .where(
+                Slot.doctor_id.in_(list(doctor_ids)), Slot.start_at >= start, Slot.start_at < end
+            )
+            .order_by(Slot.start_at, Slot.doctor_id)
+        ).all()
+        booked = {
+            record.slot_id: record
+            for record in (
+                _to_record(row)
+                for row in session.execute(
+                    _record_query().where(
+                        Appointment.doctor_id.in_(list(doctor_ids)),
+                        Slot.start_at >= start,
+                        Slot.start_at < end,
+                        Appointment.status.not_in(FREEING_STATUSES),
+                    )
+                )
+            )
+        }
+    holds = clinic.locks.get_many(row.id for row in slots if row.id not in booked)
+    result = []
+    for row in slots:
+        info = SlotInfo(row.id, row.doctor_id, as_utc(row.start_at), row.duration)
+        hold = holds.get(row.id)
+        if row.id in booked:
+            state, appointment = SlotState.BOOKED, booked[row.id]
+        elif info.start <= now:
+            state, appointment = SlotState.PAST, None
+        elif hold is not None:
+            mine = hold.holder_user_id == actor.user_id and actor.user_id is not None
+            state, appointment = (SlotState.HELD_BY_ME if mine else SlotState.HELD), None
+        else:
+            state, appointment = SlotState.FREE, None
+        result.append(CalendarSlot(slot=info, state=state, hold=hold, appointment=appointment))
+    return result

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables and sessions, migrations, the slot-hold lock store, events."""

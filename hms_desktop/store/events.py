@@ -1,0 +1,131 @@
+"""Change events: Redis pub/sub centrally, in-process when embedded."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Protocol
+
+import redis
+
+from hms_desktop.domain.models import ChangeEvent, to_jsonable
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[ChangeEvent], None]
+
+
+class Subscription(Protocol):
+    def close(self) -> None: ...
+
+
+class EventBus(Protocol):
+    def publish(self, event: ChangeEvent) -> None: ...
+
+    def subscribe(self, listener: Listener) -> Subscription: ...
+
+    def close(self) -> None: ...
+
+
+def _deliver(listener: Listener, event: ChangeEvent) -> None:
+    try:
+        listener(event)
+    except Exception:  # a broken listener must not stop the others from hearing of changes
+        log.exception("change-event listener failed")
+
+
+class _LocalSubscription:
+    def __init__(self, bus: InProcessEventBus, listener: Listener) -> None:
+        self._bus = bus
+        self._listener = listener
+
+    def close(self) -> None:
+        self._bus._remove(self._listener)
+
+
+class InProcessEventBus:
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    def publish(self, event: ChangeEvent) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            _deliver(listener, event)
+
+    def subscribe(self, listener: Listener) -> Subscription:
+        with self._lock:
+            self._listeners.append(listener)
+        return _LocalSubscription(self, listener)
+
+    def _remove(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def close(self) -> None:
+        with self._lock:
+            self._listeners.clear()
+
+
+class _RedisSubscription:
+    """A thread following the channel; reconnects after Redis comes back."""
+
+    def __init__(self, client: redis.Redis, channel: str, listener: Listener) -> None:
+        self._client = client
+        self._channel = channel
+        self._listener = listener
+        self._stopped = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hms-events", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self._channel)
+                self._ready.set()
+                while not self._stopped.is_set():
+                    message = pubsub.get_message(timeout=0.5)
+                    if message and message.get("type") == "message":
+                        _deliver(self._listener, ChangeEvent.from_dict(json.loads(message["data"])))
+            except redis.RedisError:
+                log.warning("event stream lost; reconnecting", exc_info=True)
+                self._stopped.wait(1.0)
+            finally:
+                pubsub.close()
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+
+
+class RedisEventBus:
+    def __init__(self, url: str, prefix: str = "hms:") -> None:
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        self._channel = f"{prefix}events"
+        self._subscriptions: list[_RedisSubscription] = []
+        self.origin = uuid.uuid4().hex
+
+    def publish(self, event: ChangeEvent) -> None:
+        try:
+            self._client.publish(self._channel, json.dumps(to_jsonable(event)))
+        except redis.RedisError:
+            # The change is already committed; desks resynchronise when they reconnect.
+            log.warning("could not publish %s event", event.kind, exc_info=True)
+
+    def subscribe(self, listener: Listener) -> Subscription:
+        subscription = _RedisSubscription(self._client, self._channel, listener)
+        self._subscriptions.append(subscription)
+        return subscription
+
+    def close(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.close()
+        self._client.close()

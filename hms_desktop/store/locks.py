@@ -1,0 +1,199 @@
+"""Slot holds: who is talking to a patient about a slot right now.
+
+Redis centrally (one atomic SET NX PX to hold, Lua compare-and-delete to release);
+a table in the embedded SQLite file otherwise, so several processes sharing that file
+agree. Either way the database's unique index is the last guard against double booking.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Protocol
+
+import redis
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from hms_desktop.domain.errors import LockStoreUnavailable
+from hms_desktop.domain.models import Hold
+from hms_desktop.store.db import Database
+from hms_desktop.store.tables import SlotHoldRow
+
+log = logging.getLogger(__name__)
+
+
+def _encode(hold: Hold) -> str:
+    data = asdict(hold)
+    data["expires_at"] = hold.expires_at.isoformat()
+    return json.dumps(data)
+
+
+def _decode(raw: str | bytes) -> Hold:
+    data = json.loads(raw)
+    data["expires_at"] = datetime.fromisoformat(data["expires_at"])
+    return Hold(**data)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def expiry(ttl_ms: int) -> datetime:
+    return datetime.fromtimestamp((_now_ms() + ttl_ms) / 1000, UTC)
+
+
+class LockStore(Protocol):
+    def acquire(self, hold: Hold, ttl_ms: int) -> Hold:
+        """Store `hold` unless the slot is held already; return whichever hold is in place."""
+
+    def get(self, slot_id: int) -> Hold | None: ...
+
+    def get_many(self, slot_ids: Iterable[int]) -> dict[int, Hold]: ...
+
+    def release(self, slot_id: int, token: str) -> bool:
+        """Delete the hold only if `token` still owns it."""
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# KEYS[1] = hold key, ARGV[1] = token. Deletes only the owner's hold.
+_RELEASE_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if cjson.decode(current)['token'] == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class RedisLockStore:
+    def __init__(self, url: str, prefix: str = "hms:") -> None:
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
+        )
+        self._prefix = prefix
+        self._release = self._client.register_script(_RELEASE_SCRIPT)
+
+    def _key(self, slot_id: int) -> str:
+        return f"{self._prefix}hold:{slot_id}"
+
+    def acquire(self, hold: Hold, ttl_ms: int) -> Hold:
+        key = self._key(hold.slot_id)
+        try:
+            if self._client.set(key, _encode(hold), nx=True, px=ttl_ms):
+                return hold
+            current = self._client.get(key)
+        except redis.RedisError as error:
+            raise LockStoreUnavailable() from error
+        if current is None:
+            # It expired between SET and GET: try once more rather than report a phantom lock.
+            return self.acquire(hold, ttl_ms)
+        return _decode(current)
+
+    def get(self, slot_id: int) -> Hold | None:
+        try:
+            raw = self._client.get(self._key(slot_id))
+        except redis.RedisError as error:
+            raise LockStoreUnavailable() from error
+        return None if raw is None else _decode(raw)
+
+    def get_many(self, slot_ids: Iterable[int]) -> dict[int, Hold]:
+        ids = list(slot_ids)
+        if not ids:
+            return {}
+        try:
+            values = self._client.mget([self._key(slot_id) for slot_id in ids])
+        except redis.RedisError as error:
+            raise LockStoreUnavailable() from error
+        return {slot_id: _decode(raw) for slot_id, raw in zip(ids, values, strict=True) if raw}
+
+    def release(self, slot_id: int, token: str) -> bool:
+        try:
+            return bool(self._release(keys=[self._key(slot_id)], args=[token]))
+        except redis.RedisError as error:
+            raise LockStoreUnavailable() from error
+
+    def ping(self) -> None:
+        try:
+            self._client.ping()
+        except redis.RedisError as error:
+            raise LockStoreUnavailable() from error
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class DatabaseLockStore:
+    """Holds in a table of the embedded SQLite database; each operation is one transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def acquire(self, hold: Hold, ttl_ms: int) -> Hold:
+        now = _now_ms()
+        with self._db.transaction() as session:
+            session.execute(
+                delete(SlotHoldRow).where(
+                    SlotHoldRow.slot_id == hold.slot_id, SlotHoldRow.expires_at_ms <= now
+                )
+            )
+            session.execute(
+                sqlite_insert(SlotHoldRow)
+                .values(
+                    slot_id=hold.slot_id,
+                    token=hold.token,
+                    payload=_encode(hold),
+                    expires_at_ms=now + ttl_ms,
+                )
+                .on_conflict_do_nothing(index_elements=["slot_id"])
+            )
+            payload = session.scalar(
+                select(SlotHoldRow.payload).where(SlotHoldRow.slot_id == hold.slot_id)
+            )
+        return _decode(payload)
+
+    def get(self, slot_id: int) -> Hold | None:
+        return self.get_many([slot_id]).get(slot_id)
+
+    def get_many(self, slot_ids: Iterable[int]) -> dict[int, Hold]:
+        ids = list(slot_ids)
+        if not ids:
+            return {}
+        found: dict[int, Hold] = {}
+        with self._db.read() as session:
+            # SQLite caps bound parameters; query in chunks.
+            for start in range(0, len(ids), 500):
+                rows = session.execute(
+                    select(SlotHoldRow.slot_id, SlotHoldRow.payload).where(
+                        SlotHoldRow.slot_id.in_(ids[start : start + 500]),
+                        SlotHoldRow.expires_at_ms > _now_ms(),
+                    )
+                )
+                found.update({slot_id: _decode(payload) for slot_id, payload in rows})
+        return found
+
+    def release(self, slot_id: int, token: str) -> bool:
+        with self._db.transaction() as session:
+            result = session.execute(
+                delete(SlotHoldRow).where(
+                    SlotHoldRow.slot_id == slot_id,
+                    SlotHoldRow.token == token,
+                    SlotHoldRow.expires_at_ms > _now_ms(),
+                )
+            )
+        return bool(result.rowcount)
+
+    def ping(self) -> None:
+        with self._db.read() as session:
+            session.execute(select(1))
+
+    def close(self) -> None:
+        """The database owns the connections."""

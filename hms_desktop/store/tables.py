@@ -1,0 +1,296 @@
+"""The clinic's tables. One model serves both API documents (see DESIGN.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hms_desktop.domain.enums import FREEING_STATUSES
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Timestamp = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StoredImage(Base):
+    __tablename__ = "images"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(150))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    first_name: Mapped[str] = mapped_column(String(150), default="")
+    last_name: Mapped[str] = mapped_column(String(150), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    role: Mapped[str] = mapped_column(String(20))
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    date_joined: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+    profile: Mapped[Profile | None] = relationship(back_populates="user", uselist=False)
+    patient: Mapped[Patient | None] = relationship(back_populates="user", uselist=False)
+    doctor: Mapped[Doctor | None] = relationship(back_populates="user", uselist=False)
+
+    __table_args__ = (
+        Index("uq_users_username_lower", func.lower(text("username")), unique=True),
+        Index("ix_users_full_name_lower", func.lower(text("first_name || ' ' || last_name"))),
+    )
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    bio: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    gender: Mapped[str] = mapped_column(String(20), default="")
+    picture_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
+
+    user: Mapped[User] = relationship(back_populates="profile")
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True, unique=True)
+    picture_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="patient")
+
+
+doctor_specialisations = Table(
+    "doctor_specialisations",
+    Base.metadata,
+    Column("doctor_id", ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "specialisation_id", ForeignKey("specialisations.id", ondelete="CASCADE"), primary_key=True
+    ),
+    # The booking API's single `speciality` is the doctor's first one.
+    Column("position", Integer, nullable=False, server_default="0"),
+    Index("ix_doctor_specialisations_spec", "specialisation_id", "doctor_id"),
+)
+
+doctor_designations = Table(
+    "doctor_designations",
+    Base.metadata,
+    Column("doctor_id", ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True),
+    Column("designation_id", ForeignKey("designations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+doctor_available_times = Table(
+    "doctor_available_times",
+    Base.metadata,
+    Column("doctor_id", ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "available_time_id", ForeignKey("available_times.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+
+class Specialisation(Base):
+    __tablename__ = "specialisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Designation(Base):
+    __tablename__ = "designations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class AvailableTime(Base):
+    __tablename__ = "available_times"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time: Mapped[str] = mapped_column(String(100))
+
+
+class Doctor(Base):
+    __tablename__ = "doctors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    fee: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    meet_link: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    picture_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="doctor")
+    specialisations: Mapped[list[Specialisation]] = relationship(
+        secondary=doctor_specialisations, order_by=doctor_specialisations.c.position
+    )
+    designations: Mapped[list[Designation]] = relationship(secondary=doctor_designations)
+    available_times: Mapped[list[AvailableTime]] = relationship(secondary=doctor_available_times)
+    working_hours: Mapped[list[WorkingHoursRow]] = relationship(
+        cascade="all, delete-orphan", order_by="WorkingHoursRow.weekday"
+    )
+
+
+class WorkingHoursRow(Base):
+    __tablename__ = "working_hours"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
+
+
+class Slot(Base):
+    __tablename__ = "slots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(Timestamp)
+    duration: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("doctor_id", "start_at", name="uq_slots_doctor_start"),
+        Index("ix_slots_start_doctor", "start_at", "doctor_id"),
+    )
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    slot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("slots.id", ondelete="RESTRICT"), nullable=True
+    )
+    available_time_id: Mapped[int | None] = mapped_column(
+        ForeignKey("available_times.id", ondelete="SET NULL"), nullable=True
+    )
+    appointment_type: Mapped[str] = mapped_column(String(10), default="Offline")
+    symptoms: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20))
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
+
+    __table_args__ = (
+        # The final guard against double booking: it holds even with Redis gone.
+        Index(
+            "uq_appointments_live_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=text(f"slot_id IS NOT NULL AND status NOT IN {FREEING_STATUSES!r}"),
+            postgresql_where=text(f"slot_id IS NOT NULL AND status NOT IN {FREEING_STATUSES!r}"),
+        ),
+        Index("ix_appointments_doctor_status", "doctor_id", "status"),
+        Index("ix_appointments_requests", "status", "created_at"),
+    )
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[int] = mapped_column(Integer)
+    created_on: Mapped[date] = mapped_column(Date)
+
+
+class ClinicService(Base):
+    __tablename__ = "services"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(150))
+    description: Mapped[str] = mapped_column(Text, default="")
+    image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(150))
+    phone: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+
+
+class RevokedToken(Base):
+    __tablename__ = "revoked_tokens"
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=_now, index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(150))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str] = mapped_column(String(60), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SlotHoldRow(Base):
+    """The built-in lock store's holds (embedded setup only; Redis keeps them centrally)."""
+
+    __tablename__ = "slot_holds"
+    slot_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(36))
+    payload: Mapped[str] = mapped_column(Text)
+    expires_at_ms: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -1,0 +1,70 @@
+"""Fixtures shared by every test package: stores, clinics, and a few ready-made people."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from hms_desktop.services.clinic import Clinic, open_clinic
+from tests import stores
+from tests.stores import STORES, StoreSpec
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates() -> Iterator[stores._SqliteTemplates]:
+    templates = stores._SqliteTemplates()
+    yield templates
+    templates.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres_templates() -> Iterator[stores._PostgresTemplates | None]:
+    if not stores.DATABASE_URL:
+        yield None
+        return
+    templates = stores._PostgresTemplates(stores.DATABASE_URL)
+    yield templates
+    templates.cleanup()
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> Iterator[StoreSpec]:
+    """A fresh, migrated, empty clinic store: SQLite + built-in locks, or PostgreSQL + Redis."""
+    if request.param == "sqlite":
+        url = request.getfixturevalue("sqlite_templates").fresh()
+        yield StoreSpec("sqlite", url, "", "")
+        return
+    if not stores.DATABASE_URL or not stores.REDIS_URL:
+        stores.unavailable("HMS_TEST_DATABASE_URL and HMS_TEST_REDIS_URL are not set")
+    stores.check_redis()
+    templates = request.getfixturevalue("postgres_templates")
+    url = templates.fresh()
+    prefix = f"hmstest:{uuid.uuid4().hex[:12]}:"
+    yield StoreSpec("postgres", url, stores.REDIS_URL, prefix)
+    stores.clear_prefix(prefix)
+    templates.drop(url)
+
+
+@pytest.fixture
+def open_store(store: StoreSpec) -> Iterator[Callable[..., Clinic]]:
+    """Open (another) Clinic on the test's store, e.g. one per desk; all closed afterwards."""
+    opened: list[Clinic] = []
+
+    def _open(**overrides: object) -> Clinic:
+        clinic = open_clinic(store.settings(**overrides), migrate=False)
+        opened.append(clinic)
+        return clinic
+
+    yield _open
+    for clinic in opened:
+        clinic.close()
+
+
+@pytest.fixture
+def clinic(open_store: Callable[..., Clinic]) -> Clinic:
+    return open_store()

@@ -1,0 +1,128 @@
+"""Test stores: a fresh database per test (copied from a migrated template) and a Redis
+key prefix of its own. SQLite + built-in locks always; PostgreSQL + Redis when
+HMS_TEST_DATABASE_URL / HMS_TEST_REDIS_URL are set (HMS_TEST_REQUIRE_SERVICES=1 turns an
+unreachable service into a failure instead of a skip)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
+
+from hms_desktop.config import Settings
+from hms_desktop.store import schema
+
+DATABASE_URL = os.environ.get("HMS_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("HMS_TEST_REDIS_URL", "")
+REQUIRE_SERVICES = os.environ.get("HMS_TEST_REQUIRE_SERVICES") == "1"
+TEMPLATE_DB = f"hms_test_template_{os.getpid()}"
+
+STORES = ["sqlite", "postgres"]
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required test service unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class StoreSpec:
+    """Where one test's clinic lives; several Clinics may open the same spec (several desks)."""
+
+    name: str
+    database_url: str
+    redis_url: str
+    redis_prefix: str
+
+    def settings(self, **overrides: object) -> Settings:
+        return Settings(
+            database_url=self.database_url,
+            redis_url=self.redis_url,
+            redis_prefix=self.redis_prefix,
+            secret_key="test-secret-key-that-is-long-enough-for-hs256",
+            **overrides,  # type: ignore[arg-type]
+        )
+
+
+class _SqliteTemplates:
+    def __init__(self) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="hms-tests-"))
+        self._template: Path | None = None
+
+    def fresh(self) -> str:
+        if self._template is None:
+            self._template = self._dir / "template.sqlite3"
+            schema.upgrade(f"sqlite:///{self._template}")
+        target = self._dir / f"{uuid.uuid4().hex}.sqlite3"
+        shutil.copyfile(self._template, target)
+        return f"sqlite:///{target}"
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class _PostgresTemplates:
+    def __init__(self, url: str) -> None:
+        self._url = make_url(url)
+        self._admin = create_engine(
+            self._url.set(drivername="postgresql+psycopg"),
+            poolclass=pool.NullPool,
+            isolation_level="AUTOCOMMIT",
+        )
+        self._ready = False
+        self._made: list[str] = []
+
+    def _exec(self, sql: str) -> None:
+        with self._admin.connect() as connection:
+            connection.execute(text(sql))
+
+    def fresh(self) -> str:
+        if not self._ready:
+            try:
+                self._exec(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"')
+            except Exception as error:  # noqa: BLE001 - any connection failure means "unavailable"
+                unavailable(f"PostgreSQL at {self._url.render_as_string()}: {error}")
+            self._exec(f'CREATE DATABASE "{TEMPLATE_DB}"')
+            schema.upgrade(
+                self._url.set(database=TEMPLATE_DB).render_as_string(hide_password=False)
+            )
+            self._ready = True
+        name = f"hms_test_{uuid.uuid4().hex[:16]}"
+        self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+        self._made.append(name)
+        return self._url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def cleanup(self) -> None:
+        if self._ready:
+            for name in self._made:
+                self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            self._exec(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+        self._admin.dispose()
+
+
+def check_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis at {REDIS_URL}: {error}")
+
+
+def clear_prefix(prefix: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()

@@ -66,5 +66,5 @@ def open_clinic(settings: Settings, *, migrate: bool | None = None) -> Clinic:
         events: EventBus = RedisEventBus(settings.redis_url, settings.redis_prefix)
     else:
         locks = DatabaseLockStore(db)
-        events = InProcessEventBus()
+        events = InProcessEventBus(channel=url)
     return Clinic(settings=settings, db=db, locks=locks, events=events)

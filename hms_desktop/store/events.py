@@ -46,30 +46,50 @@ class _LocalSubscription:
         self._bus._remove(self._listener)
 
 
-class InProcessEventBus:
+class _LocalChannel:
+    """The listeners of one embedded database, shared by every Clinic opened on it in this
+    process (two desks in one process hear each other, as they would through Redis)."""
+
     def __init__(self) -> None:
-        self._listeners: list[Listener] = []
-        self._lock = threading.Lock()
+        self.listeners: list[Listener] = []
+        self.lock = threading.Lock()
+
+
+_channels: dict[str, _LocalChannel] = {}
+_channels_lock = threading.Lock()
+
+
+class InProcessEventBus:
+    def __init__(self, channel: str = "") -> None:
+        with _channels_lock:
+            self._channel = (
+                _channels.setdefault(channel, _LocalChannel()) if channel else _LocalChannel()
+            )
+        self._own: list[Listener] = []
 
     def publish(self, event: ChangeEvent) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
+        with self._channel.lock:
+            listeners = list(self._channel.listeners)
         for listener in listeners:
             _deliver(listener, event)
 
     def subscribe(self, listener: Listener) -> Subscription:
-        with self._lock:
-            self._listeners.append(listener)
+        with self._channel.lock:
+            self._channel.listeners.append(listener)
+            self._own.append(listener)
         return _LocalSubscription(self, listener)
 
     def _remove(self, listener: Listener) -> None:
-        with self._lock:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+        with self._channel.lock:
+            if listener in self._channel.listeners:
+                self._channel.listeners.remove(listener)
+            if listener in self._own:
+                self._own.remove(listener)
 
     def close(self) -> None:
-        with self._lock:
-            self._listeners.clear()
+        """Drop this bus's own listeners; other Clinics on the same database keep theirs."""
+        for listener in list(self._own):
+            self._remove(listener)
 
 
 class _RedisSubscription:

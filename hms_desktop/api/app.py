@@ -1,0 +1,63 @@
+"""The FastAPI application: both API documents and the desk API over one Clinic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+import hms_desktop
+from hms_desktop.config import Settings, load_settings
+from hms_desktop.services.clinic import Clinic, open_clinic
+
+from .errors import RequestIdMiddleware, install_error_handlers
+from .ratelimit import RateLimits
+
+meta = APIRouter(tags=["meta"])
+
+
+@meta.get("/api/version", summary="API and server versions (remote desktops check them)")
+def version() -> dict[str, str]:
+    return {"api_version": hms_desktop.API_VERSION, "server_version": hms_desktop.__version__}
+
+
+def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -> FastAPI:
+    """The app over `clinic`, or over a clinic opened from `settings` (closed on shutdown)."""
+    if settings is None:
+        settings = clinic.settings if clinic is not None else load_settings()
+    owns_clinic = clinic is None
+    the_clinic = clinic if clinic is not None else open_clinic(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_clinic:
+            the_clinic.close()
+
+    app = FastAPI(
+        title="hms-desktop",
+        version=hms_desktop.__version__,
+        description=(
+            "Clinic reception REST API: the booking API (no trailing slashes), the hospital "
+            "API (trailing slashes) and the desk API (`/desk/v1`)."
+        ),
+        redirect_slashes=False,
+        lifespan=lifespan,
+    )
+    app.state.clinic = the_clinic
+    app.state.settings = settings
+    app.state.rate_limits = RateLimits(settings)
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(meta)
+    return app

@@ -1,0 +1,167 @@
+"""Every error leaves the server as JSON. Domain error kinds map to status codes here, once.
+
+Each API document has its own error body: the booking API `{"error": ...}`, the hospital
+API DRF-style `{"detail": ...}` (plus `{field: [message]}` for a field's error), the desk
+API `{"error", "kind", "field"}` so the remote client can rebuild the domain exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hms_desktop.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_KIND: dict[str, int] = {
+    "invalid": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "unprocessable": 422,
+    "rate_limited": 429,
+    "unavailable": 503,
+}
+KIND_BY_STATUS = {status: kind for kind, status in STATUS_BY_KIND.items()}
+
+DESK_PREFIX = "/desk/"
+
+
+class NotAuthenticated(DomainError):
+    kind = "unauthenticated"
+    message = "Authentication credentials were not provided."
+
+
+class RateLimited(DomainError):
+    kind = "rate_limited"
+    message = "Request was throttled. Expected available in {seconds} seconds."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(self.message.format(seconds=retry_after))
+        self.retry_after = retry_after
+
+
+def document_of(path: str) -> str:
+    """Which API a path belongs to: "desk", "hospital" (trailing slash) or "booking"."""
+    if path.startswith(DESK_PREFIX):
+        return "desk"
+    if path.endswith("/") or path.startswith("/api/"):
+        return "hospital"
+    return "booking"
+
+
+def error_body(path: str, message: str, *, kind: str, field: str | None = None) -> dict[str, Any]:
+    document = document_of(path)
+    if document == "desk":
+        return {"error": message, "kind": kind, "field": field}
+    if document == "hospital":
+        body: dict[str, Any] = {"detail": message}
+        if field:
+            body[field] = [message]
+        return body
+    return {"error": message}
+
+
+def error_response(
+    request: Request, status: int, message: str, *, kind: str, field: str | None = None
+) -> JSONResponse:
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(
+        error_body(request.url.path, message, kind=kind, field=field),
+        status_code=status,
+        headers=headers,
+    )
+
+
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    status = STATUS_BY_KIND.get(error.kind, 400)
+    response = error_response(request, status, error.message, kind=error.kind, field=error.field)
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _describe(error: dict[str, Any]) -> tuple[str | None, str]:
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+    field = location[-1] if location else None
+    if error.get("type") == "json_invalid":
+        return None, "Malformed JSON in the request body."
+    where = ".".join(location)
+    text = str(error.get("msg", "Invalid value."))
+    return field, f"{where}: {text}" if where else text
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = list(error.errors())
+    field, message = _describe(problems[0]) if problems else (None, "Invalid request.")
+    return error_response(request, 400, message, kind="invalid", field=field)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    kind = KIND_BY_STATUS.get(error.status_code, "invalid")
+    response = error_response(request, error.status_code, str(error.detail), kind=kind)
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (`X-Request-ID`); an unexpected failure becomes a JSON 500
+    naming that id, and the traceback goes to the server log under the same id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception(
+                "unhandled error in %s %s (request %s)", scope["method"], scope["path"], request_id
+            )
+            if started:
+                raise
+            response = JSONResponse(
+                {"error": "Internal server error", "request_id": request_id},
+                status_code=500,
+                headers={"X-Request-ID": request_id},
+            )
+            await response(scope, receive, send)

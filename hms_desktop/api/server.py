@@ -1,0 +1,49 @@
+"""`hms-desktop serve`: the API under uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+
+import uvicorn
+
+from hms_desktop.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
+    if settings.has_default_secret and not is_loopback(host):
+        print(  # noqa: T201
+            f"error: refusing to serve on {host}: no secret key is configured. Set "
+            "HMS_SECRET_KEY (or secret_key in the config file) to a long random value, "
+            "or serve on 127.0.0.1 only.",
+            file=sys.stderr,
+        )
+        return 2
+    log_level = settings.log_level.lower()
+    if workers > 1:
+        # Each worker process builds its own app (and clinic) from the same configuration.
+        uvicorn.run(
+            "hms_desktop.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+        )
+    else:
+        from hms_desktop.api.app import create_app
+
+        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level=log_level)
+    return 0

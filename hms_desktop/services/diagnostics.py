@@ -1,0 +1,130 @@
+"""`hms-desktop check`: the effective configuration and whether each store answers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+import redis
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from hms_desktop.config import Settings
+from hms_desktop.store import schema
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_database(settings: Settings) -> CheckResult:
+    url = settings.effective_database_url
+    engine = create_engine(url, poolclass=pool.NullPool, **_connect_timeout(url))
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        return CheckResult("database", False, f"not reachable: {_first_line(error)}")
+    finally:
+        engine.dispose()
+    return CheckResult("database", True, "answers")
+
+
+def _connect_timeout(url: str) -> dict[str, object]:
+    if url.startswith("postgresql"):
+        return {"connect_args": {"connect_timeout": int(TIMEOUT_SECONDS)}}
+    return {}
+
+
+def check_schema(settings: Settings) -> CheckResult:
+    head = schema.head_revision()
+    try:
+        current = schema.current_revision(settings.effective_database_url)
+    except SQLAlchemyError as error:
+        return CheckResult("schema", False, f"unknown: {_first_line(error)}")
+    if current != head:
+        return CheckResult(
+            "schema",
+            False,
+            f"revision {current or '(none)'}, head is {head}: run `hms-desktop db upgrade`",
+        )
+    return CheckResult("schema", True, f"revision {current} (head)")
+
+
+def check_redis(settings: Settings) -> CheckResult:
+    if not settings.redis_url:
+        return CheckResult("redis", True, "not configured (built-in locks and in-process events)")
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
+    )
+    try:
+        client.ping()
+        version = client.info("server").get("redis_version", "?")
+    except redis.RedisError as error:
+        return CheckResult("redis", False, f"not reachable: {_first_line(error)}")
+    finally:
+        client.close()
+    return CheckResult(
+        "redis", True, f"answers (Redis {version}, key prefix {settings.redis_prefix!r})"
+    )
+
+
+def check_api(settings: Settings) -> CheckResult:
+    if not settings.api_url:
+        return CheckResult("api", False, "remote mode needs api_url (HMS_API_URL)")
+    url = settings.api_url.rstrip("/") + "/api/version"
+    try:
+        response = httpx.get(url, timeout=TIMEOUT_SECONDS)
+    except httpx.HTTPError as error:
+        return CheckResult("api", False, f"{url} not reachable: {_first_line(error)}")
+    if response.status_code == 404:
+        return CheckResult("api", True, f"{url} reachable, version unknown (404)")
+    if response.status_code != 200:
+        return CheckResult("api", False, f"{url} answered HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError:
+        return CheckResult("api", False, f"{url} did not answer JSON")
+    return CheckResult(
+        "api",
+        True,
+        f"answers (API {body.get('api_version', '?')}, server {body.get('server_version', '?')})",
+    )
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def run_checks(settings: Settings) -> list[CheckResult]:
+    """A remote desktop needs only the API; a local one (or a server) the database and Redis."""
+    results = []
+    if not settings.is_remote or settings.database_url:
+        database = check_database(settings)
+        results.append(database)
+        if database.ok:
+            results.append(check_schema(settings))
+        results.append(check_redis(settings))
+    if settings.is_remote:
+        results.append(check_api(settings))
+    return results
+
+
+def run_check(settings: Settings) -> int:
+    """Print the configuration and one line per check; non-zero when any check fails."""
+    print("configuration:")  # noqa: T201
+    for key, value in settings.masked().items():
+        print(f"  {key} = {value}")  # noqa: T201
+    results = run_checks(settings)
+    for result in results:
+        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.detail}")  # noqa: T201
+    return 0 if all(result.ok for result in results) else 1

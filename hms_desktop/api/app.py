@@ -12,6 +12,7 @@ import hms_desktop
 from hms_desktop.config import Settings, load_settings
 from hms_desktop.services.clinic import Clinic, open_clinic
 
+from . import booking, desk
 from .errors import RequestIdMiddleware, install_error_handlers
 from .ratelimit import RateLimits
 
@@ -60,4 +61,6 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
         )
     app.add_middleware(RequestIdMiddleware)
     app.include_router(meta)
+    app.include_router(booking.router)
+    app.include_router(desk.router)
     return app

@@ -1,0 +1,228 @@
+"""`RemoteBackend`: the Backend interface over the desk API (`/desk/v1`), for remote desks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from hms_desktop.client.codec import decode, decode_list
+from hms_desktop.client.events import EventStream
+from hms_desktop.client.transport import DESK, Transport
+from hms_desktop.config import Settings
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
+from hms_desktop.domain.errors import BackendUnavailable, TokenInvalid
+from hms_desktop.domain.models import (
+    AppointmentRecord,
+    CalendarSlot,
+    ChangeEvent,
+    DoctorDetails,
+    DoctorSummary,
+    FreeSlot,
+    Hold,
+    NamedItem,
+    PatientForm,
+    PatientRecord,
+    UserInfo,
+    WorkingHours,
+    to_jsonable,
+)
+from hms_desktop.services.backend import Backend, Subscription
+
+log = logging.getLogger(__name__)
+
+
+class RemoteBackend(Backend):
+    def __init__(
+        self, settings: Settings, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.2
+    ) -> None:
+        if not settings.api_url:
+            raise ValueError("remote mode needs the server's address (HMS_API_URL / api_url)")
+        self.settings = settings
+        self.transport = Transport(
+            settings.api_url, timeout=timeout, retries=retries, backoff=backoff
+        )
+        self._user: UserInfo | None = None
+        self._streams: list[EventStream] = []
+        self.server_versions: dict[str, str] | None = None
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.transport.request(method, f"{DESK}{path}", **kwargs)
+
+    # --- session ---------------------------------------------------------------------------
+    def login(self, username: str, password: str) -> UserInfo:
+        self.server_versions = self.transport.check_version()
+        answer = self._call(
+            "POST", "/session", json={"username": username, "password": password}, auth=False
+        )
+        self.transport.set_tokens(answer["access"], answer["refresh"])
+        self._user = decode(UserInfo, answer["user"])
+        return self._user
+
+    def logout(self) -> None:
+        self._user = None
+        try:
+            self.transport.end_session()
+        except (BackendUnavailable, TokenInvalid) as error:
+            # The desk is logged out either way; an unreachable server keeps the refresh
+            # token valid until it expires.
+            log.warning("logout could not revoke the session on the server: %s", error)
+
+    @property
+    def current_user(self) -> UserInfo | None:
+        return self._user if self.transport.logged_in else None
+
+    @property
+    def description(self) -> str:
+        return f"Remote · {self.transport.base_url}"
+
+    def demo_login_hint(self) -> tuple[str, str] | None:
+        return None
+
+    @property
+    def online(self) -> bool:
+        """Whether the last request reached the server."""
+        return self.transport.online
+
+    # --- patients --------------------------------------------------------------------------
+    def search_patients(self, text: str, limit: int = 50) -> list[PatientRecord]:
+        found = self._call("GET", "/patients", params={"q": text, "limit": limit})
+        return decode_list(PatientRecord, found)
+
+    def get_patient(self, patient_id: int) -> PatientRecord:
+        return decode(PatientRecord, self._call("GET", f"/patients/{patient_id}"))
+
+    def find_likely_duplicates(self, form: PatientForm) -> list[PatientRecord]:
+        found = self._call("POST", "/patients/duplicates", json=to_jsonable(form))
+        return decode_list(PatientRecord, found)
+
+    def register_patient(self, form: PatientForm) -> PatientRecord:
+        return decode(PatientRecord, self._call("POST", "/patients", json=to_jsonable(form)))
+
+    def update_patient(self, patient_id: int, form: PatientForm) -> PatientRecord:
+        answer = self._call("PUT", f"/patients/{patient_id}", json=to_jsonable(form))
+        return decode(PatientRecord, answer)
+
+    def patient_history(self, patient_id: int) -> list[AppointmentRecord]:
+        return decode_list(AppointmentRecord, self._call("GET", f"/patients/{patient_id}/history"))
+
+    # --- doctors and catalogue -------------------------------------------------------------
+    def specialisations(self) -> list[NamedItem]:
+        return decode_list(NamedItem, self._call("GET", "/specialisations"))
+
+    def designations(self) -> list[NamedItem]:
+        return decode_list(NamedItem, self._call("GET", "/designations"))
+
+    def doctors(
+        self, specialisation_id: int | None = None, designation_id: int | None = None
+    ) -> list[DoctorSummary]:
+        params = {
+            name: value
+            for name, value in (
+                ("specialisation_id", specialisation_id),
+                ("designation_id", designation_id),
+            )
+            if value is not None
+        }
+        return decode_list(DoctorSummary, self._call("GET", "/doctors", params=params))
+
+    def doctor_details(self, doctor_id: int) -> DoctorDetails:
+        return decode(DoctorDetails, self._call("GET", f"/doctors/{doctor_id}"))
+
+    def free_slots_by_speciality(
+        self, speciality: str, start: datetime, end: datetime
+    ) -> list[FreeSlot]:
+        params = {"speciality": speciality, "start": start.isoformat(), "end": end.isoformat()}
+        return decode_list(FreeSlot, self._call("GET", "/free-slots", params=params))
+
+    def create_specialisation(self, name: str, slug: str = "") -> NamedItem:
+        answer = self._call("POST", "/specialisations", json={"name": name, "slug": slug})
+        return decode(NamedItem, answer)
+
+    def create_designation(self, name: str, slug: str = "") -> NamedItem:
+        answer = self._call("POST", "/designations", json={"name": name, "slug": slug})
+        return decode(NamedItem, answer)
+
+    def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> int:
+        answer = self._call(
+            "PUT", f"/doctors/{doctor_id}/working-hours", json=to_jsonable(list(hours))
+        )
+        return int(answer["slots"])
+
+    # --- calendar and booking --------------------------------------------------------------
+    def calendar(
+        self, doctor_ids: Sequence[int], start: datetime, end: datetime
+    ) -> list[CalendarSlot]:
+        params = {"doctor_id": list(doctor_ids), "start": start.isoformat(), "end": end.isoformat()}
+        return decode_list(CalendarSlot, self._call("GET", "/calendar", params=params))
+
+    def hold_slot(self, slot_id: int, patient_id: int) -> Hold:
+        answer = self._call("POST", "/holds", json={"slot_id": slot_id, "patient_id": patient_id})
+        return decode(Hold, answer)
+
+    def release_hold(self, slot_id: int, token: str) -> bool:
+        answer = self._call("POST", f"/holds/{slot_id}/release", json={"token": token})
+        return bool(answer["released"])
+
+    def confirm_booking(
+        self,
+        slot_id: int,
+        patient_id: int,
+        token: str,
+        appointment_type: AppointmentType = AppointmentType.OFFLINE,
+        symptoms: str = "",
+    ) -> AppointmentRecord:
+        body = {
+            "slot_id": slot_id,
+            "patient_id": patient_id,
+            "token": token,
+            "appointment_type": appointment_type.value,
+            "symptoms": symptoms,
+        }
+        return decode(AppointmentRecord, self._call("POST", "/appointments", json=body))
+
+    def reschedule(self, appointment_id: int, new_slot_id: int) -> AppointmentRecord:
+        answer = self._call(
+            "POST", f"/appointments/{appointment_id}/reschedule", json={"slot_id": new_slot_id}
+        )
+        return decode(AppointmentRecord, answer)
+
+    def cancel(self, appointment_id: int) -> AppointmentRecord:
+        return decode(
+            AppointmentRecord, self._call("POST", f"/appointments/{appointment_id}/cancel")
+        )
+
+    # --- the doctor's day and the request queue --------------------------------------------
+    def doctor_day(self, doctor_id: int, day: date) -> list[AppointmentRecord]:
+        answer = self._call("GET", f"/doctors/{doctor_id}/day", params={"day": day.isoformat()})
+        return decode_list(AppointmentRecord, answer)
+
+    def set_status(self, appointment_id: int, status: AppointmentStatus) -> AppointmentRecord:
+        answer = self._call(
+            "POST", f"/appointments/{appointment_id}/status", json={"status": status.value}
+        )
+        return decode(AppointmentRecord, answer)
+
+    def pending_requests(self) -> list[AppointmentRecord]:
+        return decode_list(AppointmentRecord, self._call("GET", "/requests"))
+
+    def assign_request(self, appointment_id: int, slot_id: int) -> AppointmentRecord:
+        answer = self._call("POST", f"/requests/{appointment_id}/assign", json={"slot_id": slot_id})
+        return decode(AppointmentRecord, answer)
+
+    def decline_request(self, appointment_id: int, reason: str) -> AppointmentRecord:
+        answer = self._call("POST", f"/requests/{appointment_id}/decline", json={"reason": reason})
+        return decode(AppointmentRecord, answer)
+
+    # --- live changes ----------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:
+        stream = EventStream(self.transport, listener)
+        self._streams.append(stream)
+        return stream
+
+    def close(self) -> None:
+        for stream in self._streams:
+            stream.close()
+        self._streams.clear()
+        self.transport.close()

@@ -1,0 +1,67 @@
+"""A real uvicorn server in a thread on a fixed loopback port: it can be stopped and started
+again on the same port (a server restart while remote desks stay open)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import uvicorn
+
+from hms_desktop.api.app import create_app
+from hms_desktop.services.clinic import Clinic
+
+# Desks in these tests make far more than the default 100 requests a minute.
+GENEROUS_LIMIT = "100000/minute"
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the test thread is not the main thread
+        pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, clinic: Clinic, port: int | None = None) -> None:
+        self.clinic = clinic
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> LiveServer:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        config = uvicorn.Config(
+            create_app(self.clinic),
+            log_level="warning",
+            lifespan="on",
+            # Open event streams never finish by themselves: cut them after a second.
+            timeout_graceful_shutdown=1,
+        )
+        server = _Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.01)
+        self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            raise RuntimeError("the API server did not stop")
+        self._server = self._thread = None

@@ -1,0 +1,273 @@
+"""One contract for the `Backend` interface: the same calls give the same results and raise
+the same domain errors (class and message) on LocalBackend and on RemoteBackend."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, time, timedelta
+
+import pytest
+
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
+from hms_desktop.domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    HoldNotYours,
+    InvalidSpeciality,
+    InvalidTransition,
+    NoHoldFound,
+    PatientMissing,
+    PermissionDenied,
+    PhoneTaken,
+    SlotAlreadyBooked,
+    SlotLocked,
+    TokenInvalid,
+    ValidationError,
+)
+from hms_desktop.domain.models import ChangeEvent, PatientForm, SlotState, WorkingHours
+from hms_desktop.services import doctors, scheduling
+from hms_desktop.services.clinic import Clinic
+from tests import factories
+from tests.contract.conftest import World
+
+WAIT = 5.0
+
+
+def _free(clinic: Clinic, doctor_id: int, count: int) -> list[int]:
+    now = clinic.now()
+    found = doctors.free_slots(clinic, [doctor_id], now, now + timedelta(days=7), limit=count)
+    return [slot.id for slot in found]
+
+
+def test_login_logout_and_errors(world: World) -> None:
+    user, _ = factories.staff(world.clinic, first_name="Rita", last_name="Desk")
+    backend = world.backend()
+    assert backend.current_user is None
+    with pytest.raises(AuthenticationFailed, match="^Invalid username or password.$"):
+        backend.login(user.username, "wrong-password")
+    with pytest.raises(TokenInvalid, match="^Please log in first.$"):
+        backend.search_patients("Pat")
+
+    info = backend.login(user.username.upper(), factories.PASSWORD)
+    assert (info.id, info.username, info.email) == (user.id, user.username, user.email)
+    assert backend.current_user == info
+    assert info.role is Role.RECEPTIONIST and info.full_name == "Rita Desk"
+    assert backend.demo_login_hint() is None
+    assert backend.description
+
+    backend.logout()
+    assert backend.current_user is None
+    with pytest.raises(TokenInvalid, match="^Please log in first.$"):
+        backend.pending_requests()
+
+
+def test_patients_register_find_update_and_history(world: World) -> None:
+    backend, _ = world.desk()
+    form = PatientForm(
+        full_name="Ada Lovelace",
+        gender="female",
+        date_of_birth=date(1985, 12, 10),
+        phone="+44 20 7946 0000",
+        email="ada@example.org",
+        address="12 St James's Square",
+    )
+    ada = backend.register_patient(form)
+    assert (ada.first_name, ada.last_name, ada.gender) == ("Ada", "Lovelace", "female")
+    assert ada.date_of_birth == date(1985, 12, 10) and ada.phone and not ada.has_login
+    assert backend.get_patient(ada.id) == ada
+
+    assert backend.search_patients("lovel") == [ada]
+    assert backend.search_patients("10/12/1985") == [ada] or backend.search_patients(
+        "1985-12-10"
+    ) == [ada]
+    assert backend.search_patients("+44 20 79") == [ada]
+    assert backend.find_likely_duplicates(
+        PatientForm("ada lovelace", date_of_birth=ada.date_of_birth)
+    ) == [ada]
+    with pytest.raises(
+        PhoneTaken, match="^Phone number is already registered to another patient.$"
+    ):
+        backend.register_patient(PatientForm("Someone Else", phone=form.phone))
+    with pytest.raises(ValidationError) as invalid:
+        backend.register_patient(PatientForm("Bad Mail", email="not-an-address"))
+    assert invalid.value.field == "email"
+    with pytest.raises(PatientMissing, match="^Patient does not exist.$"):
+        backend.get_patient(ada.id + 1000)
+
+    moved = backend.update_patient(ada.id, form.__class__(**{**form.__dict__, "address": "Ockham"}))
+    assert moved.address == "Ockham" and moved.id == ada.id
+    assert backend.patient_history(ada.id) == []
+
+
+def test_catalogue_doctors_and_free_slots(world: World) -> None:
+    backend, _ = world.desk(Role.ADMIN)
+    cardiology = backend.create_specialisation("Cardiology")
+    senior = backend.create_designation("Senior consultant", "senior")
+    assert (cardiology.name, cardiology.slug) == ("Cardiology", "cardiology")
+    assert senior.slug == "senior"
+    assert cardiology in backend.specialisations() and senior in backend.designations()
+    with pytest.raises(Conflict, match="^Specialisation with this name or slug already exists.$"):
+        backend.create_specialisation("Cardiology")
+
+    doc = factories.doctor(world.clinic, specialisation_ids=[cardiology.id], first_name="Amy")
+    factories.doctor(world.clinic)
+    listed = backend.doctors(specialisation_id=cardiology.id)
+    assert [d.id for d in listed] == [doc.doctor_id]
+    assert listed[0].specialisations == ("Cardiology",) and listed[0].fee == 50
+    details = backend.doctor_details(doc.doctor_id)
+    assert details.summary == listed[0] and len(details.working_hours) == 7
+    assert details.next_free_slots and details.next_free_slots[0].doctor_id == doc.doctor_id
+
+    morning = [WorkingHours(day, time(9, 0), time(12, 0), 30) for day in range(7)]
+    assert backend.set_working_hours(doc.doctor_id, morning) > 0
+    now = world.clinic.now()
+    free = backend.free_slots_by_speciality("cardiology", now, now + timedelta(days=3))
+    assert free and {slot.doctor_id for slot in free} == {doc.doctor_id}
+    assert all(slot.start.astimezone(world.clinic.settings.tz).hour in (9, 10, 11) for slot in free)
+    with pytest.raises(InvalidSpeciality, match="^Invalid speciality of doctor requested.$"):
+        backend.free_slots_by_speciality("Astrology", now, now + timedelta(days=1))
+    with pytest.raises(ValidationError, match="^Start time must be earlier than end time.$"):
+        backend.free_slots_by_speciality("Cardiology", now, now)
+
+
+def test_hold_confirm_reschedule_cancel_and_their_errors(world: World) -> None:
+    backend, desk_user = world.desk()
+    doc = factories.doctor(world.clinic)
+    alice, bob = factories.patient(world.clinic), factories.patient(world.clinic)
+    first, second, third = _free(world.clinic, doc.doctor_id, 3)
+    now = world.clinic.now()
+
+    hold = backend.hold_slot(first, alice.id)
+    assert (hold.slot_id, hold.patient_id, hold.holder) == (first, alice.id, desk_user.username)
+    assert backend.hold_slot(first, alice.id).token == hold.token
+    with pytest.raises(SlotLocked, match="^Slot is temporarily locked.$"):
+        backend.hold_slot(first, bob.id)
+    with pytest.raises(HoldNotYours, match="^Unauthorized access to the slot.$"):
+        backend.confirm_booking(first, bob.id, hold.token)
+    with pytest.raises(NoHoldFound, match="^No scheduled appointment found.$"):
+        backend.confirm_booking(first, alice.id, "stale-token")
+    with pytest.raises(NoHoldFound, match="^No scheduled appointment found.$"):
+        backend.confirm_booking(second, alice.id, hold.token)
+
+    states = {c.slot.id: c for c in backend.calendar([doc.doctor_id], now, now + timedelta(days=7))}
+    assert states[first].state is SlotState.HELD_BY_ME and states[first].hold == hold
+    assert states[second].state is SlotState.FREE
+
+    booked = backend.confirm_booking(
+        first, alice.id, hold.token, AppointmentType.ONLINE, symptoms="cough"
+    )
+    assert (booked.slot_id, booked.patient_id, booked.status) == (
+        first,
+        alice.id,
+        AppointmentStatus.SCHEDULED,
+    )
+    assert booked.appointment_type is AppointmentType.ONLINE and booked.symptoms == "cough"
+    with pytest.raises(SlotAlreadyBooked, match="^Slot is already booked.$"):
+        backend.hold_slot(first, bob.id)
+    calendar = {
+        c.slot.id: c for c in backend.calendar([doc.doctor_id], now, now + timedelta(days=7))
+    }
+    assert calendar[first].state is SlotState.BOOKED and calendar[first].appointment == booked
+
+    other = backend.hold_slot(third, bob.id)
+    with pytest.raises(SlotLocked, match="^Slot is temporarily locked.$"):
+        backend.reschedule(booked.id, third)
+    assert backend.release_hold(third, other.token) is True
+    assert backend.release_hold(third, other.token) is False
+
+    moved = backend.reschedule(booked.id, second)
+    assert (moved.slot_id, moved.status) == (second, AppointmentStatus.RESCHEDULED)
+    assert backend.patient_history(alice.id) == [moved]
+
+    cancelled = backend.cancel(booked.id)
+    assert cancelled.status is AppointmentStatus.CANCELLED
+    with pytest.raises(
+        InvalidTransition, match="^An appointment that is cancelled cannot become arrived.$"
+    ):
+        backend.set_status(booked.id, AppointmentStatus.ARRIVED)
+    assert second in _free(world.clinic, doc.doctor_id, 50)
+
+
+def test_doctors_day_and_status_changes(world: World) -> None:
+    backend, _ = world.desk()
+    doc = factories.doctor(world.clinic)
+    someone_else = factories.doctor(world.clinic)
+    patient = factories.patient(world.clinic)
+    (slot,) = _free(world.clinic, doc.doctor_id, 1)
+    hold = backend.hold_slot(slot, patient.id)
+    booked = backend.confirm_booking(slot, patient.id, hold.token)
+    assert booked.start is not None
+    day = booked.start.astimezone(world.clinic.settings.tz).date()
+
+    doctor_desk = world.doctor_desk(doc)
+    assert doctor_desk.doctor_day(doc.doctor_id, day) == [booked]
+    with pytest.raises(
+        PermissionDenied, match="^You do not have permission to perform this action.$"
+    ):
+        doctor_desk.doctor_day(someone_else.doctor_id, day)
+    arrived = backend.set_status(booked.id, AppointmentStatus.ARRIVED)
+    assert arrived.status is AppointmentStatus.ARRIVED
+    assert doctor_desk.set_status(booked.id, AppointmentStatus.IN_PROGRESS).status is (
+        AppointmentStatus.IN_PROGRESS
+    )
+    done = doctor_desk.set_status(booked.id, AppointmentStatus.COMPLETED)
+    assert done.status is AppointmentStatus.COMPLETED
+    assert backend.doctor_day(doc.doctor_id, day) == [done]
+
+
+def test_request_queue_assign_and_decline(world: World) -> None:
+    backend, _ = world.desk()
+    doc = factories.doctor(world.clinic)
+    patient = factories.patient(world.clinic)
+    as_patient = factories.patient_actor(world.clinic, patient)
+    first = scheduling.request_appointment(world.clinic, as_patient, doctor_id=doc.doctor_id)
+    second = scheduling.request_appointment(
+        world.clinic, as_patient, doctor_id=doc.doctor_id, symptoms="fever"
+    )
+    assert backend.pending_requests() == [first, second]
+
+    (slot,) = _free(world.clinic, doc.doctor_id, 1)
+    assigned = backend.assign_request(first.id, slot)
+    assert (assigned.status, assigned.slot_id) == (AppointmentStatus.SCHEDULED, slot)
+    with pytest.raises(
+        ValidationError, match="^Give a reason for declining the request.$"
+    ) as no_reason:
+        backend.decline_request(second.id, "  ")
+    assert no_reason.value.field == "reason"
+    declined = backend.decline_request(second.id, "Doctor on leave")
+    assert (declined.status, declined.decline_reason) == (
+        AppointmentStatus.DECLINED,
+        "Doctor on leave",
+    )
+    with pytest.raises(InvalidTransition, match="^Only a waiting request can be declined.$"):
+        backend.decline_request(second.id, "again")
+    assert backend.pending_requests() == []
+    with pytest.raises(PermissionDenied):
+        world.doctor_desk(doc).pending_requests()
+
+
+def test_subscribe_hears_changes_from_any_desk(world: World) -> None:
+    backend, _ = world.desk()
+    doc = factories.doctor(world.clinic)
+    patient = factories.patient(world.clinic)
+    (slot,) = _free(world.clinic, doc.doctor_id, 1)
+    heard: list[ChangeEvent] = []
+    booked_heard = threading.Event()
+
+    def listener(event: ChangeEvent) -> None:
+        heard.append(event)
+        if event.kind == "book":
+            booked_heard.set()
+
+    subscription = backend.subscribe(listener)
+    _, other_desk = factories.staff(world.clinic)
+    hold = scheduling.hold_slot(world.clinic, other_desk, slot, patient.id)
+    scheduling.confirm_booking(world.clinic, other_desk, slot, patient.id, token=hold.token)
+    assert booked_heard.wait(WAIT), heard
+    kinds = [(event.kind, event.slot_id, event.doctor_id) for event in heard]
+    assert ("hold", slot, doc.doctor_id) in kinds and ("book", slot, doc.doctor_id) in kinds
+
+    subscription.close()
+    count = len(heard)
+    scheduling.cancel_appointment(world.clinic, other_desk, heard[-1].appointment_id or 0)
+    assert len(heard) == count

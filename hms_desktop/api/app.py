@@ -12,7 +12,7 @@ import hms_desktop
 from hms_desktop.config import Settings, load_settings
 from hms_desktop.services.clinic import Clinic, open_clinic
 
-from . import booking, desk
+from . import booking, desk, hospital, hospital_users, media
 from .errors import RequestIdMiddleware, install_error_handlers
 from .ratelimit import RateLimits
 
@@ -62,5 +62,8 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
     app.add_middleware(RequestIdMiddleware)
     app.include_router(meta)
     app.include_router(booking.router)
+    app.include_router(hospital_users.router)
+    app.include_router(hospital.router)
+    app.include_router(media.router)
     app.include_router(desk.router)
     return app

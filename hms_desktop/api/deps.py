@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import Actor
 from hms_desktop.services import accounts
 from hms_desktop.services.clinic import Clinic
@@ -15,6 +16,9 @@ from .errors import NotAuthenticated
 
 # The booking API's session cookie (POST /sessions sets it, DELETE /sessions revokes it).
 SESSION_COOKIE = "session"
+
+# Who the audit trail names when someone without an account writes (a contact message).
+ANONYMOUS = Actor(user_id=None, username="anonymous", role=Role.PATIENT)
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/user/login/")
 

@@ -1,0 +1,499 @@
+"""The hospital API's records: user profiles, patient and doctor records as that document
+shows them (username, picture, phone / catalogue links), with paging and search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from hms_desktop.domain import validation
+from hms_desktop.domain.enums import Role
+from hms_desktop.domain.errors import (
+    Conflict,
+    DoctorMissing,
+    NotFound,
+    PermissionDenied,
+    PhoneTaken,
+    UsernameTaken,
+    ValidationError,
+)
+from hms_desktop.domain.models import Actor, Page, UserInfo
+from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services import audit
+from hms_desktop.services.accounts import add_user, find_user, user_info
+from hms_desktop.services.catalogue import store_image
+from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.doctors import set_doctor_catalogue
+from hms_desktop.store.tables import (
+    Appointment,
+    Doctor,
+    Patient,
+    Profile,
+    User,
+    doctor_available_times,
+    doctor_designations,
+    doctor_specialisations,
+)
+
+
+@dataclass(frozen=True)
+class ProfileRecord:
+    id: int
+    user: UserInfo
+    bio: str
+    address: str
+    date_of_birth: date | None
+    picture_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PatientCard:
+    id: int
+    user_id: int
+    username: str
+    picture_id: int | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class DoctorCard:
+    id: int
+    user_id: int
+    username: str
+    full_name: str
+    picture_id: int | None
+    designations: tuple[str, ...]
+    specialisations: tuple[str, ...]
+    available_time_ids: tuple[int, ...]
+    fee: int | None
+    meet_link: str
+
+
+def _like(text: str) -> str:
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _page(session: Session, query: Select, offset: int, limit: int | None, convert) -> Page:  # type: ignore[no-untyped-def, type-arg]
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return Page(items=tuple(convert(row) for row in session.execute(query)), total=total)
+
+
+# --- profiles ---------------------------------------------------------------------------------
+
+
+def _profile_query() -> Select:  # type: ignore[type-arg]
+    return (
+        select(Profile, User)
+        .join(User, User.id == Profile.user_id)
+        .options(selectinload(User.patient), selectinload(User.doctor))
+    )
+
+
+def _profile(row) -> ProfileRecord:  # type: ignore[no-untyped-def]
+    profile, user = row
+    return ProfileRecord(
+        id=profile.id,
+        user=user_info(user),
+        bio=profile.bio,
+        address=profile.address,
+        date_of_birth=profile.date_of_birth,
+        picture_id=profile.picture_id,
+        created_at=as_utc(profile.created_at),
+        updated_at=as_utc(profile.updated_at),
+    )
+
+
+def list_profiles(
+    clinic: Clinic,
+    actor: Actor,
+    *,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Page:
+    """Staff see every profile; anyone else only their own."""
+    query = _profile_query().order_by(Profile.id)
+    if not actor.is_staff:
+        query = query.where(Profile.user_id == (actor.user_id or -1))
+    if search and search.strip():
+        pattern = _like(search)
+        query = query.where(
+            or_(
+                func.lower(User.username).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(User.first_name).like(pattern, escape="\\"),
+                func.lower(User.last_name).like(pattern, escape="\\"),
+            )
+        )
+    with clinic.db.read() as session:
+        return _page(session, query, offset, limit, _profile)
+
+
+def _own_profile(session: Session, actor: Actor, profile_id: int) -> tuple[Profile, User]:
+    row = session.execute(_profile_query().where(Profile.id == profile_id)).first()
+    if row is None:
+        raise NotFound()
+    profile, user = row
+    if not actor.is_staff and user.id != actor.user_id:
+        # Someone else's profile is not even shown to exist.
+        raise NotFound()
+    return profile, user
+
+
+def get_profile(clinic: Clinic, actor: Actor, profile_id: int) -> ProfileRecord:
+    with clinic.db.read() as session:
+        return _profile(_own_profile(session, actor, profile_id))
+
+
+def my_profile(clinic: Clinic, actor: Actor) -> ProfileRecord:
+    with clinic.db.read() as session:
+        row = session.execute(
+            _profile_query().where(Profile.user_id == (actor.user_id or -1))
+        ).first()
+        if row is None:
+            raise NotFound()
+        return _profile(row)
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    """Fields a profile form may change; None leaves a field as it is."""
+
+    username: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    bio: str | None = None
+    address: str | None = None
+    date_of_birth: date | None = None
+    picture: bytes | None = None
+
+
+def _apply_profile(
+    session: Session, clinic: Clinic, profile: Profile, user: User, changes: ProfileChanges
+) -> None:
+    if changes.username is not None:
+        username = validation.clean_username(changes.username)
+        other = find_user(session, username)
+        if other is not None and other.id != user.id:
+            raise UsernameTaken(field="username")
+        user.username = username
+    if changes.email is not None:
+        user.email = validation.clean_email(changes.email)
+    if changes.first_name is not None:
+        user.first_name = validation.clean_name(
+            changes.first_name, field="first_name", required=False
+        )
+    if changes.last_name is not None:
+        user.last_name = validation.clean_name(changes.last_name, field="last_name", required=False)
+    if changes.bio is not None:
+        profile.bio = changes.bio
+    if changes.address is not None:
+        profile.address = changes.address.strip()
+    if changes.date_of_birth is not None:
+        profile.date_of_birth = validation.clean_birth_date(
+            changes.date_of_birth, today=clinic.today()
+        )
+    if changes.picture is not None:
+        profile.picture_id = store_image(session, clinic, changes.picture).id
+    profile.updated_at = clinic.now()
+
+
+def create_profile(clinic: Clinic, actor: Actor, changes: ProfileChanges) -> ProfileRecord:
+    """Staff make an account (a patient without a login yet) with its profile."""
+    if not actor.is_staff:
+        raise PermissionDenied()
+    if not changes.username:
+        raise ValidationError("Username is required.", field="username")
+    with clinic.db.transaction() as session:
+        user = add_user(session, username=changes.username, role=Role.PATIENT, password=None)
+        user.patient = Patient()
+        assert user.profile is not None
+        _apply_profile(session, clinic, user.profile, user, changes)
+        session.flush()
+        audit.record(session, actor, "create", "profile", user.profile.id, username=user.username)
+        profile_id = user.profile.id
+    return get_profile(clinic, actor, profile_id)
+
+
+def update_profile(
+    clinic: Clinic, actor: Actor, profile_id: int, changes: ProfileChanges
+) -> ProfileRecord:
+    with clinic.db.transaction() as session:
+        profile, user = _own_profile(session, actor, profile_id)
+        _apply_profile(session, clinic, profile, user, changes)
+        session.flush()
+        audit.record(session, actor, "update", "profile", profile_id)
+    return get_profile(clinic, actor, profile_id)
+
+
+def delete_profile(clinic: Clinic, actor: Actor, profile_id: int) -> None:
+    """Removes the profile's details (bio, address, birth date, picture); the account stays."""
+    with clinic.db.transaction() as session:
+        profile, _ = _own_profile(session, actor, profile_id)
+        session.delete(profile)
+        audit.record(session, actor, "delete", "profile", profile_id)
+
+
+# --- patient records ----------------------------------------------------------------------------
+
+
+def _patient_query() -> Select:  # type: ignore[type-arg]
+    return select(Patient, User.username).join(User, User.id == Patient.user_id)
+
+
+def _patient(row) -> PatientCard:  # type: ignore[no-untyped-def]
+    patient, username = row
+    return PatientCard(patient.id, patient.user_id, username, patient.picture_id, patient.phone)
+
+
+def _patient_visible(actor: Actor, patient: Patient) -> bool:
+    return actor.role in (Role.ADMIN, Role.RECEPTIONIST, Role.DOCTOR) or (
+        actor.patient_id == patient.id
+    )
+
+
+def list_patient_cards(
+    clinic: Clinic,
+    actor: Actor,
+    *,
+    search: str | None = None,
+    phone: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Page:
+    """Staff and doctors see every patient record; a patient only their own."""
+    query = _patient_query().order_by(Patient.id)
+    if actor.role is Role.PATIENT or not (actor.is_staff or actor.role is Role.DOCTOR):
+        query = query.where(Patient.id == (actor.patient_id or -1))
+    if phone:
+        query = query.where(Patient.phone == (validation.normalize_phone(phone) or phone))
+    if search and search.strip():
+        text = search.strip()
+        conditions = [
+            func.lower(User.username).like(_like(text), escape="\\"),
+            Patient.phone.like(_like(validation.phone_digits(text) or text), escape="\\"),
+        ]
+        if text.isdigit():
+            conditions.append(Patient.id == int(text))
+        query = query.where(or_(*conditions))
+    with clinic.db.read() as session:
+        return _page(session, query, offset, limit, _patient)
+
+
+def _load_patient(session: Session, actor: Actor, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None or not _patient_visible(actor, patient):
+        raise NotFound()
+    return patient
+
+
+def get_patient_card(clinic: Clinic, actor: Actor, patient_id: int) -> PatientCard:
+    with clinic.db.read() as session:
+        _load_patient(session, actor, patient_id)
+        return _patient(session.execute(_patient_query().where(Patient.id == patient_id)).one())
+
+
+def _set_phone(session: Session, patient: Patient, phone: str | None) -> None:
+    clean = validation.normalize_phone(phone)
+    if clean is not None:
+        owner = session.scalar(select(Patient.id).where(Patient.phone == clean))
+        if owner is not None and owner != patient.id:
+            raise PhoneTaken(field="phone")
+    patient.phone = clean
+
+
+def create_patient_card(
+    clinic: Clinic, actor: Actor, *, phone: str | None = None, picture: bytes | None = None
+) -> PatientCard:
+    """The authenticated user's own patient record (one per user)."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    with clinic.db.transaction() as session:
+        if session.scalar(select(Patient.id).where(Patient.user_id == actor.user_id)) is not None:
+            raise Conflict("A patient record already exists for this user.", field="user")
+        patient = Patient(user_id=actor.user_id)
+        session.add(patient)
+        session.flush()
+        _set_phone(session, patient, phone)
+        if picture is not None:
+            patient.picture_id = store_image(session, clinic, picture).id
+        session.flush()
+        audit.record(session, actor, "create", "patient", patient.id)
+        patient_id = patient.id
+    with clinic.db.read() as session:
+        return _patient(session.execute(_patient_query().where(Patient.id == patient_id)).one())
+
+
+def _require_own_patient(actor: Actor, patient: Patient) -> None:
+    if not actor.is_staff and actor.patient_id != patient.id:
+        raise PermissionDenied()
+
+
+def update_patient_card(
+    clinic: Clinic,
+    actor: Actor,
+    patient_id: int,
+    *,
+    phone: str | None = None,
+    picture: bytes | None = None,
+    clear_phone: bool = False,
+) -> PatientCard:
+    with clinic.db.transaction() as session:
+        patient = _load_patient(session, actor, patient_id)
+        _require_own_patient(actor, patient)
+        if phone is not None or clear_phone:
+            _set_phone(session, patient, phone)
+        if picture is not None:
+            patient.picture_id = store_image(session, clinic, picture).id
+        session.flush()
+        audit.record(session, actor, "update", "patient", patient_id)
+    return get_patient_card(clinic, actor, patient_id)
+
+
+def delete_patient_card(clinic: Clinic, actor: Actor, patient_id: int) -> None:
+    """Removes the patient record with its appointments and reviews; the account stays."""
+    with clinic.db.transaction() as session:
+        patient = _load_patient(session, actor, patient_id)
+        _require_own_patient(actor, patient)
+        session.delete(patient)
+        audit.record(session, actor, "delete", "patient", patient_id)
+
+
+# --- doctor records -----------------------------------------------------------------------------
+
+
+def _doctor_query() -> Select:  # type: ignore[type-arg]
+    return (
+        select(Doctor)
+        .join(User, User.id == Doctor.user_id)
+        .options(
+            selectinload(Doctor.user),
+            selectinload(Doctor.specialisations),
+            selectinload(Doctor.designations),
+            selectinload(Doctor.available_times),
+        )
+    )
+
+
+def _doctor(doctor: Doctor) -> DoctorCard:
+    return DoctorCard(
+        id=doctor.id,
+        user_id=doctor.user_id,
+        username=doctor.user.username,
+        full_name=f"{doctor.user.first_name} {doctor.user.last_name}".strip(),
+        picture_id=doctor.picture_id,
+        designations=tuple(item.name for item in doctor.designations),
+        specialisations=tuple(item.name for item in doctor.specialisations),
+        available_time_ids=tuple(sorted(item.id for item in doctor.available_times)),
+        fee=doctor.fee,
+        meet_link=doctor.meet_link,
+    )
+
+
+def list_doctor_cards(
+    clinic: Clinic,
+    *,
+    specialisation_id: int | None = None,
+    designation_id: int | None = None,
+    fee: int | None = None,
+    available_time_id: int | None = None,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Page:
+    query = _doctor_query().order_by(Doctor.id)
+    links = (
+        (doctor_specialisations, doctor_specialisations.c.specialisation_id, specialisation_id),
+        (doctor_designations, doctor_designations.c.designation_id, designation_id),
+        (doctor_available_times, doctor_available_times.c.available_time_id, available_time_id),
+    )
+    for table, column, wanted in links:
+        if wanted is not None:
+            query = query.where(Doctor.id.in_(select(table.c.doctor_id).where(column == wanted)))
+    if fee is not None:
+        query = query.where(Doctor.fee == fee)
+    if search and search.strip():
+        pattern = _like(search)
+        query = query.where(
+            or_(
+                func.lower(User.username).like(pattern, escape="\\"),
+                func.lower(User.first_name + " " + User.last_name).like(pattern, escape="\\"),
+            )
+        )
+    with clinic.db.read() as session:
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        return Page(items=tuple(_doctor(row) for row in session.scalars(query)), total=total or 0)
+
+
+def get_doctor_card(clinic: Clinic, doctor_id: int) -> DoctorCard:
+    with clinic.db.read() as session:
+        doctor = session.scalar(_doctor_query().where(Doctor.id == doctor_id))
+        if doctor is None:
+            raise DoctorMissing()
+        return _doctor(doctor)
+
+
+def create_doctor_record(
+    clinic: Clinic,
+    actor: Actor,
+    *,
+    fee: int | None = None,
+    meet_link: str = "",
+    specialisation_ids: Sequence[int] = (),
+    designation_ids: Sequence[int] = (),
+    available_time_ids: Sequence[int] = (),
+    picture: bytes | None = None,
+) -> DoctorCard:
+    """The authenticated doctor's own record, when their account has none yet."""
+    if actor.role is not Role.DOCTOR or actor.user_id is None:
+        raise PermissionDenied("Only a doctor's account can have a doctor record.")
+    if fee is not None and fee < 0:
+        raise ValidationError("Fee cannot be negative.", field="fee")
+    with clinic.db.transaction() as session:
+        if session.scalar(select(Doctor.id).where(Doctor.user_id == actor.user_id)) is not None:
+            raise Conflict("A doctor record already exists for this user.", field="user")
+        doctor = Doctor(user_id=actor.user_id, fee=fee, meet_link=(meet_link or "").strip())
+        session.add(doctor)
+        session.flush()
+        set_doctor_catalogue(
+            session,
+            doctor,
+            specialisation_ids=list(specialisation_ids),
+            designation_ids=list(designation_ids),
+            available_time_ids=list(available_time_ids),
+        )
+        if picture is not None:
+            doctor.picture_id = store_image(session, clinic, picture).id
+        session.flush()
+        audit.record(session, actor, "create", "doctor", doctor.id)
+        doctor_id = doctor.id
+    return get_doctor_card(clinic, doctor_id)
+
+
+def delete_doctor_record(clinic: Clinic, actor: Actor, doctor_id: int) -> None:
+    """Admins only: the doctor's slots, appointments and reviews go with the record."""
+    if actor.role is not Role.ADMIN:
+        raise PermissionDenied()
+    with clinic.db.transaction() as session:
+        doctor = session.get(Doctor, doctor_id)
+        if doctor is None:
+            raise DoctorMissing()
+        # Appointments point at slots with RESTRICT; they go first, then the cascade.
+        session.execute(delete(Appointment).where(Appointment.doctor_id == doctor_id))
+        session.delete(doctor)
+        audit.record(session, actor, "delete", "doctor", doctor_id)
+    clinic.publish("schedule", doctor_id=doctor_id)

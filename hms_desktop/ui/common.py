@@ -1,0 +1,144 @@
+"""Small pieces shared by the windows: time formatting, stars, error labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from hms_desktop.domain.enums import AppointmentStatus
+
+Index = QModelIndex | QPersistentModelIndex
+
+STATUS_WORDS = {
+    AppointmentStatus.REQUESTED: "Requested",
+    AppointmentStatus.SCHEDULED: "Scheduled",
+    AppointmentStatus.RESCHEDULED: "Rescheduled",
+    AppointmentStatus.ARRIVED: "Arrived",
+    AppointmentStatus.IN_PROGRESS: "In progress",
+    AppointmentStatus.COMPLETED: "Completed",
+    AppointmentStatus.NO_SHOW: "No-show",
+    AppointmentStatus.CANCELLED: "Cancelled",
+    AppointmentStatus.DECLINED: "Declined",
+}
+
+
+def local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz)
+
+
+def fmt_time(moment: datetime | None, tz: ZoneInfo) -> str:
+    return local(moment, tz).strftime("%H:%M") if moment else ""
+
+
+def fmt_datetime(moment: datetime | None, tz: ZoneInfo) -> str:
+    return local(moment, tz).strftime("%a %d %b %Y, %H:%M") if moment else "—"
+
+
+def fmt_short(moment: datetime | None, tz: ZoneInfo) -> str:
+    return local(moment, tz).strftime("%d %b %y %H:%M") if moment else ""
+
+
+def fmt_date(day: date | None) -> str:
+    return day.strftime("%d %b %Y") if day else ""
+
+
+def fmt_hours(start: time, end: time) -> str:
+    return f"{start.strftime('%H:%M')}–{end.strftime('%H:%M')}"
+
+
+def stars(rating: float | None) -> str:
+    if rating is None:
+        return "no reviews"
+    full = round(rating)
+    return "★" * full + "☆" * (5 - full)
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tz)
+
+
+class ErrorLabel(QLabel):
+    """A red message under a field; hidden while there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None, *, name: str = "FieldError") -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        # Field messages are one line; wrapping labels in form rows can overlap the next row.
+        self.setWordWrap(name != "FieldError")
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.setText(text)
+        self.setVisible(bool(text))
+
+
+class Banner(QFrame):
+    """The red strip across the top while the clinic's server cannot be reached."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Banner")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 12, 6)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label, 1)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(f"⚠ {text} Retrying…")
+        self.show()
+
+
+def primary(button: QPushButton) -> QPushButton:
+    button.setObjectName("Primary")
+    return button
+
+
+class RecordTableModel(QAbstractTableModel):
+    """A read-only table over a list of records: one function per column."""
+
+    def __init__(self, columns: Sequence[tuple[str, Any]], parent: Any = None) -> None:
+        super().__init__(parent)
+        self._columns = list(columns)
+        self._rows: list[Any] = []
+
+    def set_rows(self, rows: Iterable[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_record(self, row: int) -> Any:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    @property
+    def records(self) -> list[Any]:
+        return list(self._rows)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        record = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._columns[index.column()][1](record)
+        if role == Qt.ItemDataRole.UserRole:
+            return record
+        return None
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self._columns[section][0]
+        return None

@@ -1,0 +1,195 @@
+"""The log-in window: username and password; the main window then adapts to the role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hms_desktop.domain.models import UserInfo
+from hms_desktop.services.backend import Backend
+from hms_desktop.ui import theme
+from hms_desktop.ui.common import ErrorLabel, primary
+from hms_desktop.ui.tasks import Tasks, friendly_message
+
+Opener = Callable[[], Backend]
+
+
+class LoginWindow(QWidget):
+    logged_in = Signal(object, object)  # Backend, UserInfo
+    backend_ready = Signal(object)
+
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        opener: Opener | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("LoginWindow")
+        self.setWindowTitle("hms-desktop — log in")
+        self.setWindowIcon(theme.icon("app"))
+        self.backend = backend
+        self._opener = opener
+        self.tasks = Tasks(self)
+        self._demo: tuple[str, str] | None = None
+
+        card = QFrame(self)
+        card.setObjectName("Card")
+        card.setFixedWidth(420)
+        title = QLabel("Clinic reception", card)
+        title.setObjectName("Title")
+        subtitle = QLabel("Log in with your clinic account.", card)
+        subtitle.setObjectName("Subtitle")
+        self.username = QLineEdit(card)
+        self.username.setPlaceholderText("username")
+        self.password = QLineEdit(card)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("password")
+        self.message = ErrorLabel(card, name="FormError")
+        self.hint = QLabel(card)
+        self.hint.setObjectName("Hint")
+        self.hint.setWordWrap(True)
+        self.hint.hide()
+        self.use_demo = QPushButton("Use the demo account", card)
+        self.use_demo.hide()
+        self.use_demo.clicked.connect(self._fill_demo)
+        self.submit = primary(QPushButton("Log in", card))
+        self.submit.setDefault(True)
+        self.submit.clicked.connect(self.log_in)
+        self.username.returnPressed.connect(self.password.setFocus)
+        self.password.returnPressed.connect(self.log_in)
+        self.status = QLabel("", card)
+        self.status.setObjectName("Subtitle")
+
+        form = QFormLayout()
+        form.addRow("&Username", self.username)
+        form.addRow("&Password", self.password)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.use_demo)
+        buttons.addStretch(1)
+        buttons.addWidget(self.submit)
+        inner = QVBoxLayout(card)
+        inner.setContentsMargins(28, 24, 28, 24)
+        inner.setSpacing(10)
+        inner.addWidget(title)
+        inner.addWidget(subtitle)
+        inner.addLayout(form)
+        inner.addWidget(self.message)
+        inner.addWidget(self.hint)
+        inner.addLayout(buttons)
+        inner.addWidget(self.status)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(1)
+        self.setTabOrder(self.username, self.password)
+        self.setTabOrder(self.password, self.submit)
+        self.setTabOrder(self.submit, self.use_demo)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.password.clear)
+        self.resize(760, 520)
+        self.username.setFocus()
+        if backend is not None:
+            self._on_backend(backend)
+
+    def set_backend(self, backend: Backend) -> None:
+        self.backend = backend
+        self._on_backend(backend)
+
+    def _on_backend(self, backend: Backend) -> None:
+        self.status.setText(f"Connected: {backend.description}")
+        self.tasks.run(backend.demo_login_hint, on_done=self._show_hint, on_error=lambda _e: None)
+        self.backend_ready.emit(backend)
+
+    def _show_hint(self, hint: tuple[str, str] | None) -> None:
+        self._demo = hint
+        if hint is None:
+            self.hint.hide()
+            self.use_demo.hide()
+            return
+        self.hint.setText(
+            f"This is a fresh demo clinic. Log in as “{hint[0]}” with the password "
+            f"“{hint[1]}” to try it."
+        )
+        self.hint.show()
+        self.use_demo.show()
+
+    def _fill_demo(self) -> None:
+        if self._demo:
+            self.username.setText(self._demo[0])
+            self.password.setText(self._demo[1])
+            self.submit.setFocus()
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self.submit.setEnabled(not busy)
+        self.submit.setText("Logging in…" if busy else "Log in")
+        if text:
+            self.status.setText(text)
+
+    def log_in(self) -> None:
+        if not self.submit.isEnabled():
+            return
+        username, password = self.username.text().strip(), self.password.text()
+        if not username or not password:
+            self.message.show_message("Enter your username and password.")
+            (self.username if not username else self.password).setFocus()
+            return
+        self.message.show_message("")
+        if self.backend is None:
+            if self._opener is None:
+                self.message.show_message("The clinic database is not configured.")
+                return
+            self._set_busy(True, "Connecting to the clinic…")
+            self.tasks.run(
+                self._opener,
+                on_done=lambda backend: self._opened(backend, username, password),
+                on_error=self._failed,
+            )
+            return
+        self._set_busy(True)
+        backend = self.backend
+        self.tasks.run(
+            backend.login,
+            username,
+            password,
+            on_done=lambda user: self._logged_in(backend, user),
+            on_error=self._failed,
+        )
+
+    def _opened(self, backend: Backend, username: str, password: str) -> None:
+        self.set_backend(backend)
+        self._set_busy(True)
+        self.tasks.run(
+            backend.login,
+            username,
+            password,
+            on_done=lambda user: self._logged_in(backend, user),
+            on_error=self._failed,
+        )
+
+    def _logged_in(self, backend: Backend, user: UserInfo) -> None:
+        self._set_busy(False)
+        self.password.clear()
+        self.logged_in.emit(backend, user)
+
+    def _failed(self, error: Exception) -> None:
+        self._set_busy(False)
+        self.message.show_message(friendly_message(error))
+        self.password.setFocus()
+        self.password.selectAll()

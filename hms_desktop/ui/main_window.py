@@ -1,0 +1,253 @@
+"""The main window: navigation adapted to the role, the lost-connection banner, live events."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QObject, QSettings, QSize, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hms_desktop.domain.enums import Role
+from hms_desktop.domain.models import ChangeEvent, DoctorSummary, PatientRecord, UserInfo
+from hms_desktop.services.backend import Backend, Subscription
+from hms_desktop.ui import theme
+from hms_desktop.ui.calendar import CalendarView
+from hms_desktop.ui.common import Banner
+from hms_desktop.ui.doctors import DoctorsView
+from hms_desktop.ui.patients import PatientsView
+from hms_desktop.ui.requests import RequestsView
+from hms_desktop.ui.tasks import Tasks
+from hms_desktop.ui.today import TodayView
+
+log = logging.getLogger(__name__)
+
+
+class EventRelay(QObject):
+    """Backend events arrive on another thread; this signal carries them to the GUI thread."""
+
+    changed = Signal(object)
+
+    def deliver(self, event: ChangeEvent) -> None:
+        try:
+            self.changed.emit(event)
+        except RuntimeError:
+            log.debug("change event after the window closed")
+
+
+def desk_settings() -> QSettings:
+    return QSettings("hms-desktop", "desk")
+
+
+class MainWindow(QMainWindow):
+    logged_out = Signal()
+
+    def __init__(
+        self,
+        backend: Backend,
+        user: UserInfo,
+        tz: ZoneInfo,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.backend, self.user, self.tz = backend, user, tz
+        self.settings = settings or desk_settings()
+        self.setWindowTitle(f"hms-desktop — {user.full_name or user.username} ({user.role.value})")
+        self.setWindowIcon(theme.icon("app"))
+        self.setMinimumSize(QSize(1024, 640))
+        self.tasks = Tasks(self)
+        today = datetime.now(UTC).astimezone(tz).date()
+        is_doctor = user.role is Role.DOCTOR
+        is_desk = user.role in (Role.ADMIN, Role.RECEPTIONIST)
+
+        self.patients = PatientsView(backend, self.tasks, tz, self)
+        self.doctors = DoctorsView(backend, self.tasks, tz, self)
+        self.calendar = CalendarView(backend, self.tasks, tz, self)
+        self.today = TodayView(
+            backend, self.tasks, tz, today, own_doctor_id=user.doctor_id if is_doctor else None
+        )
+        self.requests = RequestsView(backend, self.tasks, tz, self)
+        views: list[tuple[str, str, QWidget]] = []
+        if is_doctor:
+            views.append(("today", "My day", self.today))
+        views += [("patients", "Patients", self.patients), ("doctors", "Doctors", self.doctors)]
+        views.append(("calendar", "Calendar", self.calendar))
+        if is_desk:
+            views += [("today", "Today", self.today), ("requests", "Requests", self.requests)]
+        if not is_desk:
+            self.patients.new_button.hide()
+            self.patients.edit_button.hide()
+            self.patients.book_button.hide()
+        self.view_names = [name for name, _, _ in views]
+
+        self.navigation = QListWidget(self)
+        self.navigation.setObjectName("Navigation")
+        self.navigation.setFixedWidth(180)
+        self.navigation.setIconSize(QSize(22, 22))
+        self.stack = QStackedWidget(self)
+        for number, (name, title, widget) in enumerate(views, start=1):
+            item = QListWidgetItem(theme.icon(name, "#ffffff"), title, self.navigation)
+            item.setToolTip(f"{title} (Ctrl+{number})")
+            self.stack.addWidget(widget)
+            QShortcut(
+                QKeySequence(f"Ctrl+{number}"), self, lambda n=number - 1: self.show_view_at(n)
+            )
+        self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.banner = Banner(self)
+        header = QWidget(self)
+        header_layout = QHBoxLayout(header)
+        header_layout.setContentsMargins(12, 6, 12, 0)
+        self.view_title = QLabel(self)
+        self.view_title.setObjectName("Title")
+        who = QLabel(f"{user.full_name or user.username} · {user.role.value}", self)
+        who.setObjectName("Subtitle")
+        self.logout_button = QPushButton(theme.icon("logout"), "Log out", self)
+        self.logout_button.clicked.connect(self.log_out)
+        header_layout.addWidget(self.view_title)
+        header_layout.addStretch(1)
+        header_layout.addWidget(who)
+        header_layout.addWidget(self.logout_button)
+        content = QWidget(self)
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.setSpacing(0)
+        content_layout.addWidget(self.banner)
+        content_layout.addWidget(header)
+        content_layout.addWidget(self.stack, 1)
+        central = QWidget(self)
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.navigation)
+        layout.addWidget(content, 1)
+        self.setCentralWidget(central)
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setFixedWidth(120)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.statusBar().addPermanentWidget(QLabel(backend.description, self))
+        self.statusBar().addPermanentWidget(self.busy)
+        self.navigation.currentRowChanged.connect(self._view_changed)
+
+        self.tasks.connection_lost.connect(self.banner.show_message)
+        self.tasks.connection_back.connect(self.banner.hide)
+        self.tasks.busy_changed.connect(self.busy.setVisible)
+        self.tasks.failed.connect(self.show_message)
+        for view in (self.calendar, self.today, self.requests):
+            view.message.connect(self.show_message)
+        self.patients.book_requested.connect(self.book_for)
+        self.doctors.calendar_requested.connect(self.calendar_for)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.find_patient)
+        if is_desk:
+            QShortcut(QKeySequence("Ctrl+N"), self, self.new_patient)
+        QShortcut(QKeySequence("F5"), self, self.refresh)
+
+        self.relay = EventRelay(self)
+        self.relay.changed.connect(self.on_change)
+        self._subscription: Subscription | None = backend.subscribe(self.relay.deliver)
+
+        self.doctors.start()
+        self.calendar.start()
+        self.today.start()
+        if is_desk:
+            self.requests.start()
+        self._restore()
+
+    # --- navigation ------------------------------------------------------------------------
+    def show_view(self, name: str) -> None:
+        if name in self.view_names:
+            self.show_view_at(self.view_names.index(name))
+
+    def show_view_at(self, row: int) -> None:
+        if 0 <= row < self.navigation.count():
+            self.navigation.setCurrentRow(row)
+
+    def current_view(self) -> str:
+        return self.view_names[self.navigation.currentRow()]
+
+    def _view_changed(self, row: int) -> None:
+        item = self.navigation.item(row)
+        self.view_title.setText(item.text() if item else "")
+
+    def find_patient(self) -> None:
+        self.show_view("patients")
+        self.patients.focus_search()
+
+    def new_patient(self) -> None:
+        self.show_view("patients")
+        self.patients.new_patient()
+
+    def book_for(self, patient: PatientRecord) -> None:
+        self.calendar.set_patient(patient)
+        self.show_view("calendar")
+        self.show_message(f"Pick a free slot for {patient.full_name}.")
+
+    def calendar_for(self, doctor: DoctorSummary) -> None:
+        self.calendar.show_doctor(doctor)
+        self.show_view("calendar")
+
+    def refresh(self) -> None:
+        self.doctors.reload()
+        self.calendar.reload()
+        self.today.reload()
+        if "requests" in self.view_names:
+            self.requests.reload()
+        self.patients.search.refresh()
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+
+    def on_change(self, event: ChangeEvent) -> None:
+        self.calendar.on_change(event)
+        self.today.on_change(event)
+        if "requests" in self.view_names:
+            self.requests.on_change(event)
+
+    # --- remembered between runs -----------------------------------------------------------
+    def _restore(self) -> None:
+        geometry = self.settings.value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1366, 768)
+        last = self.settings.value("main/view", "")
+        self.show_view_at(self.view_names.index(last) if last in self.view_names else 0)
+        self.calendar.set_week(self.settings.value("calendar/week", "true") == "true")
+
+    def _save(self) -> None:
+        self.settings.setValue("main/geometry", self.saveGeometry())
+        self.settings.setValue("main/view", self.current_view())
+        self.settings.setValue("calendar/week", "true" if self.calendar.week else "false")
+        self.settings.sync()
+
+    def _stop_listening(self) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
+            self._subscription = None
+
+    def log_out(self) -> None:
+        self._save()
+        self._stop_listening()
+        self.tasks.run(self.backend.logout)
+        self.hide()
+        self.logged_out.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self._save()
+        self._stop_listening()
+        super().closeEvent(event)

@@ -1,0 +1,200 @@
+"""Requests: appointments that came in without a slot; assign one or decline with a reason."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hms_desktop.domain.models import AppointmentRecord, ChangeEvent
+from hms_desktop.services.backend import Backend
+from hms_desktop.ui.calendar import SlotPickerDialog
+from hms_desktop.ui.common import ErrorLabel, RecordTableModel, fmt_datetime, primary
+from hms_desktop.ui.tasks import Tasks, friendly_message
+
+
+class DeclineDialog(QDialog):
+    declined = Signal(object)  # AppointmentRecord
+
+    def __init__(
+        self, backend: Backend, tasks: Tasks, request: AppointmentRecord, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self.backend, self.tasks, self.request = backend, tasks, request
+        self.setWindowTitle("Decline the request")
+        self.setMinimumWidth(440)
+        self.reason = QPlainTextEdit(self)
+        self.reason.setPlaceholderText("Why the request cannot be booked (the patient sees this)")
+        self.reason.setTabChangesFocus(True)
+        self.error = ErrorLabel(self)
+        self.decline = primary(QPushButton("Decline request", self))
+        cancel = QPushButton("Cancel", self)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.decline)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(f"{request.patient_name}'s request for {request.doctor_name}:", self)
+        )
+        layout.addWidget(self.reason)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        self.decline.clicked.connect(self.submit)
+        cancel.clicked.connect(self.reject)
+        self.reason.setFocus()
+
+    def submit(self) -> None:
+        self.error.show_message("")
+        self.decline.setEnabled(False)
+        self.tasks.run(
+            self.backend.decline_request,
+            self.request.id,
+            self.reason.toPlainText(),
+            on_done=self._done,
+            on_error=self._failed,
+        )
+
+    def _done(self, record: AppointmentRecord) -> None:
+        self.declined.emit(record)
+        self.accept()
+
+    def _failed(self, error: Exception) -> None:
+        self.decline.setEnabled(True)
+        self.error.show_message(friendly_message(error))
+        self.reason.setFocus()
+
+
+class RequestsView(QWidget):
+    message = Signal(str)
+    loaded = Signal()
+
+    def __init__(
+        self, backend: Backend, tasks: Tasks, tz: ZoneInfo, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.backend, self.tasks, self.tz = backend, tasks, tz
+        self.dialog: QDialog | None = None
+        self.model = RecordTableModel(
+            [
+                ("Received", lambda a: fmt_datetime(a.created_at, tz)),
+                ("Patient", lambda a: a.patient_name),
+                ("Doctor", lambda a: a.doctor_name),
+                ("Preferred time", lambda a: a.available_time or "—"),
+                ("Type", lambda a: a.appointment_type.value),
+                ("Reason", lambda a: a.symptoms),
+            ],
+            self,
+        )
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.count = QLabel(self)
+        self.count.setObjectName("SectionTitle")
+        self.assign_button = primary(QPushButton("&Assign a slot…", self))
+        self.decline_button = QPushButton("&Decline…", self)
+        self.decline_button.setObjectName("Danger")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.decline_button)
+        buttons.addWidget(self.assign_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.count)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self.assign_button.clicked.connect(self.assign)
+        self.decline_button.clicked.connect(self.decline)
+        self.table.activated.connect(lambda _i: self.assign())
+        self._enable()
+
+    def start(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self.tasks.run(self.backend.pending_requests, on_done=self._show, retry=True)
+
+    def _show(self, rows: list[AppointmentRecord]) -> None:
+        self.model.set_rows(rows)
+        self.count.setText(
+            f"{len(rows)} request(s) waiting for a slot" if rows else "No request is waiting."
+        )
+        if rows:
+            self.table.selectRow(0)
+        self._enable()
+        self.loaded.emit()
+
+    def _enable(self) -> None:
+        has = self.selected() is not None
+        self.assign_button.setEnabled(has)
+        self.decline_button.setEnabled(has)
+
+    def selected(self) -> AppointmentRecord | None:
+        index = self.table.currentIndex()
+        return self.model.row_record(index.row()) if index.isValid() else None
+
+    def assign(self) -> SlotPickerDialog | None:
+        request = self.selected()
+        if request is None:
+            return None
+        picker = SlotPickerDialog(
+            self.backend,
+            self.tasks,
+            self.tz,
+            request.doctor_id,
+            f"Assign a slot: {request.patient_name} with {request.doctor_name}",
+            "Assign",
+            self,
+        )
+        picker.chosen.connect(lambda slot_id: self._assign(picker, request, slot_id))
+        self.dialog = picker
+        picker.open()
+        return picker
+
+    def _assign(self, picker: SlotPickerDialog, request: AppointmentRecord, slot_id: int) -> None:
+        self.tasks.run(
+            self.backend.assign_request,
+            request.id,
+            slot_id,
+            on_done=lambda record: self._finished(picker, record, "booked"),
+            on_error=lambda error: picker.show_error(friendly_message(error)),
+        )
+
+    def decline(self) -> DeclineDialog | None:
+        request = self.selected()
+        if request is None:
+            return None
+        dialog = DeclineDialog(self.backend, self.tasks, request, self)
+        dialog.declined.connect(lambda record: self._finished(None, record, "declined"))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _finished(self, picker: QDialog | None, record: AppointmentRecord, word: str) -> None:
+        if picker is not None:
+            picker.accept()
+        when = f" for {fmt_datetime(record.start, self.tz)}" if record.start else ""
+        self.message.emit(f"{record.patient_name}'s request is {word}{when}.")
+        self.reload()
+
+    def on_change(self, event: ChangeEvent) -> None:
+        if event.kind in ("request", "book", "cancel", "status", "reschedule"):
+            self.reload()

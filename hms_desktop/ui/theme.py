@@ -1,0 +1,47 @@
+"""The style sheet, icons and colours under `resources/`."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QApplication
+
+import hms_desktop
+from hms_desktop.domain.models import SlotState
+
+RESOURCES = Path(hms_desktop.__file__).resolve().parents[1] / "resources"
+
+# Slot states are told apart by colour and by text, so colour-blind staff can read them too.
+SLOT_COLOURS: dict[SlotState, tuple[str, str]] = {  # background, text
+    SlotState.FREE: ("#e3f4e6", "#1d5e2a"),
+    SlotState.HELD_BY_ME: ("#ffd166", "#4a3500"),
+    SlotState.HELD: ("#f6c8a8", "#6b2c00"),
+    SlotState.BOOKED: ("#1f6fb2", "#ffffff"),
+    SlotState.PAST: ("#eceff2", "#7d8894"),
+}
+
+
+def slot_colours(state: SlotState) -> tuple[QColor, QColor]:
+    background, text = SLOT_COLOURS[state]
+    return QColor(background), QColor(text)
+
+
+ICON_INK = "#1f4e79"
+
+
+@cache
+def icon(name: str, colour: str = ICON_INK) -> QIcon:
+    """An icon from resources/icons; `colour` repaints its strokes (white on the sidebar)."""
+    path = RESOURCES / "icons" / f"{name}.svg"
+    if colour == ICON_INK:
+        return QIcon(str(path))
+    pixmap = QPixmap()
+    pixmap.loadFromData(path.read_bytes().replace(ICON_INK.encode(), colour.encode()), "SVG")
+    return QIcon(pixmap)
+
+
+def apply(app: QApplication) -> None:
+    app.setStyleSheet((RESOURCES / "style.qss").read_text(encoding="utf-8"))
+    app.setWindowIcon(icon("app"))

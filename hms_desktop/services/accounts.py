@@ -32,7 +32,7 @@ ALGORITHM = "HS256"
 # bcrypt's own cost; a desk log-in takes ~0.2 s, slow enough to blunt guessing.
 BCRYPT_ROUNDS = 12
 # A hash to compare against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = bcrypt.hashpw(b"no-such-user", bcrypt.gensalt(4)).decode()
+_DUMMY_HASH = bcrypt.hashpw(b"no-such-user", bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
 
 
 def hash_password(password: str, rounds: int = BCRYPT_ROUNDS) -> str:

@@ -1,0 +1,271 @@
+"""Accounts: staff and patient registration, log-in with lock-out, and JWT tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import jwt
+import pytest
+
+from hms_desktop.domain.enums import Role
+from hms_desktop.domain.errors import (
+    AccountInactive,
+    AccountLocked,
+    AuthenticationFailed,
+    PermissionDenied,
+    TokenInvalid,
+    UsernameTaken,
+    ValidationError,
+)
+from hms_desktop.domain.models import SYSTEM
+from hms_desktop.services import accounts
+from hms_desktop.services.clinic import Clinic
+from tests import factories
+from tests.services.support import last_audit, table_counts
+
+
+def test_admin_creates_staff_accounts_with_their_records(clinic: Clinic) -> None:
+    doctor = accounts.create_user(
+        clinic, SYSTEM, username="DrWho", role=Role.DOCTOR, password=factories.PASSWORD
+    )
+    desk = accounts.create_user(
+        clinic, SYSTEM, username="desk1", role=Role.RECEPTIONIST, password=factories.PASSWORD
+    )
+    assert doctor.doctor_id is not None and doctor.patient_id is None and not doctor.is_staff
+    assert desk.is_staff and desk.doctor_id is None and desk.is_active
+    entry = last_audit(clinic)
+    assert (entry.action, entry.entity, entry.entity_id) == ("create", "user", str(desk.id))
+    assert entry.actor == "system"
+
+
+def test_only_an_admin_creates_accounts(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    before = table_counts(clinic)
+    with pytest.raises(PermissionDenied):
+        accounts.create_user(
+            clinic, desk, username="sneaky", role=Role.ADMIN, password=factories.PASSWORD
+        )
+    assert table_counts(clinic) == before
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "error"),
+    [
+        ("taken", factories.PASSWORD, UsernameTaken),
+        ("TAKEN", factories.PASSWORD, UsernameTaken),  # usernames ignore case
+        ("has space", factories.PASSWORD, ValidationError),
+        ("", factories.PASSWORD, ValidationError),
+        ("fresh", "short", ValidationError),
+        ("fresh", "x" * 73, ValidationError),
+    ],
+)
+def test_create_user_rejects_bad_input_and_changes_nothing(
+    clinic: Clinic, username: str, password: str, error: type[Exception]
+) -> None:
+    accounts.create_user(
+        clinic, SYSTEM, username="taken", role=Role.RECEPTIONIST, password=factories.PASSWORD
+    )
+    before = table_counts(clinic)
+    with pytest.raises(error):
+        accounts.create_user(
+            clinic, SYSTEM, username=username, role=Role.RECEPTIONIST, password=password
+        )
+    assert table_counts(clinic) == before
+
+
+def test_patient_self_registration_logs_in(clinic: Clinic) -> None:
+    info = accounts.register_patient_account(
+        clinic,
+        username="ada",
+        password=factories.PASSWORD,
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ADA@Example.org",
+        gender="Female",
+        date_of_birth=date(1990, 12, 10),
+    )
+    assert info.role is Role.PATIENT and info.patient_id is not None
+    assert info.email == "ada@example.org" and info.full_name == "Ada Lovelace"
+    assert accounts.authenticate(clinic, "ADA", factories.PASSWORD).id == info.id
+    entry = last_audit(clinic)
+    assert (entry.action, entry.actor, entry.actor_user_id) == ("register", "ada", info.id)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"username": "ada"}, UsernameTaken),
+        ({"first_name": "  "}, ValidationError),
+        ({"password": "1234567"}, ValidationError),
+        ({"date_of_birth": date.today() + timedelta(days=2)}, ValidationError),
+        ({"gender": "robot"}, ValidationError),
+        ({"email": "not-an-email"}, ValidationError),
+        ({"username": "bad name!"}, ValidationError),
+    ],
+)
+def test_patient_self_registration_rejects_bad_input_and_changes_nothing(
+    clinic: Clinic, fields: dict[str, object], error: type[Exception]
+) -> None:
+    accounts.register_patient_account(
+        clinic, username="ada", password=factories.PASSWORD, first_name="Ada"
+    )
+    before = table_counts(clinic)
+    form: dict[str, object] = {
+        "username": "grace",
+        "password": factories.PASSWORD,
+        "first_name": "Grace",
+    }
+    form.update(fields)
+    with pytest.raises(error):
+        accounts.register_patient_account(clinic, **form)  # type: ignore[arg-type]
+    assert table_counts(clinic) == before
+
+
+def test_authenticate_rejects_wrong_password_and_unknown_user(clinic: Clinic) -> None:
+    user, _ = factories.staff(clinic)
+    assert accounts.authenticate(clinic, user.username, factories.PASSWORD).id == user.id
+    with pytest.raises(AuthenticationFailed, match="Invalid username or password."):
+        accounts.authenticate(clinic, user.username, "wrong-password")
+    with pytest.raises(AuthenticationFailed, match="Invalid username or password."):
+        accounts.authenticate(clinic, "nobody-here", factories.PASSWORD)
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate(clinic, "", "")
+
+
+def test_a_desk_patient_without_a_password_cannot_log_in(clinic: Clinic) -> None:
+    record = factories.patient(clinic)
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate(clinic, record.username, "")
+
+
+def test_repeated_failures_lock_the_account_until_the_lock_expires(
+    open_store: Callable[..., Clinic],
+) -> None:
+    clinic = open_store(login_lockout_failures=3, login_lockout_minutes=10)
+    user, _ = factories.staff(clinic)
+    for _ in range(3):
+        with pytest.raises(AuthenticationFailed) as failure:
+            accounts.authenticate(clinic, user.username, "wrong-password")
+        assert not isinstance(failure.value, AccountLocked)
+    # Even the right password is refused while the lock lasts.
+    with pytest.raises(AccountLocked, match="locked"):
+        accounts.authenticate(clinic, user.username, factories.PASSWORD)
+    assert last_audit(clinic).action == "lock"
+
+    real_clock = clinic.clock
+    clinic.clock = lambda: real_clock() + timedelta(minutes=11)
+    assert accounts.authenticate(clinic, user.username, factories.PASSWORD).id == user.id
+
+
+def test_a_success_resets_the_failure_count(open_store: Callable[..., Clinic]) -> None:
+    clinic = open_store(login_lockout_failures=3)
+    user, _ = factories.staff(clinic)
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate(clinic, user.username, "wrong-password")
+    accounts.authenticate(clinic, user.username, factories.PASSWORD)
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate(clinic, user.username, "wrong-password")
+    assert accounts.authenticate(clinic, user.username, factories.PASSWORD).id == user.id
+
+
+def test_an_inactive_account_cannot_log_in_or_use_its_tokens(clinic: Clinic) -> None:
+    user, desk = factories.staff(clinic)
+    tokens = accounts.issue_tokens(clinic, user)
+    with pytest.raises(PermissionDenied):
+        accounts.set_active(clinic, desk, user.id, False)
+    assert accounts.set_active(clinic, SYSTEM, user.id, False).is_active is False
+    assert (last_audit(clinic).action, last_audit(clinic).actor) == ("deactivate", "system")
+    with pytest.raises(AccountInactive, match="inactive"):
+        accounts.authenticate(clinic, user.username, factories.PASSWORD)
+    with pytest.raises(TokenInvalid):
+        accounts.verify_token(clinic, tokens.access)
+    with pytest.raises(TokenInvalid):
+        accounts.refresh_access(clinic, tokens.refresh)
+    accounts.set_active(clinic, SYSTEM, user.id, True)
+    assert accounts.authenticate(clinic, user.username, factories.PASSWORD).id == user.id
+
+
+def test_tokens_verify_refresh_and_revoke(clinic: Clinic) -> None:
+    user, _ = factories.staff(clinic, Role.ADMIN)
+    tokens = accounts.issue_tokens(clinic, user)
+    actor = accounts.verify_token(clinic, tokens.access)
+    assert (actor.user_id, actor.role) == (user.id, Role.ADMIN)
+
+    fresh_access = accounts.refresh_access(clinic, tokens.refresh)
+    assert accounts.verify_token(clinic, fresh_access).user_id == user.id
+
+    accounts.revoke_token(clinic, tokens.refresh)
+    assert (last_audit(clinic).action, last_audit(clinic).actor) == ("logout", user.username)
+    with pytest.raises(TokenInvalid, match="Token is invalid or expired"):
+        accounts.refresh_access(clinic, tokens.refresh)
+    # Revoking twice is harmless; the access token lives on until it expires.
+    accounts.revoke_token(clinic, tokens.refresh)
+    assert accounts.verify_token(clinic, tokens.access).user_id == user.id
+    accounts.revoke_token(clinic, tokens.access)
+    with pytest.raises(TokenInvalid):
+        accounts.verify_token(clinic, tokens.access)
+
+
+def test_revoked_session_token_is_rejected_by_every_desk(
+    clinic: Clinic, open_store: Callable[..., Clinic]
+) -> None:
+    other_desk = open_store()
+    user, _ = factories.staff(clinic)
+    session_token = accounts.issue_session_token(clinic, user)
+    assert accounts.verify_token(other_desk, session_token).user_id == user.id
+    accounts.revoke_token(clinic, session_token)
+    with pytest.raises(TokenInvalid):
+        accounts.verify_token(other_desk, session_token)
+
+
+def test_a_token_of_the_wrong_type_is_rejected(clinic: Clinic) -> None:
+    user, _ = factories.staff(clinic)
+    tokens = accounts.issue_tokens(clinic, user)
+    with pytest.raises(TokenInvalid):
+        accounts.verify_token(clinic, tokens.refresh)
+    with pytest.raises(TokenInvalid):
+        accounts.refresh_access(clinic, tokens.access)
+    with pytest.raises(TokenInvalid):
+        accounts.refresh_access(clinic, accounts.issue_session_token(clinic, user))
+    with pytest.raises(TokenInvalid):
+        accounts.verify_token(clinic, tokens.access, kinds=("session",))
+
+
+def test_forged_tampered_and_expired_tokens_are_rejected(clinic: Clinic) -> None:
+    user, _ = factories.staff(clinic)
+    forged = jwt.encode(
+        {"sub": str(user.id), "type": "access", "jti": "x", "exp": 4_000_000_000},
+        "some-other-secret-that-is-long-enough-for-hs256",
+        algorithm="HS256",
+    )
+    access = accounts.issue_tokens(clinic, user).access
+    head, body, signature = access.split(".")
+    tampered = f"{head}.{body}.{signature[::-1]}"
+    real_clock = clinic.clock
+    clinic.clock = lambda: (
+        real_clock() - timedelta(minutes=clinic.settings.access_token_minutes + 1)
+    )
+    expired = accounts.issue_tokens(clinic, user).access
+    clinic.clock = real_clock
+    for token in (forged, tampered, expired, "not-a-jwt", ""):
+        with pytest.raises(TokenInvalid):
+            accounts.verify_token(clinic, token)
+    with pytest.raises(TokenInvalid):
+        accounts.revoke_token(clinic, "not-a-jwt")
+
+
+def test_passwords_are_hashed_at_full_cost_and_unknown_users_cost_the_same(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.undo()  # the suite's cheap-bcrypt patch
+    user, _ = factories.staff(clinic)
+    with clinic.db.read() as session:
+        stored = accounts.find_user(session, user.username)
+        assert stored is not None and stored.password_hash is not None
+        cost = f"$2b${accounts.BCRYPT_ROUNDS:02d}$"
+        assert accounts.BCRYPT_ROUNDS >= 12 and stored.password_hash.startswith(cost)
+    # Checking a password of a user who does not exist costs as much as a real check.
+    assert accounts._DUMMY_HASH.startswith(cost)

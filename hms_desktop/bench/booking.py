@@ -1,0 +1,339 @@
+"""`hms-desktop bench booking`: hold + confirm through the service layer on PostgreSQL + Redis,
+beside a floor: the same SQL statements and Redis commands issued with bare psycopg and
+redis-py (one connection per worker, no ORM, no pool), measured in the same run.
+
+Each worker books its own distinct free slots, so the figures are the cost of the
+protocol itself, not of contention (the race and storm tests cover contention).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import redis
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from hms_desktop.bench.common import (
+    Report,
+    Table,
+    Target,
+    bench_database,
+    bench_redis,
+    latency_summary,
+    server_versions,
+)
+from hms_desktop.config import Settings
+from hms_desktop.domain.enums import FREEING_STATUSES, Role
+from hms_desktop.domain.models import SYSTEM, Actor, PatientForm
+from hms_desktop.services import accounts, patients, scheduling
+from hms_desktop.services.clinic import Clinic
+from hms_desktop.store.db import Database
+from hms_desktop.store.events import RedisEventBus
+from hms_desktop.store.locks import _RELEASE_SCRIPT, RedisLockStore
+
+WORKER_COUNTS = (1, 8, 32)
+DOCTORS = 10
+PATIENTS = 40
+# Bookings per worker count (full run, quick run).
+BOOKINGS = {1: (800, 40), 8: (4000, 160), 32: (4000, 320)}
+WARM_UP = 20
+
+_FREEING = ", ".join(f"'{status}'" for status in FREEING_STATUSES)
+SQL_SLOT = "SELECT id, doctor_id, start_at, duration FROM slots WHERE id = %s"
+SQL_PATIENT = "SELECT id, user_id, phone, picture_id FROM patients WHERE id = %s"
+SQL_BOOKED = (
+    f"SELECT id FROM appointments WHERE slot_id = %s AND status NOT IN ({_FREEING}) LIMIT 1"
+)
+SQL_SLOT_DOCTOR = "SELECT doctor_id FROM slots WHERE id = %s"
+SQL_INSERT = (
+    "INSERT INTO appointments (patient_id, doctor_id, slot_id, appointment_type, symptoms, "
+    "status, decline_reason, created_at, updated_at) "
+    "VALUES (%s, %s, %s, 'Offline', '', 'scheduled', '', %s, %s) "
+    "RETURNING id"
+)
+SQL_AUDIT = (
+    "INSERT INTO audit_entries (at, actor_user_id, actor, action, entity, entity_id, detail) "
+    "VALUES (%s, %s, %s, 'book', 'appointment', %s, %s) RETURNING id"
+)
+SQL_RECORD = (
+    "SELECT a.id, a.patient_id, a.doctor_id, a.slot_id, a.available_time_id, "
+    "a.appointment_type, a.symptoms, a.status, a.decline_reason, a.created_at, a.updated_at, "
+    "s.start_at, s.duration, pu.first_name, pu.last_name, du.first_name, du.last_name, t.time "
+    "FROM appointments a "
+    "JOIN patients p ON p.id = a.patient_id JOIN users pu ON pu.id = p.user_id "
+    "JOIN doctors d ON d.id = a.doctor_id JOIN users du ON du.id = d.user_id "
+    "LEFT OUTER JOIN slots s ON s.id = a.slot_id "
+    "LEFT OUTER JOIN available_times t ON t.id = a.available_time_id WHERE a.id = %s"
+)
+
+
+@dataclass
+class Level:
+    workers: int
+    latencies: list[float]
+    wall_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies) / self.wall_seconds
+
+
+def _run_level(workers: int, slot_ids: list[int], book: Callable[[int, int, int], None]) -> Level:
+    """`book(worker, slot_id, patient_id)` for each slot, the slots dealt out to workers."""
+    shares = [slot_ids[index::workers] for index in range(workers)]
+    latencies: list[list[float]] = [[] for _ in range(workers)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(workers + 1)
+
+    def work(worker: int) -> None:
+        start.wait()
+        try:
+            for count, slot_id in enumerate(shares[worker]):
+                began = time.perf_counter()
+                book(worker, slot_id, 1 + (worker * 7 + count) % PATIENTS)
+                latencies[worker].append(time.perf_counter() - began)
+        except BaseException as error:  # noqa: BLE001 - reported after the level
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(workers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    if errors:
+        raise errors[0]
+    return Level(workers, [value for share in latencies for value in share], wall)
+
+
+class ServiceBooking:
+    """hold_slot + confirm_booking, as the desk and both APIs call them."""
+
+    def __init__(self, clinic: Clinic, desk: Actor) -> None:
+        self.clinic, self.desk = clinic, desk
+
+    def __call__(self, worker: int, slot_id: int, patient_id: int) -> None:
+        hold = scheduling.hold_slot(self.clinic, self.desk, slot_id, patient_id)
+        scheduling.confirm_booking(self.clinic, self.desk, slot_id, patient_id, token=hold.token)
+
+
+class FloorBooking:
+    """The same statements and Redis commands with bare drivers: the least the protocol costs."""
+
+    def __init__(
+        self, conninfo: str, redis_url: str, prefix: str, ttl_ms: int, desk: Actor, workers: int
+    ) -> None:
+        self.connections = [psycopg.connect(conninfo) for _ in range(workers)]
+        self.redis = redis.Redis.from_url(redis_url)
+        self.release = self.redis.register_script(_RELEASE_SCRIPT)
+        self.prefix, self.ttl_ms, self.desk = prefix, ttl_ms, desk
+        self.channel = f"{prefix}events"
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+        self.redis.close()
+
+    def __call__(self, worker: int, slot_id: int, patient_id: int) -> None:
+        connection = self.connections[worker]
+        key = f"{self.prefix}hold:{slot_id}"
+        token = str(uuid.uuid4())
+        with connection.cursor() as cursor:
+            cursor.execute(SQL_SLOT, (slot_id,))
+            doctor_id = cursor.fetchone()[1]  # type: ignore[index]
+            cursor.execute(SQL_PATIENT, (patient_id,))
+            cursor.fetchone()
+            cursor.execute(SQL_BOOKED, (slot_id,))
+            cursor.fetchone()
+        connection.commit()
+        hold = {
+            "token": token,
+            "slot_id": slot_id,
+            "patient_id": patient_id,
+            "holder_user_id": self.desk.user_id,
+            "holder": self.desk.username,
+            "expires_at": datetime.now(UTC).isoformat(),
+        }
+        if not self.redis.set(key, json.dumps(hold), nx=True, px=self.ttl_ms):
+            raise RuntimeError(f"floor: slot {slot_id} already held")
+        self.redis.publish(self.channel, json.dumps({"kind": "hold", "slot_id": slot_id}))
+        json.loads(self.redis.get(key))  # type: ignore[arg-type]
+        now = datetime.now(UTC)
+        with connection.cursor() as cursor:
+            cursor.execute(SQL_SLOT_DOCTOR, (slot_id,))
+            cursor.fetchone()
+            cursor.execute(SQL_INSERT, (patient_id, doctor_id, slot_id, now, now))
+            appointment_id = cursor.fetchone()[0]  # type: ignore[index]
+            cursor.execute(
+                SQL_AUDIT,
+                (now, self.desk.user_id, self.desk.username, str(appointment_id), "{}"),
+            )
+            cursor.fetchone()
+            cursor.execute(SQL_RECORD, (appointment_id,))
+            cursor.fetchone()
+        connection.commit()
+        self.release(keys=[key], args=[token])
+        self.redis.publish(self.channel, json.dumps({"kind": "book", "slot_id": slot_id}))
+
+
+def _populate(clinic: Clinic, slots_needed: int) -> tuple[Actor, list[int]]:
+    """A receptionist, doctors, patients (through the services) and free future slots
+    (set-based SQL: they only need to exist)."""
+    desk_user = accounts.create_user(
+        clinic, SYSTEM, username="bench-desk", role=Role.RECEPTIONIST, password=None
+    )
+    desk = accounts.actor_for(desk_user)
+    doctor_ids = [
+        accounts.create_user(
+            clinic,
+            SYSTEM,
+            username=f"bench-doctor-{index}",
+            role=Role.DOCTOR,
+            password=None,
+            first_name="Doctor",
+            last_name=str(index),
+        ).doctor_id
+        for index in range(DOCTORS)
+    ]
+    for index in range(PATIENTS):
+        patients.register_patient(
+            clinic,
+            desk,
+            PatientForm(full_name=f"Bench Patient{index}", phone=f"+4470000{index:05d}"),
+        )
+    per_doctor = slots_needed // DOCTORS + 1
+    start = (clinic.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    with clinic.db.transaction() as session:
+        session.execute(
+            text(
+                "INSERT INTO slots (doctor_id, start_at, duration) "
+                "SELECT d, :start + make_interval(mins => 15 * n), 15 "
+                "FROM unnest(CAST(:doctors AS integer[])) AS d, generate_series(0, :count - 1) AS n"
+            ),
+            {"start": start, "doctors": doctor_ids, "count": per_doctor},
+        )
+        slot_ids = list(session.scalars(text("SELECT id FROM slots ORDER BY start_at, doctor_id")))
+        session.execute(text("ANALYZE"))
+    return desk, slot_ids
+
+
+def _open_clinic(settings: Settings, pool_size: int) -> Clinic:
+    return Clinic(
+        settings=settings,
+        db=Database.connect(settings.database_url, pool_size=pool_size),
+        locks=RedisLockStore(settings.redis_url, settings.redis_prefix),
+        events=RedisEventBus(settings.redis_url, settings.redis_prefix),
+    )
+
+
+def run(settings: Settings, *, quick: bool = False) -> Report:
+    plan = {workers: counts[1 if quick else 0] for workers, counts in BOOKINGS.items()}
+    total = 2 * (sum(plan.values()) + WARM_UP)
+    with bench_database("booking") as url, bench_redis("booking") as (redis_url, prefix):
+        settings = settings.with_overrides(
+            database_url=url, redis_url=redis_url, redis_prefix=prefix, hold_ttl_minutes=5.0
+        )
+        clinic = _open_clinic(settings, pool_size=max(WORKER_COUNTS))
+        try:
+            desk, slot_ids = _populate(clinic, total)
+            setup = server_versions(clinic.db.writer, redis_url)
+            conninfo = (
+                make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+            )
+            floor = FloorBooking(
+                conninfo, redis_url, prefix, settings.hold_ttl_ms, desk, max(WORKER_COUNTS)
+            )
+            service = ServiceBooking(clinic, desk)
+            free = iter(slot_ids)
+            results: dict[int, dict[str, Level]] = {}
+            try:
+                for book in (service, floor):
+                    _run_level(1, [next(free) for _ in range(WARM_UP)], book)
+                for workers, count in plan.items():
+                    results[workers] = {}
+                    # Alternate which side goes first so drift in the machine's load is shared.
+                    order = [("service", service), ("floor", floor)]
+                    if workers == 8:
+                        order.reverse()
+                    for name, book in order:
+                        chunk = [next(free) for _ in range(count)]
+                        results[workers][name] = _run_level(workers, chunk, book)
+            finally:
+                floor.close()
+            with clinic.db.read() as session:
+                booked = session.scalar(text("SELECT count(*) FROM appointments")) or 0
+        finally:
+            clinic.close()
+    return _report(results, setup, quick, booked)
+
+
+def _report(results: dict[int, dict[str, Level]], setup: str, quick: bool, booked: int) -> Report:
+    report = Report(
+        name="booking",
+        setup=f"hold + confirm, distinct free slots, threads; {setup}",
+        quick=quick,
+    )
+    rows = []
+    for workers, sides in results.items():
+        service = latency_summary(sides["service"].latencies)
+        floor = latency_summary(sides["floor"].latencies)
+        ratio = service["p50_ms"] / floor["p50_ms"]
+        rows.append(
+            [
+                workers,
+                service["count"],
+                service["p50_ms"],
+                service["p99_ms"],
+                sides["service"].per_second,
+                floor["p50_ms"],
+                floor["p99_ms"],
+                sides["floor"].per_second,
+                ratio,
+            ]
+        )
+        report.figures[f"workers_{workers}"] = {
+            "service": {**service, "bookings_per_s": round(sides["service"].per_second, 1)},
+            "floor": {**floor, "bookings_per_s": round(sides["floor"].per_second, 1)},
+            "p50_ratio": round(ratio, 2),
+        }
+    report.tables.append(
+        Table(
+            "hold + confirm latency (ms) and throughput",
+            [
+                "workers",
+                "bookings",
+                "service p50",
+                "service p99",
+                "service /s",
+                "floor p50",
+                "floor p99",
+                "floor /s",
+                "p50 ratio",
+            ],
+            rows,
+        )
+    )
+    report.figures["appointments_in_database"] = booked
+    for workers in results:
+        report.targets.append(
+            Target(
+                f"p50 with {workers} worker(s) within 3x the floor (ratio)",
+                report.figures[f"workers_{workers}"]["p50_ratio"],
+                3.0,
+            )
+        )
+    if 8 in results:
+        report.targets.append(
+            Target("bookings/s with 8 workers", results[8]["service"].per_second, 400.0, True)
+        )
+    return report

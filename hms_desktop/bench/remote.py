@@ -1,0 +1,268 @@
+"""`hms-desktop bench remote`: the desk's booking flow through the REST API against the local
+implementation, and how fast a change on one desk reaches another.
+
+A real `hms-desktop serve` subprocess on loopback, over a benchmark database of its own on
+PostgreSQL and a Redis key prefix of its own. One desk books hold + confirm on distinct free
+slots, first as a LocalBackend (services straight on the stores), then as a RemoteBackend
+(HTTP). Then a remote desk follows the event stream while another desk (local, then remote)
+holds and releases slots: propagation is from the start of the holding call to the moment
+the listening desk's callback runs.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import time as clock_time
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import text
+
+from hms_desktop.bench.common import (
+    Report,
+    Table,
+    Target,
+    bench_database,
+    bench_redis,
+    latency_summary,
+    server_versions,
+)
+from hms_desktop.client import RemoteBackend
+from hms_desktop.config import Settings
+from hms_desktop.domain.enums import Role
+from hms_desktop.domain.models import SYSTEM, ChangeEvent, PatientForm, WorkingHours
+from hms_desktop.services import accounts, doctors, patients
+from hms_desktop.services.backend import Backend
+from hms_desktop.services.clinic import Clinic, open_clinic
+from hms_desktop.services.local import LocalBackend
+
+DOCTORS = 8
+PATIENTS = 20
+BOOKINGS = (400, 30)  # per backend kind (full run, quick run)
+EVENTS = (300, 30)  # per publishing desk kind
+WARM_UP = 10
+PASSWORD = "bench-desk-password"
+PROPAGATION_TARGET_MS = 250.0
+EVENT_WAIT_SECONDS = 5.0
+GENEROUS_LIMIT = "10000000/minute"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _server(settings: Settings) -> Iterator[str]:
+    """`hms-desktop serve` in a subprocess on a free loopback port; stopped afterwards."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HMS_DATABASE_URL": settings.database_url,
+        "HMS_REDIS_URL": settings.redis_url,
+        "HMS_REDIS_PREFIX": settings.redis_prefix,
+        "HMS_SECRET_KEY": settings.secret_key,
+        "HMS_RATE_LIMIT_DEFAULT": GENEROUS_LIMIT,
+        "HMS_RATE_LIMIT_LOGIN": GENEROUS_LIMIT,
+        "HMS_LOG_LEVEL": "WARNING",
+    }
+    env.pop("HMS_API_URL", None)
+    env.pop("HMS_MODE", None)
+    command = [sys.executable, "-m", "hms_desktop", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"hms-desktop serve exited with {process.returncode}")
+            try:
+                httpx.get(f"{url}/api/version", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("hms-desktop serve did not start in 30 s") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _populate(clinic: Clinic) -> tuple[str, list[int], list[int]]:
+    """A receptionist with a password, doctors working every day, patients.
+    Returns (username, doctor ids, patient ids)."""
+    desk = accounts.create_user(
+        clinic, SYSTEM, username="bench-desk", role=Role.RECEPTIONIST, password=PASSWORD
+    )
+    actor = accounts.actor_for(desk)
+    hours = [WorkingHours(day, clock_time(0, 0), clock_time(23, 45), 15) for day in range(7)]
+    doctor_ids = []
+    for index in range(DOCTORS):
+        user = accounts.create_user(
+            clinic,
+            SYSTEM,
+            username=f"bench-doctor-{index}",
+            role=Role.DOCTOR,
+            password=None,
+            first_name="Doctor",
+            last_name=str(index),
+        )
+        assert user.doctor_id is not None
+        doctors.set_working_hours(clinic, SYSTEM, user.doctor_id, hours)
+        doctor_ids.append(user.doctor_id)
+    patient_ids = [
+        patients.register_patient(clinic, actor, PatientForm(full_name=f"Bench Patient{index}")).id
+        for index in range(PATIENTS)
+    ]
+    return desk.username, doctor_ids, patient_ids
+
+
+def _free_slots(clinic: Clinic, doctor_ids: list[int]) -> Iterator[int]:
+    start = clinic.now() + timedelta(hours=1)
+    for slot in doctors.free_slots(clinic, doctor_ids, start, start + timedelta(days=14)):
+        yield slot.id
+
+
+def _book(
+    backend: Backend, slots: Iterator[int], patient_ids: list[int], count: int
+) -> list[float]:
+    samples = []
+    for index in range(count):
+        slot_id, patient_id = next(slots), patient_ids[index % len(patient_ids)]
+        began = time.perf_counter()
+        hold = backend.hold_slot(slot_id, patient_id)
+        backend.confirm_booking(slot_id, patient_id, hold.token)
+        samples.append(time.perf_counter() - began)
+    return samples
+
+
+def _propagation(
+    publisher: Backend, listener: Backend, slots: list[int], patient_id: int, count: int
+) -> list[float]:
+    """Hold (and release) slots on `publisher`; time until `listener` hears each hold."""
+    heard: queue.Queue[tuple[float, ChangeEvent]] = queue.Queue()
+    subscription = listener.subscribe(lambda event: heard.put((time.perf_counter(), event)))
+    samples = []
+    try:
+        for index in range(count):
+            slot_id = slots[index % len(slots)]
+            began = time.perf_counter()
+            hold = publisher.hold_slot(slot_id, patient_id)
+            while True:
+                at, event = heard.get(timeout=EVENT_WAIT_SECONDS)
+                if event.kind == "hold" and event.slot_id == slot_id:
+                    samples.append(at - began)
+                    break
+            publisher.release_hold(slot_id, hold.token)
+    finally:
+        subscription.close()
+    return samples
+
+
+def run(settings: Settings, *, quick: bool = False) -> Report:
+    bookings = BOOKINGS[1 if quick else 0]
+    events = EVENTS[1 if quick else 0]
+    with bench_database("remote") as url, bench_redis("remote") as (redis_url, prefix):
+        settings = settings.with_overrides(
+            mode="local",
+            api_url="",
+            database_url=url,
+            redis_url=redis_url,
+            redis_prefix=prefix,
+            secret_key=secrets.token_urlsafe(32),
+            rate_limit_default=GENEROUS_LIMIT,
+            rate_limit_login=GENEROUS_LIMIT,
+        )
+        clinic = open_clinic(settings)
+        try:
+            username, doctor_ids, patient_ids = _populate(clinic)
+            setup = server_versions(clinic.db.writer, redis_url)
+            with clinic.db.transaction() as session:
+                session.execute(text("ANALYZE"))
+            slots = _free_slots(clinic, doctor_ids)
+            with _server(settings) as api_url:
+                local = LocalBackend(open_clinic(settings), owns_clinic=True)
+                remote = RemoteBackend(settings.with_overrides(mode="remote", api_url=api_url))
+                watcher = RemoteBackend(settings.with_overrides(mode="remote", api_url=api_url))
+                try:
+                    for backend in (local, remote, watcher):
+                        backend.login(username, PASSWORD)
+                    _book(local, slots, patient_ids, WARM_UP)
+                    _book(remote, slots, patient_ids, WARM_UP)
+                    flow = {
+                        "local": _book(local, slots, patient_ids, bookings),
+                        "remote": _book(remote, slots, patient_ids, bookings),
+                    }
+                    event_slots = [next(slots) for _ in range(20)]
+                    spread = {
+                        "local desk -> remote desk": _propagation(
+                            local, watcher, event_slots, patient_ids[0], events
+                        ),
+                        "remote desk -> remote desk": _propagation(
+                            remote, watcher, event_slots, patient_ids[0], events
+                        ),
+                    }
+                finally:
+                    for backend in (local, remote, watcher):
+                        backend.close()
+        finally:
+            clinic.close()
+    return _report(flow, spread, setup, quick)
+
+
+def _report(
+    flow: dict[str, list[float]], spread: dict[str, list[float]], setup: str, quick: bool
+) -> Report:
+    report = Report(
+        name="remote",
+        setup=(
+            "one desk, hold + confirm on distinct free slots; `hms-desktop serve` subprocess on "
+            f"loopback; {setup}"
+        ),
+        quick=quick,
+    )
+    flow_rows = []
+    for kind, samples in flow.items():
+        summary = latency_summary(samples)
+        report.figures[f"booking_{kind}"] = summary
+        flow_rows.append([kind, summary["count"], summary["p50_ms"], summary["p99_ms"]])
+    report.figures["booking_remote_over_local_p50"] = round(
+        report.figures["booking_remote"]["p50_ms"] / report.figures["booking_local"]["p50_ms"], 2
+    )
+    report.tables.append(
+        Table("hold + confirm latency (ms)", ["backend", "bookings", "p50", "p99"], flow_rows)
+    )
+    spread_rows = []
+    for path, samples in spread.items():
+        summary = latency_summary(samples)
+        report.figures[f"propagation_{path.split()[0]}"] = summary
+        spread_rows.append([path, summary["count"], summary["p50_ms"], summary["p99_ms"]])
+        report.targets.append(
+            Target(
+                f"change-event propagation p99, {path} (ms)",
+                summary["p99_ms"],
+                PROPAGATION_TARGET_MS,
+            )
+        )
+    report.tables.append(
+        Table(
+            "change-event propagation (ms, from the holding call to the other desk's callback)",
+            ["path", "events", "p50", "p99"],
+            spread_rows,
+        )
+    )
+    return report

@@ -11,6 +11,7 @@ the listening desk's callback runs.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import secrets
@@ -174,6 +175,8 @@ def _propagation(
 
 
 def run(settings: Settings, *, quick: bool = False) -> Report:
+    # One INFO line per HTTP request would drown the figures.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     bookings = BOOKINGS[1 if quick else 0]
     events = EVENTS[1 if quick else 0]
     with bench_database("remote") as url, bench_redis("remote") as (redis_url, prefix):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from hms_desktop.api.app import create_app
 from hms_desktop.api.deps import SESSION_COOKIE
@@ -56,7 +57,9 @@ def serve(open_store: Callable[..., Clinic]) -> Iterator[Callable[..., LiveServe
     """Start the API (with optional settings overrides) on a free port; stopped afterwards."""
     running: list[tuple[_Server, threading.Thread]] = []
 
-    def _start(**overrides: object) -> LiveServer:
+    def _start(
+        customize: Callable[[FastAPI], None] | None = None, **overrides: object
+    ) -> LiveServer:
         overrides.setdefault("rate_limit_default", GENEROUS_LIMIT)
         overrides.setdefault("rate_limit_login", GENEROUS_LIMIT)
         clinic = open_store(**overrides)
@@ -64,7 +67,10 @@ def serve(open_store: Callable[..., Clinic]) -> Iterator[Callable[..., LiveServe
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", 0))
         port = listener.getsockname()[1]
-        config = uvicorn.Config(create_app(clinic), log_level="warning", lifespan="on")
+        app = create_app(clinic)
+        if customize is not None:
+            customize(app)
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
         server = _Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
         thread.start()

@@ -49,29 +49,25 @@ def test_only_an_admin_creates_accounts(clinic: Clinic) -> None:
     assert table_counts(clinic) == before
 
 
-@pytest.mark.parametrize(
-    ("username", "password", "error"),
-    [
+def test_create_user_rejects_bad_input_and_changes_nothing(clinic: Clinic) -> None:
+    accounts.create_user(
+        clinic, SYSTEM, username="taken", role=Role.RECEPTIONIST, password=factories.PASSWORD
+    )
+    before = table_counts(clinic)
+    cases: list[tuple[str, str, type[Exception]]] = [
         ("taken", factories.PASSWORD, UsernameTaken),
         ("TAKEN", factories.PASSWORD, UsernameTaken),  # usernames ignore case
         ("has space", factories.PASSWORD, ValidationError),
         ("", factories.PASSWORD, ValidationError),
         ("fresh", "short", ValidationError),
         ("fresh", "x" * 73, ValidationError),
-    ],
-)
-def test_create_user_rejects_bad_input_and_changes_nothing(
-    clinic: Clinic, username: str, password: str, error: type[Exception]
-) -> None:
-    accounts.create_user(
-        clinic, SYSTEM, username="taken", role=Role.RECEPTIONIST, password=factories.PASSWORD
-    )
-    before = table_counts(clinic)
-    with pytest.raises(error):
-        accounts.create_user(
-            clinic, SYSTEM, username=username, role=Role.RECEPTIONIST, password=password
-        )
-    assert table_counts(clinic) == before
+    ]
+    for username, password, error in cases:
+        with pytest.raises(error):
+            accounts.create_user(
+                clinic, SYSTEM, username=username, role=Role.RECEPTIONIST, password=password
+            )
+        assert table_counts(clinic) == before, (username, password)
 
 
 def test_patient_self_registration_logs_in(clinic: Clinic) -> None:
@@ -92,34 +88,33 @@ def test_patient_self_registration_logs_in(clinic: Clinic) -> None:
     assert (entry.action, entry.actor, entry.actor_user_id) == ("register", "ada", info.id)
 
 
-@pytest.mark.parametrize(
-    ("fields", "error"),
-    [
+def test_patient_self_registration_rejects_bad_input_and_changes_nothing(
+    clinic: Clinic,
+) -> None:
+    accounts.register_patient_account(
+        clinic, username="ada", password=factories.PASSWORD, first_name="Ada"
+    )
+    before = table_counts(clinic)
+    cases: list[tuple[dict[str, object], type[Exception]]] = [
         ({"username": "ada"}, UsernameTaken),
+        ({"username": "ADA"}, UsernameTaken),
         ({"first_name": "  "}, ValidationError),
         ({"password": "1234567"}, ValidationError),
         ({"date_of_birth": date.today() + timedelta(days=2)}, ValidationError),
         ({"gender": "robot"}, ValidationError),
         ({"email": "not-an-email"}, ValidationError),
         ({"username": "bad name!"}, ValidationError),
-    ],
-)
-def test_patient_self_registration_rejects_bad_input_and_changes_nothing(
-    clinic: Clinic, fields: dict[str, object], error: type[Exception]
-) -> None:
-    accounts.register_patient_account(
-        clinic, username="ada", password=factories.PASSWORD, first_name="Ada"
-    )
-    before = table_counts(clinic)
-    form: dict[str, object] = {
-        "username": "grace",
-        "password": factories.PASSWORD,
-        "first_name": "Grace",
-    }
-    form.update(fields)
-    with pytest.raises(error):
-        accounts.register_patient_account(clinic, **form)  # type: ignore[arg-type]
-    assert table_counts(clinic) == before
+    ]
+    for fields, error in cases:
+        form: dict[str, object] = {
+            "username": "grace",
+            "password": factories.PASSWORD,
+            "first_name": "Grace",
+        }
+        form.update(fields)
+        with pytest.raises(error):
+            accounts.register_patient_account(clinic, **form)  # type: ignore[arg-type]
+        assert table_counts(clinic) == before, fields
 
 
 def test_authenticate_rejects_wrong_password_and_unknown_user(clinic: Clinic) -> None:

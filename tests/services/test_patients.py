@@ -1,0 +1,230 @@
+"""Patients at the desk: register with or without a login, edit, search, likely duplicates."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from hms_desktop.domain.enums import Role
+from hms_desktop.domain.errors import (
+    AuthenticationFailed,
+    PatientMissing,
+    PermissionDenied,
+    PhoneTaken,
+    UsernameTaken,
+    ValidationError,
+)
+from hms_desktop.domain.models import PatientForm
+from hms_desktop.services import accounts, patients
+from hms_desktop.services.clinic import Clinic
+from tests import factories
+from tests.services.support import last_audit, table_counts
+
+
+def test_register_without_a_portal_login(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    record = patients.register_patient(
+        clinic,
+        desk,
+        PatientForm(
+            full_name="  Mary   Ann  Shelley ",
+            gender="Female",
+            date_of_birth=date(1997, 8, 30),
+            phone="+44 (20) 7946-0018",
+            email="Mary@Example.org",
+            address="Bath",
+        ),
+    )
+    assert (record.first_name, record.last_name) == ("Mary", "Ann Shelley")
+    assert record.phone == "+442079460018" and record.email == "mary@example.org"
+    assert record.gender == "female" and record.date_of_birth == date(1997, 8, 30)
+    assert not record.has_login and record.username.startswith("patient-")
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate(clinic, record.username, "")
+    assert patients.get_patient(clinic, desk, record.id) == record
+    entry = last_audit(clinic)
+    assert (entry.action, entry.entity, entry.entity_id) == ("register", "patient", str(record.id))
+    assert (entry.actor, entry.actor_user_id) == (desk.username, desk.user_id)
+
+
+def test_register_with_a_portal_login(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    record = factories.patient(
+        clinic, desk, full_name="Alan Turing", username="alan", password=factories.PASSWORD
+    )
+    assert record.has_login and record.username == "alan"
+    user = accounts.authenticate(clinic, "alan", factories.PASSWORD)
+    assert (user.role, user.patient_id) == (Role.PATIENT, record.id)
+    assert patients.patient_for_user(clinic, user.id) == record
+
+
+REJECTED_REGISTRATIONS: list[tuple[dict[str, object], type[Exception], str | None]] = [
+    ({"full_name": "   "}, ValidationError, "full_name"),
+    ({"date_of_birth": date.today() + timedelta(days=1)}, ValidationError, "date_of_birth"),
+    ({"date_of_birth": date(1800, 1, 1)}, ValidationError, "date_of_birth"),
+    ({"phone": "call me"}, ValidationError, "phone"),
+    ({"phone": "12345"}, ValidationError, "phone"),
+    ({"phone": "1" * 16}, ValidationError, "phone"),
+    ({"email": "a@b"}, ValidationError, "email"),
+    ({"gender": "x"}, ValidationError, "gender"),
+    ({"password": factories.PASSWORD}, ValidationError, "username"),
+    ({"username": "newlogin", "password": "short"}, ValidationError, "password"),
+    ({"phone": "+1 555 0100 200"}, PhoneTaken, None),
+    ({"phone": "1-555-0100-200"}, PhoneTaken, None),
+    ({"username": "TAKEN", "password": factories.PASSWORD}, UsernameTaken, None),
+]
+
+
+def test_rejected_registrations_change_nothing(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    factories.patient(
+        clinic, desk, phone="+1 555 0100 200", username="taken", password=factories.PASSWORD
+    )
+    factories.patient(clinic, desk, phone="1 555 0100 200")
+    before = table_counts(clinic)
+    for fields, error, field in REJECTED_REGISTRATIONS:
+        with pytest.raises(error) as raised:
+            factories.patient(clinic, desk, **fields)
+        assert table_counts(clinic) == before, fields
+        assert raised.value.field == field, fields  # type: ignore[attr-defined]
+        assert raised.value.message  # type: ignore[attr-defined]
+
+
+def test_only_the_desk_registers_patients(clinic: Clinic) -> None:
+    record = factories.patient(clinic)
+    patient = factories.patient_actor(clinic, record)
+    doc = factories.doctor(clinic)
+    before = table_counts(clinic)
+    for actor in (patient, doc.actor):
+        with pytest.raises(PermissionDenied):
+            patients.register_patient(clinic, actor, PatientForm(full_name="Eve Mallory"))
+    assert table_counts(clinic) == before
+
+
+def test_update_a_patient(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    record = factories.patient(clinic, desk, full_name="Jon Snow", phone="0700 111 222")
+    updated = patients.update_patient(
+        clinic,
+        desk,
+        record.id,
+        PatientForm(
+            full_name="John Snow",
+            date_of_birth=date(1985, 1, 2),
+            phone="0700 999 888",
+            address="Winterfell",
+        ),
+    )
+    assert (updated.full_name, updated.phone, updated.address) == (
+        "John Snow",
+        "0700999888",
+        "Winterfell",
+    )
+    assert patients.get_patient(clinic, desk, record.id) == updated
+    assert (last_audit(clinic).action, last_audit(clinic).actor) == ("update", desk.username)
+
+
+def test_update_rejects_bad_input_and_another_patients_phone(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    first = factories.patient(clinic, desk, phone="0700 111 222")
+    second = factories.patient(clinic, desk, phone="0700 333 444")
+    before = table_counts(clinic)
+    with pytest.raises(PhoneTaken):
+        patients.update_patient(
+            clinic, desk, second.id, PatientForm(full_name="B", phone="0700111222")
+        )
+    with pytest.raises(ValidationError):
+        patients.update_patient(clinic, desk, second.id, PatientForm(full_name=""))
+    with pytest.raises(PatientMissing):
+        patients.update_patient(clinic, desk, 999_999, PatientForm(full_name="Nobody"))
+    assert patients.get_patient(clinic, desk, second.id) == second
+    assert table_counts(clinic) == before
+    # Keeping one's own phone is not a clash.
+    same = patients.update_patient(
+        clinic, desk, first.id, PatientForm(full_name=first.full_name, phone="0700 111 222")
+    )
+    assert same.phone == first.phone
+
+
+def test_a_patient_edits_only_their_own_record(clinic: Clinic) -> None:
+    me = factories.patient(clinic, username="me", password=factories.PASSWORD)
+    other = factories.patient(clinic)
+    actor = factories.patient_actor(clinic, me)
+    mine = patients.update_patient(clinic, actor, me.id, PatientForm(full_name="Me Myself"))
+    assert mine.full_name == "Me Myself"
+    assert patients.get_patient(clinic, actor, me.id) == mine
+    with pytest.raises(PermissionDenied):
+        patients.update_patient(clinic, actor, other.id, PatientForm(full_name="Hacked"))
+    with pytest.raises(PermissionDenied):
+        patients.get_patient(clinic, actor, other.id)
+
+
+def test_search_by_name_fragment_phone_prefix_and_birth_date(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    ada = factories.patient(
+        clinic,
+        desk,
+        full_name="Ada Lovelace",
+        phone="+44 20 7946 0001",
+        date_of_birth=date(1935, 12, 10),
+    )
+    grace = factories.patient(
+        clinic,
+        desk,
+        full_name="Grace Hopper",
+        phone="0612 345 678",
+        date_of_birth=date(1956, 12, 9),
+    )
+    lovejoy = factories.patient(clinic, desk, full_name="Ian Lovejoy", phone="0612 999 000")
+
+    def ids(text: str) -> set[int]:
+        return {record.id for record in patients.search_patients(clinic, desk, text)}
+
+    assert ids("love") == {ada.id, lovejoy.id}
+    assert ids("LACE") == {ada.id}
+    assert ids("grace hop") == {grace.id}
+    assert ids("0612") == {grace.id, lovejoy.id}
+    assert ids("0612 345") == {grace.id}
+    assert ids("+44 20") == {ada.id}
+    assert ids("1956-12-09") == {grace.id}
+    assert ids("09/12/1956") == {grace.id}
+    assert ids("09.12.1956") == {grace.id}
+    assert ids("%") == set() and ids("_") == set()  # wildcards are literal
+    assert ids("   ") == set() and ids("nobody-like-this") == set()
+    assert len(patients.search_patients(clinic, desk, "o", limit=2)) == 2
+
+
+def test_who_may_search(clinic: Clinic) -> None:
+    record = factories.patient(clinic, full_name="Findable Person")
+    doc = factories.doctor(clinic)
+    assert [r.id for r in patients.search_patients(clinic, doc.actor, "findable")] == [record.id]
+    with pytest.raises(PermissionDenied):
+        patients.search_patients(clinic, factories.patient_actor(clinic, record), "findable")
+
+
+def test_likely_duplicates_by_name_and_birth_date_or_phone(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    born = date(1970, 3, 4)
+    same_person = factories.patient(clinic, desk, full_name="Tom Jones", date_of_birth=born)
+    same_phone = factories.patient(
+        clinic, desk, full_name="Other Name", phone="0777 123 456", date_of_birth=date(2000, 1, 1)
+    )
+    factories.patient(clinic, desk, full_name="Tom Jones", date_of_birth=date(1971, 3, 4))
+
+    def ids(form: PatientForm) -> set[int]:
+        return {record.id for record in patients.find_likely_duplicates(clinic, desk, form)}
+
+    assert ids(PatientForm(full_name="tom JONES", date_of_birth=born)) == {same_person.id}
+    assert ids(PatientForm(full_name="Someone Else", phone="0777-123-456")) == {same_phone.id}
+    assert ids(PatientForm(full_name="Tom Jones", date_of_birth=born, phone="0777 123 456")) == {
+        same_person.id,
+        same_phone.id,
+    }
+    # The same name alone, without a birth date or phone, is not enough to warn.
+    assert ids(PatientForm(full_name="Tom Jones")) == set()
+    assert ids(PatientForm(full_name="Tom Jones", date_of_birth=date(1999, 9, 9))) == set()
+    with pytest.raises(PermissionDenied):
+        patients.find_likely_duplicates(
+            clinic, factories.patient_actor(clinic, same_person), PatientForm(full_name="X")
+        )

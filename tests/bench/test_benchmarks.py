@@ -1,0 +1,124 @@
+"""Smoke runs of the service benchmarks (`--quick`) on the PostgreSQL + Redis test services:
+each prints its table and writes JSON with the figures the README quotes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hms_desktop.bench import BENCHMARKS
+from tests import stores
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def bench_env(tmp_path: Path) -> dict[str, str]:
+    if not stores.DATABASE_URL or not stores.REDIS_URL:
+        stores.unavailable("HMS_TEST_DATABASE_URL and HMS_TEST_REDIS_URL are not set")
+    stores.check_redis()
+    config = tmp_path / "config.toml"
+    config.touch()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HMS_")}
+    env.update(
+        HMS_CONFIG=str(config),
+        HMS_BENCH_DATABASE_URL=stores.DATABASE_URL,
+        HMS_BENCH_REDIS_URL=stores.REDIS_URL,
+        HMS_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def run_bench(env: dict[str, str], name: str, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    output = tmp_path / f"{name}.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "hms_desktop", "bench", name, "--quick", "--json", str(output)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(output.read_text())
+    assert report["benchmark"] == name
+    assert report["quick"] is True
+    assert f"benchmark {name}" in result.stdout
+    assert "targets" in result.stdout
+    for target in report["targets"]:
+        assert target["measured"] > 0
+        assert isinstance(target["met"], bool)
+    return result.stdout, report
+
+
+def test_booking_bench_books_every_slot_and_measures_the_floor(
+    bench_env: dict[str, str], tmp_path: Path
+) -> None:
+    from hms_desktop.bench.booking import BOOKINGS, WARM_UP
+
+    stdout, report = run_bench(bench_env, "booking", tmp_path)
+    figures = report["figures"]
+    for workers in (1, 8, 32):
+        level = figures[f"workers_{workers}"]
+        for side in ("service", "floor"):
+            assert level[side]["count"] == BOOKINGS[workers][1]
+            assert 0 < level[side]["p50_ms"] <= level[side]["p99_ms"]
+            assert level[side]["bookings_per_s"] > 0
+        assert level["p50_ratio"] > 0
+    # Every hold + confirm of both sides (and the warm-ups) left exactly one appointment.
+    expected = 2 * (sum(counts[1] for counts in BOOKINGS.values()) + WARM_UP)
+    assert figures["appointments_in_database"] == expected
+    assert "service p50" in stdout and "floor p50" in stdout
+    assert {target["description"] for target in report["targets"]} >= {"bookings/s with 8 workers"}
+
+
+def test_availability_bench_reports_latency_and_an_indexed_plan(
+    bench_env: dict[str, str], tmp_path: Path
+) -> None:
+    stdout, report = run_bench(bench_env, "availability", tmp_path)
+    figures = report["figures"]
+    assert 0 < figures["latency"]["p50_ms"] <= figures["latency"]["p95_ms"]
+    assert figures["latency"]["p95_ms"] <= figures["latency"]["p99_ms"]
+    assert figures["rows"]["doctors"] == 40
+    assert figures["rows"]["slots"] > 1000 and figures["rows"]["appointments"] > 0
+    assert figures["free_slots_returned_mean"] > 0
+    assert "Index" in figures["plan"] and "Seq Scan on slots" not in figures["plan"]
+    assert "free slots by speciality (ms)" in stdout
+
+
+def test_search_bench_reports_name_and_phone_latency(
+    bench_env: dict[str, str], tmp_path: Path
+) -> None:
+    stdout, report = run_bench(bench_env, "search", tmp_path)
+    figures = report["figures"]
+    for kind in ("name", "phone"):
+        assert 0 < figures[kind]["p50_ms"] <= figures[kind]["p95_ms"] <= figures[kind]["p99_ms"]
+        assert figures[kind]["answers_mean"] > 0
+    assert figures["patients"] == 5000
+    assert figures["name_plan_uses_trigram_index"] is True
+    assert "patient search (ms)" in stdout
+
+
+def test_unknown_benchmark_is_refused(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HMS_")}
+    (tmp_path / "config.toml").touch()
+    result = subprocess.run(
+        [sys.executable, "-m", "hms_desktop", "bench", "nonsense"],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(ROOT), "HMS_CONFIG": str(tmp_path / "config.toml")},
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "unknown benchmark 'nonsense'" in result.stdout
+    assert set(BENCHMARKS) >= {"booking", "availability", "search", "api", "ui", "remote"}

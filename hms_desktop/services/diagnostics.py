@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 import httpx
@@ -115,8 +116,42 @@ def run_checks(settings: Settings) -> list[CheckResult]:
             results.append(check_schema(settings))
         results.append(check_redis(settings))
     if settings.is_remote:
-        results.append(check_api(settings))
+        api = check_api(settings)
+        results.append(api)
+        if api.ok:
+            results += check_remote_desk(settings)
     return results
+
+
+def check_remote_desk(settings: Settings) -> list[CheckResult]:
+    """Whether this desktop can speak the server's desk API, and (with HMS_USERNAME and
+    HMS_PASSWORD set) whether that account can log in through it."""
+    from hms_desktop.client import IncompatibleServer, RemoteBackend
+    from hms_desktop.domain.errors import DomainError
+
+    backend = RemoteBackend(settings, timeout=TIMEOUT_SECONDS, retries=0)
+    try:
+        try:
+            versions = backend.transport.check_version()
+        except IncompatibleServer as error:
+            return [CheckResult("versions", False, error.message)]
+        except DomainError:
+            return []  # no version to compare: the api line above already says so
+        results = [
+            CheckResult("versions", True, f"compatible (desk API {versions['api_version']})")
+        ]
+        username, password = os.environ.get("HMS_USERNAME"), os.environ.get("HMS_PASSWORD")
+        if username and password:
+            try:
+                user = backend.login(username, password)
+            except DomainError as error:
+                results.append(CheckResult("login", False, f"{username}: {error.message}"))
+            else:
+                results.append(CheckResult("login", True, f"{user.username} ({user.role.value})"))
+                backend.logout()
+        return results
+    finally:
+        backend.close()
 
 
 def run_check(settings: Settings) -> int:

@@ -196,5 +196,14 @@ class RequestsView(QWidget):
         self.reload()
 
     def on_change(self, event: ChangeEvent) -> None:
-        if event.kind in ("request", "book", "cancel", "status", "reschedule"):
+        if event.kind in (
+            "request",
+            "assign",
+            "decline",
+            "book",
+            "cancel",
+            "status",
+            "reschedule",
+            "resync",
+        ):
             self.reload()

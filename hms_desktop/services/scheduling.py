@@ -256,6 +256,8 @@ def confirm_booking(
             record = load_appointment(session, appointment_id)
     except IntegrityError as error:
         if _is_live_slot_violation(error):
+            # Someone booked it between our hold and now: the hold is worthless, drop it.
+            clinic.locks.release(slot_id, hold.token)
             raise SlotAlreadyBooked() from error
         raise
     clinic.locks.release(slot_id, hold.token)

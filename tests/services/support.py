@@ -1,5 +1,4 @@
-"""Helpers shared by the service tests: row counts, live appointments, event waiting, and
-the workers that separate processes run (they must be importable by a spawned child)."""
+"""Helpers shared by the service tests: row counts, live appointments, waiting for events."""
 
 from __future__ import annotations
 
@@ -12,9 +11,9 @@ from sqlalchemy import func, select
 
 from hms_desktop.domain.enums import FREEING_STATUSES
 from hms_desktop.domain.errors import DomainError
-from hms_desktop.domain.models import SYSTEM, Actor, ChangeEvent
-from hms_desktop.services import doctors, scheduling
-from hms_desktop.services.clinic import Clinic, open_clinic
+from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.services import doctors
+from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Appointment, AuditEntry, Base
 
 EVENT_WAIT_SECONDS = 5.0
@@ -99,21 +98,3 @@ def attempt(call: Callable[[], Any]) -> Any:
         return call()
     except DomainError as error:
         return error
-
-
-def book_in_process(
-    settings: Any, slot_id: int, patient_id: int, barrier: Any, results: Any
-) -> None:
-    """One desk in its own process: open a Clinic, wait for the others, hold then confirm."""
-    clinic = open_clinic(settings, migrate=False)
-    try:
-        desk = Actor(user_id=None, username=f"desk-{patient_id}", role=SYSTEM.role)
-        barrier.wait(timeout=120)
-        try:
-            hold = scheduling.hold_slot(clinic, desk, slot_id, patient_id)
-            booked = scheduling.confirm_booking(clinic, desk, slot_id, patient_id, token=hold.token)
-            results.put(("booked", booked.id))
-        except DomainError as error:
-            results.put(("error", type(error).__name__))
-    finally:
-        clinic.close()

@@ -1,0 +1,191 @@
+"""Many desks racing for one slot: exactly one appointment, everyone else a documented error."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from hms_desktop.domain.errors import (
+    DomainError,
+    HoldNotYours,
+    NoHoldFound,
+    SlotAlreadyBooked,
+    SlotLocked,
+)
+from hms_desktop.domain.models import AppointmentRecord, Hold
+from hms_desktop.services import scheduling
+from hms_desktop.services.clinic import Clinic
+from tests import factories
+from tests.services import desk_process
+from tests.services.support import free_slot_ids, live_appointments
+from tests.stores import StoreSpec
+
+DOCUMENTED = (SlotLocked, SlotAlreadyBooked, NoHoldFound, HoldNotYours)
+THREADS = 32
+PROCESSES = 8
+
+
+def _hold_then_confirm(
+    clinic: Clinic, slot_id: int, patient_id: int, barrier: threading.Barrier
+) -> AppointmentRecord | DomainError:
+    _, desk = factories.staff(clinic)
+    barrier.wait(timeout=60)
+    try:
+        hold = scheduling.hold_slot(clinic, desk, slot_id, patient_id)
+        return scheduling.confirm_booking(clinic, desk, slot_id, patient_id, token=hold.token)
+    except DomainError as error:
+        return error
+
+
+def _assert_one_winner(outcomes: Iterable[AppointmentRecord | DomainError]) -> None:
+    outcomes = list(outcomes)
+    winners = [o for o in outcomes if isinstance(o, AppointmentRecord)]
+    losers = [o for o in outcomes if not isinstance(o, AppointmentRecord)]
+    assert len(winners) == 1, outcomes
+    assert all(isinstance(error, DOCUMENTED) for error in losers), losers
+
+
+@pytest.mark.slow
+def test_32_desks_race_to_hold_and_confirm_one_slot(
+    clinic: Clinic, open_store: Callable[..., Clinic]
+) -> None:
+    doc = factories.doctor(clinic)
+    (slot,) = free_slot_ids(clinic, doc.doctor_id, 1)
+    patients = [factories.patient(clinic).id for _ in range(THREADS)]
+    # Half the desks share this process's Clinic, half have a Clinic (pools, clients) of their own.
+    desks = [clinic if n % 2 == 0 else open_store() for n in range(THREADS)]
+    barrier = threading.Barrier(THREADS)
+    with ThreadPoolExecutor(THREADS) as pool:
+        futures = [
+            pool.submit(_hold_then_confirm, desk, slot, patient, barrier)
+            for desk, patient in zip(desks, patients, strict=True)
+        ]
+        outcomes = [future.result(timeout=120) for future in futures]
+    _assert_one_winner(outcomes)
+    (winner,) = [o for o in outcomes if isinstance(o, AppointmentRecord)]
+    assert live_appointments(clinic, [slot]) == [(winner.id, slot)]
+    assert clinic.locks.get(slot) is None
+
+
+@pytest.mark.slow
+def test_separate_processes_race_to_book_one_slot(clinic: Clinic, store: StoreSpec) -> None:
+    doc = factories.doctor(clinic)
+    (slot,) = free_slot_ids(clinic, doc.doctor_id, 1)
+    patients = [factories.patient(clinic).id for _ in range(PROCESSES)]
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(PROCESSES)
+    results = context.Queue()
+    workers = [
+        context.Process(
+            target=desk_process.book, args=(store.settings(), slot, patient, barrier, results)
+        )
+        for patient in patients
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        outcomes = _collect(results, workers, deadline=time.monotonic() + 120)
+        for worker in workers:
+            worker.join(timeout=30)
+            assert worker.exitcode == 0
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+                worker.join(timeout=5)
+    booked = [value for kind, value in outcomes if kind == "booked"]
+    errors = [value for kind, value in outcomes if kind == "error"]
+    assert len(booked) == 1, outcomes
+    assert set(errors) <= {error.__name__ for error in DOCUMENTED}, errors
+    assert live_appointments(clinic, [slot]) == [(booked[0], slot)]
+
+
+def _collect(results: Any, workers: list[Any], *, deadline: float) -> list[tuple[str, int | str]]:
+    """Every worker's result; fails at once if a worker died without giving one."""
+    outcomes: list[tuple[str, int | str]] = []
+    while len(outcomes) < len(workers):
+        assert time.monotonic() < deadline, f"workers gave only {outcomes}"
+        try:
+            outcomes.append(results.get(timeout=0.5))
+        except queue.Empty:
+            crashed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            assert not crashed, f"a worker process crashed (exit codes {crashed})"
+    return outcomes
+
+
+class AlwaysGrantingLocks:
+    """A lock store that lets every desk believe it holds the slot (as if Redis lied)."""
+
+    def __init__(self) -> None:
+        self._holds: dict[int, Hold] = {}
+
+    def acquire(self, hold: Hold, ttl_ms: int) -> Hold:
+        self._holds[hold.slot_id] = hold
+        return hold
+
+    def get(self, slot_id: int) -> Hold | None:
+        return self._holds.get(slot_id)
+
+    def get_many(self, slot_ids: Iterable[int]) -> dict[int, Hold]:
+        return {}
+
+    def release(self, slot_id: int, token: str) -> bool:
+        return self._holds.pop(slot_id, None) is not None
+
+    def ping(self) -> None:
+        """Always reachable."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def _forged_hold(slot_id: int, patient_id: int) -> Hold:
+    return Hold(f"forged-{patient_id}", slot_id, patient_id, None, "forger", datetime.max)
+
+
+@pytest.mark.slow
+def test_database_index_alone_stops_a_double_booking(clinic: Clinic) -> None:
+    """With the lock store out of the picture, the partial unique index is the last guard."""
+    _, desk = factories.staff(clinic)
+    doc = factories.doctor(clinic)
+    (slot,) = free_slot_ids(clinic, doc.doctor_id, 1)
+    racers = 8
+    patients = [factories.patient(clinic).id for _ in range(racers)]
+    desks = []
+    for patient in patients:
+        locks = AlwaysGrantingLocks()
+        locks.acquire(_forged_hold(slot, patient), 0)
+        desks.append(dataclasses.replace(clinic, locks=locks))
+    barrier = threading.Barrier(racers)
+
+    def confirm(forged: Clinic, patient: int) -> AppointmentRecord | DomainError:
+        barrier.wait(timeout=60)
+        try:
+            return scheduling.confirm_booking(forged, desk, slot, patient)
+        except DomainError as error:
+            return error
+
+    with ThreadPoolExecutor(racers) as pool:
+        outcomes = list(pool.map(confirm, desks, patients, timeout=120))
+    winners = [o for o in outcomes if isinstance(o, AppointmentRecord)]
+    assert len(winners) == 1, outcomes
+    assert all(isinstance(o, SlotAlreadyBooked) for o in outcomes if o is not winners[0])
+    assert live_appointments(clinic, [slot]) == [(winners[0].id, slot)]
+
+    # Once cancelled, the slot can be booked again through the same forged path.
+    scheduling.cancel_appointment(clinic, desk, winners[0].id)
+    loser_desk, loser_patient = next(
+        (d, p) for d, p, o in zip(desks, patients, outcomes, strict=True) if o is not winners[0]
+    )
+    loser_desk.locks.acquire(_forged_hold(slot, loser_patient), 0)
+    rebooked = scheduling.confirm_booking(loser_desk, desk, slot, loser_patient)
+    assert live_appointments(clinic, [slot]) == [(rebooked.id, slot)]

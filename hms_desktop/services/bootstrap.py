@@ -70,12 +70,12 @@ def open_backend(settings: Settings, progress: Progress | None = None) -> Backen
     report = progress or (lambda _text: None)
     if settings.is_remote:
         try:
-            from hms_desktop.client import RemoteBackend  # type: ignore[attr-defined]
+            from hms_desktop.client import RemoteBackend
         except ImportError as error:
             log.warning("remote backend unavailable: %s", error)
             raise RemoteModeUnavailable() from error
         report("Connecting to the clinic server…")
-        return RemoteBackend(settings)  # type: ignore[no-any-return]
+        return RemoteBackend(settings)
     report("Opening the clinic database…")
     try:
         clinic = open_clinic(settings)

@@ -1,0 +1,77 @@
+"""Log in: success opens a role-adapted main window; failures keep what was typed."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+
+from hms_desktop.domain.enums import Role
+from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.local import LocalBackend
+from hms_desktop.ui.login import LoginWindow
+from hms_desktop.ui.main_window import MainWindow
+from tests import factories
+from tests.ui.conftest import settle
+
+
+def _login_window(qtbot: QtBot, clinic: Clinic) -> tuple[LoginWindow, LocalBackend]:
+    backend = LocalBackend(clinic)
+    window = LoginWindow(backend)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window.tasks)
+    return window, backend
+
+
+def test_log_in_opens_the_desk_for_the_role(qtbot: QtBot, clinic: Clinic, prefs: QSettings) -> None:
+    user, _ = factories.staff(clinic, Role.RECEPTIONIST, first_name="Robin")
+    window, backend = _login_window(qtbot, clinic)
+    assert window.hint.isHidden(), "no demo hint outside a fresh demo clinic"
+    qtbot.keyClicks(window.username, user.username)
+    qtbot.keyClick(window.username, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.password, factories.PASSWORD)
+    with qtbot.waitSignal(window.logged_in, timeout=10_000) as signal:
+        qtbot.keyClick(window.password, Qt.Key.Key_Return)
+    logged_backend, logged_user = signal.args
+    assert logged_backend is backend and logged_user.id == user.id
+    main = MainWindow(backend, logged_user, clinic.settings.tz, prefs)
+    qtbot.addWidget(main)
+    assert main.view_names == ["patients", "doctors", "calendar", "today", "requests"]
+    settle(qtbot, main.tasks)
+    main.close()
+
+
+def test_doctor_gets_their_day_first_and_no_request_queue(
+    qtbot: QtBot, clinic: Clinic, prefs: QSettings
+) -> None:
+    doc = factories.doctor(clinic)
+    backend = LocalBackend(clinic)
+    user = backend.login(doc.user.username, factories.PASSWORD)
+    main = MainWindow(backend, user, clinic.settings.tz, prefs)
+    qtbot.addWidget(main)
+    settle(qtbot, main.tasks)
+    assert main.view_names[0] == "today" and "requests" not in main.view_names
+    assert main.current_view() == "today"
+    assert main.today.doctor_id() == doc.doctor_id
+    assert main.patients.new_button.isHidden()
+    main.close()
+
+
+def test_wrong_password_shows_why_and_keeps_the_username(qtbot: QtBot, clinic: Clinic) -> None:
+    user, _ = factories.staff(clinic)
+    window, _ = _login_window(qtbot, clinic)
+    qtbot.keyClicks(window.username, user.username)
+    qtbot.keyClicks(window.password, "not-the-password")
+    with qtbot.assertNotEmitted(window.logged_in, wait=100):
+        qtbot.mouseClick(window.submit, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.message.isVisible(), timeout=10_000)
+    assert window.message.text() == "Invalid username or password."
+    assert window.username.text() == user.username
+    assert window.password.text() == "not-the-password"
+    assert window.submit.isEnabled()
+
+
+def test_empty_form_asks_for_both_fields(qtbot: QtBot, clinic: Clinic) -> None:
+    window, _ = _login_window(qtbot, clinic)
+    qtbot.mouseClick(window.submit, Qt.MouseButton.LeftButton)
+    assert window.message.text() == "Enter your username and password."

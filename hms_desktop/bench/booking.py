@@ -1,6 +1,10 @@
 """`hms-desktop bench booking`: hold + confirm through the service layer on PostgreSQL + Redis,
-beside a floor: the same SQL statements and Redis commands issued with bare psycopg and
-redis-py (one connection per worker, no ORM, no pool), measured in the same run.
+beside a floor measured in the same run: the same SQL statements and Redis commands issued
+with bare psycopg and redis-py, one connection per worker. Per booking both sides make
+the hold's check SELECT (and COMMIT), SET NX PX, PUBLISH, GET, then in one transaction
+INSERT ... SELECT ... RETURNING, the audit INSERT and the record SELECT, then the EVALSHA
+release and PUBLISH. The difference is what the stack adds: SQLAlchemy (sessions, the
+connection pool and its pre-ping) and the service code.
 
 Each worker books its own distinct free slots, so the figures are the cost of the
 protocol itself, not of contention (the race and storm tests cover contention).
@@ -47,17 +51,16 @@ BOOKINGS = {1: (800, 40), 8: (4000, 160), 32: (4000, 320)}
 WARM_UP = 20
 
 _FREEING = ", ".join(f"'{status}'" for status in FREEING_STATUSES)
-SQL_SLOT = "SELECT id, doctor_id, start_at, duration FROM slots WHERE id = %s"
-SQL_PATIENT = "SELECT id, user_id, phone, picture_id FROM patients WHERE id = %s"
-SQL_BOOKED = (
-    f"SELECT id FROM appointments WHERE slot_id = %s AND status NOT IN ({_FREEING}) LIMIT 1"
+SQL_HOLD_CHECK = (
+    "SELECT s.doctor_id, s.start_at, (SELECT p.id FROM patients p WHERE p.id = %s), "
+    "EXISTS (SELECT * FROM appointments a WHERE a.slot_id = s.id "
+    f"AND a.status NOT IN ({_FREEING})) FROM slots s WHERE s.id = %s"
 )
-SQL_SLOT_DOCTOR = "SELECT doctor_id FROM slots WHERE id = %s"
-SQL_INSERT = (
+SQL_BOOK = (
     "INSERT INTO appointments (patient_id, doctor_id, slot_id, appointment_type, symptoms, "
     "status, decline_reason, created_at, updated_at) "
-    "VALUES (%s, %s, %s, 'Offline', '', 'scheduled', '', %s, %s) "
-    "RETURNING id"
+    "SELECT %s, s.doctor_id, s.id, 'Offline', '', 'scheduled', '', %s, %s FROM slots s "
+    "WHERE s.id = %s RETURNING id, doctor_id"
 )
 SQL_AUDIT = (
     "INSERT INTO audit_entries (at, actor_user_id, actor, action, entity, entity_id, detail) "
@@ -149,11 +152,7 @@ class FloorBooking:
         key = f"{self.prefix}hold:{slot_id}"
         token = str(uuid.uuid4())
         with connection.cursor() as cursor:
-            cursor.execute(SQL_SLOT, (slot_id,))
-            doctor_id = cursor.fetchone()[1]  # type: ignore[index]
-            cursor.execute(SQL_PATIENT, (patient_id,))
-            cursor.fetchone()
-            cursor.execute(SQL_BOOKED, (slot_id,))
+            cursor.execute(SQL_HOLD_CHECK, (patient_id, slot_id))
             cursor.fetchone()
         connection.commit()
         hold = {
@@ -170,9 +169,7 @@ class FloorBooking:
         json.loads(self.redis.get(key))  # type: ignore[arg-type]
         now = datetime.now(UTC)
         with connection.cursor() as cursor:
-            cursor.execute(SQL_SLOT_DOCTOR, (slot_id,))
-            cursor.fetchone()
-            cursor.execute(SQL_INSERT, (patient_id, doctor_id, slot_id, now, now))
+            cursor.execute(SQL_BOOK, (patient_id, now, now, slot_id))
             appointment_id = cursor.fetchone()[0]  # type: ignore[index]
             cursor.execute(
                 SQL_AUDIT,

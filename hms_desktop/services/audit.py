@@ -12,19 +12,23 @@ from hms_desktop.domain.models import Actor
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import AuditEntry
 
+# Built once (every write records one): a Core insert, its values bound per call.
+_INSERT = insert(AuditEntry.__table__)
+
 
 def record(
     session: Session, actor: Actor, action: str, entity: str, entity_id: object, **detail: Any
 ) -> None:
     session.execute(
-        insert(AuditEntry).values(
-            actor_user_id=actor.user_id,
-            actor=actor.username,
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            detail=json.dumps(detail, default=str) if detail else "",
-        )
+        _INSERT,
+        {
+            "actor_user_id": actor.user_id,
+            "actor": actor.username,
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "detail": json.dumps(detail, default=str) if detail else "",
+        },
     )
 
 

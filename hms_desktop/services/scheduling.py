@@ -12,7 +12,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -102,8 +113,12 @@ def _to_record(row) -> AppointmentRecord:  # type: ignore[no-untyped-def]
     )
 
 
+# Built once: the booking hot path reads a record after every write.
+_RECORD_BY_ID = _record_query().where(Appointment.id == bindparam("appointment_id"))
+
+
 def load_appointment(session: Session, appointment_id: int) -> AppointmentRecord:
-    row = session.execute(_record_query().where(Appointment.id == appointment_id)).first()
+    row = session.execute(_RECORD_BY_ID, {"appointment_id": appointment_id}).first()
     if row is None:
         raise AppointmentMissing()
     return _to_record(row)
@@ -140,15 +155,50 @@ def _bookable_slot(session: Session, clinic: Clinic, slot_id: int | None) -> Slo
     return slot
 
 
-def _slot_is_booked(session: Session, slot_id: int) -> bool:
-    return (
-        session.scalar(
-            select(Appointment.id)
-            .where(Appointment.slot_id == slot_id, Appointment.status.not_in(FREEING_STATUSES))
-            .limit(1)
-        )
-        is not None
+_slots, _appointments, _patients = Slot.__table__, Appointment.__table__, Patient.__table__
+
+# Everything a hold checks in one round trip: the slot and its time, the patient, a live booking.
+_HOLD_CHECK = select(
+    _slots.c.doctor_id,
+    _slots.c.start_at,
+    select(_patients.c.id)
+    .where(_patients.c.id == bindparam("patient_id"))
+    .scalar_subquery()
+    .label("patient_id"),
+    exists()
+    .where(_appointments.c.slot_id == _slots.c.id, _appointments.c.status.not_in(FREEING_STATUSES))
+    .label("booked"),
+).where(_slots.c.id == bindparam("slot_id"))
+
+# The appointment takes its doctor from the slot in the same statement (one round trip).
+_BOOK = (
+    insert(_appointments)
+    .from_select(
+        [
+            "patient_id",
+            "doctor_id",
+            "slot_id",
+            "appointment_type",
+            "symptoms",
+            "status",
+            "decline_reason",
+            "created_at",
+            "updated_at",
+        ],
+        select(
+            bindparam("patient_id", type_=Integer),
+            _slots.c.doctor_id,
+            _slots.c.id,
+            bindparam("appointment_type", type_=String),
+            bindparam("symptoms", type_=String),
+            literal(AppointmentStatus.SCHEDULED.value),
+            literal(""),
+            bindparam("now", type_=_appointments.c.created_at.type),
+            bindparam("now", type_=_appointments.c.created_at.type),
+        ).where(_slots.c.id == bindparam("slot_id")),
     )
+    .returning(_appointments.c.id, _appointments.c.doctor_id)
+)
 
 
 # --- holds ------------------------------------------------------------------------------------
@@ -159,16 +209,22 @@ def hold_slot(
 ) -> Hold:
     """Hold a free slot for a patient while the booking is talked through."""
     patient_id = _patient_for(actor, patient_id)
+    if slot_id is None:
+        raise MissingSlot()
     with clinic.db.read() as session:
-        slot = _bookable_slot(session, clinic, slot_id)
-        if session.get(Patient, patient_id) is None:
-            raise PatientMissing()
-        if _slot_is_booked(session, slot.id):
-            raise SlotAlreadyBooked()
-        doctor_id = slot.doctor_id
+        found = session.execute(_HOLD_CHECK, {"slot_id": slot_id, "patient_id": patient_id}).first()
+    if found is None:
+        raise NotFound("Slot does not exist.")
+    if as_utc(found.start_at) <= clinic.now():
+        raise SlotInPast()
+    if found.patient_id is None:
+        raise PatientMissing()
+    if found.booked:
+        raise SlotAlreadyBooked()
+    doctor_id = found.doctor_id
     wanted = Hold(
         token=str(uuid.uuid4()),
-        slot_id=slot.id,
+        slot_id=slot_id,
         patient_id=patient_id,
         holder_user_id=actor.user_id,
         holder=actor.username,
@@ -179,7 +235,7 @@ def hold_slot(
         raise SlotLocked()
     if hold.token == wanted.token:
         clinic.publish(
-            "hold", slot_id=slot.id, doctor_id=doctor_id, extra={"holder": actor.username}
+            "hold", slot_id=slot_id, doctor_id=doctor_id, extra={"holder": actor.username}
         )
     return hold
 
@@ -235,23 +291,19 @@ def confirm_booking(
         raise HoldNotYours()
     try:
         with clinic.db.transaction() as session:
-            doctor_id = session.scalar(select(Slot.doctor_id).where(Slot.id == slot_id))
-            if doctor_id is None:
+            booked = session.execute(
+                _BOOK,
+                {
+                    "patient_id": patient_id,
+                    "slot_id": slot_id,
+                    "appointment_type": appointment_type.value,
+                    "symptoms": symptoms,
+                    "now": clinic.now(),
+                },
+            ).first()
+            if booked is None:
                 raise NotFound("Slot does not exist.")
-            appointment_id = session.scalar(
-                insert(Appointment)
-                .values(
-                    patient_id=patient_id,
-                    doctor_id=doctor_id,
-                    slot_id=slot_id,
-                    appointment_type=appointment_type.value,
-                    symptoms=symptoms,
-                    status=AppointmentStatus.SCHEDULED.value,
-                    created_at=clinic.now(),
-                    updated_at=clinic.now(),
-                )
-                .returning(Appointment.id)
-            )
+            appointment_id, doctor_id = booked
             audit.record(session, actor, "book", "appointment", appointment_id, slot_id=slot_id)
             record = load_appointment(session, appointment_id)
     except IntegrityError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,6 +23,27 @@ meta = APIRouter(tags=["meta"])
 @meta.get("/api/version", summary="API and server versions (remote desktops check them)")
 def version() -> dict[str, str]:
     return {"api_version": hms_desktop.API_VERSION, "server_version": hms_desktop.__version__}
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    """Invalid requests answer 400 with the document's own error body (errors.py), so the
+    schema does not advertise FastAPI's default 422 validation response."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    responses = operation.get("responses", {})
+                    if "HTTPValidationError" in str(responses.get("422", "")):
+                        del responses["422"]
+                        responses.setdefault("400", {"description": "Invalid request"})
+            schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+            schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -> FastAPI:
@@ -66,4 +88,5 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
     app.include_router(hospital.router)
     app.include_router(media.router)
     app.include_router(desk.router)
+    _document_validation_errors(app)
     return app

@@ -26,7 +26,7 @@ from hms_desktop.domain.validation import clean_gender, split_full_name
 from hms_desktop.services import accounts, doctors, scheduling
 from hms_desktop.services.clinic import Clinic
 
-from .deps import SESSION_COOKIE, BearerDep, ClinicDep, CurrentUser, presented_token
+from .deps import SESSION_COOKIE, BearerDep, ClinicDep, CurrentUser, DbInt, presented_token
 from .ratelimit import RateLimitsDep, client_address, default_rate_limit
 
 router = APIRouter(tags=["booking API"], dependencies=[Depends(default_rate_limit)])
@@ -36,14 +36,7 @@ class ErrorBody(BaseModel):
     error: str
 
 
-ERRORS = {
-    400: {"model": ErrorBody},
-    401: {"model": ErrorBody},
-    403: {"model": ErrorBody},
-    404: {"model": ErrorBody},
-    422: {"model": ErrorBody},
-    429: {"model": ErrorBody},
-}
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422, 429, 503)}
 
 
 # --- shapes -----------------------------------------------------------------------------
@@ -83,9 +76,9 @@ class SlotChoice(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    slot: int | None = None
-    newSlot: int | None = None
-    appointmentId: int | str | None = None
+    slot: DbInt | None = None
+    newSlot: DbInt | None = None
+    appointmentId: DbInt | str | None = None
 
     def slot_id(self) -> int | None:
         for value in (self.slot, self.newSlot, self.appointmentId):
@@ -319,7 +312,7 @@ def confirm_booking(body: SlotChoice, clinic: ClinicDep, user: CurrentUser) -> B
     summary="Reschedule an appointment to another slot",
 )
 def reschedule(
-    appointment_id: int, body: SlotChoice, clinic: ClinicDep, user: CurrentUser
+    appointment_id: DbInt, body: SlotChoice, clinic: ClinicDep, user: CurrentUser
 ) -> BookingAppointment:
     slot_id = body.slot if body.slot is not None else body.newSlot
     if slot_id is None and isinstance(body.appointmentId, int):
@@ -338,7 +331,7 @@ def reschedule(
     responses=ERRORS,
     summary="Cancel an appointment",
 )
-def cancel(appointment_id: int, clinic: ClinicDep, user: CurrentUser) -> Response:
+def cancel(appointment_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     scheduling.cancel_appointment(clinic, user, appointment_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -412,7 +405,7 @@ def speciality_slots(
     responses=ERRORS,
     summary="A doctor's details and free future slots",
 )
-def doctor_profile(doctor_id: int, clinic: ClinicDep, user: CurrentUser) -> DoctorProfile:
+def doctor_profile(doctor_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> DoctorProfile:
     details = doctors.doctor_details(clinic, doctor_id)
     now = clinic.now()
     free = doctors.free_slots(clinic, [doctor_id], now, now + doctors.MAX_WINDOW)

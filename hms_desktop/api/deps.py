@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import annotated_types
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -26,6 +27,10 @@ _bearer = HTTPBearer(auto_error=False, description="An access token from POST /a
 def get_clinic(request: Request) -> Clinic:
     return request.app.state.clinic
 
+
+# A number from a request (id, fee, ...) stays within the database's integer range, so an
+# absurd value is a 400, never an overflow deep in the driver.
+DbInt = Annotated[int, annotated_types.Interval(ge=-(2**31), le=2**31 - 1)]
 
 ClinicDep = Annotated[Clinic, Depends(get_clinic)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

@@ -24,7 +24,7 @@ from hms_desktop.services import catalogue, doctors, profiles, reviews, scheduli
 from hms_desktop.services.profiles import DoctorCard, PatientCard
 from hms_desktop.store.tables import ClinicService, Contact, Designation, Specialisation
 
-from .deps import ANONYMOUS, ClinicDep, CurrentUser, OptionalUser
+from .deps import ANONYMOUS, ClinicDep, CurrentUser, DbInt, OptionalUser
 from .hospital_users import ERRORS
 from .media import image_url, read_upload
 from .pagination import PageDep, Paginated, paginated
@@ -90,15 +90,15 @@ class ReviewOut(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    doctor: int
+    doctor: DbInt
     body: str = ""
-    rating: str | int
+    rating: str | DbInt
 
 
 class ReviewPatch(BaseModel):
-    doctor: int | None = None
+    doctor: DbInt | None = None
     body: str | None = None
-    rating: str | int | None = None
+    rating: str | DbInt | None = None
 
 
 class AppointmentOut(BaseModel):
@@ -113,19 +113,19 @@ class AppointmentOut(BaseModel):
 
 
 class AppointmentIn(BaseModel):
-    doctor: int
+    doctor: DbInt
     appointment_type: AppointmentType = AppointmentType.OFFLINE
     symptoms: str = ""
-    time: int | None = None
+    time: DbInt | None = None
     cancel: bool = False
-    patient: int | None = None  # staff booking a request for a patient
+    patient: DbInt | None = None  # staff booking a request for a patient
 
 
 class AppointmentPatch(BaseModel):
-    doctor: int | None = None
+    doctor: DbInt | None = None
     appointment_type: AppointmentType | None = None
     symptoms: str | None = None
-    time: int | None = None
+    time: DbInt | None = None
     cancel: bool | None = None
 
 
@@ -262,13 +262,13 @@ def create_patient(
 
 @router.get("/patients/{patient_id}/", response_model=PatientOut, responses=ERRORS)
 def get_patient(
-    patient_id: int, request: Request, clinic: ClinicDep, user: CurrentUser
+    patient_id: DbInt, request: Request, clinic: ClinicDep, user: CurrentUser
 ) -> PatientOut:
     return _patient(request, profiles.get_patient_card(clinic, user, patient_id))
 
 
 def _update_patient(
-    patient_id: int,
+    patient_id: DbInt,
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
@@ -295,7 +295,7 @@ router.patch(
 
 
 @router.delete("/patients/{patient_id}/", **NO_CONTENT)
-def delete_patient(patient_id: int, clinic: ClinicDep, user: CurrentUser) -> Response:
+def delete_patient(patient_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     profiles.delete_patient_card(clinic, user, patient_id)
     return _gone()
 
@@ -310,10 +310,10 @@ def list_doctors(
     user: OptionalUser,
     wanted: PageDep,
     search: str | None = None,
-    specialisation: int | None = None,
-    designation: int | None = None,
-    fee: int | None = None,
-    available_time: int | None = None,
+    specialisation: DbInt | None = None,
+    designation: DbInt | None = None,
+    fee: DbInt | None = None,
+    available_time: DbInt | None = None,
 ) -> Paginated[DoctorOut]:
     page = profiles.list_doctor_cards(
         clinic,
@@ -335,10 +335,10 @@ def create_doctor(
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
-    designation: Annotated[list[int] | None, Form()] = None,
-    specialisation: Annotated[list[int] | None, Form()] = None,
-    available_time: Annotated[list[int] | None, Form()] = None,
-    fee: Annotated[int | None, Form()] = None,
+    designation: Annotated[list[DbInt] | None, Form()] = None,
+    specialisation: Annotated[list[DbInt] | None, Form()] = None,
+    available_time: Annotated[list[DbInt] | None, Form()] = None,
+    fee: Annotated[DbInt | None, Form()] = None,
     meet_link: Annotated[str | None, Form()] = None,
     profile: Annotated[UploadFile | None, File()] = None,
 ) -> DoctorOut:
@@ -358,20 +358,20 @@ def create_doctor(
 
 @router.get("/doctors/{doctor_id}/", response_model=DoctorOut, responses=ERRORS)
 def get_doctor(
-    doctor_id: int, request: Request, clinic: ClinicDep, user: OptionalUser
+    doctor_id: DbInt, request: Request, clinic: ClinicDep, user: OptionalUser
 ) -> DoctorOut:
     return _doctor(request, profiles.get_doctor_card(clinic, doctor_id))
 
 
 def _update_doctor(
-    doctor_id: int,
+    doctor_id: DbInt,
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
-    designation: Annotated[list[int] | None, Form()] = None,
-    specialisation: Annotated[list[int] | None, Form()] = None,
-    available_time: Annotated[list[int] | None, Form()] = None,
-    fee: Annotated[int | None, Form()] = None,
+    designation: Annotated[list[DbInt] | None, Form()] = None,
+    specialisation: Annotated[list[DbInt] | None, Form()] = None,
+    available_time: Annotated[list[DbInt] | None, Form()] = None,
+    fee: Annotated[DbInt | None, Form()] = None,
     meet_link: Annotated[str | None, Form()] = None,
     profile: Annotated[UploadFile | None, File()] = None,
 ) -> DoctorOut:
@@ -401,7 +401,7 @@ router.patch(
 
 
 @router.delete("/doctors/{doctor_id}/", **NO_CONTENT)
-def delete_doctor(doctor_id: int, clinic: ClinicDep, user: CurrentUser) -> Response:
+def delete_doctor(doctor_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     profiles.delete_doctor_record(clinic, user, doctor_id)
     return _gone()
 
@@ -441,7 +441,7 @@ def create_specialisation(body: NamedIn, clinic: ClinicDep, user: CurrentUser) -
 
 @router.get("/available-time/", response_model=list[TimeOut], responses=ERRORS)
 def list_available_times(
-    clinic: ClinicDep, user: OptionalUser, id: int | None = None
+    clinic: ClinicDep, user: OptionalUser, id: DbInt | None = None
 ) -> list[TimeOut]:
     return [_time(item) for item in catalogue.list_available_times(clinic, id)]
 
@@ -465,8 +465,8 @@ def list_reviews(
     clinic: ClinicDep,
     user: OptionalUser,
     wanted: PageDep,
-    doctor: int | None = None,
-    reviwer: int | None = None,
+    doctor: DbInt | None = None,
+    reviwer: DbInt | None = None,
     rating: str | None = None,
     search: str | None = None,
 ) -> Paginated[ReviewOut]:
@@ -490,13 +490,13 @@ def create_review(body: ReviewIn, clinic: ClinicDep, user: CurrentUser) -> Revie
 
 
 @router.get("/reviews/{review_id}/", response_model=ReviewOut, responses=ERRORS)
-def get_review(review_id: int, clinic: ClinicDep, user: OptionalUser) -> ReviewOut:
+def get_review(review_id: DbInt, clinic: ClinicDep, user: OptionalUser) -> ReviewOut:
     return _review(reviews.get_review(clinic, review_id))
 
 
 @router.put("/reviews/{review_id}/", response_model=ReviewOut, responses=ERRORS)
 def update_review(
-    review_id: int, body: ReviewIn, clinic: ClinicDep, user: CurrentUser
+    review_id: DbInt, body: ReviewIn, clinic: ClinicDep, user: CurrentUser
 ) -> ReviewOut:
     record = reviews.edit_review(
         clinic, user, review_id, doctor_id=body.doctor, body=body.body, rating=body.rating
@@ -506,7 +506,7 @@ def update_review(
 
 @router.patch("/reviews/{review_id}/", response_model=ReviewOut, responses=ERRORS)
 def patch_review(
-    review_id: int, body: ReviewPatch, clinic: ClinicDep, user: CurrentUser
+    review_id: DbInt, body: ReviewPatch, clinic: ClinicDep, user: CurrentUser
 ) -> ReviewOut:
     record = reviews.edit_review(
         clinic, user, review_id, doctor_id=body.doctor, body=body.body, rating=body.rating
@@ -515,7 +515,7 @@ def patch_review(
 
 
 @router.delete("/reviews/{review_id}/", **NO_CONTENT)
-def delete_review(review_id: int, clinic: ClinicDep, user: CurrentUser) -> Response:
+def delete_review(review_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     reviews.delete_review(clinic, user, review_id)
     return _gone()
 
@@ -529,8 +529,8 @@ def list_appointments(
     clinic: ClinicDep,
     user: CurrentUser,
     wanted: PageDep,
-    patient_id: int | None = None,
-    doctor_id: int | None = None,
+    patient_id: DbInt | None = None,
+    doctor_id: DbInt | None = None,
 ) -> Paginated[AppointmentOut]:
     """A patient sees their own appointments, a doctor theirs, staff all."""
     page = scheduling.list_appointments(
@@ -567,12 +567,12 @@ def create_appointment(body: AppointmentIn, clinic: ClinicDep, user: CurrentUser
 
 
 @router.get("/appointments/{appointment_id}/", response_model=AppointmentOut, responses=ERRORS)
-def get_appointment(appointment_id: int, clinic: ClinicDep, user: CurrentUser) -> AppointmentOut:
+def get_appointment(appointment_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> AppointmentOut:
     return _appointment(_visible_appointment(clinic, user, appointment_id))
 
 
 def _visible_appointment(
-    clinic: ClinicDep, user: CurrentUser, appointment_id: int
+    clinic: ClinicDep, user: CurrentUser, appointment_id: DbInt
 ) -> AppointmentRecord:
     page = scheduling.list_appointments(clinic, user, appointment_id=appointment_id)
     if not page.items:
@@ -581,7 +581,7 @@ def _visible_appointment(
 
 
 def _change_appointment(
-    clinic: ClinicDep, user: CurrentUser, appointment_id: int, body: AppointmentPatch
+    clinic: ClinicDep, user: CurrentUser, appointment_id: DbInt, body: AppointmentPatch
 ) -> AppointmentOut:
     _visible_appointment(clinic, user, appointment_id)
     record = scheduling.update_appointment(
@@ -599,7 +599,7 @@ def _change_appointment(
 
 @router.put("/appointments/{appointment_id}/", response_model=AppointmentOut, responses=ERRORS)
 def update_appointment(
-    appointment_id: int, body: AppointmentIn, clinic: ClinicDep, user: CurrentUser
+    appointment_id: DbInt, body: AppointmentIn, clinic: ClinicDep, user: CurrentUser
 ) -> AppointmentOut:
     changes = AppointmentPatch(**body.model_dump(exclude={"patient"}))
     return _change_appointment(clinic, user, appointment_id, changes)
@@ -607,13 +607,13 @@ def update_appointment(
 
 @router.patch("/appointments/{appointment_id}/", response_model=AppointmentOut, responses=ERRORS)
 def patch_appointment(
-    appointment_id: int, body: AppointmentPatch, clinic: ClinicDep, user: CurrentUser
+    appointment_id: DbInt, body: AppointmentPatch, clinic: ClinicDep, user: CurrentUser
 ) -> AppointmentOut:
     return _change_appointment(clinic, user, appointment_id, body)
 
 
 @router.delete("/appointments/{appointment_id}/", **NO_CONTENT)
-def delete_appointment(appointment_id: int, clinic: ClinicDep, user: CurrentUser) -> Response:
+def delete_appointment(appointment_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     _visible_appointment(clinic, user, appointment_id)
     scheduling.delete_appointment(clinic, user, appointment_id)
     return _gone()
@@ -650,13 +650,13 @@ def create_service(
 
 @router.get("/services/{service_id}/", response_model=ServiceOut, responses=ERRORS)
 def get_service(
-    service_id: int, request: Request, clinic: ClinicDep, user: OptionalUser
+    service_id: DbInt, request: Request, clinic: ClinicDep, user: OptionalUser
 ) -> ServiceOut:
     return _service(request, catalogue.get_service(clinic, service_id))
 
 
 def _update_service(
-    service_id: int,
+    service_id: DbInt,
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
@@ -690,7 +690,7 @@ router.patch(
 
 
 @router.delete("/services/{service_id}/", **NO_CONTENT)
-def delete_service(service_id: int, clinic: ClinicDep, user: CurrentUser) -> Response:
+def delete_service(service_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     catalogue.delete_row(clinic, user, ClinicService, service_id)
     return _gone()
 
@@ -715,13 +715,13 @@ def create_contact(body: ContactIn, clinic: ClinicDep, user: OptionalUser) -> Co
 
 
 @router.get("/contacts/{contact_id}/", response_model=ContactOut, responses=ERRORS)
-def get_contact(contact_id: int, clinic: ClinicDep, user: CurrentUser) -> ContactOut:
+def get_contact(contact_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> ContactOut:
     return _contact(catalogue.get_contact(clinic, user, contact_id))
 
 
 @router.put("/contacts/{contact_id}/", response_model=ContactOut, responses=ERRORS)
 def update_contact(
-    contact_id: int, body: ContactIn, clinic: ClinicDep, user: CurrentUser
+    contact_id: DbInt, body: ContactIn, clinic: ClinicDep, user: CurrentUser
 ) -> ContactOut:
     item = catalogue.save_contact(
         clinic, user, contact_id=contact_id, name=body.name, phone=body.phone, message=body.massage
@@ -731,7 +731,7 @@ def update_contact(
 
 @router.patch("/contacts/{contact_id}/", response_model=ContactOut, responses=ERRORS)
 def patch_contact(
-    contact_id: int, body: ContactPatch, clinic: ClinicDep, user: CurrentUser
+    contact_id: DbInt, body: ContactPatch, clinic: ClinicDep, user: CurrentUser
 ) -> ContactOut:
     item = catalogue.save_contact(
         clinic, user, contact_id=contact_id, name=body.name, phone=body.phone, message=body.massage
@@ -740,6 +740,6 @@ def patch_contact(
 
 
 @router.delete("/contacts/{contact_id}/", **NO_CONTENT)
-def delete_contact(contact_id: int, clinic: ClinicDep, user: CurrentUser) -> Response:
+def delete_contact(contact_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     catalogue.delete_row(clinic, user, Contact, contact_id)
     return _gone()

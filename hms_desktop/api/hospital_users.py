@@ -14,7 +14,7 @@ from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import accounts, profiles
 from hms_desktop.services.profiles import ProfileChanges, ProfileRecord
 
-from .deps import ClinicDep, CurrentUser
+from .deps import ClinicDep, CurrentUser, DbInt
 from .media import image_url, read_upload
 from .pagination import PageDep, Paginated, paginated
 from .ratelimit import RateLimitsDep, client_address, default_rate_limit
@@ -28,7 +28,7 @@ class Detail(BaseModel):
     detail: str
 
 
-ERRORS = {code: {"model": Detail} for code in (400, 401, 403, 404, 409, 429)}
+ERRORS = {code: {"model": Detail} for code in (400, 401, 403, 404, 409, 422, 429, 503)}
 
 
 def drf_datetime(value: datetime) -> str:
@@ -278,13 +278,13 @@ def my_profile(request: Request, clinic: ClinicDep, user: CurrentUser) -> Profil
     "/profiles/{profile_id}/", response_model=ProfileOut, responses=ERRORS, summary="A profile"
 )
 def get_profile(
-    profile_id: int, request: Request, clinic: ClinicDep, user: CurrentUser
+    profile_id: DbInt, request: Request, clinic: ClinicDep, user: CurrentUser
 ) -> ProfileOut:
     return _profile(request, profiles.get_profile(clinic, user, profile_id))
 
 
 def _update_profile(
-    profile_id: int,
+    profile_id: DbInt,
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
@@ -325,6 +325,6 @@ router.patch(
     responses=ERRORS,
     summary="Delete a profile's details",
 )
-def delete_profile(profile_id: int, clinic: ClinicDep, user: CurrentUser) -> Response:
+def delete_profile(profile_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     profiles.delete_profile(clinic, user, profile_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

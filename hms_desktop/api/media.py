@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response, UploadFile
 
 from hms_desktop.services import catalogue
 
-from .deps import ClinicDep
+from .deps import ClinicDep, DbInt
 
 router = APIRouter(tags=["media"])
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["media"])
     response_class=Response,
     responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}},
 )
-def image(image_id: int, clinic: ClinicDep) -> Response:
+def image(image_id: DbInt, clinic: ClinicDep) -> Response:
     content_type, data = catalogue.load_image(clinic, image_id)
     return Response(
         data, media_type=content_type, headers={"Cache-Control": "public, max-age=86400"}

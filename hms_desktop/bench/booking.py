@@ -1,10 +1,10 @@
 """`hms-desktop bench booking`: hold + confirm through the service layer on PostgreSQL + Redis,
 beside a floor measured in the same run: the same SQL statements and Redis commands issued
 with bare psycopg and redis-py, one connection per worker. Per booking both sides make
-the hold's check SELECT (and COMMIT), SET NX PX, PUBLISH, GET, then in one transaction
-INSERT ... SELECT ... RETURNING, the audit INSERT and the record SELECT, then the EVALSHA
-release and PUBLISH. The difference is what the stack adds: SQLAlchemy (sessions, the
-connection pool and its pre-ping) and the service code.
+the hold's check SELECT (and COMMIT), SET NX PX, ZADD (the index of held slots), PUBLISH,
+GET, then in one transaction INSERT ... SELECT ... RETURNING, the audit INSERT and the
+record SELECT, then the EVALSHA release and PUBLISH. The difference is what the stack
+adds: SQLAlchemy (sessions, the connection pool and its pre-ping) and the service code.
 
 Each worker books its own distinct free slots, so the figures are the cost of the
 protocol itself, not of contention (the race and storm tests cover contention).
@@ -141,6 +141,7 @@ class FloorBooking:
         self.release = self.redis.register_script(_RELEASE_SCRIPT)
         self.prefix, self.ttl_ms, self.desk = prefix, ttl_ms, desk
         self.channel = f"{prefix}events"
+        self.index = f"{prefix}holds"
 
     def close(self) -> None:
         for connection in self.connections:
@@ -165,6 +166,7 @@ class FloorBooking:
         }
         if not self.redis.set(key, json.dumps(hold), nx=True, px=self.ttl_ms):
             raise RuntimeError(f"floor: slot {slot_id} already held")
+        self.redis.zadd(self.index, {str(slot_id): time.time() * 1000 + self.ttl_ms})
         self.redis.publish(self.channel, json.dumps({"kind": "hold", "slot_id": slot_id}))
         json.loads(self.redis.get(key))  # type: ignore[arg-type]
         now = datetime.now(UTC)
@@ -179,7 +181,7 @@ class FloorBooking:
             cursor.execute(SQL_RECORD, (appointment_id,))
             cursor.fetchone()
         connection.commit()
-        self.release(keys=[key], args=[token])
+        self.release(keys=[key, self.index], args=[token, slot_id])
         self.redis.publish(self.channel, json.dumps({"kind": "book", "slot_id": slot_id}))
 
 

@@ -69,7 +69,7 @@ def insert_users(
         text(
             "INSERT INTO profiles (user_id, bio, address, date_of_birth, gender, created_at, "
             "updated_at) "
-            "SELECT id, '', '', DATE '1935-01-01' + ((id * 7919) % 32000)::int, "
+            "SELECT id, '', '', DATE '1935-01-01' + ((id::bigint * 7919) % 32000)::int, "
             "CASE id % 2 WHEN 0 THEN 'female' ELSE 'male' END, now(), now() "
             "FROM users WHERE role = :role AND username LIKE :pattern"
         ),

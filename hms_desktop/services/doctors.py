@@ -279,20 +279,22 @@ def free_slots_by_speciality(
             )
             .order_by(Slot.start_at, Slot.doctor_id)
         ).all()
-    held = clinic.locks.get_many(row.id for row in rows)
-    return [
-        FreeSlot(
-            slot_id=row.id,
-            doctor_id=row.doctor_id,
-            doctor_name=f"{row.first_name} {row.last_name}".strip(),
-            gender=row.gender or "",
-            fee=row.fee,
-            start=as_utc(row.start_at),
-            duration=row.duration,
+    held = clinic.locks.get_many(row[0] for row in rows)
+    # Thousands of rows, a handful of doctors: unpack rows plainly, name each doctor once.
+    doctor_of: dict[int, tuple[str, str, int | None]] = {}
+    found = []
+    for slot_id, doctor_id, start_at, duration, first, last, gender, fee in rows:
+        if slot_id in held:
+            continue
+        doctor = doctor_of.get(doctor_id)
+        if doctor is None:
+            doctor = doctor_of[doctor_id] = (f"{first} {last}".strip(), gender or "", fee)
+        found.append(
+            FreeSlot(
+                slot_id, doctor_id, doctor[0], doctor[1], doctor[2], as_utc(start_at), duration
+            )
         )
-        for row in rows
-        if row.id not in held
-    ]
+    return found
 
 
 # --- doctors' records and hours --------------------------------------------------------------

@@ -63,15 +63,20 @@ class LockStore(Protocol):
     def close(self) -> None: ...
 
 
-# KEYS[1] = hold key, ARGV[1] = token. Deletes only the owner's hold.
+# KEYS[1] = hold key, KEYS[2] = index of held slots, ARGV[1] = token, ARGV[2] = slot id.
+# Deletes only the owner's hold (and its index entry).
 _RELEASE_SCRIPT = """
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if cjson.decode(current)['token'] == ARGV[1] then
+    redis.call('ZREM', KEYS[2], ARGV[2])
     return redis.call('DEL', KEYS[1])
 end
 return 0
 """
+# Index entries are trusted this long past their expiry, in case desks' clocks disagree;
+# the hold keys themselves (and their PX expiry) stay the truth.
+_INDEX_GRACE_MS = 60_000
 
 
 class RedisLockStore:
@@ -80,15 +85,26 @@ class RedisLockStore:
             url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
         )
         self._prefix = prefix
+        # A sorted set of held slot ids (score: expiry in ms), so listings of thousands of
+        # slots ask Redis which few are held instead of reading thousands of keys.
+        self._index_key = f"{prefix}holds"
         self._release = self._client.register_script(_RELEASE_SCRIPT)
 
     def _key(self, slot_id: int) -> str:
         return f"{self._prefix}hold:{slot_id}"
 
+    def _index(self, slot_id: int, ttl_ms: int) -> None:
+        """Best effort: an unindexed hold still blocks others; listings just miss it."""
+        try:
+            self._client.zadd(self._index_key, {str(slot_id): _now_ms() + ttl_ms})
+        except redis.RedisError:
+            log.warning("could not index the hold on slot %s", slot_id, exc_info=True)
+
     def acquire(self, hold: Hold, ttl_ms: int) -> Hold:
         key = self._key(hold.slot_id)
         try:
             if self._client.set(key, _encode(hold), nx=True, px=ttl_ms):
+                self._index(hold.slot_id, ttl_ms)
                 return hold
             current = self._client.get(key)
         except redis.RedisError as error:
@@ -109,15 +125,24 @@ class RedisLockStore:
         ids = list(slot_ids)
         if not ids:
             return {}
+        oldest = _now_ms() - _INDEX_GRACE_MS
         try:
-            values = self._client.mget([self._key(slot_id) for slot_id in ids])
+            pipeline = self._client.pipeline(transaction=False)
+            pipeline.zremrangebyscore(self._index_key, "-inf", oldest)
+            pipeline.zrangebyscore(self._index_key, oldest, "+inf")
+            members = pipeline.execute()[1]
+            wanted = set(ids)
+            held = [int(member) for member in members if int(member) in wanted]
+            values = self._client.mget([self._key(slot_id) for slot_id in held]) if held else []
         except redis.RedisError as error:
             raise LockStoreUnavailable() from error
-        return {slot_id: _decode(raw) for slot_id, raw in zip(ids, values, strict=True) if raw}
+        return {slot_id: _decode(raw) for slot_id, raw in zip(held, values, strict=True) if raw}
 
     def release(self, slot_id: int, token: str) -> bool:
         try:
-            return bool(self._release(keys=[self._key(slot_id)], args=[token]))
+            return bool(
+                self._release(keys=[self._key(slot_id), self._index_key], args=[token, slot_id])
+            )
         except redis.RedisError as error:
             raise LockStoreUnavailable() from error
 

@@ -7,6 +7,7 @@ then the hold is released by its owner only. Every change publishes an event.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ from hms_desktop.domain.errors import (
     DoctorMissing,
     HoldNotYours,
     InvalidTransition,
+    LockStoreUnavailable,
     MissingSlot,
     NoHoldFound,
     NotFound,
@@ -66,6 +68,7 @@ from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.locks import expiry
 from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Patient, Slot, User
 
+log = logging.getLogger(__name__)
 _PatientUser = aliased(User, name="patient_user")
 _DoctorUser = aliased(User, name="doctor_user")
 
@@ -257,7 +260,16 @@ def _guard_new_slot(clinic: Clinic, actor: Actor, slot_id: int, patient_id: int)
     try:
         yield
     finally:
-        clinic.locks.release(slot_id, hold.token)
+        _drop_hold(clinic, slot_id, hold.token)
+
+
+def _drop_hold(clinic: Clinic, slot_id: int, token: str) -> None:
+    """Release a hold once the database has decided. If the lock store went away meanwhile the
+    hold simply expires; the committed outcome must not be reported as a failure."""
+    try:
+        clinic.locks.release(slot_id, token)
+    except LockStoreUnavailable:
+        log.warning("could not release the hold on slot %s; it will expire", slot_id)
 
 
 def _desk_actor(actor: Actor) -> Actor:
@@ -309,10 +321,10 @@ def confirm_booking(
     except IntegrityError as error:
         if _is_live_slot_violation(error):
             # Someone booked it between our hold and now: the hold is worthless, drop it.
-            clinic.locks.release(slot_id, hold.token)
+            _drop_hold(clinic, slot_id, hold.token)
             raise SlotAlreadyBooked() from error
         raise
-    clinic.locks.release(slot_id, hold.token)
+    _drop_hold(clinic, slot_id, hold.token)
     clinic.publish("book", slot_id=slot_id, doctor_id=doctor_id, appointment_id=appointment_id)
     return record
 

@@ -46,12 +46,22 @@ class Storm:
     """Random operations by many desks; remembers every booking the services confirmed."""
 
     def __init__(
-        self, desks: list[tuple[Clinic, Actor]], slots: list[int], patients: list[int], seed: int
+        self,
+        desks: list[tuple[Clinic, Actor]],
+        slots: list[int],
+        patients: list[int],
+        seed: int,
+        expected: tuple[type[Exception], ...] = EXPECTED,
     ) -> None:
         self.desks = desks
         self.slots = slots
         self.patients = [PatientState(p) for p in patients]
+        self.expected = expected
         self.outcomes: Counter[str] = Counter()
+        # Outcomes by the phase the operation started in (set from outside, e.g. "redis down").
+        self.phase = "start"
+        self.by_phase: dict[str, Counter[str]] = {}
+        self._in_flight: Counter[str] = Counter()
         self.unexpected: list[BaseException] = []
         self._lock = threading.Lock()
         self._random = random.Random(seed)
@@ -68,22 +78,40 @@ class Storm:
                 dice,
             )
 
-    def _count(self, outcome: str) -> None:
+    def _start(self) -> str:
         with self._lock:
+            self._in_flight[self.phase] += 1
+            return self.phase
+
+    def _count(self, phase: str, outcome: str) -> None:
+        with self._lock:
+            self._in_flight[phase] -= 1
             self.outcomes[outcome] += 1
+            self.by_phase.setdefault(phase, Counter())[outcome] += 1
+
+    def drain(self, phase: str, timeout: float = 60) -> None:
+        """Wait until no operation that started in `phase` is still running."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self._in_flight[phase] == 0:
+                    return
+            assert time.monotonic() < deadline, f"operations of {phase!r} never finished"
+            time.sleep(0.005)
 
     def step(self, _: int) -> None:
         clinic, desk, patient, slot, dice = self._pick()
         with patient.lock:
+            phase = self._start()
             try:
                 name = self._operate(clinic, desk, patient, slot, dice)
-            except EXPECTED as error:
+            except self.expected as error:
                 name = type(error).__name__
             except Exception as error:  # noqa: BLE001 - collected and reported by the test
                 with self._lock:
                     self.unexpected.append(error)
                 name = "unexpected"
-        self._count(name)
+            self._count(phase, name)
 
     def _operate(
         self, clinic: Clinic, desk: Actor, patient: PatientState, slot: int, dice: float

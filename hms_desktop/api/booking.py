@@ -23,7 +23,7 @@ from hms_desktop.domain.errors import (
 from hms_desktop.domain.models import AppointmentRecord
 from hms_desktop.domain.schedule import iso_millis, local_midnight_utc
 from hms_desktop.domain.validation import clean_gender, split_full_name
-from hms_desktop.services import accounts, doctors, scheduling
+from hms_desktop.services import accounts, doctors, profiles, scheduling
 from hms_desktop.services.clinic import Clinic
 
 from .deps import SESSION_COOKIE, BearerDep, ClinicDep, CurrentUser, DbInt, presented_token
@@ -358,11 +358,13 @@ def my_appointments(clinic: ClinicDep, user: CurrentUser) -> list[BookingAppoint
     responses=ERRORS,
     summary="All doctors with their speciality",
 )
-def list_doctors(clinic: ClinicDep, user: CurrentUser) -> list[DoctorListItem]:
-    return [
-        DoctorListItem(doctor_id=item.id, full_name=item.full_name, speciality=item.speciality)
-        for item in doctors.list_doctors(clinic)
-    ]
+def list_doctors(clinic: ClinicDep, user: CurrentUser) -> JSONResponse:
+    return JSONResponse(
+        [
+            {"doctor_id": item.id, "full_name": item.full_name, "speciality": item.speciality}
+            for item in profiles.doctor_listing(clinic)
+        ]
+    )
 
 
 @router.get(
@@ -377,7 +379,7 @@ def speciality_slots(
     user: CurrentUser,
     start_time: Annotated[str | None, Query(alias="startTime")] = None,
     end_time: Annotated[str | None, Query(alias="endTime")] = None,
-) -> list[SpecialitySlot]:
+) -> JSONResponse:
     if not start_time or not end_time:
         raise ValidationError("Start time and end time are required.")
     start = _parse_instant(start_time, clinic, "startTime")
@@ -385,18 +387,21 @@ def speciality_slots(
     found = doctors.free_slots_by_speciality(clinic, name, start, end)
     if not found:
         raise NoDoctorsAvailable()
-    return [
-        SpecialitySlot(
-            doctor_id=item.doctor_id,
-            full_name=item.doctor_name,
-            gender=item.gender or None,
-            fees=item.fee,
-            slot_id=item.slot_id,
-            slot_time=iso_millis(item.start),
-            duration=item.duration,
-        )
-        for item in found
-    ]
+    # A week of a busy speciality is thousands of slots: plain dicts, no per-item models.
+    return JSONResponse(
+        [
+            {
+                "doctor_id": item.doctor_id,
+                "full_name": item.doctor_name,
+                "gender": item.gender or None,
+                "fees": item.fee,
+                "slot_id": item.slot_id,
+                "slot_time": iso_millis(item.start),
+                "duration": item.duration,
+            }
+            for item in found
+        ]
+    )
 
 
 @router.get(

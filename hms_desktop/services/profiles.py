@@ -33,6 +33,7 @@ from hms_desktop.store.tables import (
     Doctor,
     Patient,
     Profile,
+    Specialisation,
     User,
     doctor_available_times,
     doctor_designations,
@@ -399,6 +400,36 @@ def _doctor(doctor: Doctor) -> DoctorCard:
         fee=doctor.fee,
         meet_link=doctor.meet_link,
     )
+
+
+@dataclass(frozen=True)
+class DoctorListing:
+    """The booking API's doctor list entry: the first specialisation is "the" speciality."""
+
+    id: int
+    full_name: str
+    speciality: str | None
+
+
+def doctor_listing(clinic: Clinic) -> list[DoctorListing]:
+    """Every doctor with their first specialisation: two flat queries, no ORM objects."""
+    doctors_query = (
+        select(Doctor.id, User.first_name, User.last_name)
+        .join(User, User.id == Doctor.user_id)
+        .order_by(User.first_name, User.last_name, Doctor.id)
+    )
+    links_query = (
+        select(doctor_specialisations.c.doctor_id, Specialisation.name)
+        .join(Specialisation, Specialisation.id == doctor_specialisations.c.specialisation_id)
+        .order_by(doctor_specialisations.c.position.desc())
+    )
+    with clinic.db.read() as session:
+        # Ordered last to first, so the first specialisation is the one that stays.
+        first = {doctor_id: name for doctor_id, name in session.execute(links_query)}
+        return [
+            DoctorListing(doctor_id, f"{first_name} {last_name}".strip(), first.get(doctor_id))
+            for doctor_id, first_name, last_name in session.execute(doctors_query)
+        ]
 
 
 def list_doctor_cards(

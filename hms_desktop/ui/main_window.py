@@ -148,6 +148,8 @@ class MainWindow(QMainWindow):
         self.tasks.connection_back.connect(self.banner.hide)
         self.tasks.busy_changed.connect(self.busy.setVisible)
         self.tasks.failed.connect(self.show_message)
+        # A revoked or expired session (remote mode) goes back to the log-in window.
+        self.tasks.session_expired.connect(self._session_expired)
         for view in (self.calendar, self.today, self.requests):
             view.message.connect(self.show_message)
         self.patients.book_requested.connect(self.book_for)
@@ -239,6 +241,10 @@ class MainWindow(QMainWindow):
         if self._subscription is not None:
             self._subscription.close()
             self._subscription = None
+
+    def _session_expired(self, _text: str) -> None:
+        if self.isVisible():  # several calls may fail at once; leave only once
+            self.log_out()
 
     def log_out(self) -> None:
         self._save()

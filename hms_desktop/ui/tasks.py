@@ -98,6 +98,7 @@ class Tasks(QObject):
     connection_back = Signal()
     busy_changed = Signal(bool)
     failed = Signal(str)  # a failure nobody handled: shown in the status bar
+    session_expired = Signal(str)  # the server no longer accepts this log-in
 
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
@@ -138,6 +139,8 @@ class Tasks(QObject):
             if job.retry and job.attempts < MAX_RETRIES:
                 QTimer.singleShot(RETRY_DELAY_MS, self, lambda: self._start(job))
                 return
+        elif isinstance(error, DomainError) and error.kind == "unauthenticated":
+            self.session_expired.emit(friendly_message(error))
         elif error is None and self._lost:
             self._lost = False
             self.connection_back.emit()

@@ -493,7 +493,7 @@ class BookingDialog(QDialog):
             self.slot.slot.id,
             self.patient.id,
             self.hold.token,
-            self.type.currentData(),
+            AppointmentType(self.type.currentData()),
             self.symptoms.text().strip(),
             on_done=self._confirmed,
             on_error=self._failed,

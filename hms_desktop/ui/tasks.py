@@ -105,6 +105,7 @@ class Tasks(QObject):
         self._pool = pool or shared_pool()
         self._pending: set[_Job] = set()
         self._lost = False
+        self.retry_delay_ms = RETRY_DELAY_MS
 
     @property
     def busy(self) -> bool:
@@ -133,11 +134,10 @@ class Tasks(QObject):
         job = relay.job
         self._pending.discard(job)
         if isinstance(error, BaseException) and is_unavailable(error):
-            if not self._lost:
-                self._lost = True
+            self._lost = True
             self.connection_lost.emit(friendly_message(error))
             if job.retry and job.attempts < MAX_RETRIES:
-                QTimer.singleShot(RETRY_DELAY_MS, self, lambda: self._start(job))
+                QTimer.singleShot(self.retry_delay_ms, self, lambda: self._start(job))
                 return
         elif isinstance(error, DomainError) and error.kind == "unauthenticated":
             self.session_expired.emit(friendly_message(error))

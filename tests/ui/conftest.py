@@ -76,16 +76,19 @@ def window_for(qtbot: QtBot, prefs: QSettings) -> Iterator[Callable[[Desk], Main
 
     def _open(desk: Desk) -> MainWindow:
         window = MainWindow(desk.backend, desk.user, desk.clinic.settings.tz, prefs)
-        qtbot.addWidget(window)
         window.show()
         settle(qtbot, window.tasks)
         opened.append(window)
         return window
 
     yield _open
+    # Closed here rather than by qtbot, so calls still running finish before the backend
+    # closes; deleteLater then drops the window with its worker signals.
     for window in opened:
         window.close()
         settle(qtbot, window.tasks)
+        window.deleteLater()
+    qtbot.wait(10)
 
 
 def tomorrow(clinic: Clinic) -> date:

@@ -1,0 +1,156 @@
+"""The calendar: hold and confirm a slot, reschedule (dialog and drag-and-drop), cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from hms_desktop.domain.enums import AppointmentStatus
+from hms_desktop.domain.models import AppointmentRecord, SlotState
+from hms_desktop.ui.calendar import AppointmentDialog, BookingDialog, CalendarView
+from hms_desktop.ui.main_window import MainWindow
+from tests.ui.conftest import (
+    Desk,
+    cell,
+    click_slot,
+    free_slots,
+    settle,
+    show_day,
+    state_of,
+    tomorrow,
+)
+
+
+def _calendar(qtbot: QtBot, desk: Desk, window: MainWindow) -> CalendarView:
+    window.show_view("calendar")
+    calendar = window.calendar
+    show_day(qtbot, calendar, desk.doctors[0].doctor_id, tomorrow(desk.clinic))
+    return calendar
+
+
+def _book(qtbot: QtBot, calendar: CalendarView, slot_id: int, name: str) -> AppointmentRecord:
+    """Click the free slot, find the patient, Enter to hold, Enter to confirm."""
+    click_slot(qtbot, calendar, slot_id)
+    dialog = calendar.dialog
+    assert isinstance(dialog, BookingDialog) and dialog.isVisible()
+    qtbot.keyClicks(dialog.search.box, name)
+    qtbot.waitUntil(lambda: dialog.search.model.rowCount() == 1, timeout=10_000)
+    qtbot.keyClick(dialog.search.box, Qt.Key.Key_Return)  # into the results
+    qtbot.keyClick(dialog.search.table, Qt.Key.Key_Return)  # pick → hold
+    qtbot.waitUntil(lambda: dialog.confirm.isEnabled(), timeout=10_000)
+    assert "left to confirm" in dialog.chosen.text()
+    qtbot.waitUntil(lambda: state_of(calendar, slot_id) is SlotState.HELD_BY_ME, timeout=10_000)
+    qtbot.keyClick(dialog.confirm, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    assert dialog.result_record is not None
+    return dialog.result_record
+
+
+def test_hold_and_confirm_a_slot(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    calendar = _calendar(qtbot, desk, window)
+    slot_id = free_slots(desk, desk.doctors[0].doctor_id, tomorrow(desk.clinic))[2]
+    record = _book(qtbot, calendar, slot_id, "Alice")
+    assert (record.slot_id, record.patient_id) == (slot_id, desk.patients[0].id)
+    assert record.status is AppointmentStatus.SCHEDULED
+    qtbot.waitUntil(lambda: state_of(calendar, slot_id) is SlotState.BOOKED, timeout=10_000)
+    assert calendar.model.data(cell(calendar, slot_id)) == "Alice Walker"
+    assert "Booked Alice Walker" in window.statusBar().currentMessage()
+
+
+def test_escape_releases_the_hold(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    calendar = _calendar(qtbot, desk, window)
+    slot_id = free_slots(desk, desk.doctors[0].doctor_id, tomorrow(desk.clinic))[0]
+    table = calendar.table
+    table.setFocus()
+    table.setCurrentIndex(calendar.model.index(0, 0))
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert table.currentIndex().row() == 1, "arrows move in the calendar"
+    table.setCurrentIndex(cell(calendar, slot_id))
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    dialog = calendar.dialog
+    assert isinstance(dialog, BookingDialog)
+    qtbot.keyClicks(dialog.search.box, "Bob")
+    qtbot.waitUntil(lambda: dialog.search.model.rowCount() == 1, timeout=10_000)
+    qtbot.mouseClick(dialog.pick_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.hold is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: state_of(calendar, slot_id) is SlotState.HELD_BY_ME, timeout=10_000)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: state_of(calendar, slot_id) is SlotState.FREE, timeout=10_000)
+    qtbot.waitUntil(lambda: desk.clinic.locks.get(slot_id) is None, timeout=10_000)
+
+
+def test_reschedule_from_the_dialog_then_cancel(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    calendar = _calendar(qtbot, desk, window)
+    first, *_ = free_slots(desk, desk.doctors[0].doctor_id, tomorrow(desk.clinic))
+    record = _book(qtbot, calendar, first, "Bob")
+    qtbot.waitUntil(lambda: state_of(calendar, first) is SlotState.BOOKED, timeout=10_000)
+
+    click_slot(qtbot, calendar, first, double=True)
+    dialog = calendar.dialog
+    assert isinstance(dialog, AppointmentDialog)
+    qtbot.mouseClick(dialog.reschedule_button, Qt.MouseButton.LeftButton)
+    picker = dialog.picker
+    assert picker is not None
+    qtbot.waitUntil(lambda: picker.list.count() > 0, timeout=10_000)
+    shown = set(free_slots(desk, desk.doctors[0].doctor_id, tomorrow(desk.clinic)))
+    rows = [picker.list.item(i) for i in range(picker.list.count())]
+    row = next(i for i, item in enumerate(rows) if item.data(Qt.ItemDataRole.UserRole) in shown)
+    picker.list.setCurrentRow(row)
+    target = picker.list.currentItem().data(Qt.ItemDataRole.UserRole)
+    assert target != first
+    qtbot.mouseClick(picker.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    moved = desk.backend.patient_history(record.patient_id)[0]
+    assert (moved.slot_id, moved.status) == (target, AppointmentStatus.RESCHEDULED)
+    qtbot.waitUntil(lambda: state_of(calendar, first) is SlotState.FREE, timeout=10_000)
+    settle(qtbot, window.tasks)
+
+    click_slot(qtbot, calendar, target, double=True)
+    dialog = calendar.dialog
+    assert isinstance(dialog, AppointmentDialog)
+    qtbot.mouseClick(dialog.cancel_appointment_button, Qt.MouseButton.LeftButton)
+    box = dialog.confirm_box
+    assert box is not None and box.isVisible()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.No), Qt.MouseButton.LeftButton)
+    settle(qtbot, window.tasks)
+    assert desk.backend.patient_history(record.patient_id)[0].status.is_open, "kept"
+    qtbot.mouseClick(dialog.cancel_appointment_button, Qt.MouseButton.LeftButton)
+    box = dialog.confirm_box
+    assert box is not None
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    assert desk.backend.patient_history(record.patient_id)[0].status is AppointmentStatus.CANCELLED
+    qtbot.waitUntil(lambda: state_of(calendar, target) is SlotState.FREE, timeout=10_000)
+
+
+def test_drag_a_booking_onto_a_free_slot(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    calendar = _calendar(qtbot, desk, window)
+    first, second, *_ = free_slots(desk, desk.doctors[0].doctor_id, tomorrow(desk.clinic))
+    record = _book(qtbot, calendar, first, "Alice")
+    qtbot.waitUntil(lambda: state_of(calendar, first) is SlotState.BOOKED, timeout=10_000)
+    model = calendar.model
+    source, target = cell(calendar, first), cell(calendar, second)
+    assert model.flags(source) & Qt.ItemFlag.ItemIsDragEnabled
+    assert not model.flags(target) & Qt.ItemFlag.ItemIsDragEnabled
+    mime = model.mimeData([source])
+    assert not model.canDropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, source)
+    model.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, target)
+    qtbot.waitUntil(lambda: state_of(calendar, second) is SlotState.BOOKED, timeout=10_000)
+    assert state_of(calendar, first) is SlotState.FREE
+    assert desk.backend.patient_history(record.patient_id)[0].slot_id == second

@@ -10,12 +10,14 @@ import pytest
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
 from hms_desktop.domain.errors import (
+    AppointmentMissing,
     AuthenticationFailed,
     Conflict,
     HoldNotYours,
     InvalidSpeciality,
     InvalidTransition,
     NoHoldFound,
+    NotYourAppointment,
     PatientMissing,
     PermissionDenied,
     PhoneTaken,
@@ -271,3 +273,25 @@ def test_subscribe_hears_changes_from_any_desk(world: World) -> None:
     count = len(heard)
     scheduling.cancel_appointment(world.clinic, other_desk, heard[-1].appointment_id or 0)
     assert len(heard) == count
+
+
+def test_booking_errors_for_missing_records_and_other_doctors(world: World) -> None:
+    backend, _ = world.desk()
+    doc, other = factories.doctor(world.clinic), factories.doctor(world.clinic)
+    patient = factories.patient(world.clinic)
+    first, second = _free(world.clinic, doc.doctor_id, 2)
+    with pytest.raises(PatientMissing, match="^Patient does not exist.$"):
+        backend.hold_slot(first, patient.id + 1000)
+    booked = backend.confirm_booking(first, patient.id, backend.hold_slot(first, patient.id).token)
+    with pytest.raises(AppointmentMissing, match="^Appointment does not exist.$"):
+        backend.reschedule(booked.id + 1000, second)
+    with pytest.raises(AppointmentMissing, match="^Appointment does not exist.$"):
+        backend.cancel(booked.id + 1000)
+    with pytest.raises(SlotAlreadyBooked, match="^Slot is already booked.$"):
+        backend.reschedule(booked.id, first)
+    with pytest.raises(
+        NotYourAppointment, match="^You are not authorized to reschedule the appointment.$"
+    ):
+        world.doctor_desk(other).reschedule(booked.id, second)
+    assert backend.get_patient(patient.id) == patient
+    assert [a.id for a in backend.patient_history(patient.id)] == [booked.id]

@@ -50,6 +50,7 @@ PATIENTS = 20
 BOOKINGS = (400, 30)  # per backend kind (full run, quick run)
 EVENTS = (300, 30)  # per publishing desk kind
 WARM_UP = 10
+ROUND = 10  # bookings per backend kind before switching to the other
 PASSWORD = "bench-desk-password"
 PROPAGATION_TARGET_MS = 250.0
 EVENT_WAIT_SECONDS = 5.0
@@ -177,6 +178,7 @@ def _propagation(
 def run(settings: Settings, *, quick: bool = False) -> Report:
     # One INFO line per HTTP request would drown the figures.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    load = os.getloadavg()[0]  # other work on the machine skews every figure
     bookings = BOOKINGS[1 if quick else 0]
     events = EVENTS[1 if quick else 0]
     with bench_database("remote") as url, bench_redis("remote") as (redis_url, prefix):
@@ -206,10 +208,11 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
                         backend.login(username, PASSWORD)
                     _book(local, slots, patient_ids, WARM_UP)
                     _book(remote, slots, patient_ids, WARM_UP)
-                    flow = {
-                        "local": _book(local, slots, patient_ids, bookings),
-                        "remote": _book(remote, slots, patient_ids, bookings),
-                    }
+                    # Alternate in short rounds so drift in the machine's load is shared.
+                    flow: dict[str, list[float]] = {"local": [], "remote": []}
+                    for _ in range(max(1, bookings // ROUND)):
+                        flow["local"] += _book(local, slots, patient_ids, ROUND)
+                        flow["remote"] += _book(remote, slots, patient_ids, ROUND)
                     event_slots = [next(slots) for _ in range(20)]
                     spread = {
                         "local desk -> remote desk": _propagation(
@@ -224,17 +227,21 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
                         backend.close()
         finally:
             clinic.close()
-    return _report(flow, spread, setup, quick)
+    return _report(flow, spread, setup, quick, load)
 
 
 def _report(
-    flow: dict[str, list[float]], spread: dict[str, list[float]], setup: str, quick: bool
+    flow: dict[str, list[float]],
+    spread: dict[str, list[float]],
+    setup: str,
+    quick: bool,
+    load: float,
 ) -> Report:
     report = Report(
         name="remote",
         setup=(
             "one desk, hold + confirm on distinct free slots; `hms-desktop serve` subprocess on "
-            f"loopback; {setup}"
+            f"loopback; {setup}; load average {load:.1f} at the start"
         ),
         quick=quick,
     )

@@ -44,9 +44,10 @@ def name_arrays() -> dict[str, list[str]]:
 
 
 def _skewed(seed_sql: str, array: str) -> str:
-    """SQL for a skewed pick from an array parameter: index ~ n * u^1.3 with u uniform from a
-    hash, so the first name of a list is drawn about 2% of the time and the last rarely."""
-    uniform = f"(((({seed_sql})::bigint * 2654435761) % 4294967296) / 4294967296.0)"
+    """SQL for a skewed pick from an array parameter: index ~ n * u^1.3 with u uniform from
+    PostgreSQL's integer hash (independent per seed), so the first entry of a list is drawn
+    about 2% of the time and the last rarely."""
+    uniform = f"((hashint4({seed_sql})::bigint + 2147483648) / 4294967296.0)"
     return f"({array})[1 + floor(array_length({array}, 1) * power({uniform}, 1.3))::int]"
 
 
@@ -54,8 +55,8 @@ def insert_users(
     connection: Connection, *, role: str, count: int, username_prefix: str, seed: int = 0
 ) -> None:
     """`count` users of `role` with skewed plausible names and a profile each."""
-    first = _skewed(f"n * 31 + {seed}", "CAST(:firsts AS text[])")
-    last = _skewed(f"n * 17 + {seed + 7}", "CAST(:lasts AS text[])")
+    first = _skewed(f"n * 2 + {seed}", "CAST(:firsts AS text[])")
+    last = _skewed(f"n * 2 + {seed + 1}", "CAST(:lasts AS text[])")
     connection.execute(
         text(
             "INSERT INTO users (username, email, first_name, last_name, password_hash, role, "

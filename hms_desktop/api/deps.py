@@ -24,7 +24,8 @@ ANONYMOUS = Actor(user_id=None, username="anonymous", role=Role.PATIENT)
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/user/login/")
 
 
-def get_clinic(request: Request) -> Clinic:
+# Dependencies without I/O are async: FastAPI runs them on the event loop, not a thread.
+async def get_clinic(request: Request) -> Clinic:
     return request.app.state.clinic
 
 
@@ -50,7 +51,7 @@ def get_optional_user(request: Request, clinic: ClinicDep, bearer: BearerDep) ->
     return accounts.verify_token(clinic, token)
 
 
-def get_current_user(user: Annotated[Actor | None, Depends(get_optional_user)]) -> Actor:
+async def get_current_user(user: Annotated[Actor | None, Depends(get_optional_user)]) -> Actor:
     if user is None:
         raise NotAuthenticated()
     return user

@@ -40,7 +40,7 @@ class PageRequest:
         return (self.page - 1) * self.limit
 
 
-def page_request(
+async def page_request(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number")] = 1,
     limits: Annotated[
         int, Query(ge=1, description=f"Items per page (at most {MAX_LIMIT})")

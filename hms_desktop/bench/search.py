@@ -125,11 +125,32 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             phones = _phone_prefixes(clinic, scale.queries, rng)
             name_latencies, name_found = _measure(clinic, names)
             phone_latencies, phone_found = _measure(clinic, phones)
+            with clinic.db.read() as session:
+                matches = {
+                    fragment: session.scalar(
+                        text(
+                            "SELECT count(*) FROM users JOIN patients ON patients.user_id = "
+                            "users.id WHERE lower(first_name || ' ' || last_name) LIKE :pattern"
+                        ),
+                        {"pattern": f"%{fragment}%"},
+                    )
+                    for fragment in NAME_FRAGMENTS
+                }
             name_plan = _plan(clinic, "garc")
             phone_plan = _plan(clinic, phones[0])
         finally:
             clinic.close()
     name_summary = latency_summary(name_latencies)
+    by_fragment: dict[str, list[float]] = {}
+    for fragment, latency in zip(names, name_latencies, strict=True):
+        by_fragment.setdefault(fragment, []).append(latency)
+    fragment_rows = sorted(
+        (
+            [fragment, matches[fragment], latency_summary(values)["p50_ms"]]
+            for fragment, values in by_fragment.items()
+        ),
+        key=lambda row: -row[2],
+    )
     phone_summary = latency_summary(phone_latencies)
     report = Report(
         name="search",
@@ -170,9 +191,18 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
         "name": {**name_summary, "answers_mean": rows[0][2]},
         "phone": {**phone_summary, "answers_mean": rows[1][2]},
         "name_plan_uses_trigram_index": trigram_used,
+        "name_fragments": {
+            fragment: {"matching_patients": count, "p50_ms": p50}
+            for fragment, count, p50 in fragment_rows
+        },
         "name_plan": name_plan,
         "phone_plan": phone_plan,
     }
+    report.tables.append(
+        Table(
+            "name fragments, slowest first", ["fragment", "matching patients", "p50"], fragment_rows
+        )
+    )
     report.tables.append(
         Table(
             "data",

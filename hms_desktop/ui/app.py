@@ -16,7 +16,6 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
-from hms_desktop.ui.tasks import Tasks, friendly_message
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +39,23 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+# Backend calls run Python on worker threads; a short GIL switch interval lets the GUI
+# thread in promptly, so it never waits long behind a worker (default: 5 ms).
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 def application() -> QApplication:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("hms-desktop")
     app.setOrganizationName("hms-desktop")
     theme.apply(app)
     return app
+
+
+# Progress steps that take long enough to deserve a progress dialog (see bootstrap).
+SLOW_STEP_PREFIX = "Setting up the demo clinic"
 
 
 class _Progress(QObject):
@@ -62,17 +71,12 @@ class DeskApp(QObject):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
-        self.tasks = Tasks(self)
         self.backend: Backend | None = None
         self.login: LoginWindow | None = None
         self.main: MainWindow | None = None
         self._progress = _Progress(self)
-        self.splash = QProgressDialog("Starting…", "", 0, 0)
-        self.splash.setWindowTitle("hms-desktop")
-        self.splash.setCancelButton(None)
-        self.splash.setMinimumDuration(0)
-        self.splash.setMinimumWidth(380)
-        self._progress.text.connect(self.splash.setLabelText)
+        self.splash: QProgressDialog | None = None
+        self._progress.text.connect(self._on_progress)
 
     def _open_backend(self) -> Backend:
         from hms_desktop.services.bootstrap import open_backend
@@ -80,29 +84,35 @@ class DeskApp(QObject):
         return open_backend(self.settings, self._progress.text.emit)
 
     def start(self) -> None:
-        self.splash.show()
-        self.tasks.run(self._open_backend, on_done=self._opened, on_error=self._not_opened)
-
-    def _opened(self, backend: Backend) -> None:
-        self.backend = backend
-        self._show_login()
-
-    def _not_opened(self, error: Exception) -> None:
-        self._show_login()
-        assert self.login is not None
-        self.login.message.show_message(friendly_message(error))
-
-    def _show_login(self) -> None:
-        self.splash.hide()
-        self.login = LoginWindow(self.backend, opener=self._open_backend)
-        self.login.backend_ready.connect(self._remember_backend)
+        """Show the log-in form at once and connect behind it; a first start that loads
+        the demo clinic shows its progress instead of a frozen window."""
+        self.login = LoginWindow(None, opener=self._open_backend)
+        self.login.backend_ready.connect(self._opened)
         self.login.logged_in.connect(self._logged_in)
         self.login.show()
         self.login.raise_()
+        self.login.connect_backend()
         self.login_ready.emit(self.login)
 
-    def _remember_backend(self, backend: Backend) -> None:
+    def _on_progress(self, text: str) -> None:
+        if self.login is not None:
+            self.login.status.setText(text)
+        if self.backend is None and text.startswith(SLOW_STEP_PREFIX):
+            # Made only when needed: a QProgressDialog shows itself once created.
+            self.splash = QProgressDialog(text, "", 0, 0, self.login)
+            self.splash.setWindowTitle("hms-desktop")
+            self.splash.setCancelButton(None)
+            self.splash.setMinimumDuration(0)
+            self.splash.setMinimumWidth(380)
+            self.splash.setWindowModality(Qt.WindowModality.ApplicationModal)
+            self.splash.show()
+
+    def _opened(self, backend: Backend) -> None:
         self.backend = backend
+        if self.splash is not None:
+            self.splash.reset()
+            self.splash.deleteLater()
+            self.splash = None
 
     def _logged_in(self, backend: Backend, user: UserInfo) -> None:
         self.backend = backend
@@ -138,5 +148,4 @@ def run_app(settings: Settings, screenshot_dir: str | None = None) -> int:
     try:
         return app.exec()
     finally:
-        desk.tasks.deleteLater()
         desk.close()

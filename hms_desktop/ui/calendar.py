@@ -78,6 +78,8 @@ STATE_WORDS = {
     SlotState.PAST: "Past",
 }
 PICK_DAYS = 14
+CACHE_WINDOWS = 12
+WindowKey = tuple[tuple[int, ...], date, int]  # doctor ids, first day, number of days
 
 
 def _utcnow() -> datetime:
@@ -714,8 +716,14 @@ class CalendarView(QWidget):
         self.week = True
         self.dialog: QDialog | None = None
         self._doctors: list[DoctorSummary] = []
-        self._request = 0
         self._wanted_doctor: int | None = None
+        # Calendar windows already fetched (the neighbours of the shown one are fetched
+        # ahead), so moving a week is instant; any change event empties it.
+        self._cache: dict[WindowKey, list[CalendarSlot]] = {}
+        self._in_flight: set[tuple[WindowKey, int]] = set()
+        self._generation = 0
+        self._key: WindowKey | None = None
+        self._columns: list[Column] = []
 
         self.speciality = QComboBox(self)
         self.speciality.setMinimumWidth(180)
@@ -822,10 +830,7 @@ class CalendarView(QWidget):
 
     def _doctors_in(self, doctors: list[DoctorSummary]) -> None:
         self._doctors = doctors
-        wanted = (
-            self._wanted_doctor if self._wanted_doctor is not None else self.doctor.currentData()
-        )
-        self._wanted_doctor = None
+        wanted, self._wanted_doctor = self._wanted_doctor, None
         self.doctor.blockSignals(True)
         self.doctor.clear()
         self.doctor.addItem("All doctors side by side", None)
@@ -877,31 +882,69 @@ class CalendarView(QWidget):
         self.reload()
 
     def reload(self) -> None:
+        """Show the chosen doctors and days: at once from the cache when it has them (then
+        confirmed by a fresh fetch), else as soon as the backend answers."""
         doctors, days = self.shown_doctors(), self.days()
         self.range_label.setText(
             f"{days[0]:%a %d %b %Y}" if len(days) == 1 else f"{days[0]:%d %b} – {days[-1]:%d %b %Y}"
         )
-        self._request += 1
-        request = self._request
         if not doctors:
+            self._key = None
             self.model.set_slots([], [])
             self.loaded.emit()
             return
-        columns = [Column(day, doctor) for day in days for doctor in doctors]
-        start = local_midnight(days[0], self.tz)
-        end = local_midnight(days[-1] + timedelta(days=1), self.tz)
+        key: WindowKey = (tuple(d.id for d in doctors), days[0], len(days))
+        self._key = key
+        self._columns = [Column(day, doctor) for day in days for doctor in doctors]
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._show(cached)
+        self._fetch(key, current=True)
+
+    def _fetch(self, key: WindowKey, *, current: bool) -> None:
+        wanted = (key, self._generation)
+        if wanted in self._in_flight:
+            return
+        self._in_flight.add(wanted)
+        doctor_ids, first, count = key
         self.tasks.run(
             self.backend.calendar,
-            [d.id for d in doctors],
-            start,
-            end,
-            on_done=lambda slots: self._show(request, columns, slots),
-            retry=True,
+            list(doctor_ids),
+            local_midnight(first, self.tz),
+            local_midnight(first + timedelta(days=count), self.tz),
+            on_done=lambda slots: self._fetched(wanted, slots),
+            on_error=lambda _error: self._in_flight.discard(wanted),
+            retry=current,
         )
 
-    def _show(self, request: int, columns: list[Column], slots: list[CalendarSlot]) -> None:
-        if request != self._request:
+    def _fetched(self, wanted: tuple[WindowKey, int], slots: list[CalendarSlot]) -> None:
+        self._in_flight.discard(wanted)
+        key, generation = wanted
+        if generation != self._generation:
+            # Something changed while this was on its way: fetch the window again.
+            if key == self._key:
+                self._fetch(key, current=True)
             return
+        self._cache[key] = slots
+        while len(self._cache) > CACHE_WINDOWS:
+            self._cache.pop(next(iter(self._cache)))
+        if key == self._key:
+            self._show(slots)
+            self._prefetch_neighbours(key)
+
+    def _prefetch_neighbours(self, key: WindowKey) -> None:
+        doctor_ids, first, count = key
+        for direction in (1, -1):
+            neighbour = (doctor_ids, first + timedelta(days=count * direction), count)
+            if neighbour not in self._cache:
+                self._fetch(neighbour, current=False)
+
+    def _invalidate(self) -> None:
+        self._generation += 1
+        self._cache.clear()
+
+    def _show(self, slots: list[CalendarSlot]) -> None:
+        columns = self._columns
         current = self.model.slot_at(self.table.currentIndex())
         self.model.set_slots(columns, slots)
         header = self.table.horizontalHeader()
@@ -918,11 +961,13 @@ class CalendarView(QWidget):
 
     def _tick(self) -> None:
         if self.model.tick():
+            self._invalidate()
             self.reload()
 
     def on_change(self, event: ChangeEvent) -> None:
         """A change on any desk: redraw if it may touch what is shown (coalesced)."""
         shown = {d.id for d in self.shown_doctors()}
+        self._invalidate()
         if event.doctor_id is None or event.doctor_id in shown:
             self._live.start()
 
@@ -956,7 +1001,7 @@ class CalendarView(QWidget):
             self,
         )
         dialog.booked.connect(self._booked)
-        dialog.finished.connect(lambda _r: self.reload())
+        dialog.finished.connect(lambda _r: self._live.start())
         self.dialog = dialog
         dialog.open()
         return dialog
@@ -978,7 +1023,8 @@ class CalendarView(QWidget):
     def _changed(self, record: AppointmentRecord) -> None:
         word = STATUS_WORDS[record.status].lower()
         self.message.emit(f"{record.patient_name}'s appointment is {word}.")
-        self.reload()
+        self._invalidate()
+        self._live.start()
 
     def move_appointment(self, appointment_id: int, slot_id: int) -> None:
         self.tasks.run(

@@ -45,6 +45,8 @@ class LoginWindow(QWidget):
         self._opener = opener
         self.tasks = Tasks(self)
         self._demo: tuple[str, str] | None = None
+        self._opening = False
+        self._pending: tuple[str, str] | None = None
 
         card = QFrame(self)
         card.setObjectName("Card")
@@ -152,29 +154,40 @@ class LoginWindow(QWidget):
             return
         self.message.show_message("")
         if self.backend is None:
-            if self._opener is None:
-                self.message.show_message("The clinic database is not configured.")
-                return
+            # Typed before the clinic answered: log in as soon as it does.
+            self._pending = (username, password)
             self._set_busy(True, "Connecting to the clinic…")
-            self.tasks.run(
-                self._opener,
-                on_done=lambda backend: self._opened(backend, username, password),
-                on_error=self._failed,
-            )
+            self.connect_backend()
             return
         self._set_busy(True)
-        backend = self.backend
-        self.tasks.run(
-            backend.login,
-            username,
-            password,
-            on_done=lambda user: self._logged_in(backend, user),
-            on_error=self._failed,
-        )
+        self._log_in_with(self.backend, username, password)
 
-    def _opened(self, backend: Backend, username: str, password: str) -> None:
+    def connect_backend(self) -> None:
+        """Open the backend in the background; the form stays usable meanwhile."""
+        if self.backend is not None or self._opening:
+            return
+        if self._opener is None:
+            self._open_failed(RuntimeError("no backend"))
+            return
+        self._opening = True
+        self.status.setText("Connecting to the clinic…")
+        self.tasks.run(self._opener, on_done=self._opened, on_error=self._open_failed)
+
+    def _opened(self, backend: Backend) -> None:
+        self._opening = False
         self.set_backend(backend)
-        self._set_busy(True)
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._log_in_with(backend, *pending)
+
+    def _open_failed(self, error: Exception) -> None:
+        self._opening = False
+        self._pending = None
+        self._set_busy(False)
+        self.status.setText("Not connected. Log in to try again.")
+        self.message.show_message(friendly_message(error))
+
+    def _log_in_with(self, backend: Backend, username: str, password: str) -> None:
         self.tasks.run(
             backend.login,
             username,

@@ -49,7 +49,7 @@ class EventRelay(QObject):
 
 
 def desk_settings() -> QSettings:
-    return QSettings("hms-desktop", "desk")
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "hms-desktop", "desk")
 
 
 class MainWindow(QMainWindow):

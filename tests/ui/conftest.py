@@ -58,6 +58,14 @@ def desk(clinic: Clinic) -> Iterator[Desk]:
     made.backend.close()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _desk_settings_in_a_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Windows made with the default QSettings must not touch the user's own."""
+    folder = str(tmp_path_factory.mktemp("qsettings"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
+
+
 @pytest.fixture
 def prefs(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)

@@ -8,9 +8,11 @@ from pytestqt.qtbot import QtBot
 from hms_desktop.domain.enums import Role
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import LocalBackend
+from hms_desktop.ui.app import DeskApp
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
 from tests import factories
+from tests.stores import StoreSpec
 from tests.ui.conftest import settle
 
 
@@ -75,3 +77,27 @@ def test_empty_form_asks_for_both_fields(qtbot: QtBot, clinic: Clinic) -> None:
     window, _ = _login_window(qtbot, clinic)
     qtbot.mouseClick(window.submit, Qt.MouseButton.LeftButton)
     assert window.message.text() == "Enter your username and password."
+
+
+def test_the_app_starts_on_the_log_in_form_and_logs_in_once_connected(
+    qtbot: QtBot, store: StoreSpec, clinic: Clinic
+) -> None:
+    user, _ = factories.staff(clinic)
+    desk = DeskApp(store.settings())
+    with qtbot.waitSignal(desk.login_ready, timeout=10_000):
+        desk.start()
+    login = desk.login
+    assert login is not None and login.isVisible()
+    qtbot.addWidget(login)
+    # Typed at once, before the clinic may have answered: the log-in waits for it.
+    qtbot.keyClicks(login.username, user.username)
+    qtbot.keyClicks(login.password, factories.PASSWORD)
+    qtbot.keyClick(login.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: desk.main is not None, timeout=15_000)
+    main = desk.main
+    assert main is not None and main.user.id == user.id and not login.isVisible()
+    settle(qtbot, main.tasks)
+    main.close()
+    settle(qtbot, main.tasks)
+    main.deleteLater()
+    desk.close()

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import time as clock_time
 
 import httpx
 import pytest
@@ -15,11 +16,18 @@ from fastapi import FastAPI
 
 from hms_desktop.api.app import create_app
 from hms_desktop.api.deps import SESSION_COOKIE
-from hms_desktop.domain.models import PatientRecord, UserInfo
-from hms_desktop.services import accounts
+from hms_desktop.domain.enums import Role
+from hms_desktop.domain.models import SYSTEM, PatientRecord, UserInfo, WorkingHours
+from hms_desktop.services import accounts, doctors
 from hms_desktop.services.clinic import Clinic
 from tests import factories
 
+# Four slots every six hours, every day: free slots within any day-long window.
+FEW_HOURS = [
+    WorkingHours(day, clock_time(hour, 0), clock_time(hour, 30), 15)
+    for day in range(7)
+    for hour in (1, 7, 13, 19)
+]
 # Most tests make more than the default 100 requests a minute from one address.
 GENEROUS_LIMIT = "100000/minute"
 
@@ -41,6 +49,36 @@ class LiveServer:
 
     def session_for(self, user: UserInfo) -> str:
         return accounts.issue_session_token(self.clinic, user)
+
+    def staff(self, role: Role = Role.RECEPTIONIST, **names: str) -> UserInfo:
+        """An account without a password (tests use tokens): no bcrypt cost per test."""
+        return accounts.create_user(
+            self.clinic,
+            SYSTEM,
+            username=factories.unique(role.value),
+            role=role,
+            password=None,
+            **names,
+        )
+
+    def doctor(
+        self,
+        *,
+        specialisation_ids: list[int] | None = None,
+        first_name: str = "Grace",
+        last_name: str | None = None,
+        fee: int | None = 50,
+    ) -> factories.DoctorFixture:
+        """A doctor seeing patients every day, with a few slots a day (quick to generate)."""
+        user = self.staff(
+            Role.DOCTOR, first_name=first_name, last_name=last_name or factories.unique("Doc")
+        )
+        assert user.doctor_id is not None
+        doctors.update_doctor(
+            self.clinic, SYSTEM, user.doctor_id, fee=fee, specialisation_ids=specialisation_ids
+        )
+        doctors.set_working_hours(self.clinic, SYSTEM, user.doctor_id, FEW_HOURS)
+        return factories.DoctorFixture(user, accounts.actor_for(user), user.doctor_id)
 
     def patient_user(self, **fields: object) -> tuple[PatientRecord, UserInfo]:
         record = factories.patient(self.clinic, **fields)

@@ -81,7 +81,7 @@ def test_register_rejects_bad_input_with_json(api: LiveServer) -> None:
 def test_hold_confirm_list_reschedule_cancel(api: LiveServer) -> None:
     clinic = api.clinic
     spec = factories.speciality(clinic, "Dermatology")
-    doc = factories.doctor(clinic, specialisation_ids=[spec], first_name="doctor", last_name="B")
+    doc = api.doctor(specialisation_ids=[spec], first_name="doctor", last_name="B")
     record, user = api.patient_user(full_name="Patient three")
     first, second, third = _free(api, doc.doctor_id, 3)
     with api.client(cookie=api.session_for(user)) as patient:
@@ -105,7 +105,7 @@ def test_hold_confirm_list_reschedule_cancel(api: LiveServer) -> None:
         booking = confirmed.json()
         assert booking["doctor_name"] == "doctor B"
         assert booking["patient_id"] == record.id and booking["patient_name"] == "Patient three"
-        assert booking["status"] == "scheduled" and booking["duration"] == 30
+        assert booking["status"] == "scheduled" and booking["duration"] == 15
         assert booking["slot_date"].endswith("T00:00:00.000Z")  # UTC clinic: local midnight
         assert len(booking["start_time"]) == 8
 
@@ -157,7 +157,7 @@ def test_hold_confirm_list_reschedule_cancel(api: LiveServer) -> None:
     with api.client(api.token_for(doc.user)) as doctor:
         schedule = doctor.get("/appointments").json()
         assert {item["appointment_id"] for item in schedule} >= {own}
-    desk_user, _ = factories.staff(clinic, Role.RECEPTIONIST)
+    desk_user = api.staff(Role.RECEPTIONIST)
     with api.client(api.token_for(desk_user)) as desk:
         refused = desk.get("/appointments")
         assert (refused.status_code, refused.json()) == (
@@ -172,7 +172,7 @@ def test_hold_confirm_list_reschedule_cancel(api: LiveServer) -> None:
 
 
 def test_hold_of_another_patient_is_locked_and_not_theirs_to_confirm(api: LiveServer) -> None:
-    doc = factories.doctor(api.clinic)
+    doc = api.doctor()
     (slot,) = _free(api, doc.doctor_id, 1)
     _, first = api.patient_user()
     _, second = api.patient_user()
@@ -197,7 +197,7 @@ def test_doctors_list_details_and_speciality_search(api: LiveServer) -> None:
     clinic = api.clinic
     cardio = factories.speciality(clinic, "Cardiology")
     factories.speciality(clinic, "Neurology")
-    doc = factories.doctor(clinic, specialisation_ids=[cardio], first_name="doctor", last_name="A")
+    doc = api.doctor(specialisation_ids=[cardio], first_name="doctor", last_name="A")
     _, user = api.patient_user()
     with api.client(cookie=api.session_for(user)) as patient:
         listed = patient.get("/doctors")
@@ -210,7 +210,7 @@ def test_doctors_list_details_and_speciality_search(api: LiveServer) -> None:
         assert body["full_name"] == "doctor A" and body["speciality"] == "Cardiology"
         assert body["fees"] == 50 and body["dob"] is None and body["description"] is None
         slots = body["availableTimeSlots"]
-        assert slots and all(slot["duration"] == 30 for slot in slots)
+        assert slots and all(slot["duration"] == 15 for slot in slots)
         first = slots[0]["slotId"]
         assert patient.post("/appointments/me", json={"slot": first}).status_code == 201
         # A held slot is no longer offered.

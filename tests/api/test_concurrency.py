@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import httpx
 
-from hms_desktop.services import doctors, scheduling
-from tests import factories
+from hms_desktop.services import accounts, doctors, scheduling
 from tests.api.conftest import LiveServer
 
 CLIENTS = 30
@@ -28,7 +27,7 @@ def _race(clients: list[httpx.Client], send) -> list[httpx.Response]:  # type: i
 
 
 def test_thirty_patients_hold_one_slot_at_once(api: LiveServer) -> None:
-    doc = factories.doctor(api.clinic)
+    doc = api.doctor()
     now = api.clinic.now()
     (slot,) = doctors.free_slots(api.clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=1)
     clients = [api.client(cookie=api.session_for(api.patient_user()[1])) for _ in range(CLIENTS)]
@@ -49,15 +48,15 @@ def test_thirty_patients_hold_one_slot_at_once(api: LiveServer) -> None:
         for client in clients:
             client.close()
     page = scheduling.list_appointments(
-        api.clinic, factories.staff(api.clinic)[1], doctor_id=doc.doctor_id
+        api.clinic, accounts.actor_for(api.staff()), doctor_id=doc.doctor_id
     )
     assert [item.slot_id for item in page.items] == [slot.id]
 
 
 def test_two_reschedules_into_one_free_slot(api: LiveServer) -> None:
     clinic = api.clinic
-    _, desk = factories.staff(clinic)
-    doc = factories.doctor(clinic)
+    desk = accounts.actor_for(api.staff())
+    doc = api.doctor()
     now = clinic.now()
     first, second, target = doctors.free_slots(
         clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=3

@@ -6,18 +6,16 @@ from datetime import timedelta
 
 from hms_desktop.domain.enums import AppointmentStatus, Role
 from hms_desktop.domain.models import SYSTEM
-from hms_desktop.services import catalogue, doctors, scheduling
-from tests import factories
+from hms_desktop.services import accounts, catalogue, doctors, scheduling
 from tests.api.conftest import LiveServer
 from tests.api.test_hospital_users import png_bytes
 
 
 def test_patients_permissions_search_and_filters(api: LiveServer) -> None:
-    clinic = api.clinic
     mine, me = api.patient_user(phone="+44 20 7946 0001")
     other, _ = api.patient_user(phone="020 7946 0002")
-    admin_user, _ = factories.staff(clinic, Role.ADMIN)
-    doc = factories.doctor(clinic)
+    admin_user = api.staff(Role.ADMIN)
+    doc = api.doctor()
     with (
         api.client(api.token_for(me)) as patient,
         api.client(api.token_for(admin_user)) as admin,
@@ -68,8 +66,7 @@ def test_patients_permissions_search_and_filters(api: LiveServer) -> None:
 
 
 def test_doctors_catalogue_and_filters(api: LiveServer) -> None:
-    clinic = api.clinic
-    admin_user, _ = factories.staff(clinic, Role.ADMIN)
+    admin_user = api.staff(Role.ADMIN)
     _, patient_user = api.patient_user()
     with (
         api.client(api.token_for(admin_user)) as admin,
@@ -99,8 +96,8 @@ def test_doctors_catalogue_and_filters(api: LiveServer) -> None:
         assert anonymous.get("/available-time/", params={"id": evening["id"]}).json() == [evening]
         assert len(anonymous.get("/available-time/").json()) == 2
 
-        first = factories.doctor(clinic, specialisation_ids=[cardio.json()["id"]], fee=50)
-        second = factories.doctor(clinic, specialisation_ids=[derma["id"]], fee=80)
+        first = api.doctor(specialisation_ids=[cardio.json()["id"]], fee=50)
+        second = api.doctor(specialisation_ids=[derma["id"]], fee=80)
         changed = admin.patch(
             f"/doctors/{second.doctor_id}/",
             data={
@@ -142,7 +139,7 @@ def test_doctors_catalogue_and_filters(api: LiveServer) -> None:
         with api.client(api.token_for(first.user)) as doctor:
             assert doctor.post("/doctors/", data={"fee": "10"}).status_code == 409
         assert patient.post("/doctors/", data={"fee": "10"}).status_code == 403
-        receptionist, _ = factories.staff(clinic, Role.RECEPTIONIST)
+        receptionist = api.staff(Role.RECEPTIONIST)
         with api.client(api.token_for(receptionist)) as desk:
             assert desk.delete(f"/doctors/{first.doctor_id}/").status_code == 403
         assert admin.delete(f"/doctors/{first.doctor_id}/").status_code == 204
@@ -150,12 +147,11 @@ def test_doctors_catalogue_and_filters(api: LiveServer) -> None:
 
 
 def test_reviews_as_stars_with_filters(api: LiveServer) -> None:
-    clinic = api.clinic
-    doc = factories.doctor(clinic, first_name="Greg", last_name="House")
-    other_doc = factories.doctor(clinic, first_name="John", last_name="Watson")
+    doc = api.doctor(first_name="Greg", last_name="House")
+    other_doc = api.doctor(first_name="John", last_name="Watson")
     record, user = api.patient_user(full_name="Ann Reviewer")
     _, stranger = api.patient_user()
-    desk_user, _ = factories.staff(clinic, Role.RECEPTIONIST)
+    desk_user = api.staff(Role.RECEPTIONIST)
     with (
         api.client(api.token_for(user)) as patient,
         api.client(api.token_for(stranger)) as other,
@@ -214,12 +210,13 @@ def test_reviews_as_stars_with_filters(api: LiveServer) -> None:
 
 def test_appointments_requests_privacy_and_status_words(api: LiveServer) -> None:
     clinic = api.clinic
-    doc = factories.doctor(clinic)
-    other_doc = factories.doctor(clinic)
+    doc = api.doctor()
+    other_doc = api.doctor()
     slot_label = catalogue.save_available_time(clinic, SYSTEM, "Mon 09:00-12:00")
     mine, me = api.patient_user()
     theirs, them = api.patient_user()
-    desk_user, desk = factories.staff(clinic, Role.RECEPTIONIST)
+    desk_user = api.staff(Role.RECEPTIONIST)
+    desk = accounts.actor_for(desk_user)
     with api.client(api.token_for(me)) as patient, api.client(api.token_for(them)) as other:
         made = patient.post(
             "/appointments/",
@@ -305,8 +302,7 @@ def test_appointments_requests_privacy_and_status_words(api: LiveServer) -> None
 
 
 def test_services_and_contacts(api: LiveServer) -> None:
-    clinic = api.clinic
-    admin_user, _ = factories.staff(clinic, Role.ADMIN)
+    admin_user = api.staff(Role.ADMIN)
     _, patient_user = api.patient_user()
     with (
         api.client(api.token_for(admin_user)) as admin,

@@ -93,11 +93,10 @@ def test_register_login_refresh_logout(api: LiveServer) -> None:
 
 
 def test_profiles_permissions_updates_and_uploads(api: LiveServer) -> None:
-    clinic = api.clinic
     with api.client() as client:
         ada = _register(client, "ada")
         _register(client, "bob")
-    admin_user, _ = factories.staff(clinic, Role.ADMIN)
+    admin_user = api.staff(Role.ADMIN)
     with (
         api.client(ada["tokens"]["access"]) as ada_client,
         api.client(api.token_for(admin_user)) as admin,
@@ -168,7 +167,7 @@ def test_profiles_permissions_updates_and_uploads(api: LiveServer) -> None:
 
 
 def test_pagination_edges(api: LiveServer) -> None:
-    admin_user, _ = factories.staff(api.clinic, Role.ADMIN)
+    admin_user = api.staff(Role.ADMIN)
     for _ in range(4):
         factories.patient(api.clinic)
     with api.client(api.token_for(admin_user)) as admin:

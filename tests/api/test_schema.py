@@ -22,10 +22,8 @@ EXAMPLES_PER_OPERATION = 3
 
 def test_schema_holds_under_generated_requests(api: LiveServer) -> None:
     # As an admin, so generated requests get past authentication into every use case.
-    user, _ = factories.staff(api.clinic, Role.ADMIN)
-    factories.doctor(
-        api.clinic, specialisation_ids=[factories.speciality(api.clinic, "Cardiology")]
-    )
+    user = api.staff(Role.ADMIN)
+    api.doctor(specialisation_ids=[factories.speciality(api.clinic, "Cardiology")])
     headers = {"Authorization": f"Bearer {api.token_for(user)}"}
     schema = schemathesis.openapi.from_url(f"{api.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -8,6 +8,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hms_desktop.domain import validation
@@ -110,6 +111,15 @@ def _phone_owner(session: Session, phone: str | None) -> int | None:
     return session.scalar(select(Patient.id).where(Patient.phone == phone))
 
 
+def _flush_phone(session: Session) -> None:
+    """Flush; if another desk gave this phone to a patient since our check, the unique
+    constraint stops us here and the desk gets the same clear error."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise PhoneTaken() from error
+
+
 def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> PatientRecord:
     _require_desk(actor)
     clean = _CleanForm(form, clinic.today())
@@ -131,7 +141,7 @@ def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> Patient
         )
         patient = Patient(user_id=user.id, phone=clean.phone)
         session.add(patient)
-        session.flush()
+        _flush_phone(session)
         audit.record(session, actor, "register", "patient", patient.id, name=_full_name(user))
         return load_record(session, patient.id)
 
@@ -159,7 +169,7 @@ def update_patient(
             clean.date_of_birth,
             clean.address,
         )
-        session.flush()
+        _flush_phone(session)
         audit.record(session, actor, "update", "patient", patient_id)
         return load_record(session, patient_id)
 

@@ -18,8 +18,10 @@ from hms_desktop.domain.errors import (
     DomainError,
     HoldNotYours,
     NoHoldFound,
+    PhoneTaken,
     SlotAlreadyBooked,
     SlotLocked,
+    UsernameTaken,
 )
 from hms_desktop.domain.models import AppointmentRecord, Hold
 from hms_desktop.services import scheduling
@@ -189,3 +191,29 @@ def test_database_index_alone_stops_a_double_booking(clinic: Clinic) -> None:
     loser_desk.locks.acquire(_forged_hold(slot, loser_patient), 0)
     rebooked = scheduling.confirm_booking(loser_desk, desk, slot, loser_patient)
     assert live_appointments(clinic, [slot]) == [(rebooked.id, slot)]
+
+
+@pytest.mark.parametrize("field", ["phone", "username"])
+def test_concurrent_registrations_of_one_phone_or_username(
+    clinic: Clinic, open_store: Callable[..., Clinic], field: str
+) -> None:
+    """Two desks registering the same person at once: one record, the other a clear error."""
+    racers = 8
+    desks = [(open_store(), factories.staff(clinic)[1]) for _ in range(racers)]
+    fields = {"phone": "+44 7700 900123"} if field == "phone" else {"username": "same-login"}
+    fields |= {"password": factories.PASSWORD} if field == "username" else {}
+    barrier = threading.Barrier(racers)
+
+    def register(desk: tuple[Clinic, Any]) -> object:
+        barrier.wait(timeout=60)
+        try:
+            return factories.patient(desk[0], desk[1], **fields)
+        except DomainError as error:
+            return error
+
+    with ThreadPoolExecutor(racers) as pool:
+        outcomes = list(pool.map(register, desks, timeout=120))
+    errors = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(outcomes) - len(errors) == 1, outcomes
+    expected = PhoneTaken if field == "phone" else UsernameTaken
+    assert all(isinstance(error, expected) for error in errors), errors

@@ -79,6 +79,7 @@ STATE_WORDS = {
 }
 PICK_DAYS = 14
 CACHE_WINDOWS = 12
+CONFIRM_DELAY_MS = 250
 WindowKey = tuple[tuple[int, ...], date, int]  # doctor ids, first day, number of days
 
 
@@ -897,9 +898,14 @@ class CalendarView(QWidget):
         self._key = key
         self._columns = [Column(day, doctor) for day in days for doctor in doctors]
         cached = self._cache.get(key)
-        if cached is not None:
-            self._show(cached)
-        self._fetch(key, current=True)
+        if cached is None:
+            self._fetch(key, current=True)
+            return
+        self._show(cached)
+        # Confirm the cached window once it is painted, so the refetch never delays that.
+        QTimer.singleShot(
+            CONFIRM_DELAY_MS, self, lambda: self._key == key and self._fetch(key, current=True)
+        )
 
     def _fetch(self, key: WindowKey, *, current: bool) -> None:
         wanted = (key, self._generation)

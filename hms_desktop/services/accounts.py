@@ -187,7 +187,12 @@ def authenticate(clinic: Clinic, username: str, password: str) -> UserInfo:
     now = clinic.now()
     failure: AuthenticationFailed | None = None
     with clinic.db.transaction() as session:
-        user = find_user(session, username or "")
+        # Row-locked so racing failed log-ins all count; parallel guessing cannot dodge lock-out.
+        user = session.scalar(
+            select(User)
+            .where(func.lower(User.username) == (username or "").strip().lower())
+            .with_for_update()
+        )
         matches = _password_matches(password or "", user.password_hash if user else None)
         if user is None or user.password_hash is None:
             failure = AuthenticationFailed()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from hms_desktop.domain.errors import (
+    AccountLocked,
     DomainError,
     HoldNotYours,
     NoHoldFound,
@@ -24,7 +25,7 @@ from hms_desktop.domain.errors import (
     UsernameTaken,
 )
 from hms_desktop.domain.models import AppointmentRecord, Hold
-from hms_desktop.services import scheduling
+from hms_desktop.services import accounts, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
 from tests.services import desk_process
@@ -217,3 +218,29 @@ def test_concurrent_registrations_of_one_phone_or_username(
     assert len(outcomes) - len(errors) == 1, outcomes
     expected = PhoneTaken if field == "phone" else UsernameTaken
     assert all(isinstance(error, expected) for error in errors), errors
+
+
+def test_parallel_password_guessing_still_locks_the_account(
+    clinic: Clinic, open_store: Callable[..., Clinic]
+) -> None:
+    """Failed log-ins counted by racing desks must all count, or parallel guessing evades
+    the lock-out."""
+    failures_allowed = 5
+    desks = [open_store(login_lockout_failures=failures_allowed) for _ in range(4)]
+    user, _ = factories.staff(clinic)
+    guesses = 4 * failures_allowed
+    barrier = threading.Barrier(guesses)
+
+    def guess(number: int) -> str:
+        barrier.wait(timeout=60)
+        try:
+            accounts.authenticate(desks[number % len(desks)], user.username, f"guess-{number}")
+        except DomainError as error:
+            return type(error).__name__
+        return "logged in"
+
+    with ThreadPoolExecutor(guesses) as pool:
+        outcomes = list(pool.map(guess, range(guesses), timeout=120))
+    assert set(outcomes) <= {"AuthenticationFailed", "AccountLocked"}, outcomes
+    with pytest.raises(AccountLocked):
+        accounts.authenticate(desks[0], user.username, factories.PASSWORD)

@@ -188,7 +188,7 @@ class PatientFormDialog(QDialog):
         self.result_record: PatientRecord | None = None
         self._duplicates_seen = False
         self.setWindowTitle("Edit patient" if existing else "Register a patient")
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(620)
         self.full_name = QLineEdit(self)
         self.gender = QComboBox(self)
         self.gender.addItem("—", "")

@@ -387,7 +387,9 @@ def speciality_slots(
     found = doctors.free_slots_by_speciality(clinic, name, start, end)
     if not found:
         raise NoDoctorsAvailable()
-    # A week of a busy speciality is thousands of slots: plain dicts, no per-item models.
+    # A week of a busy speciality is thousands of slots sharing few start times: plain
+    # dicts, each distinct start formatted once.
+    stamps: dict[datetime, str] = {}
     return JSONResponse(
         [
             {
@@ -396,7 +398,8 @@ def speciality_slots(
                 "gender": item.gender or None,
                 "fees": item.fee,
                 "slot_id": item.slot_id,
-                "slot_time": iso_millis(item.start),
+                "slot_time": stamps.get(item.start)
+                or stamps.setdefault(item.start, iso_millis(item.start)),
                 "duration": item.duration,
             }
             for item in found

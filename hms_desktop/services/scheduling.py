@@ -329,8 +329,11 @@ def confirm_booking(
     return record
 
 
-def _load_for_change(session: Session, actor: Actor, appointment_id: int) -> Appointment:
-    appointment = session.get(Appointment, appointment_id)
+def _load_for_change(
+    session: Session, actor: Actor, appointment_id: int, *, lock: bool = False
+) -> Appointment:
+    # Writers lock the row: two desks changing one appointment at once must not both win.
+    appointment = session.get(Appointment, appointment_id, with_for_update=lock)
     if appointment is None:
         raise AppointmentMissing()
     if actor.is_staff:
@@ -424,7 +427,7 @@ def reschedule_appointment(
 def cancel_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> AppointmentRecord:
     """Cancel; the slot is free again at once (the unique index ignores cancelled rows)."""
     with clinic.db.transaction() as session:
-        appointment = _load_for_change(session, actor, appointment_id)
+        appointment = _load_for_change(session, actor, appointment_id, lock=True)
         status = AppointmentStatus(appointment.status)
         if status is not AppointmentStatus.CANCELLED:
             if not status.is_open:
@@ -442,7 +445,7 @@ def cancel_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> App
 
 def delete_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> None:
     with clinic.db.transaction() as session:
-        appointment = _load_for_change(session, actor, appointment_id)
+        appointment = _load_for_change(session, actor, appointment_id, lock=True)
         slot_id, doctor_id = appointment.slot_id, appointment.doctor_id
         session.delete(appointment)
         audit.record(session, actor, "delete", "appointment", appointment_id)
@@ -456,7 +459,7 @@ def set_status(
     if actor.role is Role.PATIENT:
         raise PermissionDenied()
     with clinic.db.transaction() as session:
-        appointment = _load_for_change(session, actor, appointment_id)
+        appointment = _load_for_change(session, actor, appointment_id, lock=True)
         current = AppointmentStatus(appointment.status)
         if not can_transition(current, status):
             raise InvalidTransition(
@@ -551,7 +554,7 @@ def decline_request(
     if not reason:
         raise ValidationError("Give a reason for declining the request.", field="reason")
     with clinic.db.transaction() as session:
-        appointment = session.get(Appointment, appointment_id)
+        appointment = session.get(Appointment, appointment_id, with_for_update=True)
         if appointment is None:
             raise AppointmentMissing()
         if appointment.status != AppointmentStatus.REQUESTED.value:
@@ -580,7 +583,7 @@ def update_appointment(
     """The hospital API's PUT/PATCH: details of a request, and its cancel flag."""
     try:
         with clinic.db.transaction() as session:
-            appointment = _load_for_change(session, actor, appointment_id)
+            appointment = _load_for_change(session, actor, appointment_id, lock=True)
             if doctor_id is not None and doctor_id != appointment.doctor_id:
                 if appointment.slot_id is not None:
                     raise ValidationError(

@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from hms_desktop.domain.enums import AppointmentStatus
 from hms_desktop.domain.errors import (
     AccountLocked,
     DomainError,
     HoldNotYours,
+    InvalidTransition,
     NoHoldFound,
     PhoneTaken,
     SlotAlreadyBooked,
@@ -29,7 +31,7 @@ from hms_desktop.services import accounts, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
 from tests.services import desk_process
-from tests.services.support import free_slot_ids, live_appointments
+from tests.services.support import attempt, free_slot_ids, live_appointments
 from tests.stores import StoreSpec
 
 DOCUMENTED = (SlotLocked, SlotAlreadyBooked, NoHoldFound, HoldNotYours)
@@ -244,3 +246,44 @@ def test_parallel_password_guessing_still_locks_the_account(
     assert set(outcomes) <= {"AuthenticationFailed", "AccountLocked"}, outcomes
     with pytest.raises(AccountLocked):
         accounts.authenticate(desks[0], user.username, factories.PASSWORD)
+
+
+@pytest.mark.slow
+def test_a_cancel_and_a_status_change_racing_cannot_both_win(
+    clinic: Clinic, open_store: Callable[..., Clinic]
+) -> None:
+    """Cancelled then arrived, or arrived then cancelled, are both invalid: one must lose."""
+    _, desk = factories.staff(clinic)
+    doc = factories.doctor(clinic)
+    doctors_desk = open_store()
+    rounds = 12
+    both_won = []
+    for slot in free_slot_ids(clinic, doc.doctor_id, rounds):
+        patient = factories.patient(clinic, desk).id
+        hold = scheduling.hold_slot(clinic, desk, slot, patient)
+        appointment = scheduling.confirm_booking(clinic, desk, slot, patient, token=hold.token)
+        barrier = threading.Barrier(2)
+
+        def cancel(number: int = appointment.id, start: threading.Barrier = barrier) -> object:
+            start.wait(timeout=30)
+            return attempt(lambda: scheduling.cancel_appointment(clinic, desk, number))
+
+        def arrive(number: int = appointment.id, start: threading.Barrier = barrier) -> object:
+            start.wait(timeout=30)
+            return attempt(
+                lambda: scheduling.set_status(
+                    doctors_desk, doc.actor, number, AppointmentStatus.ARRIVED
+                )
+            )
+
+        with ThreadPoolExecutor(2) as pool:
+            cancelled, arrived = pool.submit(cancel), pool.submit(arrive)
+            outcomes = (cancelled.result(timeout=60), arrived.result(timeout=60))
+        losers = [o for o in outcomes if isinstance(o, DomainError)]
+        assert all(isinstance(o, InvalidTransition) for o in losers), outcomes
+        if not losers:
+            both_won.append(appointment.id)
+        final = scheduling.get_appointment(clinic, desk, appointment.id).status
+        winner = outcomes[0] if not isinstance(outcomes[0], DomainError) else outcomes[1]
+        assert final is winner.status  # type: ignore[union-attr]
+    assert both_won == []

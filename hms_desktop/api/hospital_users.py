@@ -142,7 +142,7 @@ def register(
             clinic,
             username=body.username,
             password=body.password,
-            first_name=body.first_name or body.username,
+            first_name=body.first_name,
             last_name=body.last_name,
             email=body.email,
         )

@@ -54,9 +54,24 @@ def test_register_login_refresh_logout(api: LiveServer) -> None:
         assert mismatch.json()["password"] == ["Password fields didn't match."]
         taken = client.post(
             "/api/user/register/",
-            json={"username": "ADA", "password": "s3cret-pass", "confirm_password": "s3cret-pass"},
+            json={
+                "username": "ADA",
+                "first_name": "Ada",
+                "password": "s3cret-pass",
+                "confirm_password": "s3cret-pass",
+            },
         )
         assert taken.status_code == 400 and "username" in taken.json()
+        nameless = client.post(
+            "/api/user/register/",
+            json={
+                "username": "nameless",
+                "password": "s3cret-pass",
+                "confirm_password": "s3cret-pass",
+            },
+        )
+        assert nameless.status_code == 400
+        assert nameless.json()["first_name"] == ["First name is required."]
 
         wrong = client.post("/api/user/login/", json={"username": "ada", "password": "nope-nope"})
         assert wrong.status_code == 401 and wrong.json() == {

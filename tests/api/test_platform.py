@@ -25,10 +25,16 @@ def test_version_handshake(api: LiveServer) -> None:
 def test_login_failures_are_limited_per_address_and_username(serve) -> None:  # type: ignore[no-untyped-def]
     api: LiveServer = serve(rate_limit_login="3/minute")
     with api.client() as client:
-        client.post(
+        registered = client.post(
             "/api/user/register/",
-            json={"username": "eve", "password": "s3cret-pass", "confirm_password": "s3cret-pass"},
+            json={
+                "username": "eve",
+                "first_name": "Eve",
+                "password": "s3cret-pass",
+                "confirm_password": "s3cret-pass",
+            },
         )
+        assert registered.status_code == 201
         for _ in range(3):
             wrong = client.post("/api/user/login/", json={"username": "eve", "password": "bad"})
             assert wrong.status_code == 401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hms_desktop.api.deps import SESSION_COOKIE
 from hms_desktop.domain.enums import Role
@@ -289,3 +290,33 @@ def test_no_slash_redirects_between_the_documents(api: LiveServer) -> None:
         response = client.get("/sessions/", follow_redirects=False)
         assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
         assert client.post("/patients/x", json={}).status_code in (404, 405)
+
+
+def test_dates_follow_the_clinic_time_zone(serve) -> None:  # type: ignore[no-untyped-def]
+    """The seed's clinic is in UTC+05:30: its midnight is 18:30 the day before in UTC."""
+    api: LiveServer = serve(timezone="Asia/Kolkata")
+    with api.client() as client:
+        created = client.post(
+            "/patients",
+            json={
+                "username": "patient6",
+                "password": "secret-pass-6",
+                "full_name": "Patient six",
+                "gender": "female",
+                "dob": "1994-12-31T18:30:00.000Z",
+            },
+        )
+        assert created.json()["dob"] == "1994-12-31T18:30:00.000Z"
+    doc = api.doctor()
+    now = api.clinic.now()
+    (slot,) = doctors.free_slots(api.clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=1)
+    record, user = api.patient_user()
+    with api.client(cookie=api.session_for(user)) as patient:
+        assert patient.post("/appointments/me", json={"slot": slot.id}).status_code == 201
+        booking = patient.put("/appointments/me", json={"slot": slot.id}).json()
+    local = slot.start.astimezone(ZoneInfo("Asia/Kolkata"))
+    assert booking["patient_id"] == record.id
+    assert booking["start_time"] == local.strftime("%H:%M:%S")
+    midnight = datetime.combine(local.date(), datetime.min.time(), tzinfo=local.tzinfo)
+    assert booking["slot_date"] == iso_millis(midnight)
+    assert booking["slot_date"].endswith("T18:30:00.000Z")

@@ -320,3 +320,18 @@ def test_dates_follow_the_clinic_time_zone(serve) -> None:  # type: ignore[no-un
     midnight = datetime.combine(local.date(), datetime.min.time(), tzinfo=local.tzinfo)
     assert booking["slot_date"] == iso_millis(midnight)
     assert booking["slot_date"].endswith("T18:30:00.000Z")
+
+
+def test_session_cookie_is_secure_behind_https(api: LiveServer) -> None:
+    _, user = api.patient_user(username="https-user", password="secret-pass-7")
+    with api.client() as client:
+        login = client.post(
+            "/sessions",
+            json={"username": "https-user", "password": "secret-pass-7"},
+            # What a TLS-terminating proxy on this host tells the server.
+            headers={"X-Forwarded-Proto": "https"},
+        )
+    assert login.status_code == 201
+    cookie = login.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert user.username == "https-user"

@@ -121,6 +121,10 @@ class _RedisSubscription:
             finally:
                 pubsub.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._stopped.is_set()
+
     def close(self) -> None:
         self._stopped.set()
         self._thread.join(timeout=5)
@@ -131,6 +135,7 @@ class RedisEventBus:
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2)
         self._channel = f"{prefix}events"
         self._subscriptions: list[_RedisSubscription] = []
+        self._subscriptions_lock = threading.Lock()
         self.origin = uuid.uuid4().hex
 
     def publish(self, event: ChangeEvent) -> None:
@@ -142,7 +147,10 @@ class RedisEventBus:
 
     def subscribe(self, listener: Listener) -> Subscription:
         subscription = _RedisSubscription(self._client, self._channel, listener)
-        self._subscriptions.append(subscription)
+        # A server subscribes once per desk connection: forget the ones already closed.
+        with self._subscriptions_lock:
+            self._subscriptions = [s for s in self._subscriptions if not s.closed]
+            self._subscriptions.append(subscription)
         return subscription
 
     def close(self) -> None:

@@ -341,14 +341,18 @@ def revoke_token(
     """Blacklist a token for good (logout); expired revocations are pruned on the way."""
     claims = _decode(clinic, token, kinds)
     expires = datetime.fromtimestamp(claims["exp"], UTC)
-    with clinic.db.transaction() as session:
-        session.execute(delete(RevokedToken).where(RevokedToken.expires_at < clinic.now()))
-        if not _is_revoked(session, claims["jti"]):
-            session.add(RevokedToken(jti=claims["jti"], expires_at=expires))
-        audit.record(
-            session,
-            Actor(int(claims["sub"]), claims.get("username", ""), Role(claims["role"])),
-            "logout",
-            "token",
-            claims["jti"],
-        )
+    try:
+        with clinic.db.transaction() as session:
+            session.execute(delete(RevokedToken).where(RevokedToken.expires_at < clinic.now()))
+            if not _is_revoked(session, claims["jti"]):
+                session.add(RevokedToken(jti=claims["jti"], expires_at=expires))
+            audit.record(
+                session,
+                Actor(int(claims["sub"]), claims.get("username", ""), Role(claims["role"])),
+                "logout",
+                "token",
+                claims["jti"],
+            )
+    except IntegrityError:
+        # Another desk revoked the same token at the same moment: it is revoked either way.
+        return

@@ -24,6 +24,7 @@ from hms_desktop.domain.errors import (
     PhoneTaken,
     SlotAlreadyBooked,
     SlotLocked,
+    TokenInvalid,
     UsernameTaken,
 )
 from hms_desktop.domain.models import AppointmentRecord, Hold
@@ -287,3 +288,22 @@ def test_a_cancel_and_a_status_change_racing_cannot_both_win(
         winner = outcomes[0] if not isinstance(outcomes[0], DomainError) else outcomes[1]
         assert final is winner.status  # type: ignore[union-attr]
     assert both_won == []
+
+
+def test_logging_out_twice_at_once_revokes_once(
+    clinic: Clinic, open_store: Callable[..., Clinic]
+) -> None:
+    user, _ = factories.staff(clinic)
+    refresh = accounts.issue_tokens(clinic, user).refresh
+    desks = [open_store() for _ in range(4)]
+    barrier = threading.Barrier(len(desks))
+
+    def log_out(desk: Clinic) -> object:
+        barrier.wait(timeout=30)
+        return attempt(lambda: accounts.revoke_token(desk, refresh))
+
+    with ThreadPoolExecutor(len(desks)) as pool:
+        outcomes = list(pool.map(log_out, desks, timeout=60))
+    assert outcomes == [None] * len(desks)
+    with pytest.raises(TokenInvalid):
+        accounts.refresh_access(clinic, refresh)

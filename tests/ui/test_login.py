@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.enums import Role
+from hms_desktop.domain.errors import AccountInactive
+from hms_desktop.domain.models import SYSTEM
+from hms_desktop.services import accounts
+from hms_desktop.services.backend import Backend
+from hms_desktop.services.bootstrap import DatabaseUnreachable
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import LocalBackend
-from hms_desktop.ui.app import DeskApp
+from hms_desktop.ui.app import DeskApp, install_excepthook
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
 from tests import factories
@@ -101,3 +109,71 @@ def test_the_app_starts_on_the_log_in_form_and_logs_in_once_connected(
     settle(qtbot, main.tasks)
     main.deleteLater()
     desk.close()
+
+
+def test_inactive_account_and_unreachable_database_are_explained(
+    qtbot: QtBot, clinic: Clinic
+) -> None:
+    user, _ = factories.staff(clinic)
+    accounts.set_active(clinic, SYSTEM, user.id, False)
+    window, _ = _login_window(qtbot, clinic)
+    qtbot.keyClicks(window.username, user.username)
+    qtbot.keyClicks(window.password, factories.PASSWORD)
+    qtbot.mouseClick(window.submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.message.isVisible(), timeout=10_000)
+    assert window.message.text() == AccountInactive.message
+
+    def unreachable() -> Backend:
+        raise DatabaseUnreachable()
+
+    offline = LoginWindow(None, opener=unreachable)
+    qtbot.addWidget(offline)
+    offline.show()
+    qtbot.keyClicks(offline.username, "robin")
+    qtbot.keyClicks(offline.password, "typed-password")
+    qtbot.mouseClick(offline.submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: offline.message.isVisible(), timeout=10_000)
+    assert offline.message.text() == DatabaseUnreachable.message
+    assert (offline.username.text(), offline.password.text()) == ("robin", "typed-password")
+    assert offline.submit.isEnabled()
+
+
+def test_window_geometry_and_last_view_are_remembered(
+    qtbot: QtBot, clinic: Clinic, prefs: QSettings
+) -> None:
+    user, _ = factories.staff(clinic)
+    backend = LocalBackend(clinic)
+    info = backend.login(user.username, factories.PASSWORD)
+    first = MainWindow(backend, info, clinic.settings.tz, prefs)
+    first.show()
+    settle(qtbot, first.tasks)
+    first.resize(1200, 700)
+    qtbot.keyClick(first, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert first.current_view() == "doctors"
+    first.close()
+    settle(qtbot, first.tasks)
+    second = MainWindow(backend, info, clinic.settings.tz, prefs)
+    second.show()
+    settle(qtbot, second.tasks)
+    assert second.current_view() == "doctors"
+    # The offscreen screen is small, so restoring clamps the size; the saved bytes are the
+    # first window's own.
+    assert prefs.value("main/geometry") == first.saveGeometry()
+    for window in (first, second):
+        window.close()
+        window.deleteLater()
+
+
+def test_unexpected_errors_are_logged_not_shown_as_tracebacks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    previous = sys.excepthook
+    install_excepthook()
+    try:
+        try:
+            raise KeyError("boom")
+        except KeyError as error:
+            sys.excepthook(type(error), error, error.__traceback__)
+    finally:
+        sys.excepthook = previous
+    assert "unexpected error" in caplog.text and "KeyError" in caplog.text

@@ -400,3 +400,25 @@ def test_calendar_shows_each_slot_state_to_each_desk(
     assert later[booked] is SlotState.BOOKED  # a booking stays visible once its time is past
     with pytest.raises(ValidationError):
         scheduling.calendar(clinic, desk.desk, [desk.doc.doctor_id], now, now)
+
+
+def test_reschedule_to_another_doctor_and_uncancel_into_a_taken_slot(desk: Desk) -> None:
+    clinic, actor = desk.clinic, desk.desk
+    other = factories.doctor(clinic)
+    (elsewhere,) = free_slot_ids(clinic, other.doctor_id, 1)
+    mine = desk.book(desk.slots[0])
+    moved = scheduling.reschedule_appointment(clinic, actor, mine, elsewhere)
+    assert (moved.doctor_id, moved.slot_id) == (other.doctor_id, elsewhere)
+    assert [a.id for a in scheduling.list_appointments(clinic, other.actor).items] == [mine]
+
+    scheduling.update_appointment(clinic, actor, mine, cancel=True)
+    bobs = desk.book(elsewhere, desk.bob)
+    before = table_counts(clinic)
+    with pytest.raises(SlotAlreadyBooked):
+        scheduling.update_appointment(clinic, actor, mine, cancel=False)
+    assert table_counts(clinic) == before
+    assert scheduling.get_appointment(clinic, actor, mine).status is AppointmentStatus.CANCELLED
+    assert live_appointments(clinic, [elsewhere]) == [(bobs, elsewhere)]
+    scheduling.cancel_appointment(clinic, actor, bobs)
+    restored = scheduling.update_appointment(clinic, actor, mine, cancel=False)
+    assert (restored.status, restored.slot_id) == (AppointmentStatus.SCHEDULED, elsewhere)

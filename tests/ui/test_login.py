@@ -177,3 +177,20 @@ def test_unexpected_errors_are_logged_not_shown_as_tracebacks(
     finally:
         sys.excepthook = previous
     assert "unexpected error" in caplog.text and "KeyError" in caplog.text
+
+
+class _FreshDemoClinic(LocalBackend):
+    """A fresh embedded demo clinic, without loading it: only the hint matters here."""
+
+    def demo_login_hint(self) -> tuple[str, str] | None:
+        return ("reception", "reception123")
+
+
+def test_fresh_demo_clinic_offers_the_demo_account(qtbot: QtBot, clinic: Clinic) -> None:
+    window = LoginWindow(_FreshDemoClinic(clinic))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.hint.isVisible(), timeout=10_000)
+    assert "reception123" in window.hint.text()
+    qtbot.mouseClick(window.use_demo, Qt.MouseButton.LeftButton)
+    assert (window.username.text(), window.password.text()) == ("reception", "reception123")

@@ -16,7 +16,7 @@ from hms_desktop.domain.errors import LockStoreUnavailable
 from hms_desktop.services import scheduling
 from hms_desktop.services.clinic import Clinic, open_clinic
 from tests import factories
-from tests.services.support import free_slot_ids
+from tests.services.support import EventRecorder, free_slot_ids
 from tests.services.test_storm import (
     EXPECTED,
     PATIENTS,
@@ -170,3 +170,28 @@ def test_lock_store_outage_is_a_clear_error_and_books_nothing(
     again = scheduling.hold_slot(clinic, desk, first, patient)
     booked = scheduling.confirm_booking(clinic, desk, first, patient, token=again.token)
     assert booked.slot_id == first
+
+
+def test_event_subscribers_reconnect_when_redis_returns(
+    clinic_on_own_redis: Clinic, own_redis: RedisServer
+) -> None:
+    clinic = clinic_on_own_redis
+    recorder = EventRecorder()
+    subscription = clinic.events.subscribe(recorder)
+    try:
+        clinic.publish("probe", extra={"n": 0})
+        recorder.wait_for("probe")
+        own_redis.kill()
+        clinic.publish("probe", extra={"n": 1})  # lost, but must not raise
+        own_redis.start()
+        # The listener resubscribes on its own; keep publishing until it hears again.
+        deadline = time.monotonic() + 15
+        while True:
+            clinic.publish("probe", extra={"n": 2})
+            try:
+                recorder.wait_for("probe", timeout=0.5, extra={"n": 2})
+                break
+            except AssertionError:
+                assert time.monotonic() < deadline, "the subscriber never came back"
+    finally:
+        subscription.close()

@@ -369,6 +369,7 @@ class BookingDialog(QDialog):
         self.hold: Hold | None = None
         self.patient: PatientRecord | None = None
         self.result_record: AppointmentRecord | None = None
+        self.patient_form: PatientFormDialog | None = None
         self.setWindowTitle("Book an appointment")
         self.setMinimumSize(620, 520)
         heading = QLabel(
@@ -844,6 +845,10 @@ class CalendarView(QWidget):
         self.doctor.setCurrentIndex(index)
         self.doctor.blockSignals(False)
         self.reload()
+
+    def prefer_doctor(self, doctor_id: int) -> None:
+        """Open on this doctor (a doctor's own calendar) once the doctors are loaded."""
+        self._wanted_doctor = doctor_id
 
     def show_doctor(self, doctor: DoctorSummary) -> None:
         self._wanted_doctor = doctor.id

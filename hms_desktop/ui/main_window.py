@@ -164,6 +164,8 @@ class MainWindow(QMainWindow):
         self._subscription: Subscription | None = backend.subscribe(self.relay.deliver)
 
         self.doctors.start()
+        if is_doctor and user.doctor_id is not None:
+            self.calendar.prefer_doctor(user.doctor_id)
         self.calendar.start()
         self.today.start()
         if is_desk:

@@ -63,6 +63,7 @@ def test_doctor_gets_their_day_first_and_no_request_queue(
     assert main.view_names[0] == "today" and "requests" not in main.view_names
     assert main.current_view() == "today"
     assert main.today.doctor_id() == doc.doctor_id
+    assert main.calendar.doctor.currentData() == doc.doctor_id
     assert main.patients.new_button.isHidden()
     main.close()
 

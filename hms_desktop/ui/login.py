@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hms_desktop.domain.errors import BackendUnavailable
 from hms_desktop.domain.models import UserInfo
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
@@ -104,7 +104,6 @@ class LoginWindow(QWidget):
         self.setTabOrder(self.username, self.password)
         self.setTabOrder(self.password, self.submit)
         self.setTabOrder(self.submit, self.use_demo)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.password.clear)
         self.resize(760, 520)
         self.username.setFocus()
         if backend is not None:
@@ -167,7 +166,7 @@ class LoginWindow(QWidget):
         if self.backend is not None or self._opening:
             return
         if self._opener is None:
-            self._open_failed(RuntimeError("no backend"))
+            self._open_failed(BackendUnavailable())
             return
         self._opening = True
         self.status.setText("Connecting to the clinic…")

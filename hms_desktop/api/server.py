@@ -12,6 +12,10 @@ from hms_desktop.config import Settings
 
 log = logging.getLogger(__name__)
 
+# Desks' event streams (GET /desk/v1/events) never end by themselves: on a stop or restart,
+# give requests in flight this long, then close the streams (the desks reconnect).
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -41,9 +45,16 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             port=port,
             workers=workers,
             log_level=log_level,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     else:
         from hms_desktop.api.app import create_app
 
-        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            create_app(settings=settings),
+            host=host,
+            port=port,
+            log_level=log_level,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
     return 0

@@ -1,0 +1,98 @@
+"""A remote desk against a real `hms-desktop serve` process, and that process stopping
+promptly (SIGTERM) even while desks hold event streams open."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from hms_desktop.client import RemoteBackend
+from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.services import doctors, scheduling
+from hms_desktop.services.clinic import Clinic
+from tests import factories
+from tests.contract.conftest import remote_settings
+from tests.contract.server import free_port
+from tests.stores import StoreSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _start_serve(store: StoreSpec, tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    settings = store.settings()
+    config = tmp_path / "config.toml"
+    config.touch()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HMS_")}
+    env.update(
+        HMS_CONFIG=str(config),
+        HMS_DATABASE_URL=settings.database_url,
+        HMS_REDIS_URL=settings.redis_url,
+        HMS_REDIS_PREFIX=settings.redis_prefix,
+        HMS_SECRET_KEY=settings.secret_key,
+        HMS_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    command = [sys.executable, "-m", "hms_desktop", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while True:
+        assert process.poll() is None, "hms-desktop serve exited"
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/version", timeout=1).raise_for_status()
+            return process
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, "hms-desktop serve did not start"
+            time.sleep(0.1)
+
+
+def test_remote_desk_through_serve_which_stops_promptly(
+    store: StoreSpec, open_store: Callable[..., Clinic], tmp_path: Path
+) -> None:
+    clinic = open_store()
+    user, desk = factories.staff(clinic)
+    doc = factories.doctor(clinic)
+    patient = factories.patient(clinic)
+    now = clinic.now()
+    first, second = (
+        s.id
+        for s in doctors.free_slots(clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=2)
+    )
+    port = free_port()
+    process = _start_serve(store, tmp_path, port)
+    remote = RemoteBackend(remote_settings(f"http://127.0.0.1:{port}"), backoff=0.05)
+    try:
+        remote.login(user.username, factories.PASSWORD)
+        heard: queue.Queue[ChangeEvent] = queue.Queue()
+        subscription = remote.subscribe(heard.put)
+        booked = remote.confirm_booking(
+            first, patient.id, remote.hold_slot(first, patient.id).token
+        )
+        hold = scheduling.hold_slot(clinic, desk, second, patient.id)
+        # Across processes only through Redis; the embedded store has no cross-process bus.
+        if store.redis_url:
+            kinds = set()
+            while ("hold", second) not in kinds:
+                event = heard.get(timeout=5)
+                kinds.add((event.kind, event.slot_id))
+        assert remote.patient_history(patient.id) == [booked]
+        assert hold.slot_id == second
+
+        stopping = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+        assert time.monotonic() - stopping < 12, "serve waited on the open event stream"
+        subscription.close()
+    finally:
+        remote.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)

@@ -279,7 +279,9 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             with clinic.db.transaction() as session:
                 session.execute(text("ANALYZE"))
             log.info("clinic loaded in %.1f s", time.perf_counter() - loaded_at)
-            setup = server_versions(clinic.db.writer, redis_url)
+            # Other work on the machine shares its cores with the server: say how busy it was.
+            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+            setup = f"{server_versions(clinic.db.writer, redis_url)}; load average {load}"
             specialities = [item.name for item in catalogue.list_named(clinic, Specialisation)]
             sessions = _patient_sessions(clinic, CLIENTS)
             now = clinic.now()
@@ -321,14 +323,20 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
                         _expect(client.get(f"/doctors/specialities/{name}", params=window), 200)
 
                     results = {}
+                    # How much of the 2 cores the load generator itself used (cores busy).
+                    client_cpu: dict[str, float] = {}
                     for label, request in (
                         ("GET /doctors", list_doctors),
                         ("GET /doctors/specialities/{name} (one week)", search),
                     ):
                         _run_for(clients, WARM_UP_SECONDS, request)
+                        cpu_before = time.process_time()
                         samples, elapsed = _run_for(clients, seconds, request)
+                        client_cpu[label] = (time.process_time() - cpu_before) / elapsed
                         results[label] = (samples, elapsed)
+                    cpu_before = time.process_time()
                     flow, holds, confirms, flow_elapsed = _booking_flow(clients, slots)
+                    client_cpu["hold + confirm"] = (time.process_time() - cpu_before) / flow_elapsed
                 finally:
                     for client in clients:
                         client.close()
@@ -337,6 +345,7 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
     return _report(
         results,
         (flow, holds, confirms, flow_elapsed),
+        client_cpu,
         doctor_count,
         speciality_sizes,
         setup,
@@ -347,6 +356,7 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
 def _report(
     reads: dict[str, tuple[list[float], float]],
     booking: tuple[list[float], list[float], list[float], float],
+    client_cpu: dict[str, float],
     doctor_count: int,
     speciality_sizes: list[int],
     setup: str,
@@ -365,12 +375,18 @@ def _report(
     for label, (samples, elapsed) in reads.items():
         summary = latency_summary(samples)
         rps = round(len(samples) / elapsed, 1)
-        report.figures[label] = {**summary, "requests_per_second": rps}
-        rows.append([label, len(samples), rps, summary["p50_ms"], summary["p99_ms"]])
+        cores = round(client_cpu[label], 2)
+        report.figures[label] = {**summary, "requests_per_second": rps, "client_cores": cores}
+        rows.append([label, len(samples), rps, summary["p50_ms"], summary["p99_ms"], cores])
     flow, holds, confirms, elapsed = booking
     flow_summary = latency_summary(flow)
     flow_rate = round(len(flow) / elapsed, 1)
-    report.figures["hold + confirm"] = {**flow_summary, "bookings_per_second": flow_rate}
+    flow_cores = round(client_cpu["hold + confirm"], 2)
+    report.figures["hold + confirm"] = {
+        **flow_summary,
+        "bookings_per_second": flow_rate,
+        "client_cores": flow_cores,
+    }
     report.figures["hold"] = latency_summary(holds)
     report.figures["confirm"] = latency_summary(confirms)
     rows.append(
@@ -380,6 +396,7 @@ def _report(
             flow_rate,
             flow_summary["p50_ms"],
             flow_summary["p99_ms"],
+            flow_cores,
         ]
     )
     for label, samples in (
@@ -387,11 +404,11 @@ def _report(
         ("  PUT /appointments/me (confirm)", confirms),
     ):
         summary = latency_summary(samples)
-        rows.append([label, len(samples), "", summary["p50_ms"], summary["p99_ms"]])
+        rows.append([label, len(samples), "", summary["p50_ms"], summary["p99_ms"], ""])
     report.tables.append(
         Table(
             f"throughput and latency at {CLIENTS} concurrent clients",
-            ["request", "count", "per second", "p50 ms", "p99 ms"],
+            ["request", "count", "per second", "p50 ms", "p99 ms", "client cores"],
             rows,
         )
     )
@@ -400,6 +417,10 @@ def _report(
         "max": max(speciality_sizes),
         "mean": round(sum(speciality_sizes) / len(speciality_sizes), 1),
     }
+    report.notes.append(
+        "client cores: CPU the load generator itself used (the machine has "
+        f"{os.cpu_count()}), taken from the server"
+    )
     report.notes.append(
         "a one-week speciality search returns "
         f"{min(speciality_sizes)}-{max(speciality_sizes)} free slots per response"

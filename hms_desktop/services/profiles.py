@@ -275,7 +275,7 @@ def list_patient_cards(
 ) -> Page:
     """Staff and doctors see every patient record; a patient only their own."""
     query = _patient_query().order_by(Patient.id)
-    if actor.role is Role.PATIENT or not (actor.is_staff or actor.role is Role.DOCTOR):
+    if not (actor.is_staff or actor.role is Role.DOCTOR):
         query = query.where(Patient.id == (actor.patient_id or -1))
     if phone:
         query = query.where(Patient.phone == (validation.normalize_phone(phone) or phone))

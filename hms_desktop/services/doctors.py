@@ -234,16 +234,23 @@ def free_slots(
         )
         .order_by(Slot.start_at, Slot.doctor_id)
     )
-    with clinic.db.read() as session:
-        # Over-fetch a little so holds filtered out below still leave `limit` slots.
-        rows = session.execute(query.limit(limit * 4) if limit else query).all()
-    held = clinic.locks.get_many(row.id for row in rows)
-    found = [
-        SlotInfo(row.id, row.doctor_id, as_utc(row.start_at), row.duration)
-        for row in rows
-        if row.id not in held
-    ]
-    return found[:limit] if limit else found
+    # Over-fetch a little so holds filtered out below still leave `limit` slots; if many are
+    # held, read on page by page until there are enough or none are left.
+    batch = limit * 4 if limit else None
+    found: list[SlotInfo] = []
+    offset = 0
+    while True:
+        with clinic.db.read() as session:
+            rows = session.execute(query.offset(offset or None).limit(batch)).all()
+        held = clinic.locks.get_many(row.id for row in rows)
+        found += [
+            SlotInfo(row.id, row.doctor_id, as_utc(row.start_at), row.duration)
+            for row in rows
+            if row.id not in held
+        ]
+        if not limit or len(found) >= limit or len(rows) < limit * 4:
+            return found[:limit] if limit else found
+        offset += len(rows)
 
 
 def free_slots_by_speciality(

@@ -287,3 +287,18 @@ def test_working_hours_across_dst_in_the_clinic_zone(open_store: Callable[..., C
     ]
     normal_night = [s for s in starts if s.astimezone(BERLIN).date() == date(2027, 3, 21)]
     assert len(normal_night) == 6
+
+
+def test_many_held_slots_do_not_hide_the_next_free_ones(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    doc = factories.doctor(clinic)
+    patient = factories.patient(clinic, desk).id
+    held = free_slot_ids(clinic, doc.doctor_id, 5 * doctors.NEXT_FREE_SLOTS, days_ahead=0)
+    for slot in held:
+        scheduling.hold_slot(clinic, desk, slot, patient)
+    free = doctors.doctor_details(clinic, doc.doctor_id).next_free_slots
+    assert len(free) == doctors.NEXT_FREE_SLOTS
+    assert not {slot.id for slot in free} & set(held)
+    now = clinic.now()
+    (first,) = doctors.free_slots(clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=1)
+    assert first == free[0]

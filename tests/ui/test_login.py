@@ -15,7 +15,7 @@ from hms_desktop.services import accounts
 from hms_desktop.services.backend import Backend
 from hms_desktop.services.bootstrap import DatabaseUnreachable
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.services.local import LocalBackend
+from hms_desktop.services.local import DEMO_RECEPTIONIST, LocalBackend
 from hms_desktop.ui.app import DeskApp, install_excepthook
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
@@ -195,3 +195,28 @@ def test_fresh_demo_clinic_offers_the_demo_account(qtbot: QtBot, clinic: Clinic)
     assert "reception123" in window.hint.text()
     qtbot.mouseClick(window.use_demo, Qt.MouseButton.LeftButton)
     assert (window.username.text(), window.password.text()) == ("reception", "reception123")
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_first_start_loads_the_demo_clinic_with_progress_and_offers_its_account(
+    qtbot: QtBot, store: StoreSpec
+) -> None:
+    desk = DeskApp(store.settings())  # an empty embedded database
+    desk.start()
+    login = desk.login
+    assert login is not None
+    qtbot.addWidget(login)
+    seen: list[str] = []
+
+    def progress_shown() -> bool:
+        splash = desk.splash
+        if splash is not None and splash.isVisible():
+            seen.append(splash.labelText())
+        return bool(seen)
+
+    qtbot.waitUntil(progress_shown, timeout=30_000)
+    assert "demo clinic" in seen[0]
+    qtbot.waitUntil(lambda: login.hint.isVisible(), timeout=120_000)
+    assert desk.splash is None and desk.backend is not None
+    assert desk.backend.demo_login_hint() == DEMO_RECEPTIONIST
+    desk.close()

@@ -2,7 +2,8 @@
 
 Each API document has its own error body: the booking API `{"error": ...}`, the hospital
 API DRF-style `{"detail": ...}` (plus `{field: [message]}` for a field's error), the desk
-API `{"error", "kind", "field"}` so the remote client can rebuild the domain exception.
+API `{"error", "kind", "field", "type"}` so the remote client can rebuild the domain
+exception (`type`: its class name, when a domain error raised it).
 """
 
 from __future__ import annotations
@@ -59,10 +60,17 @@ def document_of(path: str) -> str:
     return "booking"
 
 
-def error_body(path: str, message: str, *, kind: str, field: str | None = None) -> dict[str, Any]:
+def error_body(
+    path: str,
+    message: str,
+    *,
+    kind: str,
+    field: str | None = None,
+    error_type: str | None = None,
+) -> dict[str, Any]:
     document = document_of(path)
     if document == "desk":
-        return {"error": message, "kind": kind, "field": field}
+        return {"error": message, "kind": kind, "field": field, "type": error_type}
     if document == "hospital":
         body: dict[str, Any] = {"detail": message}
         if field:
@@ -72,13 +80,19 @@ def error_body(path: str, message: str, *, kind: str, field: str | None = None) 
 
 
 def error_response(
-    request: Request, status: int, message: str, *, kind: str, field: str | None = None
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    kind: str,
+    field: str | None = None,
+    error_type: str | None = None,
 ) -> JSONResponse:
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
-        error_body(request.url.path, message, kind=kind, field=field),
+        error_body(request.url.path, message, kind=kind, field=field, error_type=error_type),
         status_code=status,
         headers=headers,
     )
@@ -87,7 +101,14 @@ def error_response(
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
     status = STATUS_BY_KIND.get(error.kind, 400)
-    response = error_response(request, status, error.message, kind=error.kind, field=error.field)
+    response = error_response(
+        request,
+        status,
+        error.message,
+        kind=error.kind,
+        field=error.field,
+        error_type=type(error).__name__,
+    )
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

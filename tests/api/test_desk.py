@@ -76,6 +76,7 @@ def test_session_tokens_refresh_and_logout(server: LiveServer) -> None:
             "error": "Invalid username or password.",
             "kind": "unauthenticated",
             "field": None,
+            "type": "AuthenticationFailed",
         }
         session = _login(client, user.username)
         assert session["user"]["username"] == user.username  # type: ignore[index]
@@ -113,6 +114,7 @@ def test_domain_errors_travel_as_json_with_kind_and_field(server: LiveServer) ->
             "error": "Slot is temporarily locked.",
             "kind": "unprocessable",
             "field": None,
+            "type": "SlotLocked",
         }
         bad = client.post("/desk/v1/patients", json={"full_name": "A B", "email": "nope"})
         assert bad.status_code == 400 and bad.json()["field"] == "email"

@@ -227,14 +227,38 @@ def search_patients(
             )
         )
     else:
-        fragment = query_text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        name = func.lower(_FULL_NAME)
-        query = query.where(name.like(f"%{fragment}%", escape="\\"))
+        with clinic.db.read() as session:
+            return _search_by_name(session, query, query_text.lower(), max(1, min(limit, 500)))
     query = query.order_by(User.first_name, User.last_name, Patient.id).limit(
         max(1, min(limit, 500))
     )
     with clinic.db.read() as session:
         return [_record(*row) for row in session.execute(query)]
+
+
+def _search_by_name(
+    session: Session, query: Select[tuple[Patient, User, Profile]], fragment: str, limit: int
+) -> list[PatientRecord]:
+    """Names that start with the text first, in name order, then names containing it.
+
+    Each step reads at most `limit` rows from an index: the prefix step walks the ordered
+    name index, the substring step takes the first matches the trigram index finds. Sorting
+    every match of a common fragment (tens of thousands of Smiths) would not be fast."""
+    plain = func.lower(_FULL_NAME)
+    # PostgreSQL's prefix index is in "C" order, where a prefix is one contiguous range.
+    name = plain.collate("C") if session.get_bind().dialect.name == "postgresql" else plain
+    upper = fragment[:-1] + chr(ord(fragment[-1]) + 1)
+    starts_with = (name >= fragment) & (name < upper)
+    found = [
+        _record(*row)
+        for row in session.execute(query.where(starts_with).order_by(name, Patient.id).limit(limit))
+    ]
+    if len(found) < limit:
+        escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        contains = query.where(plain.like(f"%{escaped}%", escape="\\"), ~starts_with)
+        others = [_record(*row) for row in session.execute(contains.limit(limit - len(found)))]
+        found += sorted(others, key=lambda record: (record.full_name.lower(), record.id))
+    return found
 
 
 def patient_for_user(clinic: Clinic, user_id: int) -> PatientRecord:

@@ -6,8 +6,9 @@ import dataclasses
 import re
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy import Row, Select, func, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,28 +37,41 @@ def _full_name(user: User) -> str:
     return f"{user.first_name} {user.last_name}".strip()
 
 
-def _base_query() -> Select[tuple[Patient, User, Profile]]:
+def _base_query() -> Select[Any]:
+    # Plain columns, not ORM entities: a search returns up to 50 rows per keystroke.
     return (
-        select(Patient, User, Profile)
+        select(
+            Patient.id,
+            Patient.user_id,
+            Patient.phone,
+            User.username,
+            User.first_name,
+            User.last_name,
+            User.email,
+            User.password_hash.is_not(None).label("has_login"),
+            Profile.gender,
+            Profile.date_of_birth,
+            Profile.address,
+        )
         .join(User, User.id == Patient.user_id)
         .join(Profile, Profile.user_id == User.id, isouter=True)
     )
 
 
-def _record(patient: Patient, user: User, profile: Profile | None) -> PatientRecord:
+def _record(row: Row[Any]) -> PatientRecord:
     return PatientRecord(
-        id=patient.id,
-        user_id=user.id,
-        username=user.username,
-        full_name=_full_name(user),
-        first_name=user.first_name,
-        last_name=user.last_name,
-        gender=profile.gender if profile else "",
-        date_of_birth=profile.date_of_birth if profile else None,
-        phone=patient.phone,
-        email=user.email,
-        address=profile.address if profile else "",
-        has_login=user.password_hash is not None,
+        id=row.id,
+        user_id=row.user_id,
+        username=row.username,
+        full_name=f"{row.first_name} {row.last_name}".strip(),
+        first_name=row.first_name,
+        last_name=row.last_name,
+        gender=row.gender or "",
+        date_of_birth=row.date_of_birth,
+        phone=row.phone,
+        email=row.email,
+        address=row.address or "",
+        has_login=bool(row.has_login),
     )
 
 
@@ -65,7 +79,7 @@ def load_record(session: Session, patient_id: int) -> PatientRecord:
     row = session.execute(_base_query().where(Patient.id == patient_id)).first()
     if row is None:
         raise PatientMissing()
-    return _record(*row)
+    return _record(row)
 
 
 def get_patient(clinic: Clinic, actor: Actor, patient_id: int) -> PatientRecord:
@@ -152,10 +166,10 @@ def update_patient(
     _require_access(actor, patient_id)
     clean = _CleanForm(dataclasses.replace(form, username="", password=""), clinic.today())
     with clinic.db.transaction() as session:
-        row = session.execute(_base_query().where(Patient.id == patient_id)).first()
-        if row is None:
+        patient = session.get(Patient, patient_id)
+        if patient is None:
             raise PatientMissing()
-        patient, user, profile = row
+        user, profile = patient.user, patient.user.profile
         owner = _phone_owner(session, clean.phone)
         if owner is not None and owner != patient_id:
             raise PhoneTaken()
@@ -192,7 +206,7 @@ def find_likely_duplicates(clinic: Clinic, actor: Actor, form: PatientForm) -> l
         return []
     with clinic.db.read() as session:
         rows = session.execute(_base_query().where(or_(*conditions)).limit(10))
-        return [_record(*row) for row in rows]
+        return [_record(row) for row in rows]
 
 
 def _parse_date(text: str) -> date | None:
@@ -233,11 +247,11 @@ def search_patients(
         max(1, min(limit, 500))
     )
     with clinic.db.read() as session:
-        return [_record(*row) for row in session.execute(query)]
+        return [_record(row) for row in session.execute(query)]
 
 
 def _search_by_name(
-    session: Session, query: Select[tuple[Patient, User, Profile]], fragment: str, limit: int
+    session: Session, query: Select[Any], fragment: str, limit: int
 ) -> list[PatientRecord]:
     """Names that start with the text first, in name order, then names containing it.
 
@@ -250,13 +264,13 @@ def _search_by_name(
     upper = fragment[:-1] + chr(ord(fragment[-1]) + 1)
     starts_with = (name >= fragment) & (name < upper)
     found = [
-        _record(*row)
+        _record(row)
         for row in session.execute(query.where(starts_with).order_by(name, Patient.id).limit(limit))
     ]
     if len(found) < limit:
         escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         contains = query.where(plain.like(f"%{escaped}%", escape="\\"), ~starts_with)
-        others = [_record(*row) for row in session.execute(contains.limit(limit - len(found)))]
+        others = [_record(row) for row in session.execute(contains.limit(limit - len(found)))]
         found += sorted(others, key=lambda record: (record.full_name.lower(), record.id))
     return found
 

@@ -24,6 +24,7 @@ from hms_desktop.domain.errors import (
     UsernameTaken,
 )
 from hms_desktop.domain.models import SYSTEM, Actor, TokenPair, UserInfo
+from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import audit
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Doctor, Patient, Profile, RevokedToken, User
@@ -53,7 +54,7 @@ def user_info(user: User) -> UserInfo:
         role=Role(user.role),
         is_staff=user.is_staff,
         is_active=user.is_active,
-        date_joined=user.date_joined,
+        date_joined=as_utc(user.date_joined),  # SQLite hands back naive UTC
         patient_id=user.patient.id if user.patient else None,
         doctor_id=user.doctor.id if user.doctor else None,
     )

@@ -13,13 +13,14 @@ from hms_desktop.domain.errors import (
     AccountInactive,
     AccountLocked,
     AuthenticationFailed,
+    NotFound,
     PermissionDenied,
     TokenInvalid,
     UsernameTaken,
     ValidationError,
 )
 from hms_desktop.domain.models import SYSTEM
-from hms_desktop.services import accounts
+from hms_desktop.services import accounts, patients
 from hms_desktop.services.clinic import Clinic
 from tests import factories
 from tests.services.support import last_audit, table_counts
@@ -264,3 +265,21 @@ def test_passwords_are_hashed_at_full_cost_and_unknown_users_cost_the_same(
         assert accounts.BCRYPT_ROUNDS >= 12 and stored.password_hash.startswith(cost)
     # Checking a password of a user who does not exist costs as much as a real check.
     assert accounts._DUMMY_HASH.startswith(cost)
+
+
+def test_lookups_and_password_checks(clinic: Clinic) -> None:
+    user, _ = factories.staff(clinic)
+    assert accounts.get_user(clinic, user.id) == user
+    assert accounts.password_is(clinic, user.username.upper(), factories.PASSWORD)
+    assert not accounts.password_is(clinic, user.username, "wrong-password")
+    assert not accounts.password_is(clinic, "nobody-here", factories.PASSWORD)
+    before = table_counts(clinic)
+    with pytest.raises(NotFound):
+        accounts.get_user(clinic, 999_999)
+    with pytest.raises(NotFound):
+        accounts.set_active(clinic, SYSTEM, 999_999, False)
+    with pytest.raises(NotFound):
+        patients.patient_for_user(clinic, user.id)  # staff have no patient record
+    assert table_counts(clinic) == before
+    accounts.set_active(clinic, SYSTEM, user.id, False)
+    assert not accounts.password_is(clinic, user.username, factories.PASSWORD)

@@ -422,3 +422,64 @@ def test_reschedule_to_another_doctor_and_uncancel_into_a_taken_slot(desk: Desk)
     scheduling.cancel_appointment(clinic, actor, bobs)
     restored = scheduling.update_appointment(clinic, actor, mine, cancel=False)
     assert (restored.status, restored.slot_id) == (AppointmentStatus.SCHEDULED, elsewhere)
+
+
+def test_update_and_delete_appointments(desk: Desk) -> None:
+    clinic, actor = desk.clinic, desk.desk
+    other = factories.doctor(clinic, hours=[])
+    morning = catalogue.save_available_time(clinic, actor, "Tue 09:00-11:00")
+    alice = factories.patient_actor(clinic, desk.alice)
+    request = scheduling.request_appointment(clinic, alice, doctor_id=desk.doc.doctor_id)
+    changed = scheduling.update_appointment(
+        clinic,
+        alice,
+        request.id,
+        doctor_id=other.doctor_id,
+        appointment_type=AppointmentType.ONLINE,
+        symptoms="rash",
+        available_time_id=morning.id,
+    )
+    assert (changed.doctor_id, changed.appointment_type, changed.symptoms) == (
+        other.doctor_id,
+        AppointmentType.ONLINE,
+        "rash",
+    )
+    assert changed.available_time == "Tue 09:00-11:00"
+    cancelled = scheduling.update_appointment(clinic, alice, request.id, cancel=True)
+    assert cancelled.status is AppointmentStatus.CANCELLED
+    reopened = scheduling.update_appointment(clinic, alice, request.id, cancel=False)
+    assert reopened.status is AppointmentStatus.REQUESTED
+
+    booked = desk.book(desk.slots[0])
+    before = table_counts(clinic)
+    for call, error in (
+        (
+            lambda: scheduling.update_appointment(clinic, actor, booked, doctor_id=other.doctor_id),
+            ValidationError,
+        ),
+        (
+            lambda: scheduling.update_appointment(clinic, actor, request.id, doctor_id=999_999),
+            DoctorMissing,
+        ),
+        (
+            lambda: scheduling.update_appointment(
+                clinic, actor, request.id, available_time_id=999_999
+            ),
+            ValidationError,
+        ),
+        (
+            lambda: scheduling.update_appointment(
+                clinic, factories.patient_actor(clinic, desk.bob), booked, symptoms="x"
+            ),
+            NotYourAppointment,
+        ),
+        (lambda: scheduling.update_appointment(clinic, actor, 999_999), AppointmentMissing),
+        (lambda: scheduling.delete_appointment(clinic, actor, 999_999), AppointmentMissing),
+    ):
+        with pytest.raises(error):
+            call()
+        assert table_counts(clinic) == before
+    scheduling.delete_appointment(clinic, actor, booked)
+    with pytest.raises(AppointmentMissing):
+        scheduling.get_appointment(clinic, actor, booked)
+    assert live_appointments(clinic, [desk.slots[0]]) == []

@@ -62,6 +62,8 @@ class Storm:
         self.phase = "start"
         self.by_phase: dict[str, Counter[str]] = {}
         self._in_flight: Counter[str] = Counter()
+        self._going = threading.Event()
+        self._going.set()
         self.unexpected: list[BaseException] = []
         self._lock = threading.Lock()
         self._random = random.Random(seed)
@@ -99,7 +101,15 @@ class Storm:
             assert time.monotonic() < deadline, f"operations of {phase!r} never finished"
             time.sleep(0.005)
 
+    def pause(self) -> None:
+        """Operations not yet begun wait until `resume`."""
+        self._going.clear()
+
+    def resume(self) -> None:
+        self._going.set()
+
     def step(self, _: int) -> None:
+        assert self._going.wait(timeout=60), "the storm was paused for good"
         clinic, desk, patient, slot, dice = self._pick()
         with patient.lock:
             phase = self._start()

@@ -150,7 +150,11 @@ class Storm:
             released = scheduling.release_hold(clinic, desk, slot, token)
             return "released" if released else "nothing to release"
         appointment_id = sorted(patient.appointments)[int(dice * 1000) % len(patient.appointments)]
-        if dice < 0.8:
+        if dice < 0.85:
+            # Desks move patients to slots they believe free; the guards decide who is right.
+            taken = set(self.confirmed().values())
+            untaken = [s for s in self.slots if s not in taken]
+            slot = untaken[int(dice * 1000) % len(untaken)] if untaken else slot
             moved = scheduling.reschedule_appointment(clinic, desk, appointment_id, slot)
             assert moved.slot_id == slot
             patient.appointments[appointment_id] = slot

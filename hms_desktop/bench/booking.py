@@ -1,10 +1,10 @@
 """`hms-desktop bench booking`: hold + confirm through the service layer on PostgreSQL + Redis,
 beside a floor measured in the same run: the same SQL statements and Redis commands issued
 with bare psycopg and redis-py, one connection per worker. Per booking both sides make
-the hold's check SELECT (and COMMIT), SET NX PX, ZADD (the index of held slots), PUBLISH,
+the hold's check SELECT (autocommit), SET NX PX, ZADD (the index of held slots), PUBLISH,
 GET, then in one transaction INSERT ... SELECT ... RETURNING, the audit INSERT and the
 record SELECT, then the EVALSHA release and PUBLISH. The difference is what the stack
-adds: SQLAlchemy (sessions, the connection pool and its pre-ping) and the service code.
+adds: SQLAlchemy (sessions, the connection pool) and the service code.
 
 Each worker books its own distinct free slots, so the figures are the cost of the
 protocol itself, not of contention (the race and storm tests cover contention).
@@ -152,10 +152,12 @@ class FloorBooking:
         connection = self.connections[worker]
         key = f"{self.prefix}hold:{slot_id}"
         token = str(uuid.uuid4())
+        # The service reads outside a transaction (autocommit), and so does the floor.
+        connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute(SQL_HOLD_CHECK, (patient_id, slot_id))
             cursor.fetchone()
-        connection.commit()
+        connection.autocommit = False
         hold = {
             "token": token,
             "slot_id": slot_id,

@@ -65,10 +65,15 @@ class Database:
             return cls(
                 url, _sqlite_engine(url, immediate=True), _sqlite_engine(url, immediate=False)
             )
+        # No pre-ping: it costs a round trip on every checkout of the booking hot path. A
+        # connection the server dropped fails one call, and SQLAlchemy then invalidates the
+        # whole pool; recycling keeps idle connections from going stale behind firewalls.
         engine = create_engine(
-            url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
+            url, pool_size=pool_size, max_overflow=2 * pool_size, pool_recycle=1800
         )
-        return cls(url, engine, engine)
+        # Reads are single statements or tolerate a fresh snapshot per statement; without
+        # BEGIN/COMMIT they cost one round trip instead of three.
+        return cls(url, engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
 
     @property
     def is_sqlite(self) -> bool:

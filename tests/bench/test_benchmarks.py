@@ -104,6 +104,7 @@ def test_search_bench_reports_name_and_phone_latency(
         assert figures[kind]["answers_mean"] > 0
     assert figures["patients"] == 5000
     assert figures["name_plan_uses_trigram_index"] is True
+    assert figures["name_plan_uses_prefix_index"] is True
     assert "patient search (ms)" in stdout
 
 

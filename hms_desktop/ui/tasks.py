@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
 from hms_desktop.domain.errors import DomainError
 
@@ -38,42 +40,25 @@ def friendly_message(error: BaseException) -> str:
     )
 
 
-class _Relay(QObject):
-    """Lives on the GUI thread; the worker emits, Qt queues the call back to the GUI."""
+class _Job:
+    """One backend call and where its answer goes."""
 
-    finished = Signal(object, object)  # result, error
-
-    def __init__(self, tasks: Tasks, job: _Job) -> None:
-        super().__init__(tasks)
-        self.job = job
-        self.finished.connect(self._deliver)
-
-    @Slot(object, object)
-    def _deliver(self, result: object, error: object) -> None:
-        tasks = self.parent()
-        if isinstance(tasks, Tasks):
-            tasks._finish(self, result, error)
-        self.deleteLater()
-
-
-class _Job(QRunnable):
     def __init__(
         self,
+        owner: Tasks,
         call: Callable[..., Any],
         args: tuple[Any, ...],
         on_done: Done | None,
         on_error: Failed | None,
         retry: bool,
     ) -> None:
-        super().__init__()
-        self.setAutoDelete(False)
+        self.owner = weakref.ref(owner)
         self.call, self.args = call, args
         self.on_done, self.on_error, self.retry = on_done, on_error, retry
         self.attempts = 0
-        self.relay: _Relay | None = None
 
     def run(self) -> None:
-        relay = self.relay
+        """On a pool thread: make the call and post the answer to the GUI thread."""
         try:
             result, error = self.call(*self.args), None
         except DomainError as failure:
@@ -81,11 +66,39 @@ class _Job(QRunnable):
         except Exception as failure:
             log.exception("backend call %s failed", getattr(self.call, "__name__", self.call))
             result, error = None, failure
-        try:
-            if relay is not None:
-                relay.finished.emit(result, error)
-        except RuntimeError:
-            log.debug("result of %s arrived after its window closed", self.call)
+        _dispatcher().finished.emit(self, result, error)
+
+
+class _Dispatcher(QObject):
+    """Carries answers from pool threads to the GUI thread. It lives as long as the process,
+    so a worker never signals through an object a closing window is destroying."""
+
+    finished = Signal(object, object, object)  # job, result, error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished.connect(self._deliver)
+
+    @Slot(object, object, object)
+    def _deliver(self, job: _Job, result: object, error: object) -> None:
+        tasks = job.owner()
+        if tasks is not None and shiboken6.isValid(tasks):
+            tasks._finish(job, result, error)
+
+
+_the_dispatcher: _Dispatcher | None = None
+
+
+def _dispatcher() -> _Dispatcher:
+    assert _the_dispatcher is not None, "Tasks made before any answer can be dispatched"
+    return _the_dispatcher
+
+
+def _make_dispatcher() -> None:
+    """Create it on the GUI thread (the first Tasks is made there)."""
+    global _the_dispatcher
+    if _the_dispatcher is None:
+        _the_dispatcher = _Dispatcher()
 
 
 class Tasks(QObject):
@@ -102,6 +115,7 @@ class Tasks(QObject):
 
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
+        _make_dispatcher()
         self._pool = pool or shared_pool()
         self._pending: set[_Job] = set()
         self._lost = False
@@ -119,25 +133,24 @@ class Tasks(QObject):
         on_error: Failed | None = None,
         retry: bool = False,
     ) -> None:
-        self._start(_Job(call, args, on_done, on_error, retry))
+        self._start(_Job(self, call, args, on_done, on_error, retry))
 
     def _start(self, job: _Job) -> None:
         job.attempts += 1
-        job.relay = _Relay(self, job)
         was_busy = self.busy
         self._pending.add(job)
         if not was_busy:
             self.busy_changed.emit(True)
-        self._pool.start(job)
+        self._pool.start(job.run)
 
-    def _finish(self, relay: _Relay, result: object, error: object) -> None:
-        job = relay.job
+    def _finish(self, job: _Job, result: object, error: object) -> None:
         self._pending.discard(job)
         if isinstance(error, BaseException) and is_unavailable(error):
             self._lost = True
             self.connection_lost.emit(friendly_message(error))
             if job.retry and job.attempts < MAX_RETRIES:
-                QTimer.singleShot(self.retry_delay_ms, self, lambda: self._start(job))
+                self._pending.add(job)
+                QTimer.singleShot(self.retry_delay_ms, self, lambda: self._retry(job))
                 return
         elif isinstance(error, DomainError) and error.kind == "unauthenticated":
             self.session_expired.emit(friendly_message(error))
@@ -153,3 +166,7 @@ class Tasks(QObject):
                 self.failed.emit(friendly_message(error))
         elif job.on_done is not None:
             job.on_done(result)
+
+    def _retry(self, job: _Job) -> None:
+        self._pending.discard(job)
+        self._start(job)

@@ -307,3 +307,28 @@ def test_logging_out_twice_at_once_revokes_once(
     assert outcomes == [None] * len(desks)
     with pytest.raises(TokenInvalid):
         accounts.refresh_access(clinic, refresh)
+
+
+def test_two_desks_assigning_one_request_at_once(
+    clinic: Clinic, open_store: Callable[..., Clinic]
+) -> None:
+    _, desk = factories.staff(clinic)
+    doc = factories.doctor(clinic)
+    patient = factories.patient(clinic, desk).id
+    request = scheduling.request_appointment(
+        clinic, desk, doctor_id=doc.doctor_id, patient_id=patient
+    )
+    slots = free_slot_ids(clinic, doc.doctor_id, 4)
+    desks = [open_store() for _ in slots]
+    barrier = threading.Barrier(len(slots))
+
+    def assign(pair: tuple[Clinic, int]) -> object:
+        barrier.wait(timeout=30)
+        return attempt(lambda: scheduling.assign_request(pair[0], desk, request.id, pair[1]))
+
+    with ThreadPoolExecutor(len(slots)) as pool:
+        outcomes = list(pool.map(assign, zip(desks, slots, strict=True), timeout=60))
+    winners = [o for o in outcomes if isinstance(o, AppointmentRecord)]
+    assert len(winners) == 1, outcomes
+    assert all(isinstance(o, InvalidTransition) for o in outcomes if o is not winners[0])
+    assert live_appointments(clinic, slots) == [(request.id, winners[0].slot_id)]

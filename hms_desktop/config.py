@@ -42,6 +42,8 @@ class Settings:
     login_lockout_minutes: int = 15
     rate_limit_login: str = "10/minute"
     rate_limit_default: str = "100/minute"
+    # How long the API may reuse an encoded free-slot listing when no change event came.
+    answer_cache_seconds: float = 1.0
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     config_file: str = ""

@@ -14,6 +14,7 @@ from hms_desktop.config import Settings, load_settings
 from hms_desktop.services.clinic import Clinic, open_clinic
 
 from . import booking, desk, hospital, hospital_users, media
+from .answer_cache import AnswerCache
 from .errors import RequestIdMiddleware, install_error_handlers
 from .ratelimit import RateLimits
 
@@ -53,9 +54,12 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
     owns_clinic = clinic is None
     the_clinic = clinic if clinic is not None else open_clinic(settings)
 
+    answers = AnswerCache(the_clinic.events, max_age=settings.answer_cache_seconds)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        answers.close()
         if owns_clinic:
             the_clinic.close()
 
@@ -70,6 +74,7 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
         lifespan=lifespan,
     )
     app.state.clinic = the_clinic
+    app.state.answer_cache = answers
     app.state.settings = settings
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)

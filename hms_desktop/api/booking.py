@@ -26,6 +26,7 @@ from hms_desktop.domain.validation import clean_gender, split_full_name
 from hms_desktop.services import accounts, doctors, profiles, scheduling
 from hms_desktop.services.clinic import Clinic
 
+from .answer_cache import AnswerCacheDep
 from .deps import SESSION_COOKIE, BearerDep, ClinicDep, CurrentUser, DbInt, presented_token
 from .ratelimit import RateLimitsDep, client_address, default_rate_limit
 
@@ -376,14 +377,23 @@ def list_doctors(clinic: ClinicDep, user: CurrentUser) -> JSONResponse:
 def speciality_slots(
     name: str,
     clinic: ClinicDep,
+    answers: AnswerCacheDep,
     user: CurrentUser,
     start_time: Annotated[str | None, Query(alias="startTime")] = None,
     end_time: Annotated[str | None, Query(alias="endTime")] = None,
-) -> JSONResponse:
+) -> Response:
     if not start_time or not end_time:
         raise ValidationError("Start time and end time are required.")
     start = _parse_instant(start_time, clinic, "startTime")
     end = _parse_instant(end_time, clinic, "endTime")
+    body = answers.answer(
+        ("speciality", name.strip().lower(), start, end),
+        lambda: _encode_speciality_slots(clinic, name, start, end),
+    )
+    return Response(body, media_type="application/json")
+
+
+def _encode_speciality_slots(clinic: Clinic, name: str, start: datetime, end: datetime) -> bytes:
     found = doctors.free_slots_by_speciality(clinic, name, start, end)
     if not found:
         raise NoDoctorsAvailable()
@@ -404,7 +414,7 @@ def speciality_slots(
             }
             for item in found
         ]
-    )
+    ).body
 
 
 @router.get(

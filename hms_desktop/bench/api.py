@@ -13,25 +13,23 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
 from sqlalchemy import select, text
 
 from hms_desktop.bench.common import (
+    UNLIMITED,
     Report,
     Table,
     Target,
     bench_database,
     bench_redis,
     latency_summary,
+    served,
     server_versions,
 )
 from hms_desktop.config import Settings
@@ -52,66 +50,8 @@ SECONDS = (15.0, 3.0)  # per read measurement
 BOOKINGS_PER_CLIENT = (60, 8)
 WARM_UP_SECONDS = 1.0
 HORIZON_DAYS = 14
-GENEROUS_LIMIT = "100000000/minute"
 SEARCH_TARGET_RPS = 1000.0
 BOOKING_TARGET_P99_MS = 50.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _server(settings: Settings, workers: int) -> Iterator[str]:
-    """`hms-desktop serve --workers N` on a free loopback port; stopped afterwards."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HMS_DATABASE_URL": settings.database_url,
-        "HMS_REDIS_URL": settings.redis_url,
-        "HMS_REDIS_PREFIX": settings.redis_prefix,
-        "HMS_SECRET_KEY": settings.secret_key,
-        "HMS_RATE_LIMIT_DEFAULT": GENEROUS_LIMIT,
-        "HMS_RATE_LIMIT_LOGIN": GENEROUS_LIMIT,
-        "HMS_BOOKING_HORIZON_DAYS": str(settings.booking_horizon_days),
-        "HMS_LOG_LEVEL": "WARNING",
-    }
-    env.pop("HMS_API_URL", None)
-    env.pop("HMS_MODE", None)
-    command = [
-        sys.executable,
-        "-m",
-        "hms_desktop",
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    process = subprocess.Popen(command, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"hms-desktop serve exited with {process.returncode}")
-            try:
-                httpx.get(f"{url}/api/version", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("hms-desktop serve did not start in 60 s") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 # --- the clinic ------------------------------------------------------------------------------
@@ -267,8 +207,8 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             redis_url=redis_url,
             redis_prefix=prefix,
             secret_key=secrets.token_urlsafe(32),
-            rate_limit_default=GENEROUS_LIMIT,
-            rate_limit_login=GENEROUS_LIMIT,
+            rate_limit_default=UNLIMITED,
+            rate_limit_login=UNLIMITED,
             booking_horizon_days=HORIZON_DAYS,
         )
         clinic = open_clinic(settings)
@@ -302,7 +242,7 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             step = len(free) // (CLIENTS * per_client)
             chosen = [slot.id for slot in free[:: max(1, step)]][: CLIENTS * per_client]
             slots = [chosen[i::CLIENTS] for i in range(CLIENTS)]
-            with _server(settings, WORKERS) as api_url:
+            with served(settings, WORKERS) as api_url:
                 clients = _clients(api_url, sessions)
                 try:
                     speciality_sizes = [

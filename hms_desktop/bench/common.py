@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,14 +16,69 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import redis
 from sqlalchemy import Engine, create_engine, pool, text
 from sqlalchemy.engine import make_url
 
+from hms_desktop.config import Settings
 from hms_desktop.store import schema
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+# Benchmarks measure the server, not its rate limiter.
+UNLIMITED = "100000000/minute"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(settings: Settings, workers: int = 1) -> Iterator[str]:
+    """`hms-desktop serve --workers N` over `settings`' stores on a free loopback port, as a
+    subprocess (as IT runs it); stopped afterwards."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HMS_DATABASE_URL": settings.database_url,
+        "HMS_REDIS_URL": settings.redis_url,
+        "HMS_REDIS_PREFIX": settings.redis_prefix,
+        "HMS_SECRET_KEY": settings.secret_key,
+        "HMS_RATE_LIMIT_DEFAULT": UNLIMITED,
+        "HMS_RATE_LIMIT_LOGIN": UNLIMITED,
+        "HMS_BOOKING_HORIZON_DAYS": str(settings.booking_horizon_days),
+        "HMS_LOG_LEVEL": "WARNING",
+    }
+    env.pop("HMS_API_URL", None)
+    env.pop("HMS_MODE", None)
+    command = [sys.executable, "-m", "hms_desktop", "serve", "--port", str(port)]
+    process = subprocess.Popen([*command, "--workers", str(workers)], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"hms-desktop serve exited with {process.returncode}")
+            try:
+                httpx.get(f"{url}/api/version", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("hms-desktop serve did not start in 60 s") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def bench_database_url() -> str:

@@ -15,25 +15,22 @@ import logging
 import os
 import queue
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import time as clock_time
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import text
 
 from hms_desktop.bench.common import (
+    UNLIMITED,
     Report,
     Table,
     Target,
     bench_database,
     bench_redis,
     latency_summary,
+    served,
     server_versions,
 )
 from hms_desktop.client import RemoteBackend
@@ -54,54 +51,6 @@ ROUND = 10  # bookings per backend kind before switching to the other
 PASSWORD = "bench-desk-password"
 PROPAGATION_TARGET_MS = 250.0
 EVENT_WAIT_SECONDS = 5.0
-GENEROUS_LIMIT = "10000000/minute"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _server(settings: Settings) -> Iterator[str]:
-    """`hms-desktop serve` in a subprocess on a free loopback port; stopped afterwards."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HMS_DATABASE_URL": settings.database_url,
-        "HMS_REDIS_URL": settings.redis_url,
-        "HMS_REDIS_PREFIX": settings.redis_prefix,
-        "HMS_SECRET_KEY": settings.secret_key,
-        "HMS_RATE_LIMIT_DEFAULT": GENEROUS_LIMIT,
-        "HMS_RATE_LIMIT_LOGIN": GENEROUS_LIMIT,
-        "HMS_LOG_LEVEL": "WARNING",
-    }
-    env.pop("HMS_API_URL", None)
-    env.pop("HMS_MODE", None)
-    command = [sys.executable, "-m", "hms_desktop", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"hms-desktop serve exited with {process.returncode}")
-            try:
-                httpx.get(f"{url}/api/version", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("hms-desktop serve did not start in 30 s") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _populate(clinic: Clinic) -> tuple[str, list[int], list[int]]:
@@ -189,8 +138,8 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             redis_url=redis_url,
             redis_prefix=prefix,
             secret_key=secrets.token_urlsafe(32),
-            rate_limit_default=GENEROUS_LIMIT,
-            rate_limit_login=GENEROUS_LIMIT,
+            rate_limit_default=UNLIMITED,
+            rate_limit_login=UNLIMITED,
         )
         clinic = open_clinic(settings)
         try:
@@ -199,7 +148,7 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             with clinic.db.transaction() as session:
                 session.execute(text("ANALYZE"))
             slots = _free_slots(clinic, doctor_ids)
-            with _server(settings) as api_url:
+            with served(settings) as api_url:
                 local = LocalBackend(open_clinic(settings), owns_clinic=True)
                 remote = RemoteBackend(settings.with_overrides(mode="remote", api_url=api_url))
                 watcher = RemoteBackend(settings.with_overrides(mode="remote", api_url=api_url))

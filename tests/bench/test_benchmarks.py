@@ -1,4 +1,4 @@
-"""Smoke runs of the service benchmarks (`--quick`) on the PostgreSQL + Redis test services:
+"""Smoke runs of every benchmark (`--quick`) on the PostgreSQL + Redis test services:
 each prints its table and writes JSON with the figures the README quotes."""
 
 from __future__ import annotations
@@ -123,3 +123,37 @@ def test_unknown_benchmark_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "unknown benchmark 'nonsense'" in result.stdout
     assert set(BENCHMARKS) >= {"booking", "availability", "search", "api", "ui", "remote"}
+
+
+def test_api_bench_reports_throughput_and_booking_latency(
+    bench_env: dict[str, str], tmp_path: Path
+) -> None:
+    stdout, report = run_bench(bench_env, "api", tmp_path)
+    figures = report["figures"]
+    for request in ("GET /doctors", "GET /doctors/specialities/{name} (one week)"):
+        assert figures[request]["count"] > 0 and figures[request]["requests_per_second"] > 0
+        assert 0 < figures[request]["p50_ms"] <= figures[request]["p99_ms"]
+    assert figures["hold + confirm"]["bookings_per_second"] > 0
+    assert figures["free slots per speciality search (one week)"]["min"] > 0
+    assert "throughput and latency at 16 concurrent clients" in stdout
+
+
+def test_remote_bench_reports_booking_latency_and_propagation(
+    bench_env: dict[str, str], tmp_path: Path
+) -> None:
+    stdout, report = run_bench(bench_env, "remote", tmp_path)
+    assert "hold + confirm latency (ms)" in stdout
+    assert "change-event propagation" in stdout
+    figures = report["figures"]
+    for name in ("booking_local", "booking_remote", "propagation_local", "propagation_remote"):
+        assert figures[name]["count"] >= 30
+        assert 0 < figures[name]["p50_ms"] <= figures[name]["p99_ms"]
+
+
+def test_ui_bench_reports_the_desk_timings(bench_env: dict[str, str], tmp_path: Path) -> None:
+    stdout, report = run_bench(bench_env, "ui", tmp_path)
+    figures = report["figures"]
+    for name in ("startup", "search", "week_switch", "longest_stall"):
+        assert figures[name]["count"] >= 1 and figures[name]["p50_ms"] > 0, name
+    assert len(report["targets"]) == 4
+    assert "search keystroke to results" in stdout

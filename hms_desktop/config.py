@@ -43,7 +43,9 @@ class Settings:
     rate_limit_login: str = "10/minute"
     rate_limit_default: str = "100/minute"
     # How long the API may reuse an encoded free-slot listing when no change event came.
-    answer_cache_seconds: float = 1.0
+    # Every booking change empties it; the age only bounds what no event announces (a hold
+    # expiring, a slot starting), and both only err towards "not free" or a refused hold.
+    answer_cache_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     config_file: str = ""

@@ -265,7 +265,7 @@ def _search_by_name(
     starts_with = (name >= fragment) & (name < upper)
     found = [
         _record(row)
-        for row in session.execute(query.where(starts_with).order_by(name, Patient.id).limit(limit))
+        for row in session.execute(query.where(starts_with).order_by(name, User.id).limit(limit))
     ]
     if len(found) < limit:
         escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

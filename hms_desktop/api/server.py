@@ -7,8 +7,11 @@ import logging
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 
-from hms_desktop.config import Settings
+from hms_desktop.api.app import create_app
+from hms_desktop.config import Settings, load_settings
+from hms_desktop.runtime import tune_garbage_collector
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def server_app() -> FastAPI:
+    """The app of one server process, built from the configuration, its start-up heap
+    frozen out of garbage collection."""
+    app = create_app(settings=load_settings())
+    tune_garbage_collector()
+    return app
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
     if settings.has_default_secret and not is_loopback(host):
         print(  # noqa: T201
@@ -39,7 +50,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
     if workers > 1:
         # Each worker process builds its own app (and clinic) from the same configuration.
         uvicorn.run(
-            "hms_desktop.api.app:create_app",
+            "hms_desktop.api.server:server_app",
             factory=True,
             host=host,
             port=port,
@@ -48,10 +59,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     else:
-        from hms_desktop.api.app import create_app
-
+        app = create_app(settings=settings)
+        tune_garbage_collector()
         uvicorn.run(
-            create_app(settings=settings),
+            app,
             host=host,
             port=port,
             log_level=log_level,

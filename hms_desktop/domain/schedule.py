@@ -49,6 +49,8 @@ def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 def as_utc(value: datetime) -> datetime:
     """Naive datetimes coming back from SQLite are UTC by our convention."""
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

@@ -262,45 +262,44 @@ def free_slots_by_speciality(
         specialisation = specialisation_by_name(session, speciality)
         if specialisation is None:
             raise InvalidSpeciality()
-        rows = session.execute(
-            select(
-                Slot.id,
-                Slot.doctor_id,
-                Slot.start_at,
-                Slot.duration,
-                User.first_name,
-                User.last_name,
-                Profile.gender,
-                Doctor.fee,
+        # Thousands of slots from a few dozen doctors: the slot rows stay narrow (read as
+        # plain Core rows, without the ORM's per-row work) and each doctor's name, gender
+        # and fee are read once.
+        rows = (
+            session.connection()
+            .execute(
+                select(Slot.id, Slot.doctor_id, Slot.start_at, Slot.duration)
+                .join(
+                    doctor_specialisations,
+                    (doctor_specialisations.c.doctor_id == Slot.doctor_id)
+                    & (doctor_specialisations.c.specialisation_id == specialisation.id),
+                )
+                .where(
+                    Slot.start_at >= max(start, clinic.now()),
+                    Slot.start_at < end,
+                    ~slot_is_booked(),
+                )
+                .order_by(Slot.start_at, Slot.doctor_id)
             )
-            .join(
-                doctor_specialisations,
-                (doctor_specialisations.c.doctor_id == Slot.doctor_id)
-                & (doctor_specialisations.c.specialisation_id == specialisation.id),
-            )
-            .join(Doctor, Doctor.id == Slot.doctor_id)
-            .join(User, User.id == Doctor.user_id)
-            .join(Profile, Profile.user_id == User.id, isouter=True)
-            .where(
-                Slot.start_at >= max(start, clinic.now()), Slot.start_at < end, ~slot_is_booked()
-            )
-            .order_by(Slot.start_at, Slot.doctor_id)
-        ).all()
-    held = clinic.locks.get_many(row[0] for row in rows)
-    # Thousands of rows, a handful of doctors: unpack rows plainly, name each doctor once.
-    doctor_of: dict[int, tuple[str, str, int | None]] = {}
-    found = []
-    for slot_id, doctor_id, start_at, duration, first, last, gender, fee in rows:
-        if slot_id in held:
-            continue
-        doctor = doctor_of.get(doctor_id)
-        if doctor is None:
-            doctor = doctor_of[doctor_id] = (f"{first} {last}".strip(), gender or "", fee)
-        found.append(
-            FreeSlot(
-                slot_id, doctor_id, doctor[0], doctor[1], doctor[2], as_utc(start_at), duration
-            )
+            .all()
         )
+        doctor_of = {
+            doctor_id: (f"{first} {last}".strip(), gender or "", fee)
+            for doctor_id, first, last, gender, fee in session.execute(
+                select(Doctor.id, User.first_name, User.last_name, Profile.gender, Doctor.fee)
+                .join(User, User.id == Doctor.user_id)
+                .join(Profile, Profile.user_id == User.id, isouter=True)
+                .where(Doctor.id.in_({row[1] for row in rows}))
+            )
+        }
+    held = clinic.locks.get_many(row[0] for row in rows)
+    found = []
+    for slot_id, doctor_id, start_at, duration in rows:
+        if slot_id not in held:
+            name, gender, fee = doctor_of[doctor_id]
+            found.append(
+                FreeSlot(slot_id, doctor_id, name, gender, fee, as_utc(start_at), duration)
+            )
     return found
 
 

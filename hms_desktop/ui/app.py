@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from hms_desktop.config import Settings
 from hms_desktop.domain.models import UserInfo
+from hms_desktop.runtime import tune_garbage_collector
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.login import LoginWindow
@@ -145,6 +146,7 @@ def run_app(settings: Settings, screenshot_dir: str | None = None) -> int:
     install_excepthook()
     desk = DeskApp(settings)
     desk.start()
+    tune_garbage_collector()
     try:
         return app.exec()
     finally:

@@ -13,9 +13,6 @@ protocol itself, not of contention (the race and storm tests cover contention).
 from __future__ import annotations
 
 import json
-import multiprocessing
-import multiprocessing.queues
-import multiprocessing.synchronize
 import threading
 import time
 import uuid
@@ -120,80 +117,6 @@ def _run_level(workers: int, slot_ids: list[int], book: Callable[[int, int, int]
     if errors:
         raise errors[0]
     return Level(workers, [value for share in latencies for value in share], wall)
-
-
-# Desks are separate processes (and `serve --workers N` runs several): one level books
-# from processes, each with its own stores, so the GIL of one process is not the limit.
-PROCESS_WORKERS = 8
-PROCESS_WARM_UP = 5
-
-
-def _desk_process(
-    side: str,
-    settings: Settings,
-    conninfo: str,
-    desk: Actor,
-    share: list[int],
-    ready: multiprocessing.queues.Queue,  # type: ignore[type-arg]
-    go: multiprocessing.synchronize.Event,
-    results: multiprocessing.queues.Queue,  # type: ignore[type-arg]
-) -> None:
-    """One desk process: warm up on its first slots, then book the rest when told to."""
-    clinic = _open_clinic(settings, pool_size=2) if side == "service" else None
-    book: Callable[[int, int, int], None] = (
-        ServiceBooking(clinic, desk)
-        if clinic is not None
-        else FloorBooking(
-            conninfo, settings.redis_url, settings.redis_prefix, settings.hold_ttl_ms, desk, 1
-        )
-    )
-    try:
-        for count, slot_id in enumerate(share[:PROCESS_WARM_UP]):
-            book(0, slot_id, 1 + count % PATIENTS)
-        ready.put(True)
-        go.wait()
-        latencies = []
-        for count, slot_id in enumerate(share[PROCESS_WARM_UP:]):
-            began = time.perf_counter()
-            book(0, slot_id, 1 + count % PATIENTS)
-            latencies.append(time.perf_counter() - began)
-        results.put(latencies)
-    finally:
-        if clinic is not None:
-            clinic.close()
-        else:
-            book.close()  # type: ignore[attr-defined]
-
-
-def _run_processes(
-    side: str, settings: Settings, conninfo: str, desk: Actor, slot_ids: list[int]
-) -> Level:
-    context = multiprocessing.get_context("spawn")
-    ready, results, go = context.Queue(), context.Queue(), context.Event()
-    shares = [slot_ids[index::PROCESS_WORKERS] for index in range(PROCESS_WORKERS)]
-    processes = [
-        context.Process(
-            target=_desk_process,
-            args=(side, settings, conninfo, desk, share, ready, go, results),
-            daemon=True,
-        )
-        for share in shares
-    ]
-    for process in processes:
-        process.start()
-    try:
-        for _ in processes:
-            ready.get(timeout=120)
-        began = time.perf_counter()
-        go.set()
-        latencies = [value for _ in processes for value in results.get(timeout=600)]
-        wall = time.perf_counter() - began
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-    return Level(PROCESS_WORKERS, latencies, wall)
 
 
 class ServiceBooking:
@@ -316,8 +239,7 @@ def _open_clinic(settings: Settings, pool_size: int) -> Clinic:
 
 def run(settings: Settings, *, quick: bool = False) -> Report:
     plan = {workers: counts[1 if quick else 0] for workers, counts in BOOKINGS.items()}
-    per_process_level = plan[PROCESS_WORKERS] + PROCESS_WORKERS * PROCESS_WARM_UP
-    total = 2 * (sum(plan.values()) + WARM_UP + per_process_level)
+    total = 2 * (sum(plan.values()) + WARM_UP)
     with bench_database("booking") as url, bench_redis("booking") as (redis_url, prefix):
         settings = settings.with_overrides(
             database_url=url, redis_url=redis_url, redis_prefix=prefix, hold_ttl_minutes=5.0
@@ -347,49 +269,29 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
                     for name, book in order:
                         chunk = [next(free) for _ in range(count)]
                         results[workers][name] = _run_level(workers, chunk, book)
-                processes = {
-                    side: _run_processes(
-                        side,
-                        settings,
-                        conninfo,
-                        desk,
-                        [next(free) for _ in range(per_process_level)],
-                    )
-                    for side in ("floor", "service")
-                }
             finally:
                 floor.close()
             with clinic.db.read() as session:
                 booked = session.scalar(text("SELECT count(*) FROM appointments")) or 0
         finally:
             clinic.close()
-    return _report(results, processes, setup, quick, booked)
+    return _report(results, setup, quick, booked)
 
 
-def _report(
-    results: dict[int, dict[str, Level]],
-    processes: dict[str, Level],
-    setup: str,
-    quick: bool,
-    booked: int,
-) -> Report:
+def _report(results: dict[int, dict[str, Level]], setup: str, quick: bool, booked: int) -> Report:
     report = Report(
         name="booking",
-        setup=f"hold + confirm, distinct free slots, threads and desk processes; {setup}",
+        setup=f"hold + confirm, distinct free slots, threads; {setup}",
         quick=quick,
     )
-    levels = [
-        (f"{workers} threads", f"workers_{workers}", sides) for workers, sides in results.items()
-    ]
-    levels.append((f"{PROCESS_WORKERS} processes", f"processes_{PROCESS_WORKERS}", processes))
     rows = []
-    for label, key, sides in levels:
+    for workers, sides in results.items():
         service = latency_summary(sides["service"].latencies)
         floor = latency_summary(sides["floor"].latencies)
         ratio = service["p50_ms"] / floor["p50_ms"]
         rows.append(
             [
-                label,
+                workers,
                 service["count"],
                 service["p50_ms"],
                 service["p99_ms"],
@@ -400,7 +302,7 @@ def _report(
                 ratio,
             ]
         )
-        report.figures[key] = {
+        report.figures[f"workers_{workers}"] = {
             "service": {**service, "bookings_per_s": round(sides["service"].per_second, 1)},
             "floor": {**floor, "bookings_per_s": round(sides["floor"].per_second, 1)},
             "p50_ratio": round(ratio, 2),
@@ -431,12 +333,8 @@ def _report(
                 3.0,
             )
         )
-    report.targets.append(
-        Target(
-            f"bookings/s with {PROCESS_WORKERS} workers (desk processes)",
-            processes["service"].per_second,
-            400.0,
-            True,
+    if 8 in results:
+        report.targets.append(
+            Target("bookings/s with 8 workers", results[8]["service"].per_second, 400.0, True)
         )
-    )
     return report

@@ -230,3 +230,32 @@ def test_check_in_remote_mode_asks_the_api(tmp_path: Path, version_server: str) 
     gone = run(store.env(tmp_path, HMS_MODE="remote", HMS_API_URL="http://127.0.0.1:1"), "check")
     assert gone.returncode == 1
     assert "FAIL api: http://127.0.0.1:1/api/version not reachable" in gone.stdout
+
+
+def test_a_fresh_machine_gets_its_embedded_database_in_the_user_data_folder(
+    tmp_path: Path,
+) -> None:
+    """The README's newcomer path with no configuration at all: the data folder does not
+    exist yet, and both `db upgrade` and the app's own start (open_clinic) create it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("HMS_", "XDG_"))}
+    env.update(HOME=str(home), PYTHONPATH=str(ROOT), HMS_LOG_LEVEL="WARNING")
+    database = home / ".local" / "share" / "hms-desktop" / "hms.sqlite3"
+
+    for command in (["db", "upgrade"], ["check"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "hms_desktop", *command],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert database.is_file()
+
+    nested = tmp_path / "not" / "yet" / "there" / "clinic.sqlite3"
+    clinic = open_clinic(Settings(database_url=f"sqlite:///{nested}"))
+    clinic.close()
+    assert nested.is_file()

@@ -20,10 +20,18 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+def ensure_sqlite_folder(url: str) -> None:
+    """An embedded database's folder (the user data folder on a fresh machine) may not
+    exist yet; SQLite creates the file but not its folders."""
+    if not is_sqlite(url):
+        return
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    ensure_sqlite_folder(url)
     engine = create_engine(
         url,
         connect_args={"timeout": 30, "check_same_thread": False, "isolation_level": None},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 from functools import cache
 from pathlib import Path
 
@@ -11,7 +12,16 @@ from PySide6.QtWidgets import QApplication
 import hms_desktop
 from hms_desktop.domain.models import SlotState
 
-RESOURCES = Path(hms_desktop.__file__).resolve().parents[1] / "resources"
+
+def _resources_folder() -> Path:
+    """resources/, installed as the package hms_desktop_resources (see pyproject.toml)."""
+    try:
+        return Path(str(importlib.resources.files("hms_desktop_resources")))
+    except ModuleNotFoundError:  # a checkout run without installing it
+        return Path(hms_desktop.__file__).resolve().parents[1] / "resources"
+
+
+RESOURCES = _resources_folder()
 
 # Slot states are told apart by colour and by text, so colour-blind staff can read them too.
 SLOT_COLOURS: dict[SlotState, tuple[str, str]] = {  # background, text

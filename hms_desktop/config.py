@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,7 +49,6 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     config_file: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def effective_database_url(self) -> str:
@@ -82,9 +81,7 @@ class Settings:
 
     def masked(self) -> dict[str, Any]:
         """The effective configuration with secrets hidden, for `hms-desktop check`."""
-        shown = {
-            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"
-        }
+        shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         shown["database_url"] = _mask_url(self.effective_database_url)
         shown["redis_url"] = _mask_url(self.redis_url)
         shown["secret_key"] = "(default)" if self.has_default_secret else "****"
@@ -124,14 +121,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
         for key, value in document.items():
-            if key in _FIELD_TYPES and key not in ("extra", "config_file"):
+            if key in _FIELD_TYPES and key != "config_file":
                 values[key] = _coerce(key, value)
         values["config_file"] = str(path)
     elif env.get("HMS_CONFIG"):
         raise FileNotFoundError(f"HMS_CONFIG points to {path}, which does not exist")
     for name in _FIELD_TYPES:
         variable = f"HMS_{name.upper()}"
-        if name not in ("extra", "config_file") and variable in env:
+        if name != "config_file" and variable in env:
             values[name] = _coerce(name, env[variable])
     settings = Settings(**values)
     settings.tz  # noqa: B018 - fail early on an unknown time zone

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +21,6 @@ import httpx
 from sqlalchemy import select, text
 
 from hms_desktop.bench.common import (
-    UNLIMITED,
     Report,
     Table,
     Target,
@@ -30,6 +28,7 @@ from hms_desktop.bench.common import (
     bench_redis,
     latency_summary,
     served,
+    server_settings,
     server_versions,
 )
 from hms_desktop.config import Settings
@@ -200,16 +199,8 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
     pick = 1 if quick else 0
     seconds = SECONDS[pick]
     with bench_database("api") as url, bench_redis("api") as (redis_url, prefix):
-        settings = settings.with_overrides(
-            mode="local",
-            api_url="",
-            database_url=url,
-            redis_url=redis_url,
-            redis_prefix=prefix,
-            secret_key=secrets.token_urlsafe(32),
-            rate_limit_default=UNLIMITED,
-            rate_limit_login=UNLIMITED,
-            booking_horizon_days=HORIZON_DAYS,
+        settings = server_settings(
+            settings, url, redis_url, prefix, booking_horizon_days=HORIZON_DAYS
         )
         clinic = open_clinic(settings)
         try:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,24 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def server_settings(
+    settings: Settings, database_url: str, redis_url: str, redis_prefix: str, **overrides: Any
+) -> Settings:
+    """A benchmark's clinic on its own stores, as a server runs it: a fresh secret key and
+    no rate limits (the server is measured, not its limiter)."""
+    return settings.with_overrides(
+        mode="local",
+        api_url="",
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        secret_key=secrets.token_urlsafe(32),
+        rate_limit_default=UNLIMITED,
+        rate_limit_login=UNLIMITED,
+        **overrides,
+    )
 
 
 @contextmanager
@@ -192,15 +211,6 @@ def latency_summary(seconds: list[float]) -> dict[str, float]:
         "mean_ms": round(statistics.fmean(millis), 3),
         "max_ms": round(millis[-1], 3),
     }
-
-
-def time_calls(call: Callable[[], object], repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 @dataclass(frozen=True)

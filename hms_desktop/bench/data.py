@@ -4,7 +4,7 @@ only: millions of rows in seconds, where the service layer would take hours)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, event, text
@@ -118,7 +118,3 @@ def explain(connection: Connection, statement: str, parameters: dict) -> str:
         "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, parameters
     ).scalars()
     return "\n".join(plan)
-
-
-def plan_uses(plan: str, names: Sequence[str]) -> dict[str, bool]:
-    return {name: name in plan for name in names}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import secrets
 import time
 from collections.abc import Iterator
 from datetime import time as clock_time
@@ -23,7 +22,6 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from hms_desktop.bench.common import (
-    UNLIMITED,
     Report,
     Table,
     Target,
@@ -31,6 +29,7 @@ from hms_desktop.bench.common import (
     bench_redis,
     latency_summary,
     served,
+    server_settings,
     server_versions,
 )
 from hms_desktop.client import RemoteBackend
@@ -131,16 +130,7 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
     bookings = BOOKINGS[1 if quick else 0]
     events = EVENTS[1 if quick else 0]
     with bench_database("remote") as url, bench_redis("remote") as (redis_url, prefix):
-        settings = settings.with_overrides(
-            mode="local",
-            api_url="",
-            database_url=url,
-            redis_url=redis_url,
-            redis_prefix=prefix,
-            secret_key=secrets.token_urlsafe(32),
-            rate_limit_default=UNLIMITED,
-            rate_limit_login=UNLIMITED,
-        )
+        settings = server_settings(settings, url, redis_url, prefix)
         clinic = open_clinic(settings)
         try:
             username, doctor_ids, patient_ids = _populate(clinic)

@@ -38,15 +38,27 @@ class Settings:
     refresh_token_days: int = 7
     booking_horizon_days: int = 28
     image_max_bytes: int = 2 * 1024 * 1024
-    login_lockout_failures: int = 5
-    login_lockout_minutes: int = 15
+    # Holds one patient may have at once (a desk's and their own together).
+    max_holds_per_patient: int = 3
+    # Failed log-ins (and registrations of a taken name) per client address and username,
+    # and per client address over all usernames: over either, that address gets 429 while
+    # the account's owner elsewhere still gets in.
     rate_limit_login: str = "10/minute"
+    rate_limit_login_client: str = "30/minute"
     rate_limit_default: str = "100/minute"
     # How long the API may reuse an encoded free-slot listing when no change event came.
     # Every booking change empties it; the age only bounds what no event announces (a hold
     # expiring, a slot starting), and both only err towards "not free" or a refused hold.
     answer_cache_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
+    # The address clients reach the server by (e.g. "https://hms.clinic.example"): absolute
+    # links (pages, pictures) are built from it. Empty: from the address the request came in
+    # on (the server's own socket), never from the client's Host header.
+    public_url: str = ""
+    # Request bodies: JSON at most this many bytes; uploads at most image_max_bytes + 64 KiB.
+    max_json_bytes: int = 256 * 1024
+    # Pictures are decoded (and re-encoded) only up to this many pixels.
+    image_max_pixels: int = 25_000_000
     log_level: str = "INFO"
     config_file: str = ""
 

@@ -16,8 +16,8 @@ from hms_desktop.domain.models import (
     WorkingHours,
 )
 from hms_desktop.services import accounts, catalogue, doctors, patients
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.store.tables import Designation, Specialisation
 
 PASSWORD = "correct-horse-1"
 _counter = itertools.count(1)
@@ -37,13 +37,13 @@ def staff(clinic: Clinic, role: Role = Role.RECEPTIONIST, **names: str) -> tuple
 
 def speciality(clinic: Clinic, name: str | None = None) -> int:
     return catalogue.create_named(
-        clinic, SYSTEM, Specialisation, name or unique("Speciality "), ""
+        clinic, SYSTEM, NamedList.SPECIALISATIONS, name or unique("Speciality "), ""
     ).id
 
 
 def designation(clinic: Clinic, name: str | None = None) -> int:
     return catalogue.create_named(
-        clinic, SYSTEM, Designation, name or unique("Designation "), ""
+        clinic, SYSTEM, NamedList.DESIGNATIONS, name or unique("Designation "), ""
     ).id
 
 
@@ -86,4 +86,4 @@ def patient(clinic: Clinic, desk: Actor | None = None, **fields: object) -> Pati
 
 
 def patient_actor(clinic: Clinic, record: PatientRecord) -> Actor:
-    return accounts.actor_for(accounts.get_user(clinic, record.user_id))
+    return accounts.actor_for(accounts.get_user(clinic, SYSTEM, record.user_id))

@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from hms_desktop.domain import policy
-from hms_desktop.domain.models import ANONYMOUS
+from hms_desktop.domain.models import ANONYMOUS, Actor
 from hms_desktop.domain.policy import Action, Kind
 
 from .errors import DOCUMENT_ERROR_CODES, document_of
@@ -69,10 +68,6 @@ def access(kind: Kind | str, action: Action | None = None) -> dict[str, Any]:
     return {ACCESS_KEY: f"{kind.value}:{action.value}"}
 
 
-def access_of(route: APIRoute) -> str | None:
-    return (route.openapi_extra or {}).get(ACCESS_KEY)
-
-
 def parse_access(value: str) -> tuple[Kind, Action] | None:
     """(kind, action) of an access entry; None for a public route."""
     if value == PUBLIC:
@@ -81,25 +76,31 @@ def parse_access(value: str) -> tuple[Kind, Action] | None:
     return Kind(kind), Action(action)
 
 
-def anonymous_allowed(value: str) -> bool:
+def allowed(actor: Actor, path: str, value: str) -> bool:
+    """Whether the policy lets `actor` call an operation of `path` with this access entry
+    at all (records it does not own aside). The desk API is, as a whole, the desk's."""
     entry = parse_access(value)
-    return entry is None or policy.allows(ANONYMOUS, *entry)
+    if entry is None:
+        return True
+    if document_of(path) == "desk" and not policy.allows(actor, Kind.DESK, Action.USE):
+        return False
+    return policy.allows(actor, *entry)
 
 
-def _security(document: str, value: str | None) -> list[dict[str, list[str]]]:
+def _security(path: str, value: str | None) -> list[dict[str, list[str]]]:
     if value is not None and parse_access(value) is None:
         return []  # a log-in or token exchange: the body carries what proves who it is
     schemes: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
-    if document == "booking":
+    if document_of(path) == "booking":
         schemes.append({"SessionCookie": []})
-    if value is not None and anonymous_allowed(value):
+    if value is not None and allowed(ANONYMOUS, path, value):
         schemes.insert(0, {})  # optional: the public may call it too
     return schemes
 
 
 def _describe_operation(path: str, operation: dict[str, Any], value: str | None) -> None:
     document = document_of(path)
-    operation["security"] = _security(document, value)
+    operation["security"] = _security(path, value)
     responses = operation.setdefault("responses", {})
     # FastAPI's own 422 is never sent: invalid requests are the document's 400 (errors.py).
     if "HTTPValidationError" in str(responses.get("422", "")):
@@ -111,14 +112,9 @@ def _describe_operation(path: str, operation: dict[str, Any], value: str | None)
 
 
 def install(app: FastAPI) -> None:
-    """Build the document once, completed from the routes' access entries."""
+    """Build the document once, completed from the routes' access entries (which FastAPI
+    copies into each operation as `x-access`)."""
     build = app.openapi
-    access_by_operation = {
-        (path_method, route.path_format): access_of(route)
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        for path_method in route.methods or ()
-    }
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -136,9 +132,8 @@ def install(app: FastAPI) -> None:
                 "description": "The booking API's session from POST /sessions",
             }
             for path, operations in schema["paths"].items():
-                for method, operation in operations.items():
-                    value = access_by_operation.get((method.upper(), path))
-                    _describe_operation(path, operation, value)
+                for operation in operations.values():
+                    _describe_operation(path, operation, operation.get(ACCESS_KEY))
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -239,6 +239,13 @@ def visible_event(actor: Actor, event: ChangeEvent) -> ChangeEvent | None:
     return None
 
 
+def public_name(first_name: str, last_name: str) -> str:
+    """How a patient appears where anyone may look (their reviews): "Ann A.", never the
+    whole name."""
+    initial = f" {last_name.strip()[0]}." if last_name.strip() else ""
+    return f"{first_name.strip()}{initial}".strip()
+
+
 def roles_allowed(kind: Kind, action: Action) -> Iterable[Role]:
     rules = RULES.get(kind, {}).get(action, {})
     return [role for role, granted in rules.items() if granted is not Scope.NONE]

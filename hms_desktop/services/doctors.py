@@ -199,7 +199,7 @@ def _reviews(session: Session, doctor_id: int) -> list[ReviewRecord]:
         ReviewRecord(
             id=review.id,
             reviewer_patient_id=review.reviewer_id,
-            reviewer=f"{first} {last}".strip(),
+            reviewer=policy.public_name(first, last),
             doctor_id=doctor_id,
             doctor_name=(doctor_name or "").strip(),
             body=review.body,

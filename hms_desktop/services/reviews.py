@@ -39,7 +39,7 @@ def _record(row) -> ReviewRecord:  # type: ignore[no-untyped-def]
     return ReviewRecord(
         id=review.id,
         reviewer_patient_id=review.reviewer_id,
-        reviewer=f"{r_first} {r_last}".strip(),
+        reviewer=policy.public_name(r_first, r_last),
         doctor_id=review.doctor_id,
         doctor_name=f"{d_first} {d_last}".strip(),
         body=review.body,
@@ -75,9 +75,10 @@ def list_reviews(
     if rating is not None:
         query = query.where(Review.rating == rating)
     if search and search.strip():
+        # Reviewers are found by the name the public sees of them (their first name).
         query = query.where(
             or_(
-                contains(_Reviewer.first_name + " " + _Reviewer.last_name, search),
+                contains(_Reviewer.first_name, search),
                 contains(_DoctorUser.first_name + " " + _DoctorUser.last_name, search),
             )
         )

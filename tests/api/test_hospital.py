@@ -148,9 +148,9 @@ def test_doctors_catalogue_and_filters(api: LiveServer) -> None:
         assert bad_link.status_code == 400
         # A doctor's account already has its record; patients cannot make one.
         with api.client(api.token_for(first.user)) as doctor:
-            second = doctor.post("/doctors/", data={"fee": "10"})
-            assert second.status_code == 400
-            assert second.json()["user"] == ["doctor with this user already exists."]
+            again = doctor.post("/doctors/", data={"fee": "10"})
+            assert again.status_code == 400
+            assert again.json()["user"] == ["doctor with this user already exists."]
         assert patient.post("/doctors/", data={"fee": "10"}).status_code == 403
         receptionist = api.staff(Role.RECEPTIONIST)
         with api.client(api.token_for(receptionist)) as desk:

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 
+import bcrypt
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -13,6 +14,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from hms_desktop.services.clinic import Clinic, open_clinic
 from tests import stores
 from tests.stores import STORES, StoreSpec
+
+_real_gensalt: Callable[..., bytes] = bcrypt.gensalt
+
+
+@pytest.fixture(autouse=True)
+def cheap_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests make many accounts: their passwords are hashed at bcrypt's lowest cost so the
+    suite stays fast (one test checks the production cost with the patch undone)."""
+
+    def gensalt(rounds: int = 12, prefix: bytes = b"2b") -> bytes:
+        return _real_gensalt(4, prefix)
+
+    monkeypatch.setattr(bcrypt, "gensalt", gensalt)
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass
 from datetime import date, time
+
+from PIL import Image
 
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import (
@@ -87,3 +90,14 @@ def patient(clinic: Clinic, desk: Actor | None = None, **fields: object) -> Pati
 
 def patient_actor(clinic: Clinic, record: PatientRecord) -> Actor:
     return accounts.actor_for(accounts.get_user(clinic, SYSTEM, record.user_id))
+
+
+def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def phone() -> str:
+    """A phone number no other test patient has."""
+    return f"+4470{next(_counter):08d}"

@@ -279,6 +279,16 @@ def _may_see_token(actor: Actor, hold: Hold) -> bool:
     return policy.allows(actor, Kind.HOLD, Action.REVEAL, _hold_owner(hold))
 
 
+def _hold_as_seen_by(actor: Actor, hold: Hold) -> Hold:
+    """A hold's token only for its holder; who holds it, and for whom, only for those who
+    may act on holds (the desk): a doctor sees that a slot is held, and when it frees."""
+    if _may_see_token(actor, hold):
+        return hold
+    if policy.allows(actor, Kind.HOLD, Action.TAKE_OVER):
+        return dataclasses.replace(hold, token="")
+    return dataclasses.replace(hold, token="", holder="", holder_user_id=None, patient_id=0)
+
+
 def release_hold(clinic: Clinic, actor: Actor, slot_id: int, token: str) -> bool:
     """Let go of one's own hold (the desk closed the booking without confirming)."""
     hold = clinic.locks.get(slot_id)
@@ -857,8 +867,7 @@ def calendar(
         elif hold is not None:
             mine = hold.holder_user_id == actor.user_id and actor.user_id is not None
             state, appointment = (SlotState.HELD_BY_ME if mine else SlotState.HELD), None
-            if not _may_see_token(actor, hold):
-                hold = dataclasses.replace(hold, token="")
+            hold = _hold_as_seen_by(actor, hold)
         else:
             state, appointment = SlotState.FREE, None
         result.append(CalendarSlot(slot=info, state=state, hold=hold, appointment=appointment))

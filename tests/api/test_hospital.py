@@ -8,7 +8,7 @@ from hms_desktop.domain.enums import AppointmentStatus, Role
 from hms_desktop.domain.models import SYSTEM
 from hms_desktop.services import accounts, catalogue, doctors, scheduling
 from tests.api.conftest import LiveServer
-from tests.api.test_hospital_users import png_bytes
+from tests.factories import png_bytes
 
 
 def test_patients_permissions_search_and_filters(api: LiveServer) -> None:

@@ -155,9 +155,7 @@ class AlwaysGrantingLocks:
 
 
 def _forged_hold(slot_id: int, patient_id: int, holder: Actor) -> Hold:
-    return Hold(
-        f"forged-{patient_id}", slot_id, patient_id, holder.user_id, "forger", datetime.max
-    )
+    return Hold(f"forged-{patient_id}", slot_id, patient_id, holder.user_id, "forger", datetime.max)
 
 
 @pytest.mark.slow

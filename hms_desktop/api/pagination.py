@@ -45,7 +45,12 @@ class PageRequest:
 async def page_request(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number")] = 1,
     limits: Annotated[
-        int, Query(ge=1, description=f"Items per page (at most {MAX_LIMIT})")
+        int,
+        Query(
+            ge=1,
+            le=2**31 - 1,  # larger is capped to MAX_LIMIT, as DRF does; absurd is a 400
+            description=f"Items per page (at most {MAX_LIMIT})",
+        ),
     ] = DEFAULT_LIMIT,
 ) -> PageRequest:
     return PageRequest(page=page, limit=min(limits, MAX_LIMIT))

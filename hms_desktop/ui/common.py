@@ -1,4 +1,4 @@
-"""Small pieces shared by the windows: time formatting, stars, error labels."""
+"""Small pieces shared by the windows: time formatting, stars, error labels, record tables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
 
 from hms_desktop.domain.enums import AppointmentStatus
 
@@ -142,3 +151,33 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self._columns[section][0]
         return None
+
+
+STRETCH_LAST = -1
+
+
+def record_table(
+    model: RecordTableModel, parent: QWidget, *, stretch: int | None = None
+) -> QTableView:
+    """A read-only list of records: whole rows selected one at a time, striped.
+
+    Without `stretch` every column gets an equal share of the width; with it, columns fit
+    their contents and column `stretch` (`STRETCH_LAST`: the last one) takes what is left.
+    """
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    header = view.horizontalHeader()
+    if stretch is None:
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        if stretch == STRETCH_LAST:
+            header.setStretchLastSection(True)
+        else:
+            header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return view

@@ -7,16 +7,13 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -24,7 +21,14 @@ from PySide6.QtWidgets import (
 from hms_desktop.domain.models import DoctorDetails, DoctorSummary, NamedItem
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
-from hms_desktop.ui.common import RecordTableModel, fmt_datetime, fmt_hours, primary, stars
+from hms_desktop.ui.common import (
+    RecordTableModel,
+    fmt_datetime,
+    fmt_hours,
+    primary,
+    record_table,
+    stars,
+)
 from hms_desktop.ui.tasks import Tasks
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -74,16 +78,7 @@ class DoctorsView(QWidget):
         self.speciality.setMinimumWidth(200)
         self.designation.setMinimumWidth(200)
         self.model = doctor_model(self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table = record_table(self.model, self, stretch=0)
         self.details = QLabel("Select a doctor.", self)
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)

@@ -8,21 +8,18 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFormLayout,
     QFrame,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +36,7 @@ from hms_desktop.ui.common import (
     fmt_date,
     fmt_short,
     primary,
+    record_table,
 )
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
@@ -57,18 +55,6 @@ def patient_model(parent: QWidget | None = None) -> RecordTableModel:
     )
 
 
-def _table(model: RecordTableModel, parent: QWidget) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    return view
-
-
 class PatientSearch(QWidget):
     """A search box over a results table. Every keystroke searches at once; while one
     search runs, only the newest text waits, so results never lag behind typing."""
@@ -85,7 +71,7 @@ class PatientSearch(QWidget):
         self.box.setClearButtonEnabled(True)
         self.box.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.model = patient_model(self)
-        self.table = _table(self.model, self)
+        self.table = record_table(self.model, self)
         self.empty = QLabel("", self)
         self.empty.setObjectName("Subtitle")
         layout = QVBoxLayout(self)
@@ -425,7 +411,7 @@ class PatientsView(QWidget):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.history = history_model(tz, self)
-        self.history_table = _table(self.history, self)
+        self.history_table = record_table(self.history, self)
         self.history_table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
         left = QWidget(self)

@@ -6,14 +6,11 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -21,7 +18,14 @@ from PySide6.QtWidgets import (
 from hms_desktop.domain.models import AppointmentRecord, ChangeEvent
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.calendar import SlotPickerDialog
-from hms_desktop.ui.common import ErrorLabel, RecordTableModel, fmt_datetime, primary
+from hms_desktop.ui.common import (
+    STRETCH_LAST,
+    ErrorLabel,
+    RecordTableModel,
+    fmt_datetime,
+    primary,
+    record_table,
+)
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 
@@ -98,16 +102,7 @@ class RequestsView(QWidget):
             ],
             self,
         )
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = record_table(self.model, self, stretch=STRETCH_LAST)
         self.count = QLabel(self)
         self.count.setObjectName("SectionTitle")
         self.assign_button = primary(QPushButton("&Assign a slot…", self))

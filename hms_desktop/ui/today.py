@@ -11,15 +11,12 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QDate, QMarginsF, Signal
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +25,13 @@ from hms_desktop.domain.enums import AppointmentStatus, can_transition
 from hms_desktop.domain.models import AppointmentRecord, ChangeEvent, DoctorSummary
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
-from hms_desktop.ui.common import STATUS_WORDS, RecordTableModel, fmt_time
+from hms_desktop.ui.common import (
+    STATUS_WORDS,
+    STRETCH_LAST,
+    RecordTableModel,
+    fmt_time,
+    record_table,
+)
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 ACTIONS = (
@@ -73,16 +76,7 @@ class TodayView(QWidget):
             ],
             self,
         )
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = record_table(self.model, self, stretch=STRETCH_LAST)
         self.buttons: dict[AppointmentStatus, QPushButton] = {}
         actions = QHBoxLayout()
         for status, label in ACTIONS:

@@ -175,6 +175,23 @@ class PatientFormDialog(QDialog):
         self._duplicates_seen = False
         self.setWindowTitle("Edit patient" if existing else "Register a patient")
         self.setMinimumWidth(620)
+        self._build_fields()
+        form = self._build_form()
+        if existing is not None:
+            self.login_box.hide()
+            self._fill(existing)
+        self.warning = self._build_duplicate_warning()
+        self.form_error = ErrorLabel(self, name="FormError")
+        buttons = self._build_buttons()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.login_box)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.form_error)
+        layout.addLayout(buttons)
+        self.full_name.setFocus()
+
+    def _build_fields(self) -> None:
         self.full_name = QLineEdit(self)
         self.gender = QComboBox(self)
         self.gender.addItem("—", "")
@@ -192,6 +209,9 @@ class PatientFormDialog(QDialog):
         self.username = QLineEdit(self.login_box)
         self.password = QLineEdit(self.login_box)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+
+    def _build_form(self) -> QFormLayout:
+        """The patient's fields and the optional portal login, each with its error line."""
         self.errors: dict[str, ErrorLabel] = {}
         form = QFormLayout()
         for name, label in (
@@ -206,29 +226,30 @@ class PatientFormDialog(QDialog):
         login_form = QFormLayout(self.login_box)
         login_form.addRow("&Username", self._with_error("username", self.username))
         login_form.addRow("Pass&word", self._with_error("password", self.password))
-        if existing is not None:
-            self.login_box.hide()
-            self._fill(existing)
+        return form
 
-        self.warning = QFrame(self)
-        self.warning.setObjectName("Warning")
-        warning_layout = QVBoxLayout(self.warning)
+    def _build_duplicate_warning(self) -> QFrame:
+        """Shown when the patient looks registered already: the look-alikes to pick from."""
+        warning = QFrame(self)
+        warning.setObjectName("Warning")
+        warning_layout = QVBoxLayout(warning)
         self.warning_text = QLabel(
             "This looks like a patient who is already registered. Check the list; "
             "pick them instead, or save anyway if this is someone else.",
-            self.warning,
+            warning,
         )
         self.warning_text.setWordWrap(True)
-        self.duplicates = QListWidget(self.warning)
+        self.duplicates = QListWidget(warning)
         self.duplicates.setMaximumHeight(90)
-        self.use_existing = QPushButton("Use the selected patient", self.warning)
+        self.use_existing = QPushButton("Use the selected patient", warning)
         self.use_existing.clicked.connect(self._use_existing)
         warning_layout.addWidget(self.warning_text)
         warning_layout.addWidget(self.duplicates)
         warning_layout.addWidget(self.use_existing, 0, Qt.AlignmentFlag.AlignRight)
-        self.warning.hide()
+        warning.hide()
+        return warning
 
-        self.form_error = ErrorLabel(self, name="FormError")
+    def _build_buttons(self) -> QHBoxLayout:
         self.save = primary(QPushButton("Save", self))
         self.save.setDefault(True)
         self.cancel_button = QPushButton("Cancel", self)
@@ -238,13 +259,7 @@ class PatientFormDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.save)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.login_box)
-        layout.addWidget(self.warning)
-        layout.addWidget(self.form_error)
-        layout.addLayout(buttons)
-        self.full_name.setFocus()
+        return buttons
 
     def _with_error(self, name: str, field: QWidget) -> QWidget:
         holder = QWidget(self)

@@ -57,35 +57,12 @@ class BookingDialog(QDialog):
         )
         heading.setObjectName("SectionTitle")
         self.search = PatientSearch(backend, tasks, self)
-        self.new_patient_button = QPushButton(theme.icon("add"), "New patient…", self)
-        self.pick_button = QPushButton("Hold for the selected patient", self)
+        patient_buttons = self._build_patient_buttons()
         self.chosen = QLabel("No patient chosen yet: find them above and press Enter.", self)
         self.chosen.setWordWrap(True)
-        self.type = QComboBox(self)
-        for kind in AppointmentType:
-            self.type.addItem(kind.value, kind)
-        self.type.setCurrentIndex(self.type.findData(AppointmentType.OFFLINE))
-        self.symptoms = QLineEdit(self)
-        self.symptoms.setPlaceholderText("Reason for the visit (optional)")
+        details = self._build_details()
         self.error = ErrorLabel(self, name="FormError")
-        self.confirm = primary(QPushButton("Confirm booking", self))
-        self.confirm.setEnabled(False)
-        self.cancel_button = QPushButton("Cancel", self)
-        for button in (self.new_patient_button, self.pick_button, self.cancel_button):
-            button.setAutoDefault(False)
-        self.confirm.setAutoDefault(False)
-        patient_buttons = QHBoxLayout()
-        patient_buttons.addWidget(self.new_patient_button)
-        patient_buttons.addStretch(1)
-        patient_buttons.addWidget(self.pick_button)
-        details = QHBoxLayout()
-        details.addWidget(QLabel("Type", self))
-        details.addWidget(self.type)
-        details.addWidget(self.symptoms, 1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.confirm)
+        buttons = self._build_buttons()
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(self.search, 1)
@@ -95,10 +72,7 @@ class BookingDialog(QDialog):
         layout.addWidget(self.error)
         layout.addLayout(buttons)
         self.search.picked.connect(self.pick)
-        self.pick_button.clicked.connect(self._pick_selected)
-        self.new_patient_button.clicked.connect(self._new_patient)
-        self.confirm.clicked.connect(self.submit)
-        self.cancel_button.clicked.connect(self.reject)
+        # Counts down the hold once there is one.
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
@@ -107,6 +81,49 @@ class BookingDialog(QDialog):
             self.pick(patient)
         else:
             self.search.box.setFocus()
+
+    def _build_patient_buttons(self) -> QHBoxLayout:
+        """Register a new patient, or hold the slot for the one selected in the search."""
+        self.new_patient_button = QPushButton(theme.icon("add"), "New patient…", self)
+        self.pick_button = QPushButton("Hold for the selected patient", self)
+        self.new_patient_button.clicked.connect(self._new_patient)
+        self.pick_button.clicked.connect(self._pick_selected)
+        row = QHBoxLayout()
+        row.addWidget(self.new_patient_button)
+        row.addStretch(1)
+        row.addWidget(self.pick_button)
+        return row
+
+    def _build_details(self) -> QHBoxLayout:
+        """The appointment's type and the reason for the visit."""
+        self.type = QComboBox(self)
+        for kind in AppointmentType:
+            self.type.addItem(kind.value, kind)
+        self.type.setCurrentIndex(self.type.findData(AppointmentType.OFFLINE))
+        self.symptoms = QLineEdit(self)
+        self.symptoms.setPlaceholderText("Reason for the visit (optional)")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Type", self))
+        row.addWidget(self.type)
+        row.addWidget(self.symptoms, 1)
+        return row
+
+    def _build_buttons(self) -> QHBoxLayout:
+        """Confirm (enabled while the slot is held) and cancel; Enter confirms once held."""
+        self.confirm = primary(QPushButton("Confirm booking", self))
+        self.confirm.setEnabled(False)
+        self.cancel_button = QPushButton("Cancel", self)
+        # No button may take Enter before the slot is held: Enter picks the patient first.
+        for button in (self.new_patient_button, self.pick_button, self.cancel_button):
+            button.setAutoDefault(False)
+        self.confirm.setAutoDefault(False)
+        self.confirm.clicked.connect(self.submit)
+        self.cancel_button.clicked.connect(self.reject)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.confirm)
+        return row
 
     def _pick_selected(self) -> None:
         record = self.search.selected()

@@ -23,7 +23,8 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.calendar.model import countdown
 from hms_desktop.ui.common import ErrorLabel, fmt_datetime, primary
-from hms_desktop.ui.patients import PatientFormDialog, PatientSearch
+from hms_desktop.ui.patient_form import PatientFormDialog
+from hms_desktop.ui.patients import PatientSearch
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 

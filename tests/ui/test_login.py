@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.enums import Role
@@ -16,7 +17,7 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.services.bootstrap import DatabaseUnreachable
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import DEMO_RECEPTIONIST, LocalBackend
-from hms_desktop.ui.app import DeskApp, install_excepthook
+from hms_desktop.ui.app import FRIENDLY_CRASH, DeskApp, install_excepthook
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
 from tests import factories
@@ -166,8 +167,12 @@ def test_window_geometry_and_last_view_are_remembered(
 
 
 def test_unexpected_errors_are_logged_not_shown_as_tracebacks(
-    caplog: pytest.LogCaptureFixture,
+    qtbot: QtBot, caplog: pytest.LogCaptureFixture
 ) -> None:
+    def boxes() -> list[QMessageBox]:
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+
+    before = set(boxes())
     previous = sys.excepthook
     install_excepthook()
     try:
@@ -178,6 +183,15 @@ def test_unexpected_errors_are_logged_not_shown_as_tracebacks(
     finally:
         sys.excepthook = previous
     assert "unexpected error" in caplog.text and "KeyError" in caplog.text
+    shown = [box for box in boxes() if box not in before and box.isVisible()]
+    assert len(shown) == 1, "the desk is told something went wrong"
+    box = shown[0]
+    assert box.icon() is QMessageBox.Icon.Warning
+    assert box.text() == FRIENDLY_CRASH
+    everything = box.text() + box.informativeText() + box.detailedText()
+    assert "Traceback" not in everything and "KeyError" not in everything
+    assert "boom" not in everything
+    box.close()
 
 
 class _FreshDemoClinic(LocalBackend):

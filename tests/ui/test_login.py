@@ -21,7 +21,7 @@ from hms_desktop.ui.app import FRIENDLY_CRASH, DeskApp, install_excepthook
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
 from tests import factories
-from tests.stores import StoreSpec
+from tests.stores import STORES, StoreSpec
 from tests.ui.conftest import settle
 
 
@@ -89,6 +89,9 @@ def test_empty_form_asks_for_both_fields(qtbot: QtBot, clinic: Clinic) -> None:
     assert window.message.text() == "Enter your username and password."
 
 
+# On every store: the only UI test that opens the store itself (the desktop's start-up
+# path, bootstrap.open_backend) rather than a Backend handed to it.
+@pytest.mark.parametrize("store", STORES, indirect=True)
 def test_the_app_starts_on_the_log_in_form_and_logs_in_once_connected(
     qtbot: QtBot, store: StoreSpec, clinic: Clinic
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -148,7 +147,6 @@ def test_bad_input_shows_the_message_next_to_the_field_and_saves_nothing(
     assert not dialog.isVisible()
 
 
-@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_edit_a_patient_and_see_their_history(
     qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
 ) -> None:

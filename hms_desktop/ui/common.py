@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSplitter,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -107,6 +109,25 @@ class Banner(QFrame):
 def primary(button: QPushButton) -> QPushButton:
     button.setObjectName("Primary")
     return button
+
+
+def two_panes(view: QWidget, left: QWidget, right: QWidget, sizes: tuple[int, int]) -> None:
+    """Fill `view` with `left` and `right` side by side; the desk can drag the border."""
+    splitter = QSplitter(view)
+    splitter.addWidget(left)
+    splitter.addWidget(right)
+    splitter.setSizes(list(sizes))
+    layout = QVBoxLayout(view)
+    layout.addWidget(splitter)
+
+
+def button_row(*buttons: QWidget) -> QHBoxLayout:
+    """Buttons at the right end of a row, in this order (the one that goes ahead last)."""
+    row = QHBoxLayout()
+    row.addStretch(1)
+    for button in buttons:
+        row.addWidget(button)
+    return row
 
 
 class RecordTableModel(QAbstractTableModel):

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +27,7 @@ from hms_desktop.ui.common import (
     primary,
     record_table,
     stars,
+    two_panes,
 )
 from hms_desktop.ui.tasks import Tasks
 
@@ -73,12 +73,7 @@ class DoctorsView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.backend, self.tasks, self.tz = backend, tasks, tz
-        splitter = QSplitter(self)
-        splitter.addWidget(self._build_list_side())
-        splitter.addWidget(self._build_details_card())
-        splitter.setSizes([700, 420])
-        layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        two_panes(self, self._build_list_side(), self._build_details_card(), (700, 420))
         self.speciality.currentIndexChanged.connect(self.reload)
         self.designation.currentIndexChanged.connect(self.reload)
         self.table.selectionModel().currentRowChanged.connect(

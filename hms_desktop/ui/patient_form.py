@@ -26,7 +26,7 @@ from hms_desktop.domain.errors import DomainError
 from hms_desktop.domain.models import PatientForm, PatientRecord
 from hms_desktop.domain.validation import GENDERS
 from hms_desktop.services.backend import Backend
-from hms_desktop.ui.common import ErrorLabel, fmt_date, primary
+from hms_desktop.ui.common import ErrorLabel, button_row, fmt_date, primary
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 DATE_HINT = "YYYY-MM-DD"
@@ -132,11 +132,7 @@ class PatientFormDialog(QDialog):
         self.cancel_button = QPushButton("Cancel", self)
         self.save.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save)
-        return buttons
+        return button_row(self.cancel_button, self.save)
 
     def _with_error(self, name: str, field: QWidget) -> QWidget:
         holder = QWidget(self)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +26,7 @@ from hms_desktop.ui.common import (
     fmt_short,
     primary,
     record_table,
+    two_panes,
 )
 from hms_desktop.ui.patient_form import PatientFormDialog
 from hms_desktop.ui.tasks import Tasks, friendly_message
@@ -166,12 +166,7 @@ class PatientsView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.backend, self.tasks, self.tz = backend, tasks, tz
-        splitter = QSplitter(self)
-        splitter.addWidget(self._build_search_side())
-        splitter.addWidget(self._build_patient_card())
-        splitter.setSizes([640, 460])
-        layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        two_panes(self, self._build_search_side(), self._build_patient_card(), (640, 460))
         self.search.current.connect(self._show_patient)
         self.search.picked.connect(self._show_patient)
         self._patient: PatientRecord | None = None

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -22,6 +21,7 @@ from hms_desktop.ui.common import (
     STRETCH_LAST,
     ErrorLabel,
     RecordTableModel,
+    button_row,
     fmt_datetime,
     primary,
     record_table,
@@ -45,10 +45,7 @@ class DeclineDialog(QDialog):
         self.error = ErrorLabel(self)
         self.decline = primary(QPushButton("Decline request", self))
         cancel = QPushButton("Cancel", self)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.decline)
+        buttons = button_row(cancel, self.decline)
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(f"{request.patient_name}'s request for {request.doctor_name}:", self)
@@ -108,10 +105,7 @@ class RequestsView(QWidget):
         self.assign_button = primary(QPushButton("&Assign a slot…", self))
         self.decline_button = QPushButton("&Decline…", self)
         self.decline_button.setObjectName("Danger")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.decline_button)
-        buttons.addWidget(self.assign_button)
+        buttons = button_row(self.decline_button, self.assign_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.count)
         layout.addWidget(self.table, 1)

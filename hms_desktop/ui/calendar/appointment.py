@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from hms_desktop.domain.models import AppointmentRecord, CalendarSlot, SlotState
 from hms_desktop.services.backend import Backend
-from hms_desktop.ui.common import STATUS_WORDS, ErrorLabel, fmt_datetime, primary
+from hms_desktop.ui.common import STATUS_WORDS, ErrorLabel, button_row, fmt_datetime, primary
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 PICK_DAYS = 14
@@ -54,15 +54,11 @@ class SlotPickerDialog(QDialog):
         self.ok.setEnabled(False)
         cancel = QPushButton("Cancel", self)
         cancel.setAutoDefault(False)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.ok)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"Free slots in the next {PICK_DAYS} days:", self))
         layout.addWidget(self.list, 1)
         layout.addWidget(self.error)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(cancel, self.ok))
         self.ok.clicked.connect(self._choose)
         cancel.clicked.connect(self.reject)
         self.list.itemActivated.connect(lambda _item: self._choose())

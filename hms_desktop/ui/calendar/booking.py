@@ -22,7 +22,7 @@ from hms_desktop.domain.models import AppointmentRecord, CalendarSlot, Hold, Pat
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.calendar.model import countdown
-from hms_desktop.ui.common import ErrorLabel, fmt_datetime, primary
+from hms_desktop.ui.common import ErrorLabel, button_row, fmt_datetime, primary
 from hms_desktop.ui.patient_form import PatientFormDialog
 from hms_desktop.ui.patients import PatientSearch
 from hms_desktop.ui.tasks import Tasks, friendly_message
@@ -120,11 +120,7 @@ class BookingDialog(QDialog):
         self.confirm.setAutoDefault(False)
         self.confirm.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(self.reject)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.confirm)
-        return row
+        return button_row(self.cancel_button, self.confirm)
 
     def _pick_selected(self) -> None:
         record = self.search.selected()

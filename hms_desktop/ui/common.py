@@ -191,6 +191,9 @@ def record_table(
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
+    # Arrows move between rows; Tab leaves the table for the buttons after it (by default
+    # Tab walks every cell, so the keyboard never reaches them).
+    view.setTabKeyNavigation(False)
     view.verticalHeader().hide()
     header = view.horizontalHeader()
     if stretch is None:

@@ -67,6 +67,8 @@ class CalendarTable(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setShowGrid(False)
+        # Arrows move between slots; Tab leaves the grid (by default it walks every cell).
+        self.setTabKeyNavigation(False)
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(True)

@@ -48,6 +48,18 @@ class EventRelay(QObject):
             log.debug("change event after the window closed")
 
 
+# A first start opens at this size, or smaller on a smaller screen.
+FIRST_SIZE = QSize(1366, 768)
+# Room for the title bar and borders the window manager draws around the window: without
+# it, a 1366×768 screen cuts off the status bar, where the desk's messages appear.
+FRAME_ROOM = QSize(16, 48)
+
+
+def first_size(available: QSize) -> QSize:
+    """The main window's size on a first start, on a screen with `available` room."""
+    return FIRST_SIZE.boundedTo(available - FRAME_ROOM)
+
+
 def desk_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "hms-desktop", "desk")
 
@@ -261,7 +273,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1366, 768)
+            self.resize(first_size(self.screen().availableGeometry().size()))
         last = self.settings.value("main/view", "")
         self.show_view_at(self.view_names.index(last) if last in self.view_names else 0)
         self.calendar.set_week(self.settings.value("calendar/week", "true") == "true")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -19,7 +19,7 @@ from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import DEMO_RECEPTIONIST, LocalBackend
 from hms_desktop.ui.app import FRIENDLY_CRASH, DeskApp, install_excepthook
 from hms_desktop.ui.login import LoginWindow
-from hms_desktop.ui.main_window import MainWindow
+from hms_desktop.ui.main_window import FRAME_ROOM, MainWindow, first_size
 from tests import factories
 from tests.stores import STORES, StoreSpec
 from tests.ui.conftest import settle
@@ -237,3 +237,11 @@ def test_first_start_loads_the_demo_clinic_with_progress_and_offers_its_account(
     assert desk.splash is None and desk.backend is not None
     assert desk.backend.demo_login_hint() == DEMO_RECEPTIONIST
     desk.close()
+
+
+def test_a_first_start_fits_the_window_and_its_frame_on_the_screen() -> None:
+    assert first_size(QSize(1920, 1040)) == QSize(1366, 768)
+    small = first_size(QSize(1366, 768))  # a common desk screen, no task bar
+    assert small.width() <= 1366 - FRAME_ROOM.width()
+    assert small.height() <= 768 - FRAME_ROOM.height(), "the status bar stays on screen"
+    assert FRAME_ROOM.height() >= 40, "room for a title bar"

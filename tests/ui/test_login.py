@@ -17,6 +17,7 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.services.bootstrap import DatabaseUnreachable
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import DEMO_RECEPTIONIST, LocalBackend
+from hms_desktop.ui import theme
 from hms_desktop.ui.app import FRIENDLY_CRASH, DeskApp, install_excepthook
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import FRAME_ROOM, MainWindow, first_size
@@ -245,3 +246,31 @@ def test_a_first_start_fits_the_window_and_its_frame_on_the_screen() -> None:
     assert small.width() <= 1366 - FRAME_ROOM.width()
     assert small.height() <= 768 - FRAME_ROOM.height(), "the status bar stays on screen"
     assert FRAME_ROOM.height() >= 40, "room for a title bar"
+
+
+def test_every_view_fits_the_smallest_main_window(
+    qtbot: QtBot, clinic: Clinic, prefs: QSettings
+) -> None:
+    user, _ = factories.staff(clinic)
+    backend = LocalBackend(clinic)
+    main = MainWindow(
+        backend, backend.login(user.username, factories.PASSWORD), clinic.settings.tz, prefs
+    )
+    qtbot.addWidget(main)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    theme.apply(app)  # the app's style sheet sets the sizes of its buttons and fields
+    try:
+        main.show()
+        main.resize(main.minimumSize())
+        settle(qtbot, main.tasks)
+        for name in main.view_names:
+            main.show_view(name)
+            view = main.stack.currentWidget()
+            qtbot.waitUntil(lambda view=view: view.isVisible(), timeout=5_000)
+            needed = view.layout().minimumSize()
+            # Anything wider than the view is drawn over its neighbours or cut off.
+            assert needed.width() <= view.width(), f"{name} needs {needed.width()} px"
+    finally:
+        app.setStyleSheet("")
+    main.close()

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -92,7 +92,8 @@ class CalendarView(QWidget):
     def _build_toolbar(self) -> QHBoxLayout:
         """Speciality and doctor filters; day / week; previous, today, next."""
         self.speciality = QComboBox(self)
-        self.speciality.setMinimumWidth(180)
+        # Narrow enough that the whole toolbar fits the smallest main window (1024 wide).
+        self.speciality.setMinimumWidth(150)
         self.doctor = QComboBox(self)
         self.doctor.setMinimumWidth(220)
         self.day_button = QPushButton("Day", self)
@@ -146,15 +147,18 @@ class CalendarView(QWidget):
             chip.setStyleSheet(
                 f"background:{background};color:{foreground};border-radius:3px;padding:2px 8px;"
             )
-            legend.addWidget(chip)
-        legend.addStretch(1)
+            legend.addWidget(chip, 0, Qt.AlignmentFlag.AlignVCenter)
         hint = QLabel(
             "Click or Enter: book a free slot · double-click a booking to change it · "
             "drag a booking to move it",
             self,
         )
         hint.setObjectName("Subtitle")
-        legend.addWidget(hint)
+        # It takes the rest of the row, flush right: on one line where there is room,
+        # wrapped (not cut off) in a small window.
+        hint.setWordWrap(True)
+        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        legend.addWidget(hint, 1)
         return legend
 
     def _connect_controls(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from zoneinfo import ZoneInfo
 
@@ -252,7 +253,7 @@ class PatientsView(QWidget):
         self.tasks.run(
             self.backend.patient_history,
             record.id,
-            on_done=lambda rows, pid=record.id: self._history(pid, rows),
+            on_done=functools.partial(self._history, record.id),
             retry=True,
         )
 

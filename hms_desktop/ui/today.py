@@ -150,7 +150,8 @@ class TodayView(QWidget):
         return self.own_doctor_id if self.own_doctor_id is not None else self.doctor.currentData()
 
     def selected_day(self) -> date:
-        return self.day.date().toPython()  # type: ignore[no-any-return]
+        chosen = self.day.date()
+        return date(chosen.year(), chosen.month(), chosen.day())
 
     def reload(self) -> None:
         doctor_id = self.doctor_id()

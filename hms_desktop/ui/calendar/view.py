@@ -113,17 +113,17 @@ class CalendarView(QWidget):
         doctor_label = QLabel("D&octor", self)
         doctor_label.setBuddy(self.doctor)
         toolbar = QHBoxLayout()
-        for widget in (speciality_label, self.speciality, doctor_label, self.doctor):
-            toolbar.addWidget(widget)
+        for field in (speciality_label, self.speciality, doctor_label, self.doctor):
+            toolbar.addWidget(field)
         toolbar.addStretch(1)
-        for widget in (
+        for button in (
             self.day_button,
             self.week_button,
             self.prev_button,
             self.today_button,
             self.next_button,
         ):
-            toolbar.addWidget(widget)
+            toolbar.addWidget(button)
         return toolbar
 
     def _build_range_row(self) -> QHBoxLayout:
@@ -283,11 +283,11 @@ class CalendarView(QWidget):
             return
         self._show(cached)
         # Confirm the cached window once it is painted, so the refetch never delays that.
-        QTimer.singleShot(
-            CONFIRM_DELAY_MS,
-            self,
-            lambda: self._window == window and self._fetch(window, current=True),
-        )
+        QTimer.singleShot(CONFIRM_DELAY_MS, self, lambda: self._confirm(window))
+
+    def _confirm(self, window: Window) -> None:
+        if self._window == window:  # still shown
+            self._fetch(window, current=True)
 
     def _fetch(self, window: Window, *, current: bool) -> None:
         fetch = self._cache.start_fetch(window)

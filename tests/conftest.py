@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 
 import bcrypt
@@ -49,19 +48,7 @@ def postgres_templates() -> Iterator[stores._PostgresTemplates | None]:
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest) -> Iterator[StoreSpec]:
     """A fresh, migrated, empty clinic store: SQLite + built-in locks, or PostgreSQL + Redis."""
-    if request.param == "sqlite":
-        url = request.getfixturevalue("sqlite_templates").fresh()
-        yield StoreSpec("sqlite", url, "", "")
-        return
-    if not stores.DATABASE_URL or not stores.REDIS_URL:
-        stores.unavailable("HMS_TEST_DATABASE_URL and HMS_TEST_REDIS_URL are not set")
-    stores.check_redis()
-    templates = request.getfixturevalue("postgres_templates")
-    url = templates.fresh()
-    prefix = f"hmstest:{uuid.uuid4().hex[:12]}:"
-    yield StoreSpec("postgres", url, stores.REDIS_URL, prefix)
-    stores.clear_prefix(prefix)
-    templates.drop(url)
+    yield from stores.provide(request, request.param)
 
 
 @pytest.fixture

@@ -74,6 +74,10 @@ def test_escape_releases_the_hold(
     table.setCurrentIndex(calendar.model.index(0, 0))
     qtbot.keyClick(table, Qt.Key.Key_Down)
     assert table.currentIndex().row() == 1, "arrows move in the calendar"
+    window.activateWindow()
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert not table.hasFocus() and table.currentIndex().row() == 1, "Tab leaves the grid"
+    table.setFocus()
     table.setCurrentIndex(cell(calendar, slot_id))
     qtbot.keyClick(table, Qt.Key.Key_Return)
     dialog = calendar.dialog

@@ -1,4 +1,7 @@
-"""Two desks on one store: a hold on one shows up live on the other, which cannot take it."""
+"""Two desks on one store: a hold on one shows up live on the other, which cannot take it.
+
+How events travel between desks on the central store (Redis pub/sub) is tested with the
+services (tests/services/test_events_and_audit.py); here, what a desk does with them."""
 
 from __future__ import annotations
 

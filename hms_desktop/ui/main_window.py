@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
     def _start_views(self) -> None:
         self.doctors.start()
         if self.is_doctor and self.user.doctor_id is not None:
-            self.calendar.prefer_doctor(self.user.doctor_id)
+            self.calendar.keep_to_doctor(self.user.doctor_id)
         self.calendar.start()
         self.today.start()
         if self.is_desk:

@@ -106,6 +106,8 @@ class AppointmentDialog(QDialog):
         tz: ZoneInfo,
         appointment: AppointmentRecord,
         parent: QWidget | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         super().__init__(parent)
         self.backend, self.tasks, self.tz, self.appointment = backend, tasks, tz, appointment
@@ -127,6 +129,7 @@ class AppointmentDialog(QDialog):
         close.setDefault(True)
         for button in (self.reschedule_button, self.cancel_appointment_button):
             button.setEnabled(appointment.status.is_open)
+            button.setVisible(not read_only)  # a doctor looks; the desk moves and cancels
         buttons = QHBoxLayout()
         buttons.addWidget(self.reschedule_button)
         buttons.addWidget(self.cancel_appointment_button)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -70,6 +71,9 @@ class CalendarView(QWidget):
         self.dialog: QDialog | None = None
         self._doctors: list[DoctorSummary] = []
         self._wanted_doctor: int | None = None
+        # A doctor's own calendar: their column only, and nothing to book or move.
+        self._own_doctor: int | None = None
+        self.take_over_box: QMessageBox | None = None
         # Windows already fetched (the neighbours of the shown one are fetched ahead).
         self._cache = WindowCache()
         self._window: Window | None = None
@@ -206,15 +210,20 @@ class CalendarView(QWidget):
         )
 
     def _doctors_in(self, doctors: list[DoctorSummary]) -> None:
+        if self._own_doctor is not None:
+            doctors = [doctor for doctor in doctors if doctor.id == self._own_doctor]
         self._doctors = doctors
         wanted, self._wanted_doctor = self._wanted_doctor, None
         self.doctor.blockSignals(True)
         self.doctor.clear()
-        self.doctor.addItem("All doctors side by side", None)
+        if self._own_doctor is None:
+            self.doctor.addItem("All doctors side by side", None)
         for doctor in doctors:
             self.doctor.addItem(doctor.full_name, doctor.id)
         index = self.doctor.findData(wanted) if wanted is not None else -1
-        if index < 0:
+        if index < 0 and self._own_doctor is not None:
+            index = 0
+        elif index < 0:
             # A speciality is shown side by side; across all specialities, one doctor at a time.
             index = 0 if self.speciality.currentData() is not None or not doctors else 1
         self.doctor.setCurrentIndex(index)
@@ -222,10 +231,23 @@ class CalendarView(QWidget):
         self.reload()
 
     def prefer_doctor(self, doctor_id: int) -> None:
-        """Open on this doctor (a doctor's own calendar) once the doctors are loaded."""
+        """Open on this doctor once the doctors are loaded."""
         self._wanted_doctor = doctor_id
 
+    def keep_to_doctor(self, doctor_id: int) -> None:
+        """A doctor's own calendar: only their column, to look at (the desk books)."""
+        self._own_doctor = self._wanted_doctor = doctor_id
+        self.speciality.setEnabled(False)
+        self.doctor.setEnabled(False)
+
+    @property
+    def read_only(self) -> bool:
+        return self._own_doctor is not None
+
     def show_doctor(self, doctor: DoctorSummary) -> None:
+        if self._own_doctor is not None and doctor.id != self._own_doctor:
+            self.message.emit("Your calendar shows your own appointments.")
+            return
         self._wanted_doctor = doctor.id
         index = self.speciality.findData(None)
         if self.speciality.currentIndex() != index and index >= 0:
@@ -347,15 +369,14 @@ class CalendarView(QWidget):
         return next((d.full_name for d in self._doctors if d.id == doctor_id), "")
 
     def activate(self, item: CalendarSlot) -> None:
-        if item.state is SlotState.FREE:
-            self.book(item)
-        elif item.state is SlotState.BOOKED and item.appointment is not None:
+        if item.state is SlotState.BOOKED and item.appointment is not None:
             self.open_appointment(item.appointment)
+        elif self.read_only and item.state in (SlotState.FREE, SlotState.HELD):
+            self.message.emit("Appointments are booked at the front desk.")
+        elif item.state is SlotState.FREE:
+            self.book(item)
         elif item.state is SlotState.HELD:
-            holder = item.hold.holder if item.hold else "another desk"
-            self.message.emit(
-                f"This slot is being booked by {holder} at another desk. Pick another slot."
-            )
+            self.ask_take_over(item)
         elif item.state is SlotState.HELD_BY_ME:
             self.message.emit("You are holding this slot in an open booking window.")
         else:
@@ -384,8 +405,48 @@ class CalendarView(QWidget):
         )
         self.set_patient(None)
 
+    def ask_take_over(self, item: CalendarSlot) -> QMessageBox:
+        """Another desk holds the slot: pick another, or release their hold (recorded in the
+        audit log) when the patient is here now or the other desk has gone."""
+        holder = item.hold.holder if item.hold and item.hold.holder else "another desk"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Slot held at another desk",
+            f"{holder} is booking this slot at another desk. Release their hold so you can "
+            "book it? Their booking window can then no longer confirm it; the release is "
+            "recorded in the audit log.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText("Release their hold")
+        box.button(QMessageBox.StandardButton.No).setText("Pick another slot")
+        box.accepted.connect(lambda: self._take_over(item.slot.id))
+        self.take_over_box = box
+        box.open()
+        return box
+
+    def _take_over(self, slot_id: int) -> None:
+        self.tasks.run(
+            self.backend.take_over_hold,
+            slot_id,
+            on_done=lambda released: self._taken_over(bool(released)),
+            on_error=lambda error: self.message.emit(friendly_message(error)),
+        )
+
+    def _taken_over(self, released: bool) -> None:
+        self.message.emit(
+            "The other desk's hold is released: the slot is free to book."
+            if released
+            else "That hold had already ended: the slot is free to book."
+        )
+        self._cache.invalidate()
+        self._live.start()
+
     def open_appointment(self, appointment: AppointmentRecord) -> AppointmentDialog:
-        dialog = AppointmentDialog(self.backend, self.tasks, self.tz, appointment, self)
+        dialog = AppointmentDialog(
+            self.backend, self.tasks, self.tz, appointment, self, read_only=self.read_only
+        )
         dialog.changed.connect(self._changed)
         self.dialog = dialog
         dialog.open()
@@ -398,6 +459,9 @@ class CalendarView(QWidget):
         self._live.start()
 
     def move_appointment(self, appointment_id: int, slot_id: int) -> None:
+        if self.read_only:
+            self.message.emit("Appointments are moved at the front desk.")
+            return
         self.tasks.run(
             self.backend.reschedule,
             appointment_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,9 +28,9 @@ from .answer_cache import AnswerCacheDep
 from .deps import SESSION_COOKIE, ClinicDep, CurrentUser, DbInt, PresentedToken
 from .fields import Name, Password, Search, ShortText, Token
 from .openapi import PUBLIC, access
-from .ratelimit import client_address, default_rate_limit
+from .ratelimit import EVERY_REQUEST, client_address
 
-router = APIRouter(tags=["booking API"], dependencies=[Depends(default_rate_limit)])
+router = APIRouter(tags=["booking API"], dependencies=EVERY_REQUEST)
 
 
 # --- shapes -----------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def confirm_booking(body: SlotChoice, clinic: ClinicDep, user: CurrentUser) -> B
 
 
 @router.put(
-    "/appointments/{appointment_id}",
+    "/appointments/{appointment_id:int}",
     response_model=BookingAppointment,
     summary="Reschedule an appointment to another slot",
     openapi_extra=access(Kind.APPOINTMENT, Action.MOVE),
@@ -303,7 +303,7 @@ def reschedule(
 
 
 @router.delete(
-    "/appointments/{appointment_id}",
+    "/appointments/{appointment_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Cancel an appointment",
     openapi_extra=access(Kind.APPOINTMENT, Action.CANCEL),

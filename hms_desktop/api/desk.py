@@ -12,10 +12,9 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
@@ -42,9 +41,20 @@ from hms_desktop.services.catalogue import NamedList
 from hms_desktop.store.events import Subscription
 
 from .deps import ClinicDep, DbInt, DeskUser, PresentedToken
-from .fields import Day, Email, Instant, LongText, Name, Password, Search, ShortText, Token
+from .fields import (
+    Day,
+    Email,
+    Instant,
+    LongText,
+    Name,
+    Password,
+    Search,
+    ShortText,
+    TimeOfDay,
+    Token,
+)
 from .openapi import PUBLIC, access
-from .ratelimit import client_address, default_rate_limit
+from .ratelimit import EVERY_REQUEST, client_address
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +64,7 @@ HEARTBEAT_SECONDS = 10.0
 
 router = APIRouter(prefix="/desk/v1", tags=["desk"])
 # Everything but the log-in itself counts against the per-user request budget.
-limited = APIRouter(dependencies=[Depends(default_rate_limit)])
+limited = APIRouter(dependencies=EVERY_REQUEST)
 
 
 def _json(value: Any, status_code: int = 200) -> JSONResponse:
@@ -104,8 +114,8 @@ class NamedIn(BaseModel):
 
 class WorkingHoursIn(BaseModel):
     weekday: DbInt
-    start: time
-    end: time
+    start: TimeOfDay
+    end: TimeOfDay
     slot_minutes: DbInt = 30
 
 
@@ -217,7 +227,7 @@ def search_patients(
 
 
 @limited.get(
-    "/patients/{patient_id}",
+    "/patients/{patient_id:int}",
     response_model=PatientRecord,
     openapi_extra=access(Kind.PATIENT, Action.READ),
 )
@@ -246,7 +256,7 @@ def register_patient(body: PatientFormIn, clinic: ClinicDep, actor: DeskUser) ->
 
 
 @limited.put(
-    "/patients/{patient_id}",
+    "/patients/{patient_id:int}",
     response_model=PatientRecord,
     openapi_extra=access(Kind.PATIENT, Action.UPDATE),
 )
@@ -257,7 +267,7 @@ def update_patient(
 
 
 @limited.get(
-    "/patients/{patient_id}/history",
+    "/patients/{patient_id:int}/history",
     response_model=list[AppointmentRecord],
     openapi_extra=access(Kind.APPOINTMENT, Action.READ),
 )

@@ -145,6 +145,10 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     response = error_response(request, error.status_code, str(error.detail), kind=kind)
     for name, value in (error.headers or {}).items():
         response.headers[name] = value
+    if error.status_code == 405:
+        from .openapi import methods_at  # the document is built from the routers (below)
+
+        response.headers["Allow"] = ", ".join(methods_at(request.app, request.url.path))
     return response
 
 

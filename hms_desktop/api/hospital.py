@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
@@ -30,9 +30,9 @@ from .fields import LongText, Name, Search, ShortText
 from .media import image_url, read_upload
 from .openapi import access
 from .pagination import PageDep, Paginated, paginated
-from .ratelimit import default_rate_limit
+from .ratelimit import EVERY_REQUEST
 
-router = APIRouter(tags=["hospital API"], dependencies=[Depends(default_rate_limit)])
+router = APIRouter(tags=["hospital API"], dependencies=EVERY_REQUEST)
 
 
 def _no_content(kind: Kind) -> dict[str, Any]:

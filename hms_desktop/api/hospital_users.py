@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
 from hms_desktop.domain.errors import UsernameTaken, ValidationError
@@ -20,11 +20,9 @@ from .fields import Day, Email, LongText, Name, Password, Search, ShortText, Tok
 from .media import image_url, read_upload
 from .openapi import PUBLIC, access
 from .pagination import PageDep, Paginated, paginated
-from .ratelimit import client_address, default_rate_limit
+from .ratelimit import EVERY_REQUEST, client_address
 
-router = APIRouter(
-    prefix="/api/user", tags=["hospital API: users"], dependencies=[Depends(default_rate_limit)]
-)
+router = APIRouter(prefix="/api/user", tags=["hospital API: users"], dependencies=EVERY_REQUEST)
 
 
 def drf_datetime(value: datetime) -> str:

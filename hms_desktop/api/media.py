@@ -20,8 +20,9 @@ from .deps import ClinicDep, CurrentUser, DbInt
 from .edge import public_url
 from .fields import ShortText
 from .openapi import access
+from .ratelimit import EVERY_REQUEST
 
-router = APIRouter(tags=["media"])
+router = APIRouter(tags=["media"], dependencies=EVERY_REQUEST)
 
 
 def _signature(secret: str, image_id: int) -> str:
@@ -43,7 +44,8 @@ def image(
     user: CurrentUser,
     sig: Annotated[ShortText, Query(description="the link's signature")] = "",
 ) -> Response:
-    if not hmac.compare_digest(sig, _signature(clinic.settings.secret_key, image_id)):
+    expected = _signature(clinic.settings.secret_key, image_id)
+    if not hmac.compare_digest(sig.encode(), expected.encode()):
         raise NotFound("Image not found.")
     content_type, data = catalogue.load_image(clinic, user, image_id)
     return Response(

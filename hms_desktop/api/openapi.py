@@ -9,6 +9,7 @@ answers against that entry; a route without one fails it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -111,6 +112,40 @@ def _describe_operation(path: str, operation: dict[str, Any], value: str | None)
         answer.setdefault("content", {"application/json": {"schema": reference}})
 
 
+def methods_at(app: FastAPI, path: str) -> list[str]:
+    """Every method the document lists for the path a request named (a 405's `Allow`):
+    Starlette names only the first route that matched, and a path here has several."""
+    index: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "methods", None)
+    if index is None:
+        # Literal paths first: /desk/v1/patients/duplicates is not a patient's id.
+        templates = sorted(app.openapi()["paths"].items(), key=lambda item: item[0].count("{"))
+        index = [
+            (
+                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"),
+                sorted(method.upper() for method in operations),
+            )
+            for template, operations in templates
+        ]
+        app.state.methods = index
+    return next((methods for pattern, methods in index if pattern.match(path)), [])
+
+
+# A time of day as the API writes it (`09:30:00`): JSON Schema's "time" format wants a zone.
+_TIME_OF_DAY = {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"}
+
+
+def _times_as_written(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("format") == "time":
+            del node["format"]
+            node.update(_TIME_OF_DAY)
+        for value in node.values():
+            _times_as_written(value)
+    elif isinstance(node, list):
+        for value in node:
+            _times_as_written(value)
+
+
 def install(app: FastAPI) -> None:
     """Build the document once, completed from the routes' access entries (which FastAPI
     copies into each operation as `x-access`)."""
@@ -125,6 +160,7 @@ def install(app: FastAPI) -> None:
             schemas.pop("ValidationError", None)
             for error_schema in _ERROR_SCHEMAS.values():
                 schemas[error_schema["title"]] = error_schema
+            _times_as_written(schemas)
             components.setdefault("securitySchemes", {})["SessionCookie"] = {
                 "type": "apiKey",
                 "in": "cookie",

@@ -165,7 +165,7 @@ def clean_rating(value: int | str) -> int:
     if isinstance(value, str):
         stripped = value.strip()
         rating = len(stripped.replace("\ufe0f", "")) if set(stripped) <= {"⭐", "\ufe0f"} else None
-        if rating is None and stripped.isdigit():
+        if rating is None and stripped.isascii() and stripped.isdigit():
             rating = int(stripped)
     else:
         rating = int(value)

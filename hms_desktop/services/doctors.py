@@ -359,6 +359,8 @@ def set_working_hours(
     for window in hours:
         if not 0 <= window.weekday <= 6:
             raise ValidationError("Weekday must be 0 (Monday) to 6 (Sunday).", field="weekday")
+        if window.start.tzinfo is not None or window.end.tzinfo is not None:
+            raise ValidationError("Working hours are the clinic's wall-clock times.", field="start")
         if window.start >= window.end:
             raise ValidationError("Working hours must end after they start.", field="end")
         validation.positive_minutes(window.slot_minutes, field="slot_minutes")

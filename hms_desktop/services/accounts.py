@@ -24,10 +24,9 @@ from hms_desktop.domain.errors import (
     TokenInvalid,
     UsernameTaken,
 )
-from hms_desktop.domain.models import Actor, TokenPair, UserInfo
+from hms_desktop.domain.models import ANONYMOUS, Actor, TokenPair, UserInfo
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
-from hms_desktop.services import audit
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Doctor, Patient, Profile, RevokedToken, User
 
@@ -140,7 +139,8 @@ def create_user(
     policy.require(actor, Kind.STAFF, Action.CREATE)
     if password is not None:
         validation.clean_password(password)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         user = add_user(
             session,
             username=username,
@@ -155,7 +155,7 @@ def create_user(
         elif role is Role.PATIENT:
             user.patient = Patient()
         session.flush()
-        audit.record(session, actor, "create", "user", user.id, username=user.username, role=role)
+        work.record("create", "user", user.id, username=user.username, role=role)
         return user_info(user)
 
 
@@ -208,7 +208,8 @@ def _add_patient_account(
     gender: str,
     date_of_birth: date | None,
 ) -> UserInfo:
-    with clinic.db.transaction() as session:
+    with clinic.work(ANONYMOUS) as work:
+        session = work.session
         user = add_user(
             session,
             username=username,
@@ -222,9 +223,8 @@ def _add_patient_account(
         )
         user.patient = Patient()
         session.flush()
-        audit.record(
-            session, Actor(user.id, user.username, Role.PATIENT), "register", "user", user.id
-        )
+        # The new patient registered themselves.
+        work.record("register", "user", user.id, by=Actor(user.id, user.username, Role.PATIENT))
         return user_info(user)
 
 
@@ -321,12 +321,13 @@ def get_user(clinic: Clinic, actor: Actor, user_id: int) -> UserInfo:
 
 def set_active(clinic: Clinic, actor: Actor, user_id: int, active: bool) -> UserInfo:
     policy.require(actor, Kind.STAFF, Action.UPDATE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("User not found.")
         user.is_active = active
-        audit.record(session, actor, "activate" if active else "deactivate", "user", user_id)
+        work.record("activate" if active else "deactivate", "user", user_id)
         return user_info(user)
 
 
@@ -446,18 +447,14 @@ def revoke_token(
         clinic.now() + timedelta(days=clinic.settings.refresh_token_days),
     )
     sid = claims["jti"] if claims["type"] == "access" else claims.get("sid") or claims["jti"]
+    owner = Actor(int(claims["sub"]), claims.get("username", ""), Role(claims["role"]))
     try:
-        with clinic.db.transaction() as session:
+        with clinic.work(owner) as work:
+            session = work.session
             session.execute(delete(RevokedToken).where(RevokedToken.expires_at < clinic.now()))
             if session.get(RevokedToken, sid) is None:
                 session.add(RevokedToken(jti=sid, expires_at=expires))
-            audit.record(
-                session,
-                Actor(int(claims["sub"]), claims.get("username", ""), Role(claims["role"])),
-                "logout",
-                "token",
-                sid,
-            )
+            work.record("logout", "token", sid)
     except IntegrityError:
         # Another desk revoked the same token at the same moment: it is revoked either way.
         return

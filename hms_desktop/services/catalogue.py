@@ -16,7 +16,6 @@ from hms_desktop.domain import policy, validation
 from hms_desktop.domain.errors import DuplicateEntry, NotFound, ValidationError
 from hms_desktop.domain.models import Actor, AvailableTimeItem, ContactItem, NamedItem, ServiceItem
 from hms_desktop.domain.policy import Action, Kind
-from hms_desktop.services import audit
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import (
     AvailableTime,
@@ -90,12 +89,13 @@ def create_named(
 ) -> NamedItem:
     policy.require(actor, Kind.CATALOGUE, Action.CREATE)
     clean = validation.clean_name(name, field="name", max_length=validation.CATALOGUE_NAME_MAX)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = _TABLES[kind](name=clean, slug=validation.clean_slug(slug, fallback=clean))
         _refuse_duplicates(session, kind, row)
         session.add(row)
         _flush_unique(session, kind)
-        audit.record(session, actor, "create", kind.value, row.id, name=clean)
+        work.record("create", kind.value, row.id, name=clean)
         return _named(row)
 
 
@@ -108,7 +108,8 @@ def update_named(
     slug: str | None,
 ) -> NamedItem:
     policy.require(actor, Kind.CATALOGUE, Action.UPDATE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(_TABLES[kind], item_id)
         if row is None:
             raise NotFound()
@@ -120,18 +121,19 @@ def update_named(
             row.slug = validation.clean_slug(slug, fallback=row.name)
         _refuse_duplicates(session, kind, row)
         _flush_unique(session, kind)
-        audit.record(session, actor, "update", kind.value, item_id)
+        work.record("update", kind.value, item_id)
         return _named(row)
 
 
 def _delete(clinic: Clinic, actor: Actor, kind: Kind, table: type, item_id: int) -> None:
     policy.require(actor, kind, Action.DELETE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(table, item_id)
         if row is None:
             raise NotFound()
         session.delete(row)
-        audit.record(session, actor, "delete", table.__tablename__, item_id)
+        work.record("delete", table.__tablename__, item_id)
 
 
 def delete_named(clinic: Clinic, actor: Actor, kind: NamedList, item_id: int) -> None:
@@ -174,14 +176,15 @@ def save_available_time(
 ) -> AvailableTimeItem:
     policy.require(actor, Kind.CATALOGUE, Action.CREATE if item_id is None else Action.UPDATE)
     clean = validation.clean_name(label, field="time", max_length=validation.CATALOGUE_NAME_MAX)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(AvailableTime, item_id) if item_id is not None else AvailableTime()
         if row is None:
             raise NotFound()
         row.time = clean
         session.add(row)
         session.flush()
-        audit.record(session, actor, "save", "available_times", row.id, time=clean)
+        work.record("save", "available_times", row.id, time=clean)
         return AvailableTimeItem(row.id, row.time)
 
 
@@ -285,7 +288,8 @@ def save_service(
     image: bytes | None = None,
 ) -> ServiceItem:
     policy.require(actor, Kind.CATALOGUE, Action.CREATE if service_id is None else Action.UPDATE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(ClinicService, service_id) if service_id is not None else ClinicService()
         if row is None:
             raise NotFound()
@@ -299,7 +303,7 @@ def save_service(
             row.image_id = store_image(session, clinic, image).id
         session.add(row)
         session.flush()
-        audit.record(session, actor, "save", "services", row.id)
+        work.record("save", "services", row.id)
         return _service(row)
 
 
@@ -329,7 +333,8 @@ def save_contact(
 ) -> ContactItem:
     """Anyone may leave a message; the desk reads and keeps them."""
     policy.require(actor, Kind.CONTACT, Action.CREATE if contact_id is None else Action.UPDATE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(Contact, contact_id) if contact_id is not None else Contact()
         if row is None:
             raise NotFound()
@@ -346,5 +351,5 @@ def save_contact(
             )
         session.add(row)
         session.flush()
-        audit.record(session, actor, "save", "contacts", row.id)
+        work.record("save", "contacts", row.id)
         return _contact(row)

@@ -22,7 +22,7 @@ from hms_desktop.domain.errors import (
 )
 from hms_desktop.domain.models import Actor, PatientForm, PatientRecord
 from hms_desktop.domain.policy import NOBODY, Action, Kind
-from hms_desktop.services import access, audit
+from hms_desktop.services import access
 from hms_desktop.services.accounts import add_user
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Patient, Profile, User
@@ -137,7 +137,8 @@ def _flush_phone(session: Session) -> None:
 def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> PatientRecord:
     policy.require(actor, Kind.PATIENT, Action.CREATE, NOBODY)
     clean = _CleanForm(form, clinic.today())
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         if _phone_owner(session, clean.phone) is not None:
             raise PhoneTaken()
         user = add_user(
@@ -156,7 +157,7 @@ def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> Patient
         patient = Patient(user_id=user.id, phone=clean.phone)
         session.add(patient)
         _flush_phone(session)
-        audit.record(session, actor, "register", "patient", patient.id, name=_full_name(user))
+        work.record("register", "patient", patient.id, name=_full_name(user))
         return load_record(session, patient.id)
 
 
@@ -164,7 +165,8 @@ def update_patient(
     clinic: Clinic, actor: Actor, patient_id: int, form: PatientForm
 ) -> PatientRecord:
     clean = _CleanForm(dataclasses.replace(form, username="", password=""), clinic.today())
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         require_patient(session, actor, Action.UPDATE, patient_id)
         patient = session.get(Patient, patient_id)
         assert patient is not None  # require_patient found it
@@ -183,7 +185,7 @@ def update_patient(
             clean.address,
         )
         _flush_phone(session)
-        audit.record(session, actor, "update", "patient", patient_id)
+        work.record("update", "patient", patient_id)
         return load_record(session, patient_id)
 
 

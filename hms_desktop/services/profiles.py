@@ -24,7 +24,7 @@ from hms_desktop.domain.errors import (
 from hms_desktop.domain.models import Actor, Page, UserInfo
 from hms_desktop.domain.policy import NOBODY, Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
-from hms_desktop.services import access, audit
+from hms_desktop.services import access
 from hms_desktop.services.accounts import add_user, find_user, user_info
 from hms_desktop.services.catalogue import store_image
 from hms_desktop.services.clinic import Clinic
@@ -254,13 +254,14 @@ def create_profile(clinic: Clinic, actor: Actor, changes: ProfileChanges) -> Pro
     policy.require(actor, Kind.PATIENT, Action.CREATE, NOBODY)
     if not changes.username:
         raise ValidationError("Username is required.", field="username")
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         user = add_user(session, username=changes.username, role=Role.PATIENT, password=None)
         user.patient = Patient()
         assert user.profile is not None
         _apply_profile(session, clinic, user.profile, user, changes)
         session.flush()
-        audit.record(session, actor, "create", "profile", user.profile.id, username=user.username)
+        work.record("create", "profile", user.profile.id, username=user.username)
         profile_id = user.profile.id
     return get_profile(clinic, actor, profile_id)
 
@@ -268,20 +269,22 @@ def create_profile(clinic: Clinic, actor: Actor, changes: ProfileChanges) -> Pro
 def update_profile(
     clinic: Clinic, actor: Actor, profile_id: int, changes: ProfileChanges
 ) -> ProfileRecord:
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         profile, user = _own_profile(session, actor, profile_id, Action.UPDATE)
         _apply_profile(session, clinic, profile, user, changes)
         session.flush()
-        audit.record(session, actor, "update", "profile", profile_id)
+        work.record("update", "profile", profile_id)
     return get_profile(clinic, actor, profile_id)
 
 
 def delete_profile(clinic: Clinic, actor: Actor, profile_id: int) -> None:
     """Removes the profile's details (bio, address, birth date, picture); the account stays."""
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         profile, _ = _own_profile(session, actor, profile_id, Action.DELETE)
         session.delete(profile)
-        audit.record(session, actor, "delete", "profile", profile_id)
+        work.record("delete", "profile", profile_id)
 
 
 # --- patient records ----------------------------------------------------------------------------
@@ -369,7 +372,8 @@ def create_patient_card(
 ) -> PatientCard:
     """The authenticated user's own patient record (one per user)."""
     policy.require(actor, Kind.PATIENT, Action.CREATE, Owner(user_id=actor.user_id))
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         if session.scalar(select(Patient.id).where(Patient.user_id == actor.user_id)) is not None:
             raise DuplicateEntry("patient with this user already exists.", field="user")
         patient = Patient(user_id=actor.user_id)
@@ -379,7 +383,7 @@ def create_patient_card(
         if picture is not None:
             patient.picture_id = store_image(session, clinic, picture).id
         session.flush()
-        audit.record(session, actor, "create", "patient", patient.id)
+        work.record("create", "patient", patient.id)
         patient_id = patient.id
     with clinic.db.read() as session:
         return _patient(session.execute(_patient_query().where(Patient.id == patient_id)).one())
@@ -394,23 +398,25 @@ def update_patient_card(
     picture: bytes | None = None,
     clear_phone: bool = False,
 ) -> PatientCard:
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         patient = _load_patient(session, actor, patient_id, Action.UPDATE)
         if phone is not None or clear_phone:
             _set_phone(session, patient, phone)
         if picture is not None:
             patient.picture_id = store_image(session, clinic, picture).id
         session.flush()
-        audit.record(session, actor, "update", "patient", patient_id)
+        work.record("update", "patient", patient_id)
     return get_patient_card(clinic, actor, patient_id)
 
 
 def delete_patient_card(clinic: Clinic, actor: Actor, patient_id: int) -> None:
     """Removes the patient record with its appointments and reviews; the account stays."""
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         patient = _load_patient(session, actor, patient_id, Action.DELETE)
         session.delete(patient)
-        audit.record(session, actor, "delete", "patient", patient_id)
+        work.record("delete", "patient", patient_id)
 
 
 # --- doctor records -----------------------------------------------------------------------------
@@ -540,7 +546,8 @@ def create_doctor_record(
         raise PermissionDenied("Only a doctor's account can have a doctor record.")
     if fee is not None and fee < 0:
         raise ValidationError("Fee cannot be negative.", field="fee")
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         if session.scalar(select(Doctor.id).where(Doctor.user_id == actor.user_id)) is not None:
             raise DuplicateEntry("doctor with this user already exists.", field="user")
         doctor = Doctor(
@@ -562,7 +569,7 @@ def create_doctor_record(
         if picture is not None:
             doctor.picture_id = store_image(session, clinic, picture).id
         session.flush()
-        audit.record(session, actor, "create", "doctor", doctor.id)
+        work.record("create", "doctor", doctor.id)
         doctor_id = doctor.id
     return get_doctor_card(clinic, actor, doctor_id)
 
@@ -570,12 +577,13 @@ def create_doctor_record(
 def delete_doctor_record(clinic: Clinic, actor: Actor, doctor_id: int) -> None:
     """Admins only: the doctor's slots, appointments and reviews go with the record."""
     policy.require(actor, Kind.DOCTOR, Action.DELETE, Owner(doctor_id=doctor_id))
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         doctor = session.get(Doctor, doctor_id)
         if doctor is None:
             raise DoctorMissing()
         # Appointments point at slots with RESTRICT; they go first, then the cascade.
         session.execute(delete(Appointment).where(Appointment.doctor_id == doctor_id))
         session.delete(doctor)
-        audit.record(session, actor, "delete", "doctor", doctor_id)
-    clinic.publish("schedule", doctor_id=doctor_id)
+        work.record("delete", "doctor", doctor_id)
+        work.publish("schedule", doctor_id=doctor_id)

@@ -40,6 +40,14 @@ class Settings:
     image_max_bytes: int = 2 * 1024 * 1024
     # Holds one patient may have at once (a desk's and their own together).
     max_holds_per_patient: int = 3
+    # Upcoming appointments and requests a patient may make for themselves online (the
+    # desk books any number).
+    max_online_bookings_per_patient: int = 5
+    # Self-registrations per client address.
+    rate_limit_register: str = "10/hour"
+    # Live update streams (GET /desk/v1/events) one account may hold open at once: a desk
+    # each, and a clinic may share one reception account over many desks.
+    max_event_streams_per_user: int = 25
     # Failed log-ins (and registrations of a taken name) per client address and username,
     # and per client address over all usernames: over either, that address gets 429 while
     # the account's owner elsewhere still gets in.
@@ -55,10 +63,13 @@ class Settings:
     # links (pages, pictures) are built from it. Empty: from the address the request came in
     # on (the server's own socket), never from the client's Host header.
     public_url: str = ""
+    # Reverse proxies whose X-Forwarded-For names the client (a proxy on this machine by
+    # default); "*" trusts any, for a proxy elsewhere on a private network.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
     # Request bodies: JSON at most this many bytes; uploads at most image_max_bytes + 64 KiB.
     max_json_bytes: int = 256 * 1024
     # Pictures are decoded (and re-encoded) only up to this many pixels.
-    image_max_pixels: int = 25_000_000
+    image_max_pixels: int = 12_000_000  # a phone's photo; decoding costs ~0.1 s per MP
     log_level: str = "INFO"
     config_file: str = ""
 

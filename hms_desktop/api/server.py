@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
+import os
+import secrets
 import sys
+import time
 
 import uvicorn
 from fastapi import FastAPI
 
 from hms_desktop.api.app import create_app
-from hms_desktop.config import Settings, load_settings
+from hms_desktop.config import Settings, data_dir, load_settings
 from hms_desktop.runtime import tune_garbage_collector
 
 log = logging.getLogger(__name__)
@@ -20,33 +22,64 @@ log = logging.getLogger(__name__)
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+# Shorter keys can be found from one token by trying keys offline.
+MIN_SECRET_LENGTH = 32
+SECRET_FILE = "server-secret.key"
+
+
+class WeakSecret(ValueError):
+    pass
+
+
+def with_server_secret(settings: Settings) -> Settings:
+    """A server signs tokens with the configured `secret_key`, or, when none is set, with
+    one it made for itself on its first start and keeps (readable by its user only) in
+    its data folder, which every worker on this machine reads: never with a key anyone
+    can read in this source. Several servers sharing a clinic need the same key set."""
+    if not settings.has_default_secret:
+        if len(settings.secret_key) < MIN_SECRET_LENGTH:
+            raise WeakSecret(
+                f"secret_key is too short ({len(settings.secret_key)} characters): use a "
+                f"random value of at least {MIN_SECRET_LENGTH}, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+            )
+        return settings
+    path = data_dir() / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made by an earlier start, or by another worker just now
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        log.info("made a secret key for this server in %s", path)
+    for _ in range(50):  # another worker may be writing it this very moment
+        key = path.read_text().strip()
+        if key:
+            return settings.with_overrides(secret_key=key)
+        time.sleep(0.02)
+    raise WeakSecret(f"{path} is empty: delete it, or set secret_key")
 
 
 def server_app() -> FastAPI:
     """The app of one server process, built from the configuration, its start-up heap
     frozen out of garbage collection."""
-    app = create_app(settings=load_settings())
+    app = create_app(settings=with_server_secret(load_settings()))
     tune_garbage_collector()
     return app
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
-    if settings.has_default_secret and not is_loopback(host):
-        print(  # noqa: T201
-            f"error: refusing to serve on {host}: no secret key is configured. Set "
-            "HMS_SECRET_KEY (or secret_key in the config file) to a long random value, "
-            "or serve on 127.0.0.1 only.",
-            file=sys.stderr,
-        )
+    try:
+        settings = with_server_secret(settings)
+    except WeakSecret as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
         return 2
     log_level = settings.log_level.lower()
+    # Client addresses (log-in throttling) come from X-Forwarded-For only when the request
+    # came through one of these proxies; anyone else could write that header.
+    proxies = {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
     if workers > 1:
         # Each worker process builds its own app (and clinic) from the same configuration.
         uvicorn.run(
@@ -57,6 +90,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             workers=workers,
             log_level=log_level,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **proxies,
         )
     else:
         app = create_app(settings=settings)
@@ -67,5 +101,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             port=port,
             log_level=log_level,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **proxies,
         )
     return 0

@@ -21,6 +21,7 @@ from hms_desktop.domain.errors import (
     LoginThrottled,
     NotForDesk,
     NotFound,
+    RateLimited,
     TokenInvalid,
     UsernameTaken,
 )
@@ -176,7 +177,11 @@ def register_patient_account(
     Asking for a taken name counts like a failed log-in from `client`, so the names in use
     cannot be listed by trying them."""
     policy.require(actor, Kind.ACCOUNT, Action.CREATE)
-    _refuse_if_throttled(clinic, client, username)
+    refuse_if_throttled(clinic, client, username)
+    registrations = clinic.throttle.parse(clinic.settings.rate_limit_register)
+    if not clinic.throttle.hit(registrations, "register", client):
+        wait = clinic.throttle.retry_after(registrations, "register", client) or 1
+        raise RateLimited.after(wait)
     validation.clean_password(password)
     first = validation.clean_name(first_name, field="first_name")
     last = validation.clean_name(last_name, field="last_name", required=False)
@@ -193,7 +198,7 @@ def register_patient_account(
             date_of_birth=birth,
         )
     except UsernameTaken:
-        _count_attempt(clinic, client, username)
+        count_attempt(clinic, client, username)
         raise
 
 
@@ -244,7 +249,7 @@ def _limits(
     ]
 
 
-def _count_attempt(clinic: Clinic, client: str, username: str) -> None:
+def count_attempt(clinic: Clinic, client: str, username: str) -> None:
     """Count an attempt from `client` before its password is even checked (so attempts
     racing from one place all count), and refuse it over the limit, for this name or any:
     the same answer whether the account exists or not, and nothing for the owner elsewhere."""
@@ -254,7 +259,7 @@ def _count_attempt(clinic: Clinic, client: str, username: str) -> None:
             raise LoginThrottled.after(throttle.retry_after(item, *keys) or 1)
 
 
-def _refuse_if_throttled(clinic: Clinic, client: str, username: str) -> None:
+def refuse_if_throttled(clinic: Clinic, client: str, username: str) -> None:
     for item, keys in _limits(clinic, client, username):
         wait = clinic.throttle.retry_after(item, *keys)
         if wait is not None:
@@ -265,7 +270,7 @@ def log_in(clinic: Clinic, username: str, password: str, *, client: str) -> User
     """Check a password for someone at `client` (an address, or a desk's name). Attempts are
     counted per client: a stranger guessing cannot lock the owner out elsewhere. A success
     forgets this client's earlier slips with this name."""
-    _count_attempt(clinic, client, username)
+    count_attempt(clinic, client, username)
     user = authenticate(clinic, username, password)
     per_name, _ = _throttle_keys(client, username)
     clinic.throttle.clear(clinic.throttle.parse(clinic.settings.rate_limit_login), *per_name)
@@ -435,18 +440,22 @@ def end_session(clinic: Clinic, actor: Actor, token: str | None) -> None:
 
 
 def revoke_token(
-    clinic: Clinic, token: str, kinds: tuple[str, ...] = ("refresh", "session", "access")
+    clinic: Clinic,
+    token: str,
+    kinds: tuple[str, ...] = ("refresh", "session", "access"),
+    *,
+    whole_login: bool = True,
 ) -> None:
-    """Revoke a token for good. A refresh or session token ends its whole log-in (`sid`):
-    the access tokens it gave stop working at once too. An access token ends only itself.
-    Expired revocations are pruned on the way; a log-in's revocation lives as long as its
-    longest token can."""
+    """Revoke a token for good: by default its whole log-in (`sid`), so the other tokens of
+    that log-in (refreshed access tokens included) stop working at once too; with
+    `whole_login=False`, only this token. Expired revocations are pruned on the way; a
+    log-in's revocation lives as long as its longest token can."""
     claims = _decode(clinic, token, kinds)
     expires = max(
         datetime.fromtimestamp(claims["exp"], UTC),
         clinic.now() + timedelta(days=clinic.settings.refresh_token_days),
     )
-    sid = claims["jti"] if claims["type"] == "access" else claims.get("sid") or claims["jti"]
+    sid = (claims.get("sid") or claims["jti"]) if whole_login else claims["jti"]
     owner = Actor(int(claims["sub"]), claims.get("username", ""), Role(claims["role"]))
     try:
         with clinic.work(owner) as work:

@@ -8,7 +8,7 @@ import io
 from enum import StrEnum
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -133,6 +133,7 @@ def _delete(clinic: Clinic, actor: Actor, kind: Kind, table: type, item_id: int)
         if row is None:
             raise NotFound()
         session.delete(row)
+        drop_image(session, getattr(row, "image_id", None))
         work.record("delete", table.__tablename__, item_id)
 
 
@@ -214,6 +215,11 @@ def reencode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[str
             if width * height > max_pixels:
                 raise ValidationError(_too_many_pixels(max_pixels), field="image")
             picture.load()
+            # Nothing but the pixels goes back out: no comment, profile or EXIF segments
+            # (a palette's transparency is part of the picture).
+            picture.info = {
+                key: value for key, value in picture.info.items() if key == "transparency"
+            }
             written = io.BytesIO()
             picture.save(written, format=kind)
     except Image.DecompressionBombError as error:  # Pillow's own, far larger, limit
@@ -238,6 +244,19 @@ def store_image(session: Session, clinic: Clinic, data: bytes) -> StoredImage:
     session.add(image)
     session.flush()
     return image
+
+
+def replace_image(session: Session, clinic: Clinic, old_id: int | None, data: bytes) -> int:
+    """Store a new picture in place of `old_id`, which goes: a replaced picture is not
+    kept (nor served) for ever."""
+    new_id = store_image(session, clinic, data).id
+    drop_image(session, old_id)
+    return new_id
+
+
+def drop_image(session: Session, image_id: int | None) -> None:
+    if image_id is not None:
+        session.execute(delete(StoredImage).where(StoredImage.id == image_id))
 
 
 def load_image(clinic: Clinic, actor: Actor, image_id: int) -> tuple[str, bytes]:
@@ -300,7 +319,7 @@ def save_service(
                 description, field="description", max_length=validation.LONG_TEXT_MAX
             )
         if image is not None:
-            row.image_id = store_image(session, clinic, image).id
+            row.image_id = replace_image(session, clinic, row.image_id, image)
         session.add(row)
         session.flush()
         work.record("save", "services", row.id)

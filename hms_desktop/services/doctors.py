@@ -30,7 +30,7 @@ from hms_desktop.domain.models import (
 )
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc, slot_starts
-from hms_desktop.services.catalogue import specialisation_by_name, store_image
+from hms_desktop.services.catalogue import replace_image, specialisation_by_name
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import (
     Appointment,
@@ -471,7 +471,7 @@ def update_doctor(
         if description is not None:
             doctor.description = description
         if picture is not None:
-            doctor.picture_id = store_image(session, clinic, picture).id
+            doctor.picture_id = replace_image(session, clinic, doctor.picture_id, picture)
         set_doctor_catalogue(
             session,
             doctor,

@@ -21,7 +21,7 @@ from hms_desktop.domain.errors import (
     ValidationError,
 )
 from hms_desktop.domain.models import Actor, PatientForm, PatientRecord
-from hms_desktop.domain.policy import NOBODY, Action, Kind
+from hms_desktop.domain.policy import NOBODY, Action, Kind, Owner
 from hms_desktop.services import access
 from hms_desktop.services.accounts import add_user
 from hms_desktop.services.clinic import Clinic
@@ -85,11 +85,19 @@ def load_record(session: Session, patient_id: int) -> PatientRecord:
 def require_patient(
     session: Session, actor: Actor, action: Action, patient_id: int
 ) -> PatientRecord:
-    """The patient's record, if the actor may take `action` on it."""
+    """The patient's record, if the actor may take `action` on it. A record the actor may
+    not even see is not shown to exist."""
     policy.require(actor, Kind.PATIENT, action)
     record = load_record(session, patient_id)
     owner = access.patient_owner(session, patient_id, record.user_id)
+    if not policy.allows(actor, Kind.PATIENT, Action.READ, owner):
+        raise policy.refusal(actor) if actor.role is Role.ANONYMOUS else PatientNotFound()
     policy.require(actor, Kind.PATIENT, action, owner)
+    if action is not Action.READ:
+        # A staff member who is also a patient: their name and email are a staff account's.
+        role = session.scalar(select(User.role).where(User.id == record.user_id))
+        if role != Role.PATIENT.value:
+            policy.require(actor, Kind.ACCOUNT, action, Owner(user_id=record.user_id))
     return record
 
 
@@ -272,7 +280,9 @@ def _search_by_name(
     plain = func.lower(_FULL_NAME)
     # PostgreSQL's prefix index is in "C" order, where a prefix is one contiguous range.
     name = plain.collate("C") if session.get_bind().dialect.name == "postgresql" else plain
-    upper = fragment[:-1] + chr(ord(fragment[-1]) + 1)
+    # Every name starting with the fragment sorts below it followed by the highest code
+    # point (bytewise, as both databases compare here).
+    upper = fragment + "\U0010ffff"
     starts_with = (name >= fragment) & (name < upper)
     found = [
         _record(row)

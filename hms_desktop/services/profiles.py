@@ -25,8 +25,14 @@ from hms_desktop.domain.models import Actor, Page, UserInfo
 from hms_desktop.domain.policy import NOBODY, Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import access
-from hms_desktop.services.accounts import add_user, find_user, user_info
-from hms_desktop.services.catalogue import store_image
+from hms_desktop.services.accounts import (
+    add_user,
+    count_attempt,
+    find_user,
+    refuse_if_throttled,
+    user_info,
+)
+from hms_desktop.services.catalogue import drop_image, replace_image
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.doctors import set_doctor_catalogue
 from hms_desktop.store.sql import contains
@@ -222,6 +228,10 @@ def _apply_profile(
         username = validation.clean_username(changes.username)
         other = find_user(session, username)
         if other is not None and other.id != user.id:
+            # Asking for taken names counts like failed log-ins: usernames cannot be listed.
+            guesser = f"rename:{user.id}"
+            refuse_if_throttled(clinic, guesser, "")
+            count_attempt(clinic, guesser, "")
             raise UsernameTaken(field="username")
         user.username = username
     if changes.email is not None:
@@ -245,7 +255,7 @@ def _apply_profile(
             changes.date_of_birth, today=clinic.today()
         )
     if changes.picture is not None:
-        profile.picture_id = store_image(session, clinic, changes.picture).id
+        profile.picture_id = replace_image(session, clinic, profile.picture_id, changes.picture)
     profile.updated_at = clinic.now()
 
 
@@ -284,6 +294,7 @@ def delete_profile(clinic: Clinic, actor: Actor, profile_id: int) -> None:
         session = work.session
         profile, _ = _own_profile(session, actor, profile_id, Action.DELETE)
         session.delete(profile)
+        drop_image(session, profile.picture_id)
         work.record("delete", "profile", profile_id)
 
 
@@ -327,8 +338,8 @@ def list_patient_cards(
             contains(User.username, text),
             contains(Patient.phone, validation.phone_digits(text) or text),
         ]
-        if text.isdigit():
-            conditions.append(Patient.id == int(text))
+        if (patient_id := validation.as_record_id(text)) is not None:
+            conditions.append(Patient.id == patient_id)
         query = query.where(or_(*conditions))
     with clinic.db.read() as session:
         return _page(session, query, offset, limit, _patient)
@@ -381,7 +392,7 @@ def create_patient_card(
         session.flush()
         _set_phone(session, patient, phone)
         if picture is not None:
-            patient.picture_id = store_image(session, clinic, picture).id
+            patient.picture_id = replace_image(session, clinic, patient.picture_id, picture)
         session.flush()
         work.record("create", "patient", patient.id)
         patient_id = patient.id
@@ -404,18 +415,33 @@ def update_patient_card(
         if phone is not None or clear_phone:
             _set_phone(session, patient, phone)
         if picture is not None:
-            patient.picture_id = store_image(session, clinic, picture).id
+            patient.picture_id = replace_image(session, clinic, patient.picture_id, picture)
         session.flush()
         work.record("update", "patient", patient_id)
     return get_patient_card(clinic, actor, patient_id)
 
 
 def delete_patient_card(clinic: Clinic, actor: Actor, patient_id: int) -> None:
-    """Removes the patient record with its appointments and reviews; the account stays."""
+    """Removes the patient record with its appointments and reviews; the account stays.
+    Desks showing those appointments hear of each one's going."""
     with clinic.work(actor) as work:
         session = work.session
         patient = _load_patient(session, actor, patient_id, Action.DELETE)
+        going = session.execute(
+            select(Appointment.id, Appointment.slot_id, Appointment.doctor_id).where(
+                Appointment.patient_id == patient_id
+            )
+        )
+        for appointment_id, slot_id, doctor_id in going:
+            work.publish(
+                "cancel",
+                appointment_id=appointment_id,
+                slot_id=slot_id,
+                doctor_id=doctor_id,
+                patient_id=patient_id,
+            )
         session.delete(patient)
+        drop_image(session, patient.picture_id)
         work.record("delete", "patient", patient_id)
 
 
@@ -567,7 +593,7 @@ def create_doctor_record(
             available_time_ids=list(available_time_ids),
         )
         if picture is not None:
-            doctor.picture_id = store_image(session, clinic, picture).id
+            doctor.picture_id = replace_image(session, clinic, doctor.picture_id, picture)
         session.flush()
         work.record("create", "doctor", doctor.id)
         doctor_id = doctor.id
@@ -585,5 +611,6 @@ def delete_doctor_record(clinic: Clinic, actor: Actor, doctor_id: int) -> None:
         # Appointments point at slots with RESTRICT; they go first, then the cascade.
         session.execute(delete(Appointment).where(Appointment.doctor_id == doctor_id))
         session.delete(doctor)
+        drop_image(session, doctor.picture_id)
         work.record("delete", "doctor", doctor_id)
         work.publish("schedule", doctor_id=doctor_id)

@@ -172,7 +172,9 @@ def update_appointment(
     available_time_id: int | None = None,
     cancel: bool | None = None,
 ) -> AppointmentRecord:
-    """The hospital API's PUT/PATCH: details of a request, and its cancel flag."""
+    """The hospital API's PUT/PATCH: details of an appointment still ahead, and its cancel
+    flag. A cancelled appointment stays cancelled: bringing one back would skip the hold
+    that keeps a slot for one desk at a time (a new booking is made instead)."""
     if symptoms is not None:
         symptoms = validation.clean_text(
             symptoms, field="symptoms", max_length=validation.LONG_TEXT_MAX
@@ -180,6 +182,9 @@ def update_appointment(
     with clinic.work(actor) as work:
         session = work.session
         appointment = load_for_change(session, actor, appointment_id, Action.UPDATE, lock=True)
+        if not AppointmentStatus(appointment.status).is_open:
+            # Cancelled, declined or already seen: closed. A new booking goes through a hold.
+            raise InvalidTransition("Only an appointment still ahead can be changed.")
         if doctor_id is not None and doctor_id != appointment.doctor_id:
             if appointment.slot_id is not None:
                 raise ValidationError(
@@ -196,22 +201,11 @@ def update_appointment(
             if session.get(AvailableTime, available_time_id) is None:
                 raise ValidationError("Unknown available time.", field="time")
             appointment.available_time_id = available_time_id
-        _set_cancelled(appointment, cancel)
+        if cancel:
+            appointment.status = AppointmentStatus.CANCELLED.value
         appointment.updated_at = clinic.now()
-        session.flush()  # un-cancelling into a slot taken meanwhile stops here
-        work.record("update", "appointment", appointment_id)
+        session.flush()
+        work.record("update", "appointment", appointment_id, cancel=bool(cancel))
         record = load_appointment(session, appointment_id)
         publish_change(work, "update", record)
     return record
-
-
-def _set_cancelled(appointment: Appointment, cancel: bool | None) -> None:
-    """The hospital API's cancel flag: on cancels, off restores (booked, or a request)."""
-    status = AppointmentStatus(appointment.status)
-    if cancel is True and status is not AppointmentStatus.CANCELLED:
-        appointment.status = AppointmentStatus.CANCELLED.value
-    elif cancel is False and status is AppointmentStatus.CANCELLED:
-        restored = (
-            AppointmentStatus.SCHEDULED if appointment.slot_id else AppointmentStatus.REQUESTED
-        )
-        appointment.status = restored.value

@@ -34,7 +34,11 @@ from hms_desktop.domain.models import Actor, AppointmentRecord, Hold
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.services.scheduling.records import load_appointment, publish_change
+from hms_desktop.services.scheduling.records import (
+    check_online_quota,
+    load_appointment,
+    publish_change,
+)
 from hms_desktop.store.locks import expiry
 from hms_desktop.store.tables import Appointment, Patient, Slot
 
@@ -121,6 +125,8 @@ def _hold(
         raise MissingSlot()
     with clinic.db.read() as session:
         found = session.execute(_HOLD_CHECK, {"slot_id": slot_id, "patient_id": patient_id}).first()
+        if limit:  # not for the guard of a move: that books nothing new
+            check_online_quota(session, clinic, actor, patient_id)
     if found is None:
         raise NotFound("Slot does not exist.")
     if as_utc(found.start_at) <= clinic.now():
@@ -256,6 +262,7 @@ def confirm_booking(
         raise HoldNotYours()
     try:
         with clinic.work(actor) as work:
+            check_online_quota(work.session, clinic, actor, patient_id)
             appointment_id = work.session.scalar(
                 _BOOK,
                 {

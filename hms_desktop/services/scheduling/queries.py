@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from hms_desktop.domain import policy, validation
 from hms_desktop.domain.enums import FREEING_STATUSES, Role
-from hms_desktop.domain.errors import NotPatientOrDoctor, ValidationError
+from hms_desktop.domain.errors import DoctorMissing, NotPatientOrDoctor, ValidationError
 from hms_desktop.domain.models import (
     Actor,
     AppointmentRecord,
@@ -30,7 +30,7 @@ from hms_desktop.services.scheduling.records import (
     record_query,
     to_record,
 )
-from hms_desktop.store.tables import Appointment, Slot
+from hms_desktop.store.tables import Appointment, Doctor, Slot
 
 # The most doctors a calendar shows side by side.
 MAX_DOCTORS = 200
@@ -110,6 +110,8 @@ def doctor_day(clinic: Clinic, actor: Actor, doctor_id: int, day: date) -> list[
     validation.check_date(day, field="day")
     start, end = local_day_bounds(day, clinic.settings.tz)
     with clinic.db.read() as session:
+        if session.get(Doctor, doctor_id) is None:
+            raise DoctorMissing()
         rows = session.execute(
             record_query()
             .where(

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from hms_desktop.domain import policy
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
-from hms_desktop.domain.errors import AppointmentMissing, DomainError, NotYourAppointment
+from hms_desktop.domain.errors import (
+    AppointmentMissing,
+    DomainError,
+    NotYourAppointment,
+    TooManyBookings,
+)
 from hms_desktop.domain.models import Actor, AppointmentRecord
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.unit_of_work import UnitOfWork
 from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Patient, Slot, User
 
+OPEN_STATUSES = [status for status in AppointmentStatus if status.is_open]
 _PatientUser = aliased(User, name="patient_user")
 _DoctorUser = aliased(User, name="doctor_user")
 
@@ -99,6 +106,27 @@ def load_for_change(
     if not policy.allows(actor, Kind.APPOINTMENT, action, appointment_owner(appointment)):
         raise not_yours(actor)
     return appointment
+
+
+def check_online_quota(session: Session, clinic: Clinic, actor: Actor, patient_id: int) -> None:
+    """A patient booking for themselves has at most `max_online_bookings_per_patient`
+    upcoming appointments and requests (a script with one account cannot book the week
+    out); the desk books any number."""
+    if actor.role is not Role.PATIENT or actor.patient_id != patient_id:
+        return
+    limit = clinic.settings.max_online_bookings_per_patient
+    upcoming = session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .join(Slot, Slot.id == Appointment.slot_id, isouter=True)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.status.in_([status.value for status in OPEN_STATUSES]),
+            or_(Appointment.slot_id.is_(None), Slot.start_at > clinic.now()),
+        )
+    )
+    if (upcoming or 0) >= limit:
+        raise TooManyBookings.of(limit)
 
 
 def publish_change(work: UnitOfWork, kind: str, record: AppointmentRecord) -> None:

@@ -18,6 +18,7 @@ from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.scheduling.changes import move_into_slot
 from hms_desktop.services.scheduling.holds import patient_for
 from hms_desktop.services.scheduling.records import (
+    check_online_quota,
     load_appointment,
     publish_change,
     record_query,
@@ -43,6 +44,7 @@ def request_appointment(
     )
     with clinic.work(actor) as work:
         session = work.session
+        check_online_quota(session, clinic, actor, patient_id)
         if session.get(Doctor, doctor_id) is None:
             raise DoctorMissing()
         if session.get(Patient, patient_id) is None:

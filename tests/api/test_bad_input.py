@@ -130,7 +130,7 @@ def _send(world: World, method: str, request: Request, files: Any = None) -> htt
 def test_bad_values_in_every_field_are_refused_and_store_nothing(
     serve: Callable[..., LiveServer],
 ) -> None:
-    api = serve(max_holds_per_patient=1000)
+    api = serve(max_holds_per_patient=1000, max_online_bookings_per_patient=1000)
     schema = httpx.get(f"{api.url}/openapi.json").json()
     world = build_world(api)
     problems: list[str] = []

@@ -617,7 +617,7 @@ def foreign_secrets(world: World, role: str) -> set[str]:
 def test_every_operation_answers_every_role_as_the_policy_says(
     serve: Callable[..., LiveServer],
 ) -> None:
-    api = serve(max_holds_per_patient=1000)
+    api = serve(max_holds_per_patient=1000, max_online_bookings_per_patient=1000)
     schema = httpx.get(f"{api.url}/openapi.json").json()
     operations = {
         (method.upper(), path): operation

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, exists, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from hms_desktop.domain import policy, validation
@@ -32,6 +30,7 @@ from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc, slot_starts
 from hms_desktop.services.catalogue import replace_image, specialisation_by_name
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.store.sql import insert_new_rows
 from hms_desktop.store.tables import (
     Appointment,
     AvailableTime,
@@ -406,12 +405,7 @@ def _generate(
     ]
     if not rows:
         return 0
-    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    for chunk in range(0, len(rows), 500):
-        session.execute(
-            dialect_insert(Slot).on_conflict_do_nothing(index_elements=["doctor_id", "start_at"]),
-            rows[chunk : chunk + 500],
-        )
+    insert_new_rows(session, Slot, rows, unique=("doctor_id", "start_at"))
     return len(rows)
 
 

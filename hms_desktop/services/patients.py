@@ -25,6 +25,7 @@ from hms_desktop.domain.policy import NOBODY, Action, Kind, Owner
 from hms_desktop.services import access
 from hms_desktop.services.accounts import add_user
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.store.sql import bytewise, has_inside
 from hms_desktop.store.tables import Patient, Profile, User
 
 SEARCH_LIMIT = 50
@@ -279,7 +280,7 @@ def _search_by_name(
     every match of a common fragment (tens of thousands of Smiths) would not be fast."""
     plain = func.lower(_FULL_NAME)
     # PostgreSQL's prefix index is in "C" order, where a prefix is one contiguous range.
-    name = plain.collate("C") if session.get_bind().dialect.name == "postgresql" else plain
+    name = bytewise(session, plain)
     # Every name starting with the fragment sorts below it followed by the highest code
     # point (bytewise, as both databases compare here).
     upper = fragment + "\U0010ffff"
@@ -289,8 +290,7 @@ def _search_by_name(
         for row in session.execute(query.where(starts_with).order_by(name, User.id).limit(limit))
     ]
     if len(found) < limit:
-        escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        contains = query.where(plain.like(f"%{escaped}%", escape="\\"), ~starts_with)
+        contains = query.where(has_inside(plain, fragment), ~starts_with)
         others = [_record(row) for row in session.execute(contains.limit(limit - len(found)))]
         found += sorted(others, key=lambda record: (record.full_name.lower(), record.id))
     return found

@@ -10,7 +10,6 @@ from collections.abc import Callable
 import pytest
 from PIL import Image
 
-from hms_desktop.domain import validation
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
     DoctorMissing,
@@ -231,21 +230,6 @@ def test_contacts_anyone_writes_only_staff_read_or_change(clinic: Clinic) -> Non
             call()
         assert getattr(raised.value, "field", None) == field
         assert table_counts(clinic) == before
-
-
-@pytest.mark.parametrize(
-    ("value", "rating"),
-    [("⭐", 1), ("⭐⭐⭐⭐", 4), ("⭐️⭐️", 2), (" ⭐⭐⭐⭐⭐ ", 5), ("3", 3), (5, 5), (1, 1)],
-)
-def test_star_ratings_parse(value: int | str, rating: int) -> None:
-    assert validation.clean_rating(value) == rating
-    assert validation.stars(rating) == "⭐" * rating
-
-
-@pytest.mark.parametrize("value", ["", "⭐" * 6, "0", 0, 6, -1, "abc", "4 stars", "⭐4"])
-def test_bad_star_ratings_are_rejected(value: int | str) -> None:
-    with pytest.raises(ValidationError, match="Rating must be 1 to 5 stars."):
-        validation.clean_rating(value)
 
 
 def test_reviews_only_patients_write_and_only_owners_edit(clinic: Clinic) -> None:

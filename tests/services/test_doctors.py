@@ -17,7 +17,7 @@ from hms_desktop.domain.errors import (
     ValidationError,
 )
 from hms_desktop.domain.models import SYSTEM, WorkingHours
-from hms_desktop.domain.schedule import as_utc, slot_starts
+from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import catalogue, doctors, reviews, scheduling
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Slot
@@ -229,37 +229,6 @@ def test_bad_hours_are_rejected_and_change_nothing(clinic: Clinic) -> None:
         assert table_counts(clinic) == before, hours
     details = doctors.doctor_details(clinic, SYSTEM, doc.doctor_id)
     assert details.working_hours == (WorkingHours(1, time(9), time(10), 30),)
-
-
-def test_slot_starts_skip_the_spring_gap_and_take_the_first_autumn_hour() -> None:
-    night = [WorkingHours(6, time(1, 0), time(4, 0), 30)]  # Sundays 01:00-04:00 local
-
-    spring = list(slot_starts(night, SPRING_FORWARD, 1, BERLIN))
-    # 02:00 and 02:30 do not exist that night; 01:xx is CET (+1), 03:xx is CEST (+2).
-    assert [start for start, _ in spring] == [
-        _utc(2027, 3, 28, 0, 0),
-        _utc(2027, 3, 28, 0, 30),
-        _utc(2027, 3, 28, 1, 0),
-        _utc(2027, 3, 28, 1, 30),
-    ]
-    autumn = [start for start, _ in slot_starts(night, FALL_BACK, 1, BERLIN)]
-    # 02:00 and 02:30 happen twice; the first (CEST) occurrence is taken, once each.
-    assert autumn == [
-        _utc(2027, 10, 30, 23, 0),
-        _utc(2027, 10, 30, 23, 30),
-        _utc(2027, 10, 31, 0, 0),
-        _utc(2027, 10, 31, 0, 30),
-        _utc(2027, 10, 31, 2, 0),
-        _utc(2027, 10, 31, 2, 30),
-    ]
-    assert len(set(autumn)) == len(autumn)
-    # Daytime hours keep their wall-clock time across the change.
-    morning = [WorkingHours(day, time(9, 0), time(9, 30), 30) for day in range(7)]
-    week = [start for start, _ in slot_starts(morning, date(2027, 3, 26), 4, BERLIN)]
-    assert [start.astimezone(BERLIN).time() for start in week] == [time(9, 0)] * 4
-    assert [start.hour for start in week] == [8, 8, 7, 7]
-    with pytest.raises(ValidationError):
-        list(slot_starts([WorkingHours(0, time(9), time(10), 0)], date(2027, 1, 4), 7, BERLIN))
 
 
 def test_working_hours_across_dst_in_the_clinic_zone(open_store: Callable[..., Clinic]) -> None:

@@ -26,7 +26,7 @@ from hms_desktop.domain.validation import (
     clean_gender,
     split_full_name,
 )
-from hms_desktop.services import accounts, doctors, profiles, scheduling
+from hms_desktop.services import accounts, doctors, hospital_records, scheduling
 from hms_desktop.services.clinic import Clinic
 
 from .answer_cache import AnswerCacheDep
@@ -341,7 +341,7 @@ def list_doctors(clinic: ClinicDep, user: CurrentUser) -> JSONResponse:
     return JSONResponse(
         [
             {"doctor_id": item.id, "full_name": item.full_name, "speciality": item.speciality}
-            for item in profiles.doctor_listing(clinic, user)
+            for item in hospital_records.doctor_listing(clinic, user)
         ]
     )
 
@@ -380,21 +380,24 @@ def _encode_speciality_slots(
     # A week of a busy speciality is thousands of slots sharing few start times: plain
     # dicts, each distinct start formatted once.
     stamps: dict[datetime, str] = {}
-    return JSONResponse(
-        [
-            {
-                "doctor_id": item.doctor_id,
-                "full_name": item.doctor_name,
-                "gender": item.gender or None,
-                "fees": item.fee,
-                "slot_id": item.slot_id,
-                "slot_time": stamps.get(item.start)
-                or stamps.setdefault(item.start, iso_millis(item.start)),
-                "duration": item.duration,
-            }
-            for item in found
-        ]
-    ).body
+    # Starlette's body is bytes here, though typed as possibly a memoryview.
+    return bytes(
+        JSONResponse(
+            [
+                {
+                    "doctor_id": item.doctor_id,
+                    "full_name": item.doctor_name,
+                    "gender": item.gender or None,
+                    "fees": item.fee,
+                    "slot_id": item.slot_id,
+                    "slot_time": stamps.get(item.start)
+                    or stamps.setdefault(item.start, iso_millis(item.start)),
+                    "duration": item.duration,
+                }
+                for item in found
+            ]
+        ).body
+    )
 
 
 @router.get(

@@ -263,7 +263,10 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
                 for workers, count in plan.items():
                     results[workers] = {}
                     # Alternate which side goes first so drift in the machine's load is shared.
-                    order = [("service", service), ("floor", floor)]
+                    order: list[tuple[str, ServiceBooking | FloorBooking]] = [
+                        ("service", service),
+                        ("floor", floor),
+                    ]
                     if workers == 8:
                         order.reverse()
                     for name, book in order:

@@ -174,7 +174,12 @@ def _wait(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
     loop = QEventLoop()
     poll = QTimer()
     poll.setInterval(1)
-    poll.timeout.connect(lambda: condition() and loop.quit())
+
+    def check() -> None:
+        if condition():
+            loop.quit()
+
+    poll.timeout.connect(check)
     poll.start()
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     loop.exec()
@@ -283,7 +288,7 @@ def _measure_in_gui(url: str, speciality_id: int, quick: bool) -> dict[str, obje
             _wait(lambda: not window.tasks.busy)
             shown.clear()
             started = time.perf_counter()
-            QTest.keyClick(search.box, query[-1])
+            QTest.keyClicks(search.box, query[-1])
             _wait(lambda: bool(shown))
             keystrokes.append(time.perf_counter() - started)
 

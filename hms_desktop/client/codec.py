@@ -13,7 +13,6 @@ import types
 import typing
 from datetime import date, datetime, time
 from enum import Enum
-from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
 from hms_desktop.domain import errors
@@ -21,9 +20,14 @@ from hms_desktop.domain import errors
 T = TypeVar("T")
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+# Each record type's resolved hints, computed once per type (get_type_hints evaluates strings).
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _decode_value(kind: Any, value: Any) -> Any:

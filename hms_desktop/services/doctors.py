@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import Exists, Select, delete, exists, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from hms_desktop.domain import policy, validation
@@ -52,7 +52,7 @@ NEXT_FREE_SLOTS = 12
 MAX_WINDOW = validation.MAX_WINDOW
 
 
-def slot_is_booked():  # type: ignore[no-untyped-def]
+def slot_is_booked() -> Exists:
     """SQL: the slot has a live appointment (mirrors the partial unique index)."""
     return exists().where(
         Appointment.slot_id == Slot.id, Appointment.status.not_in(FREEING_STATUSES)
@@ -85,7 +85,7 @@ def _summaries(session: Session, doctors: Sequence[Doctor]) -> list[DoctorSummar
     ]
 
 
-def _doctor_query():  # type: ignore[no-untyped-def]
+def _doctor_query() -> Select[Doctor]:
     return select(Doctor).options(
         selectinload(Doctor.user).selectinload(User.profile),
         selectinload(Doctor.specialisations),
@@ -331,18 +331,20 @@ def set_doctor_catalogue(
             )
         session.expire(doctor, ["specialisations"])
     if designation_ids is not None:
-        rows = list(session.scalars(select(Designation).where(Designation.id.in_(designation_ids))))
-        _require_all({row.id: row for row in rows}, designation_ids, "designation")
-        doctor.designations = rows
+        designations = list(
+            session.scalars(select(Designation).where(Designation.id.in_(designation_ids)))
+        )
+        _require_all({row.id: row for row in designations}, designation_ids, "designation")
+        doctor.designations = designations
     if available_time_ids is not None:
-        rows = list(
+        times = list(
             session.scalars(select(AvailableTime).where(AvailableTime.id.in_(available_time_ids)))
         )
-        _require_all({row.id: row for row in rows}, available_time_ids, "available_time")
-        doctor.available_times = rows
+        _require_all({row.id: row for row in times}, available_time_ids, "available_time")
+        doctor.available_times = times
 
 
-def _require_all(found: dict[int, object], wanted: Sequence[int], field: str) -> None:
+def _require_all(found: Mapping[int, object], wanted: Sequence[int], field: str) -> None:
     missing = sorted(set(wanted) - set(found))
     if missing:
         raise ValidationError(f"Unknown {field.replace('_', ' ')} id(s): {missing}.", field=field)

@@ -6,9 +6,8 @@ import dataclasses
 import re
 import uuid
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Row, Select, func, literal_column, or_, select
+from sqlalchemy import ColumnClause, ColumnElement, func, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,12 +24,12 @@ from hms_desktop.domain.policy import NOBODY, Action, Kind, Owner
 from hms_desktop.services import access
 from hms_desktop.services.accounts import add_user
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.store.sql import bytewise, has_inside
+from hms_desktop.store.sql import AnyRow, AnySelect, bytewise, has_inside
 from hms_desktop.store.tables import Patient, Profile, User
 
 SEARCH_LIMIT = 50
 # Spelled exactly as the expression indexes are, so PostgreSQL can use its trigram index.
-_FULL_NAME = literal_column("users.first_name || ' ' || users.last_name")
+_FULL_NAME: ColumnClause[str] = literal_column("users.first_name || ' ' || users.last_name")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
 
 
@@ -38,7 +37,7 @@ def _full_name(user: User) -> str:
     return f"{user.first_name} {user.last_name}".strip()
 
 
-def _base_query() -> Select[Any]:
+def _base_query() -> AnySelect:
     # Plain columns, not ORM entities: a search returns up to 50 rows per keystroke.
     return (
         select(
@@ -59,7 +58,7 @@ def _base_query() -> Select[Any]:
     )
 
 
-def _record(row: Row[Any]) -> PatientRecord:
+def _record(row: AnyRow) -> PatientRecord:
     return PatientRecord(
         id=row.id,
         user_id=row.user_id,
@@ -203,7 +202,7 @@ def find_likely_duplicates(clinic: Clinic, actor: Actor, form: PatientForm) -> l
     policy.require(actor, Kind.PATIENT, Action.READ, NOBODY)
     first, last = validation.split_full_name(form.full_name)
     phone = validation.normalize_phone(form.phone)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if form.date_of_birth is not None:
         conditions.append(
             (func.lower(User.first_name) == first.lower())
@@ -271,7 +270,7 @@ def search_patients(
 
 
 def _search_by_name(
-    session: Session, query: Select[Any], fragment: str, limit: int
+    session: Session, query: AnySelect, fragment: str, limit: int
 ) -> list[PatientRecord]:
     """Names that start with the text first, in name order, then names containing it.
 

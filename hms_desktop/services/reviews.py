@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from hms_desktop.domain import policy, validation
@@ -10,14 +10,14 @@ from hms_desktop.domain.errors import DoctorMissing, NotFound, PermissionDenied
 from hms_desktop.domain.models import Actor, Page, ReviewRecord
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.store.sql import contains
+from hms_desktop.store.sql import AnyRow, AnySelect, contains, page_of
 from hms_desktop.store.tables import Doctor, Patient, Review, User
 
 _Reviewer = aliased(User, name="reviewer_user")
 _DoctorUser = aliased(User, name="doctor_user")
 
 
-def _query() -> Select:  # type: ignore[type-arg]
+def _query() -> AnySelect:
     return (
         select(
             Review,
@@ -33,7 +33,7 @@ def _query() -> Select:  # type: ignore[type-arg]
     )
 
 
-def _record(row) -> ReviewRecord:  # type: ignore[no-untyped-def]
+def _record(row: AnyRow) -> ReviewRecord:
     review, r_first, r_last, d_first, d_last = row
     return ReviewRecord(
         id=review.id,
@@ -82,11 +82,7 @@ def list_reviews(
             )
         )
     with clinic.db.read() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        query = query.order_by(Review.id).offset(offset)
-        if limit is not None:
-            query = query.limit(limit)
-        return Page(items=tuple(_record(row) for row in session.execute(query)), total=total)
+        return page_of(session, query.order_by(Review.id), offset, limit, _record)
 
 
 def get_review(clinic: Clinic, actor: Actor, review_id: int) -> ReviewRecord:

@@ -13,10 +13,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import redis
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hms_desktop.domain.errors import LockStoreUnavailable
@@ -133,7 +133,7 @@ class RedisLockStore:
             self._index_key,
             f"{self._prefix}patient-holds:{hold.patient_id}",
         ]
-        args = [
+        args: list[str | int] = [
             _encode(hold),
             ttl_ms,
             hold.slot_id,
@@ -256,12 +256,15 @@ class DatabaseLockStore:
 
     def release(self, slot_id: int, token: str) -> bool:
         with self._db.transaction() as session:
-            result = session.execute(
-                delete(SlotHoldRow).where(
-                    SlotHoldRow.slot_id == slot_id,
-                    SlotHoldRow.token == token,
-                    SlotHoldRow.expires_at_ms > _now_ms(),
-                )
+            result = cast(
+                CursorResult[Any],
+                session.execute(
+                    delete(SlotHoldRow).where(
+                        SlotHoldRow.slot_id == slot_id,
+                        SlotHoldRow.token == token,
+                        SlotHoldRow.expires_at_ms > _now_ms(),
+                    )
+                ),
             )
         return bool(result.rowcount)
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+
+from hms_desktop.domain.models import Page
+
+# A query or row of any columns: SQLAlchemy 2.1 types each column, and the services' shared
+# query builders are used with more columns added or a different projection.
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 _ESCAPE = "\\"
 
@@ -50,3 +57,18 @@ def bytewise(session: Session, expression: Any) -> Any:
     """`expression` compared byte by byte, as the name-prefix index is ordered (PostgreSQL's
     "C" collation; SQLite compares text that way already), so a prefix is one range."""
     return expression.collate("C") if _dialect(session) == "postgresql" else expression
+
+
+def page_of(
+    session: Session,
+    query: AnySelect,
+    offset: int,
+    limit: int | None,
+    convert: Callable[[AnyRow], Any],
+) -> Page:
+    """One page of `query`'s rows (in its order), converted, with the count of all of them."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = query.offset(offset)
+    if limit is not None:
+        page = page.limit(limit)
+    return Page(items=tuple(convert(row) for row in session.execute(page)), total=total or 0)

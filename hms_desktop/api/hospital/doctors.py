@@ -8,8 +8,8 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
 from hms_desktop.domain.policy import Action, Kind
-from hms_desktop.services import doctors, profiles
-from hms_desktop.services.profiles import DoctorCard
+from hms_desktop.services import doctors, hospital_records
+from hms_desktop.services.hospital_records import DoctorCard
 
 from ..deps import ClinicDep, CurrentUser, DbInt
 from ..fields import Search, ShortText
@@ -59,7 +59,7 @@ def list_doctors(
     fee: DbInt | None = None,
     available_time: DbInt | None = None,
 ) -> Paginated[DoctorOut]:
-    page = profiles.list_doctor_cards(
+    page = hospital_records.list_doctor_cards(
         clinic,
         user,
         specialisation_id=specialisation,
@@ -91,7 +91,7 @@ def create_doctor(
     profile: Annotated[UploadFile | None, File()] = None,
 ) -> DoctorOut:
     """The logged-in doctor's own record, when their account has none yet."""
-    card = profiles.create_doctor_record(
+    card = hospital_records.create_doctor_record(
         clinic,
         user,
         fee=fee,
@@ -112,7 +112,7 @@ def create_doctor(
 def get_doctor(
     doctor_id: DbInt, request: Request, clinic: ClinicDep, user: CurrentUser
 ) -> DoctorOut:
-    return _doctor(request, profiles.get_doctor_card(clinic, user, doctor_id))
+    return _doctor(request, hospital_records.get_doctor_card(clinic, user, doctor_id))
 
 
 def _update_doctor(
@@ -138,12 +138,12 @@ def _update_doctor(
         available_time_ids=available_time,
         picture=read_upload(profile, clinic.settings.image_max_bytes),
     )
-    return _doctor(request, profiles.get_doctor_card(clinic, user, doctor_id))
+    return _doctor(request, hospital_records.get_doctor_card(clinic, user, doctor_id))
 
 
 @router.delete("/doctors/{doctor_id}/", **deleted(Kind.DOCTOR))
 def delete_doctor(doctor_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
-    profiles.delete_doctor_record(clinic, user, doctor_id)
+    hospital_records.delete_doctor_record(clinic, user, doctor_id)
     return gone()
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
 from hms_desktop.domain.policy import Action, Kind
-from hms_desktop.services import profiles
-from hms_desktop.services.profiles import PatientCard
+from hms_desktop.services import hospital_records
+from hms_desktop.services.hospital_records import PatientCard
 
 from ..deps import ClinicDep, CurrentUser, DbInt
 from ..fields import Search, ShortText
@@ -51,7 +51,7 @@ def list_patients(
     phone: ShortText | None = None,
 ) -> Paginated[PatientOut]:
     """Patient records: staff and doctors see all, a patient their own."""
-    page = profiles.list_patient_cards(
+    page = hospital_records.list_patient_cards(
         clinic, user, search=search, phone=phone, offset=wanted.offset, limit=wanted.limit
     )
     return paginated(request, wanted, page.total, [_patient(request, c) for c in page.items])
@@ -72,7 +72,7 @@ def create_patient(
 ) -> PatientOut:
     """The logged-in user's own patient record."""
     picture = read_upload(profile, clinic.settings.image_max_bytes)
-    card = profiles.create_patient_card(clinic, user, phone=phone, picture=picture)
+    card = hospital_records.create_patient_card(clinic, user, phone=phone, picture=picture)
     return _patient(request, card)
 
 
@@ -84,7 +84,7 @@ def create_patient(
 def get_patient(
     patient_id: DbInt, request: Request, clinic: ClinicDep, user: CurrentUser
 ) -> PatientOut:
-    return _patient(request, profiles.get_patient_card(clinic, user, patient_id))
+    return _patient(request, hospital_records.get_patient_card(clinic, user, patient_id))
 
 
 def _update_patient(
@@ -96,13 +96,15 @@ def _update_patient(
     profile: Annotated[UploadFile | None, File()] = None,
 ) -> PatientOut:
     picture = read_upload(profile, clinic.settings.image_max_bytes)
-    card = profiles.update_patient_card(clinic, user, patient_id, phone=phone, picture=picture)
+    card = hospital_records.update_patient_card(
+        clinic, user, patient_id, phone=phone, picture=picture
+    )
     return _patient(request, card)
 
 
 @router.delete("/patients/{patient_id}/", **deleted(Kind.PATIENT))
 def delete_patient(patient_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
-    profiles.delete_patient_card(clinic, user, patient_id)
+    hospital_records.delete_patient_card(clinic, user, patient_id)
     return gone()
 
 

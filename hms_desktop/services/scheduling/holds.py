@@ -13,8 +13,9 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
-from sqlalchemy import Integer, String, bindparam, exists, insert, literal, select
+from sqlalchemy import Integer, String, Table, bindparam, exists, insert, literal, select
 
 from hms_desktop.domain import policy, validation
 from hms_desktop.domain.enums import FREEING_STATUSES, AppointmentStatus, AppointmentType, Role
@@ -44,7 +45,10 @@ from hms_desktop.store.tables import Appointment, Patient, Slot
 
 log = logging.getLogger(__name__)
 
-_slots, _appointments, _patients = Slot.__table__, Appointment.__table__, Patient.__table__
+# Core tables, not ORM entities, on the hot path (declarative types them as any FromClause).
+_slots, _appointments, _patients = (
+    cast(Table, model.__table__) for model in (Slot, Appointment, Patient)
+)
 
 # Everything a hold checks in one round trip: the slot and its time, the patient, a live booking.
 _HOLD_CHECK = select(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 
 from hms_desktop.domain import policy, validation
 from hms_desktop.domain.enums import FREEING_STATUSES, Role
@@ -30,6 +30,7 @@ from hms_desktop.services.scheduling.records import (
     record_query,
     to_record,
 )
+from hms_desktop.store.sql import page_of
 from hms_desktop.store.tables import Appointment, Doctor, Slot
 
 # The most doctors a calendar shows side by side.
@@ -74,13 +75,8 @@ def list_appointments(
     if with_slot_only:
         query = query.where(Appointment.slot_id.is_not(None))
     with clinic.db.read() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        query = query.order_by(Slot.start_at.is_(None), Slot.start_at, Appointment.id).offset(
-            offset
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        return Page(items=tuple(to_record(row) for row in session.execute(query)), total=total)
+        query = query.order_by(Slot.start_at.is_(None), Slot.start_at, Appointment.id)
+        return page_of(session, query, offset, limit, to_record)
 
 
 def my_appointments(clinic: Clinic, actor: Actor) -> list[AppointmentRecord]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row, Select, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from hms_desktop.domain import policy
@@ -20,6 +18,7 @@ from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.unit_of_work import UnitOfWork
+from hms_desktop.store.sql import AnyRow, AnySelect
 from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Patient, Slot, User
 
 OPEN_STATUSES = [status for status in AppointmentStatus if status.is_open]
@@ -27,7 +26,7 @@ _PatientUser = aliased(User, name="patient_user")
 _DoctorUser = aliased(User, name="doctor_user")
 
 
-def record_query() -> Select[Any]:
+def record_query() -> AnySelect:
     return (
         select(
             Appointment,
@@ -48,7 +47,7 @@ def record_query() -> Select[Any]:
     )
 
 
-def to_record(row: Row[Any]) -> AppointmentRecord:
+def to_record(row: AnyRow) -> AppointmentRecord:
     appointment, start, duration, p_first, p_last, d_first, d_last, time_label = row
     return AppointmentRecord(
         id=appointment.id,

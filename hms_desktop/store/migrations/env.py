@@ -16,6 +16,8 @@ def run_migrations() -> None:
     if connectable is not None:
         _run(connectable)
         return
+    if url is None:
+        raise RuntimeError("No database URL: run migrations through hms-desktop db upgrade")
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         _run(connection)

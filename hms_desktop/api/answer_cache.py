@@ -13,18 +13,25 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
 from hms_desktop.domain.models import ChangeEvent
-from hms_desktop.store.events import EventBus
+from hms_desktop.services.backend import Subscription
+
+
+class ChangeSource(Protocol):
+    """Where every change of the clinic is announced (the clinic's event bus): the cache
+    only learns that something changed, never hands an event to anyone."""
+
+    def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription: ...
 
 
 class AnswerCache:
     def __init__(
         self,
-        events: EventBus,
+        events: ChangeSource,
         *,
         max_age: float,
         max_entries: int = 256,

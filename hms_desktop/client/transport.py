@@ -22,8 +22,7 @@ import jwt
 
 import hms_desktop
 from hms_desktop.client.codec import error_from_body
-from hms_desktop.domain.errors import BackendUnavailable, DomainError, TokenInvalid
-from hms_desktop.services.local import NotLoggedIn
+from hms_desktop.domain.errors import BackendUnavailable, DomainError, NotLoggedIn, TokenInvalid
 
 log = logging.getLogger(__name__)
 

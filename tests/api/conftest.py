@@ -1,26 +1,22 @@
-"""A real uvicorn server per test, on a free loopback port, over the test's store."""
+"""A real uvicorn server per test (tests/live_server.py) and helpers to act on it."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import time as clock_time
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from hms_desktop.api.app import create_app
 from hms_desktop.api.deps import SESSION_COOKIE
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SYSTEM, PatientRecord, UserInfo, WorkingHours
 from hms_desktop.services import accounts, doctors
 from hms_desktop.services.clinic import Clinic
 from tests import factories
+from tests.live_server import GENEROUS_LIMIT, ServerThread
 
 # Four slots every six hours, every day: free slots within any day-long window.
 FEW_HOURS = [
@@ -28,8 +24,6 @@ FEW_HOURS = [
     for day in range(7)
     for hour in (1, 7, 13, 19)
 ]
-# Most tests make more than the default 100 requests a minute from one address.
-GENEROUS_LIMIT = "100000/minute"
 
 
 @dataclass
@@ -85,45 +79,23 @@ class LiveServer:
         return record, accounts.get_user(self.clinic, SYSTEM, record.user_id)
 
 
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # the test thread is not the main thread
-        pass
-
-
 @pytest.fixture
 def serve(open_store: Callable[..., Clinic]) -> Iterator[Callable[..., LiveServer]]:
     """Start the API (with optional settings overrides) on a free port; stopped afterwards."""
-    running: list[tuple[_Server, threading.Thread]] = []
+    running: list[ServerThread] = []
 
     def _start(
         customize: Callable[[FastAPI], None] | None = None, **overrides: object
     ) -> LiveServer:
         overrides.setdefault("rate_limit_default", GENEROUS_LIMIT)
         overrides.setdefault("rate_limit_login", GENEROUS_LIMIT)
-        clinic = open_store(**overrides)
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
-        port = listener.getsockname()[1]
-        app = create_app(clinic)
-        if customize is not None:
-            customize(app)
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        server = _Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the API server did not start")
-            time.sleep(0.01)
-        running.append((server, thread))
-        return LiveServer(f"http://127.0.0.1:{port}", clinic)
+        server = ServerThread(open_store(**overrides), customize=customize).start()
+        running.append(server)
+        return LiveServer(server.url, server.clinic)
 
     yield _start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=10)
+    for server in running:
+        server.stop()
 
 
 @pytest.fixture

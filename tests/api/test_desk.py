@@ -18,7 +18,7 @@ from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.events import Listener, Subscription
 from tests import factories
 from tests.contract.conftest import LIMITS
-from tests.contract.server import LiveServer
+from tests.live_server import ServerThread
 
 
 class CountingBus:
@@ -51,10 +51,10 @@ class CountingBus:
 
 
 @pytest.fixture
-def server(open_store: Callable[..., Clinic]) -> Iterator[LiveServer]:
+def server(open_store: Callable[..., Clinic]) -> Iterator[ServerThread]:
     clinic = open_store(**LIMITS)
     clinic.events = CountingBus(clinic.events)  # type: ignore[assignment]
-    live = LiveServer(clinic).start()
+    live = ServerThread(clinic).start()
     yield live
     live.stop()
 
@@ -67,7 +67,7 @@ def _login(client: httpx.Client, username: str) -> dict[str, object]:
     return answer.json()
 
 
-def test_session_tokens_refresh_and_logout(server: LiveServer) -> None:
+def test_session_tokens_refresh_and_logout(server: ServerThread) -> None:
     user, _ = factories.staff(server.clinic)
     with httpx.Client(base_url=server.url, timeout=10) as client:
         wrong = client.post("/desk/v1/session", json={"username": user.username, "password": "x"})
@@ -95,7 +95,7 @@ def test_session_tokens_refresh_and_logout(server: LiveServer) -> None:
         assert client.get("/desk/v1/session", headers=bearer).status_code == 401
 
 
-def test_domain_errors_travel_as_json_with_kind_and_field(server: LiveServer) -> None:
+def test_domain_errors_travel_as_json_with_kind_and_field(server: ServerThread) -> None:
     user, _ = factories.staff(server.clinic)
     doc = factories.doctor(server.clinic)
     alice, bob = factories.patient(server.clinic), factories.patient(server.clinic)
@@ -122,7 +122,7 @@ def test_domain_errors_travel_as_json_with_kind_and_field(server: LiveServer) ->
         assert malformed.status_code == 400 and malformed.json()["kind"] == "invalid"
 
 
-def test_openapi_documents_every_desk_route(server: LiveServer) -> None:
+def test_openapi_documents_every_desk_route(server: ServerThread) -> None:
     schema = httpx.get(f"{server.url}/openapi.json", timeout=10).json()
     paths = {path for path in schema["paths"] if path.startswith("/desk/v1/")}
     assert {
@@ -140,7 +140,7 @@ def test_openapi_documents_every_desk_route(server: LiveServer) -> None:
 
 
 def test_event_stream_heartbeats_events_and_cleans_up(
-    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(desk_events, "HEARTBEAT_SECONDS", 0.2)
     bus = server.clinic.events

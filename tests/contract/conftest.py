@@ -16,7 +16,7 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import LocalBackend
 from tests import factories
-from tests.contract.server import GENEROUS_LIMIT, LiveServer
+from tests.live_server import GENEROUS_LIMIT, ServerThread
 
 LIMITS = {"rate_limit_default": GENEROUS_LIMIT, "rate_limit_login": GENEROUS_LIMIT}
 
@@ -30,7 +30,7 @@ class World:
     kind: str
     clinic: Clinic  # seeds and checks through the service layer
     open_store: Callable[..., Clinic]
-    server: LiveServer | None = None
+    server: ServerThread | None = None
     backends: list[Backend] = field(default_factory=list)
 
     def backend(self, kind: str | None = None) -> Backend:
@@ -60,7 +60,7 @@ class World:
 def make_world(kind: str, open_store: Callable[..., Clinic], *, serve: bool) -> Iterator[World]:
     world = World(kind, open_store(**LIMITS), open_store)
     if serve:
-        world.server = LiveServer(open_store(**LIMITS)).start()
+        world.server = ServerThread(open_store(**LIMITS)).start()
     try:
         yield world
     finally:

@@ -143,7 +143,7 @@ def test_a_server_of_another_major_version_is_refused() -> None:
 
 
 def test_unreachable_server_at_login_is_backend_unavailable() -> None:
-    from tests.contract.server import free_port
+    from tests.live_server import free_port
 
     backend = RemoteBackend(remote_settings(f"http://127.0.0.1:{free_port()}"), backoff=0.01)
     try:

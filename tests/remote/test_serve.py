@@ -21,7 +21,7 @@ from hms_desktop.services import doctors, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
 from tests.contract.conftest import remote_settings
-from tests.contract.server import free_port
+from tests.live_server import free_port
 from tests.stores import StoreSpec
 
 ROOT = Path(__file__).resolve().parents[2]

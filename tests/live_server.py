@@ -1,13 +1,16 @@
-"""A real uvicorn server in a thread on a fixed loopback port: it can be stopped and started
-again on the same port (a server restart while remote desks stay open)."""
+"""The one live-server helper of the tests: a real uvicorn server in a thread on a loopback
+port, over a test's store. It can be stopped and started again on the same port (a server
+restart while remote desks stay open)."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import uvicorn
+from fastapi import FastAPI
 
 from hms_desktop.api.app import create_app
 from hms_desktop.services.clinic import Clinic
@@ -27,20 +30,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class LiveServer:
-    def __init__(self, clinic: Clinic, port: int | None = None) -> None:
+class ServerThread:
+    def __init__(
+        self,
+        clinic: Clinic,
+        port: int | None = None,
+        customize: Callable[[FastAPI], None] | None = None,
+    ) -> None:
         self.clinic = clinic
+        self._customize = customize
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> LiveServer:
+    def start(self) -> ServerThread:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
+        app = create_app(self.clinic)
+        if self._customize is not None:
+            self._customize(app)
         config = uvicorn.Config(
-            create_app(self.clinic),
+            app,
             log_level="warning",
             lifespan="on",
             # Open event streams never finish by themselves: cut them after a second.

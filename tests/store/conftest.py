@@ -1,0 +1,129 @@
+"""Blank databases (nobody migrated them) on every store, and a demo clinic at the first
+schema revision, for the upgrade and backup tests."""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, create_engine, pool, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SAWarning
+
+from hms_desktop.config import Settings
+from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.demo import load_demo_clinic
+from hms_desktop.store import schema
+from hms_desktop.store.db import Database
+from hms_desktop.store.events import InProcessEventBus, RedisEventBus
+from hms_desktop.store.locks import DatabaseLockStore, RedisLockStore
+from tests import stores
+
+FIRST_REVISION = "0001"
+
+
+@dataclass
+class Blank:
+    kind: str  # "sqlite" or "postgres"
+    url: str
+    redis_url: str = ""
+    redis_prefix: str = "hms:"
+
+    def settings(self, **overrides: Any) -> Settings:
+        return Settings(
+            database_url=self.url,
+            redis_url=self.redis_url,
+            redis_prefix=self.redis_prefix,
+            **overrides,
+        )
+
+
+class _PostgresDatabases:
+    """Databases made on the test server and dropped afterwards."""
+
+    def __init__(self) -> None:
+        self.server = make_url(stores.DATABASE_URL)
+        self.admin = create_engine(
+            self.server, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
+        )
+        self.made: list[str] = []
+
+    def make(self, template: str | None = None) -> str:
+        name = f"hms_store_{uuid.uuid4().hex[:12]}"
+        clause = f' TEMPLATE "{template}"' if template else ""
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+        self.made.append(name)
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as connection:
+            for name in self.made:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(params=stores.STORES)
+def blank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Blank]:
+    if request.param == "sqlite":
+        yield Blank("sqlite", f"sqlite:///{tmp_path / 'clinic.sqlite3'}")
+        return
+    if not stores.DATABASE_URL or not stores.REDIS_URL:
+        stores.unavailable("HMS_TEST_DATABASE_URL and HMS_TEST_REDIS_URL are not set")
+    stores.check_redis()
+    databases = _PostgresDatabases()
+    prefix = f"hmstest:{uuid.uuid4().hex[:12]}:"
+    try:
+        yield Blank("postgres", databases.make(), stores.REDIS_URL, prefix)
+    finally:
+        stores.clear_prefix(prefix)
+        databases.drop_all()
+
+
+def clinic_at_any_revision(blank: Blank) -> Clinic:
+    """A Clinic on the database as it is (open_clinic would refuse an old schema)."""
+    settings = blank.settings()
+    db = Database.connect(blank.url)
+    if blank.redis_url:
+        return Clinic(
+            settings,
+            db,
+            RedisLockStore(blank.redis_url, blank.redis_prefix),
+            RedisEventBus(blank.redis_url, blank.redis_prefix),
+        )
+    return Clinic(settings, db, DatabaseLockStore(db), InProcessEventBus(channel=blank.url))
+
+
+@pytest.fixture
+def demo_at_first_revision(blank: Blank) -> Blank:
+    """The demo clinic in a database at schema revision 0001, as an early install had it."""
+    schema.upgrade(blank.url, FIRST_REVISION)
+    clinic = clinic_at_any_revision(blank)
+    try:
+        load_demo_clinic(clinic)
+    finally:
+        clinic.close()
+    return blank
+
+
+def snapshot(url: str, *, skip: Callable[[str], bool] = lambda _name: False) -> dict[str, list]:
+    """Every row of every table (alembic_version aside), in a stable order."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        metadata = MetaData()
+        with warnings.catch_warnings():  # expression indexes are not reflected; rows are
+            warnings.simplefilter("ignore", SAWarning)
+            metadata.reflect(engine)
+        with engine.connect() as connection:
+            return {
+                name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
+                for name, table in metadata.tables.items()
+                if name != "alembic_version" and not skip(name)
+            }
+    finally:
+        engine.dispose()

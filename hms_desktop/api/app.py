@@ -13,10 +13,11 @@ import hms_desktop
 from hms_desktop.config import Settings, load_settings
 from hms_desktop.services.clinic import Clinic, open_clinic
 
-from . import booking, desk, hospital, hospital_users, media
+from . import booking, desk, health, hospital, hospital_users, media
 from .answer_cache import AnswerCache
 from .errors import RequestIdMiddleware, install_error_handlers
 from .ratelimit import RateLimits
+from .request_log import RequestLogMiddleware
 
 meta = APIRouter(tags=["meta"])
 
@@ -86,8 +87,10 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(RequestLogMiddleware)  # inside RequestIdMiddleware: sees the id
     app.add_middleware(RequestIdMiddleware)
     app.include_router(meta)
+    app.include_router(health.router)
     app.include_router(booking.router)
     app.include_router(hospital_users.router)
     app.include_router(hospital.router)

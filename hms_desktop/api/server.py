@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from hms_desktop.api.app import create_app
 from hms_desktop.config import Settings, load_settings
+from hms_desktop.logs import log_to_stderr
 from hms_desktop.runtime import tune_garbage_collector
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,12 @@ log = logging.getLogger(__name__)
 # Desks' event streams (GET /desk/v1/events) never end by themselves: on a stop or restart,
 # give requests in flight this long, then close the streams (the desks reconnect).
 GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+# Logging is set up by hms-desktop (hms_desktop.logs: text or JSON on standard error); uvicorn
+# keeps its hands off it, and its access log gives way to RequestLogMiddleware's line, which
+# carries the request id.
+_LOGGING: dict[str, object] = {"log_config": None, "access_log": False}
 
 
 def is_loopback(host: str) -> bool:
@@ -31,8 +38,11 @@ def is_loopback(host: str) -> bool:
 
 def server_app() -> FastAPI:
     """The app of one server process, built from the configuration, its start-up heap
-    frozen out of garbage collection."""
-    app = create_app(settings=load_settings())
+    frozen out of garbage collection. A worker process starts afresh (spawned), so it sets
+    up its own logging."""
+    settings = load_settings()
+    log_to_stderr(settings)
+    app = create_app(settings=settings)
     tune_garbage_collector()
     return app
 
@@ -46,7 +56,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             file=sys.stderr,
         )
         return 2
-    log_level = settings.log_level.lower()
+    if workers > 1 and not settings.redis_url:
+        print(  # noqa: T201
+            f"error: --workers {workers} needs Redis (redis_url): without it holds and change "
+            "events stay inside one process, and desks on different workers would not see "
+            "each other. Serve the embedded store with one worker.",
+            file=sys.stderr,
+        )
+        return 2
     if workers > 1:
         # Each worker process builds its own app (and clinic) from the same configuration.
         uvicorn.run(
@@ -55,8 +72,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             host=host,
             port=port,
             workers=workers,
-            log_level=log_level,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **_LOGGING,
         )
     else:
         app = create_app(settings=settings)
@@ -65,7 +82,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             app,
             host=host,
             port=port,
-            log_level=log_level,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **_LOGGING,
         )
     return 0

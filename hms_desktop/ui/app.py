@@ -137,6 +137,18 @@ class DeskApp(QObject):
             self.backend = None
 
 
+def refuse_to_start(message: str) -> int:
+    """The version gate said no: tell the desk why (and IT's words on where to get the
+    right version), then exit without opening anything."""
+    log.error("not starting: %s", message)
+    print(f"hms-desktop cannot start: {message}", file=sys.stderr)  # noqa: T201
+    app = application()
+    if QApplication.platformName() != "offscreen":
+        QMessageBox.critical(None, "hms-desktop cannot start", message)
+    del app
+    return 3
+
+
 def run_app(settings: Settings, screenshot_dir: str | None = None) -> int:
     if screenshot_dir:
         from hms_desktop.ui.screenshots import render_screens

@@ -13,6 +13,7 @@ from hms_desktop.api.app import create_app
 from hms_desktop.config import Settings, load_settings
 from hms_desktop.logs import log_to_stderr
 from hms_desktop.runtime import tune_garbage_collector
+from hms_desktop.services.version_gate import require_compatible
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         )
         return 2
     if workers > 1:
-        # Each worker process builds its own app (and clinic) from the same configuration.
+        # Each worker process builds its own app (and clinic) from the same configuration;
+        # the version gate is asked here first, so a refusal is one line, not N tracebacks.
+        require_compatible(settings)
         uvicorn.run(
             "hms_desktop.api.server:server_app",
             factory=True,

@@ -152,3 +152,10 @@ def test_config_init_writes_a_file_that_loads(tmp_path: Path) -> None:
     replaced = _cli({"HMS_CONFIG": str(path)}, "config", "init", "--force")
     assert replaced.returncode == 0
     assert load_settings({"HMS_CONFIG": str(path)}) == Settings(config_file=str(path))
+
+
+def test_the_readme_names_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Configuration") : readme.index("## Command line")]
+    for name in CONFIGURABLE:
+        assert f"`{name}`" in section, f"README's configuration table misses {name}"

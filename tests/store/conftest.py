@@ -3,6 +3,9 @@ schema revision, for the upgrade and backup tests."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,6 +28,19 @@ from hms_desktop.store.locks import DatabaseLockStore, RedisLockStore
 from tests import stores
 
 FIRST_REVISION = "0001"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`hms-desktop ARGS` as IT runs it, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "hms_desktop", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @dataclass
@@ -33,6 +49,24 @@ class Blank:
     url: str
     redis_url: str = ""
     redis_prefix: str = "hms:"
+
+    def cli_env(self, tmp_path: Path, **extra: str) -> dict[str, str]:
+        """The environment of a fresh shell with only this database configured (and the
+        desktop's log file and Qt kept inside tmp_path and offscreen)."""
+        config = tmp_path / "config.toml"
+        config.touch()
+        env = {key: value for key, value in os.environ.items() if not key.startswith("HMS_")}
+        env.update(
+            HMS_CONFIG=str(config),
+            HMS_DATABASE_URL=self.url,
+            HMS_REDIS_URL=self.redis_url,
+            HMS_REDIS_PREFIX=self.redis_prefix,
+            HMS_LOG_DIR=str(tmp_path / "logs"),
+            QT_QPA_PLATFORM="offscreen",
+            PYTHONPATH=str(ROOT),
+            **extra,
+        )
+        return env
 
     def settings(self, **overrides: Any) -> Settings:
         return Settings(

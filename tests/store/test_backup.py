@@ -5,7 +5,6 @@ and upgrades an older backup."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,9 +15,7 @@ from sqlalchemy import create_engine, pool, text
 
 from hms_desktop.store import backup, schema
 from hms_desktop.store.backup import BackupError
-from tests.store.conftest import FIRST_REVISION, Blank, snapshot
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.store.conftest import FIRST_REVISION, Blank, run_cli, snapshot
 
 
 def _execute(url: str, *statements: str) -> None:
@@ -164,22 +161,10 @@ def test_an_sqlite_backup_while_another_process_writes_is_consistent(
 
 
 def test_backup_and_restore_from_the_command_line(blank: Blank, tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.touch()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HMS_")}
-    env.update(
-        HMS_CONFIG=str(config),
-        HMS_DATABASE_URL=blank.url,
-        HMS_REDIS_URL=blank.redis_url,
-        HMS_REDIS_PREFIX=blank.redis_prefix,
-        PYTHONPATH=str(ROOT),
-    )
+    env = blank.cli_env(tmp_path)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "hms_desktop", *args],
-            env=env, capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
+        return run_cli(env, *args)
 
     assert run("db", "upgrade").returncode == 0
     assert "backup: none recorded yet" in run("check").stdout

@@ -5,9 +5,7 @@ traceback."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,38 +15,9 @@ import hms_desktop
 from hms_desktop.services.clinic import open_clinic
 from hms_desktop.services.version_gate import IncompatibleDatabase, gate_problem
 from hms_desktop.store import meta, schema
-from tests.store.conftest import Blank
+from tests.store.conftest import Blank, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 SHARE = r"\\fileserver\hms\releases"
-
-
-def _env(blank: Blank, tmp_path: Path, **extra: str) -> dict[str, str]:
-    config = tmp_path / "config.toml"
-    config.touch()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HMS_")}
-    env.update(
-        HMS_CONFIG=str(config),
-        HMS_DATABASE_URL=blank.url,
-        HMS_REDIS_URL=blank.redis_url,
-        HMS_REDIS_PREFIX=blank.redis_prefix,
-        HMS_LOG_DIR=str(tmp_path / "logs"),
-        QT_QPA_PLATFORM="offscreen",
-        PYTHONPATH=str(ROOT),
-        **extra,
-    )
-    return env
-
-
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hms_desktop", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def _refused(result: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -62,24 +31,24 @@ def _refused(result: subprocess.CompletedProcess[str], *words: str) -> None:
 def test_an_old_desktop_is_told_the_version_it_needs_and_where_it_is(
     blank: Blank, tmp_path: Path
 ) -> None:
-    env = _env(blank, tmp_path)
-    assert _run(env, "db", "upgrade").returncode == 0
-    required = _run(env, "db", "require-version", "99.0.0", "--update-url", SHARE)
+    env = blank.cli_env(tmp_path)
+    assert run_cli(env, "db", "upgrade").returncode == 0
+    required = run_cli(env, "db", "require-version", "99.0.0", "--update-url", SHARE)
     assert required.returncode == 0, required.stderr
     assert SHARE in required.stdout
 
-    _refused(_run(env), "needs version 99.0.0 or newer", SHARE, hms_desktop.__version__)
+    _refused(run_cli(env), "needs version 99.0.0 or newer", SHARE, hms_desktop.__version__)
     # the log file says it too (the desk's "details are in the log")
     assert "needs version 99.0.0" in (tmp_path / "logs" / "hms-desktop.log").read_text()
     # every other way in is closed as well, with one line
-    made = _run(env, "create-user", "--username", "x1", "--role", "admin", "--password-stdin")
+    made = run_cli(env, "create-user", "--username", "x1", "--role", "admin", "--password-stdin")
     assert made.returncode == 1 and "needs version 99.0.0" in made.stderr
     assert "Traceback" not in made.stderr
-    checked = _run(env, "check")
+    checked = run_cli(env, "check")
     assert checked.returncode == 1 and "FAIL version" in checked.stdout
 
     # IT lowers it again: the desktop may start (the gate says nothing)
-    assert _run(env, "db", "require-version", hms_desktop.__version__).returncode == 0
+    assert run_cli(env, "db", "require-version", hms_desktop.__version__).returncode == 0
     assert gate_problem(blank.settings()) is None
 
 
@@ -88,8 +57,8 @@ def test_the_configured_update_url_is_named_when_the_database_names_none(
 ) -> None:
     schema.upgrade(blank.url)
     meta.write_meta(blank.url, **{meta.MIN_DESKTOP_VERSION: "99.1"})
-    env = _env(blank, tmp_path, HMS_UPDATE_URL="https://it.clinic.example/hms")
-    _refused(_run(env), "99.1", "https://it.clinic.example/hms")
+    env = blank.cli_env(tmp_path, HMS_UPDATE_URL="https://it.clinic.example/hms")
+    _refused(run_cli(env), "99.1", "https://it.clinic.example/hms")
 
 
 def test_a_desktop_meets_a_database_a_newer_version_upgraded(blank: Blank, tmp_path: Path) -> None:
@@ -98,7 +67,7 @@ def test_a_desktop_meets_a_database_a_newer_version_upgraded(blank: Blank, tmp_p
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
-    _refused(_run(_env(blank, tmp_path)), "too old", "a newer version")
+    _refused(run_cli(blank.cli_env(tmp_path)), "too old", "a newer version")
     with pytest.raises(IncompatibleDatabase):
         open_clinic(blank.settings())
 
@@ -107,6 +76,6 @@ def test_a_desktop_meets_a_central_database_nobody_upgraded(blank: Blank, tmp_pa
     if blank.kind == "sqlite":
         pytest.skip("the embedded database is upgraded by the desktop itself (copied first)")
     schema.upgrade(blank.url, "0001")
-    _refused(_run(_env(blank, tmp_path)), "has not been upgraded", "hms-desktop db upgrade")
+    _refused(run_cli(blank.cli_env(tmp_path)), "has not been upgraded", "hms-desktop db upgrade")
     schema.upgrade(blank.url)
     assert gate_problem(blank.settings()) is None

@@ -129,6 +129,8 @@ def _demo_data(settings: Settings) -> int:
 
 
 def _fail(text: str, code: int = 1) -> int:
+    """One line for IT; the traceback only with log_level = "DEBUG"."""
+    log.debug("the command failed", exc_info=True)
     print(f"error: {text}", file=sys.stderr)  # noqa: T201
     return code
 

@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 import hms_desktop
 from hms_desktop.config import Settings, load_settings
 from hms_desktop.services.clinic import Clinic, open_clinic
+from hms_desktop.services.version_gate import published_requirements
 
 from . import booking, desk, health, hospital, hospital_users, media
 from .answer_cache import AnswerCache
@@ -23,8 +24,13 @@ meta = APIRouter(tags=["meta"])
 
 
 @meta.get("/api/version", summary="API and server versions (remote desktops check them)")
-def version() -> dict[str, str]:
-    return {"api_version": hms_desktop.API_VERSION, "server_version": hms_desktop.__version__}
+def version(request: Request) -> dict[str, str]:
+    """Also `min_desktop_version` and `update_location` once IT set them (db require-version)."""
+    return {
+        "api_version": hms_desktop.API_VERSION,
+        "server_version": hms_desktop.__version__,
+        **published_requirements(request.app.state.clinic),
+    }
 
 
 def _document_validation_errors(app: FastAPI) -> None:

@@ -6,6 +6,7 @@ where IT put it, and does not start half-working."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from alembic.runtime.migration import MigrationContext
 from packaging.version import InvalidVersion, Version
@@ -18,6 +19,9 @@ from hms_desktop.domain.errors import DomainError
 from hms_desktop.store import meta, schema
 from hms_desktop.store.db import ensure_sqlite_folder
 from hms_desktop.store.tables import MetaEntry
+
+if TYPE_CHECKING:  # clinic.py asks this module at open; no import cycle at run time
+    from hms_desktop.services.clinic import Clinic
 
 log = logging.getLogger(__name__)
 
@@ -102,3 +106,15 @@ def startup_problem(settings: Settings) -> str | None:
     except SQLAlchemyError as error:
         log.warning("version gate skipped, database unreachable: %s", error)
         return None
+
+
+def published_requirements(clinic: Clinic) -> dict[str, str]:
+    """What IT set with `db require-version`, for the server's `GET /api/version`: remote
+    desks cannot read the database, so they learn the minimum (and where it is) there."""
+    with clinic.db.read() as session:
+        rows = session.execute(
+            select(MetaEntry.key, MetaEntry.value).where(
+                MetaEntry.key.in_([meta.MIN_DESKTOP_VERSION, meta.UPDATE_LOCATION])
+            )
+        )
+        return {key: value for key, value in rows}

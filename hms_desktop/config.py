@@ -67,9 +67,18 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(7, gt=0, description="API refresh token lifetime")
     booking_horizon_days: int = Field(28, gt=0, description="how far ahead slots are kept")
     image_max_bytes: int = Field(2 * 1024 * 1024, gt=0, description="largest uploaded image")
-    login_lockout_failures: int = Field(5, gt=0, description="failed log-ins before a lockout")
-    login_lockout_minutes: int = Field(15, gt=0, description="how long a lockout lasts")
-    rate_limit_login: str = Field("10/minute", description="log-in attempts per client")
+    max_holds_per_patient: int = Field(
+        3, gt=0, description="holds one patient may have at once (a desk's and their own)"
+    )
+    # Failed log-ins (and registrations of a taken name) per client address and username,
+    # and per client address over all usernames: over either, that address gets 429 while
+    # the account's owner elsewhere still gets in.
+    rate_limit_login: str = Field(
+        "10/minute", description="failed log-ins per client address and username"
+    )
+    rate_limit_login_client: str = Field(
+        "30/minute", description="failed log-ins per client address, all usernames"
+    )
     rate_limit_default: str = Field("100/minute", description="API calls per user")
     # How long the API may reuse an encoded free-slot listing when no change event came.
     # Every booking change empties it; the age only bounds what no event announces (a hold
@@ -79,6 +88,17 @@ class Settings(BaseSettings):
     )
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="web origins allowed to call the API (comma-separated in HMS_*)"
+    )
+    # Absolute links (pages, pictures) are built from it; empty: from the address the request
+    # came in on (the server's own socket), never from the client's Host header.
+    public_url: str = Field(
+        "", description="the address clients reach the server by, e.g. https://hms.clinic.example"
+    )
+    max_json_bytes: int = Field(
+        256 * 1024, gt=0, description="largest JSON request body (uploads: image_max_bytes)"
+    )
+    image_max_pixels: int = Field(
+        25_000_000, gt=0, description="pictures are decoded only up to this many pixels"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR"

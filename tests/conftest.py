@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 
+import bcrypt
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -13,6 +13,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from hms_desktop.services.clinic import Clinic, open_clinic
 from tests import stores
 from tests.stores import STORES, StoreSpec
+
+_real_gensalt: Callable[..., bytes] = bcrypt.gensalt
+
+
+@pytest.fixture(autouse=True)
+def cheap_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests make many accounts: their passwords are hashed at bcrypt's lowest cost so the
+    suite stays fast (one test checks the production cost with the patch undone)."""
+
+    def gensalt(rounds: int = 12, prefix: bytes = b"2b") -> bytes:
+        return _real_gensalt(4, prefix)
+
+    monkeypatch.setattr(bcrypt, "gensalt", gensalt)
 
 
 @pytest.fixture(scope="session")
@@ -35,19 +48,7 @@ def postgres_templates() -> Iterator[stores._PostgresTemplates | None]:
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest) -> Iterator[StoreSpec]:
     """A fresh, migrated, empty clinic store: SQLite + built-in locks, or PostgreSQL + Redis."""
-    if request.param == "sqlite":
-        url = request.getfixturevalue("sqlite_templates").fresh()
-        yield StoreSpec("sqlite", url, "", "")
-        return
-    if not stores.DATABASE_URL or not stores.REDIS_URL:
-        stores.unavailable("HMS_TEST_DATABASE_URL and HMS_TEST_REDIS_URL are not set")
-    stores.check_redis()
-    templates = request.getfixturevalue("postgres_templates")
-    url = templates.fresh()
-    prefix = f"hmstest:{uuid.uuid4().hex[:12]}:"
-    yield StoreSpec("postgres", url, stores.REDIS_URL, prefix)
-    stores.clear_prefix(prefix)
-    templates.drop(url)
+    yield from stores.provide(request, request.param)
 
 
 @pytest.fixture

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass
 from datetime import date, time
+
+from PIL import Image
 
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import (
@@ -16,8 +19,8 @@ from hms_desktop.domain.models import (
     WorkingHours,
 )
 from hms_desktop.services import accounts, catalogue, doctors, patients
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.store.tables import Designation, Specialisation
 
 PASSWORD = "correct-horse-1"
 _counter = itertools.count(1)
@@ -37,13 +40,13 @@ def staff(clinic: Clinic, role: Role = Role.RECEPTIONIST, **names: str) -> tuple
 
 def speciality(clinic: Clinic, name: str | None = None) -> int:
     return catalogue.create_named(
-        clinic, SYSTEM, Specialisation, name or unique("Speciality "), ""
+        clinic, SYSTEM, NamedList.SPECIALISATIONS, name or unique("Speciality "), ""
     ).id
 
 
 def designation(clinic: Clinic, name: str | None = None) -> int:
     return catalogue.create_named(
-        clinic, SYSTEM, Designation, name or unique("Designation "), ""
+        clinic, SYSTEM, NamedList.DESIGNATIONS, name or unique("Designation "), ""
     ).id
 
 
@@ -86,4 +89,15 @@ def patient(clinic: Clinic, desk: Actor | None = None, **fields: object) -> Pati
 
 
 def patient_actor(clinic: Clinic, record: PatientRecord) -> Actor:
-    return accounts.actor_for(accounts.get_user(clinic, record.user_id))
+    return accounts.actor_for(accounts.get_user(clinic, SYSTEM, record.user_id))
+
+
+def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def phone() -> str:
+    """A phone number no other test patient has."""
+    return f"+4470{next(_counter):08d}"

@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,3 +127,20 @@ def clear_prefix(prefix: str) -> None:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+def provide(request: pytest.FixtureRequest, name: str) -> Iterator[StoreSpec]:
+    """The `store` fixture's body: a fresh store of kind `name`, removed afterwards."""
+    if name == "sqlite":
+        url = request.getfixturevalue("sqlite_templates").fresh()
+        yield StoreSpec("sqlite", url, "", "")
+        return
+    if not DATABASE_URL or not REDIS_URL:
+        unavailable("HMS_TEST_DATABASE_URL and HMS_TEST_REDIS_URL are not set")
+    check_redis()
+    templates = request.getfixturevalue("postgres_templates")
+    url = templates.fresh()
+    prefix = f"hmstest:{uuid.uuid4().hex[:12]}:"
+    yield StoreSpec("postgres", url, REDIS_URL, prefix)
+    clear_prefix(prefix)
+    templates.drop(url)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -14,16 +13,21 @@ from hms_desktop.config import Settings, load_settings
 from hms_desktop.services.clinic import Clinic, open_clinic
 from hms_desktop.services.version_gate import published_requirements
 
-from . import booking, desk, health, hospital, hospital_users, media
+from . import booking, desk, health, hospital, hospital_users, media, openapi
 from .answer_cache import AnswerCache
+from .edge import EdgeMiddleware
 from .errors import RequestIdMiddleware, install_error_handlers
-from .ratelimit import RateLimits
+from .openapi import PUBLIC, access
 from .request_log import RequestLogMiddleware
 
 meta = APIRouter(tags=["meta"])
 
 
-@meta.get("/api/version", summary="API and server versions (remote desktops check them)")
+@meta.get(
+    "/api/version",
+    summary="API and server versions (remote desktops check them)",
+    openapi_extra=access(PUBLIC),
+)
 def version(request: Request) -> dict[str, str]:
     """Also `min_desktop_version` and `update_location` once IT set them (db require-version)."""
     return {
@@ -31,27 +35,6 @@ def version(request: Request) -> dict[str, str]:
         "server_version": hms_desktop.__version__,
         **published_requirements(request.app.state.clinic),
     }
-
-
-def _document_validation_errors(app: FastAPI) -> None:
-    """Invalid requests answer 400 with the document's own error body (errors.py), so the
-    schema does not advertise FastAPI's default 422 validation response."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            for operations in schema["paths"].values():
-                for operation in operations.values():
-                    responses = operation.get("responses", {})
-                    if "HTTPValidationError" in str(responses.get("422", "")):
-                        del responses["422"]
-                        responses.setdefault("400", {"description": "Invalid request"})
-            schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
-            schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -> FastAPI:
@@ -83,7 +66,6 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
     app.state.clinic = the_clinic
     app.state.answer_cache = answers
     app.state.settings = settings
-    app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -93,6 +75,7 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(EdgeMiddleware, settings=settings)
     app.add_middleware(RequestLogMiddleware)  # inside RequestIdMiddleware: sees the id
     app.add_middleware(RequestIdMiddleware)
     app.include_router(meta)
@@ -102,5 +85,5 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
     app.include_router(hospital.router)
     app.include_router(media.router)
     app.include_router(desk.router)
-    _document_validation_errors(app)
+    openapi.install(app)
     return app

@@ -7,48 +7,41 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
-    AuthenticationFailed,
     NoDoctorsAvailable,
-    NotPatientOrDoctor,
     SlotAlreadyBooked,
     UsernameTaken,
     ValidationError,
 )
-from hms_desktop.domain.models import AppointmentRecord
+from hms_desktop.domain.models import Actor, AppointmentRecord
+from hms_desktop.domain.policy import Action, Kind
 from hms_desktop.domain.schedule import iso_millis, local_midnight_utc
-from hms_desktop.domain.validation import clean_gender, split_full_name
+from hms_desktop.domain.validation import check_instant, clean_gender, split_full_name
 from hms_desktop.services import accounts, doctors, profiles, scheduling
 from hms_desktop.services.clinic import Clinic
 
 from .answer_cache import AnswerCacheDep
-from .deps import SESSION_COOKIE, BearerDep, ClinicDep, CurrentUser, DbInt, presented_token
-from .ratelimit import RateLimitsDep, client_address, default_rate_limit
+from .deps import SESSION_COOKIE, ClinicDep, CurrentUser, DbInt, PresentedToken
+from .fields import Name, Password, Search, ShortText, Token
+from .openapi import PUBLIC, access
+from .ratelimit import EVERY_REQUEST, client_address
 
-router = APIRouter(tags=["booking API"], dependencies=[Depends(default_rate_limit)])
-
-
-class ErrorBody(BaseModel):
-    error: str
-
-
-ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422, 429, 503)}
+router = APIRouter(tags=["booking API"], dependencies=EVERY_REQUEST)
 
 
 # --- shapes -----------------------------------------------------------------------------
 
 
 class NewPatient(BaseModel):
-    username: str
-    password: str
-    full_name: str
-    gender: str = ""
-    dob: str | None = Field(default=None, description="a date (YYYY-MM-DD) or ISO 8601 instant")
+    username: Name
+    password: Password
+    full_name: Name
+    gender: Name = ""
+    dob: Name | None = Field(default=None, description="a date (YYYY-MM-DD) or ISO 8601 instant")
 
 
 class PatientCreated(BaseModel):
@@ -64,8 +57,8 @@ class UsernameExists(BaseModel):
 
 
 class Credentials(BaseModel):
-    username: str
-    password: str
+    username: Name
+    password: Password
 
 
 class Message(BaseModel):
@@ -79,7 +72,7 @@ class SlotChoice(BaseModel):
 
     slot: DbInt | None = None
     newSlot: DbInt | None = None
-    appointmentId: DbInt | str | None = None
+    appointmentId: DbInt | Token | None = None
 
     def slot_id(self) -> int | None:
         for value in (self.slot, self.newSlot, self.appointmentId):
@@ -173,11 +166,9 @@ def _parse_birth_date(text: str | None, clinic: Clinic) -> date | None:
     try:
         if len(text.strip()) == 10:
             return date.fromisoformat(text.strip())
-        instant = datetime.fromisoformat(text.strip())
+        instant = check_instant(datetime.fromisoformat(text.strip()), field="dob")
     except ValueError as error:
         raise ValidationError("dob must be a date (YYYY-MM-DD).", field="dob") from error
-    if instant.tzinfo is None:
-        return instant.date()
     return instant.astimezone(clinic.settings.tz).date()
 
 
@@ -188,7 +179,7 @@ def _parse_instant(text: str, clinic: Clinic, name: str) -> datetime:
         raise ValidationError(f"{name} must be an ISO 8601 date and time.", field=name) from error
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=clinic.settings.tz)
-    return instant
+    return check_instant(instant, field=name)
 
 
 # --- accounts and sessions ----------------------------------------------------------------
@@ -198,19 +189,19 @@ def _parse_instant(text: str, clinic: Clinic, name: str) -> datetime:
     "/patients",
     status_code=status.HTTP_201_CREATED,
     response_model=PatientCreated,
-    responses={**ERRORS, 400: {"model": UsernameExists | ErrorBody}},
     summary="Register a patient",
+    openapi_extra=access(Kind.ACCOUNT, Action.CREATE),
 )
 def register_patient(
-    body: NewPatient, request: Request, clinic: ClinicDep, limits: RateLimitsDep
+    body: NewPatient, request: Request, clinic: ClinicDep, user: CurrentUser
 ) -> PatientCreated | JSONResponse:
-    address = client_address(request)
-    limits.check_login(address, body.username)
     first, last = split_full_name(body.full_name)
     birth_date = _parse_birth_date(body.dob, clinic)
     try:
-        user = accounts.register_patient_account(
+        created = accounts.register_patient_account(
             clinic,
+            user,
+            client=client_address(request),
             username=body.username,
             password=body.password,
             first_name=first,
@@ -219,12 +210,11 @@ def register_patient(
             date_of_birth=birth_date,
         )
     except UsernameTaken as error:
-        limits.record_login_failure(address, body.username)
         return JSONResponse({"message": error.message}, status_code=400)
     return PatientCreated(
-        userId=user.id,
-        userName=user.username,
-        fullName=user.full_name,
+        userId=created.id,
+        userName=created.username,
+        fullName=created.full_name,
         gender=clean_gender(body.gender),
         dob=_local_date_millis(birth_date, clinic),
     )
@@ -234,23 +224,13 @@ def register_patient(
     "/sessions",
     status_code=status.HTTP_201_CREATED,
     response_model=Message,
-    responses=ERRORS,
     summary="Log in: sets the session cookie",
+    openapi_extra=access(PUBLIC),
 )
 def create_session(
-    body: Credentials,
-    request: Request,
-    response: Response,
-    clinic: ClinicDep,
-    limits: RateLimitsDep,
+    body: Credentials, request: Request, response: Response, clinic: ClinicDep
 ) -> Message:
-    address = client_address(request)
-    limits.check_login(address, body.username)
-    try:
-        user = accounts.authenticate(clinic, body.username, body.password)
-    except AuthenticationFailed:
-        limits.record_login_failure(address, body.username)
-        raise
+    user = accounts.log_in(clinic, body.username, body.password, client=client_address(request))
     response.set_cookie(
         SESSION_COOKIE,
         accounts.issue_session_token(clinic, user),
@@ -266,15 +246,11 @@ def create_session(
 @router.delete(
     "/sessions",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=ERRORS,
     summary="Log out: the session is revoked for good",
+    openapi_extra=access(Kind.ACCOUNT, Action.UPDATE),
 )
-def delete_session(
-    request: Request, clinic: ClinicDep, user: CurrentUser, bearer: BearerDep
-) -> Response:
-    token = presented_token(request, bearer)
-    assert token is not None  # CurrentUser guarantees one
-    accounts.revoke_token(clinic, token)
+def delete_session(clinic: ClinicDep, user: CurrentUser, token: PresentedToken) -> Response:
+    accounts.end_session(clinic, user, token)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
@@ -287,8 +263,8 @@ def delete_session(
     "/appointments/me",
     status_code=status.HTTP_201_CREATED,
     response_model=HoldCreated,
-    responses=ERRORS,
     summary="Hold a slot for the logged-in patient",
+    openapi_extra=access(Kind.HOLD, Action.CREATE),
 )
 def hold_slot(body: SlotChoice, clinic: ClinicDep, user: CurrentUser) -> HoldCreated:
     hold = scheduling.hold_slot(clinic, user, body.slot_id())
@@ -298,8 +274,8 @@ def hold_slot(body: SlotChoice, clinic: ClinicDep, user: CurrentUser) -> HoldCre
 @router.put(
     "/appointments/me",
     response_model=BookingAppointment,
-    responses=ERRORS,
     summary="Confirm the held slot as an appointment",
+    openapi_extra=access(Kind.APPOINTMENT, Action.CREATE),
 )
 def confirm_booking(body: SlotChoice, clinic: ClinicDep, user: CurrentUser) -> BookingAppointment:
     record = scheduling.confirm_booking(clinic, user, body.slot_id(), token=body.hold_token())
@@ -307,10 +283,10 @@ def confirm_booking(body: SlotChoice, clinic: ClinicDep, user: CurrentUser) -> B
 
 
 @router.put(
-    "/appointments/{appointment_id}",
+    "/appointments/{appointment_id:int}",
     response_model=BookingAppointment,
-    responses=ERRORS,
     summary="Reschedule an appointment to another slot",
+    openapi_extra=access(Kind.APPOINTMENT, Action.MOVE),
 )
 def reschedule(
     appointment_id: DbInt, body: SlotChoice, clinic: ClinicDep, user: CurrentUser
@@ -327,10 +303,10 @@ def reschedule(
 
 
 @router.delete(
-    "/appointments/{appointment_id}",
+    "/appointments/{appointment_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=ERRORS,
     summary="Cancel an appointment",
+    openapi_extra=access(Kind.APPOINTMENT, Action.CANCEL),
 )
 def cancel(appointment_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     scheduling.cancel_appointment(clinic, user, appointment_id)
@@ -340,14 +316,11 @@ def cancel(appointment_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Respo
 @router.get(
     "/appointments",
     response_model=list[BookingAppointment],
-    responses=ERRORS,
     summary="The patient's appointments, or the doctor's schedule",
+    openapi_extra=access(Kind.APPOINTMENT, Action.READ),
 )
 def my_appointments(clinic: ClinicDep, user: CurrentUser) -> list[BookingAppointment]:
-    if user.role not in (Role.PATIENT, Role.DOCTOR):
-        raise NotPatientOrDoctor()
-    page = scheduling.list_appointments(clinic, user, with_slot_only=True)
-    return [_appointment(record, clinic) for record in page.items]
+    return [_appointment(record, clinic) for record in scheduling.my_appointments(clinic, user)]
 
 
 # --- doctors ------------------------------------------------------------------------------
@@ -356,14 +329,14 @@ def my_appointments(clinic: ClinicDep, user: CurrentUser) -> list[BookingAppoint
 @router.get(
     "/doctors",
     response_model=list[DoctorListItem],
-    responses=ERRORS,
     summary="All doctors with their speciality",
+    openapi_extra=access(Kind.DOCTOR, Action.READ),
 )
 def list_doctors(clinic: ClinicDep, user: CurrentUser) -> JSONResponse:
     return JSONResponse(
         [
             {"doctor_id": item.id, "full_name": item.full_name, "speciality": item.speciality}
-            for item in profiles.doctor_listing(clinic)
+            for item in profiles.doctor_listing(clinic, user)
         ]
     )
 
@@ -371,16 +344,16 @@ def list_doctors(clinic: ClinicDep, user: CurrentUser) -> JSONResponse:
 @router.get(
     "/doctors/specialities/{name}",
     response_model=list[SpecialitySlot],
-    responses=ERRORS,
     summary="Free slots of a speciality's doctors in a time window",
+    openapi_extra=access(Kind.SLOT, Action.READ),
 )
 def speciality_slots(
-    name: str,
+    name: Search,
     clinic: ClinicDep,
     answers: AnswerCacheDep,
     user: CurrentUser,
-    start_time: Annotated[str | None, Query(alias="startTime")] = None,
-    end_time: Annotated[str | None, Query(alias="endTime")] = None,
+    start_time: Annotated[ShortText | None, Query(alias="startTime")] = None,
+    end_time: Annotated[ShortText | None, Query(alias="endTime")] = None,
 ) -> Response:
     if not start_time or not end_time:
         raise ValidationError("Start time and end time are required.")
@@ -388,13 +361,15 @@ def speciality_slots(
     end = _parse_instant(end_time, clinic, "endTime")
     body = answers.answer(
         ("speciality", name.strip().lower(), start, end),
-        lambda: _encode_speciality_slots(clinic, name, start, end),
+        lambda: _encode_speciality_slots(clinic, user, name, start, end),
     )
     return Response(body, media_type="application/json")
 
 
-def _encode_speciality_slots(clinic: Clinic, name: str, start: datetime, end: datetime) -> bytes:
-    found = doctors.free_slots_by_speciality(clinic, name, start, end)
+def _encode_speciality_slots(
+    clinic: Clinic, user: Actor, name: str, start: datetime, end: datetime
+) -> bytes:
+    found = doctors.free_slots_by_speciality(clinic, user, name, start, end)
     if not found:
         raise NoDoctorsAvailable()
     # A week of a busy speciality is thousands of slots sharing few start times: plain
@@ -420,13 +395,13 @@ def _encode_speciality_slots(clinic: Clinic, name: str, start: datetime, end: da
 @router.get(
     "/doctors/{doctor_id}",
     response_model=DoctorProfile,
-    responses=ERRORS,
     summary="A doctor's details and free future slots",
+    openapi_extra=access(Kind.DOCTOR, Action.READ),
 )
 def doctor_profile(doctor_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> DoctorProfile:
-    details = doctors.doctor_details(clinic, doctor_id)
+    details = doctors.doctor_details(clinic, user, doctor_id)
     now = clinic.now()
-    free = doctors.free_slots(clinic, [doctor_id], now, now + doctors.MAX_WINDOW)
+    free = doctors.free_slots(clinic, user, [doctor_id], now, now + doctors.MAX_WINDOW)
     tz = clinic.settings.tz
     return DoctorProfile(
         full_name=details.summary.full_name,

@@ -1,27 +1,35 @@
-"""Request dependencies, declared once: the clinic, the acting user, rate limits."""
+"""Request dependencies, declared once: the clinic, the acting user, rate limits.
+
+Routers take `CurrentUser` (the caller, `ANONYMOUS` without a token) and hand it to a
+service; the service asks the access policy. No router decides who may do what.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import annotated_types
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hms_desktop.domain.enums import Role
-from hms_desktop.domain.models import Actor
+from hms_desktop.domain.errors import NotAuthenticated
+from hms_desktop.domain.models import ANONYMOUS, Actor
 from hms_desktop.services import accounts
 from hms_desktop.services.clinic import Clinic
 
-from .errors import NotAuthenticated
+from . import openapi
+from .fields import DbInt
+
+__all__ = ["ANONYMOUS", "ClinicDep", "CurrentUser", "DbInt", "DeskUser", "PresentedToken"]
 
 # The booking API's session cookie (POST /sessions sets it, DELETE /sessions revokes it).
 SESSION_COOKIE = "session"
 
-# Who the audit trail names when someone without an account writes (a contact message).
-ANONYMOUS = Actor(user_id=None, username="anonymous", role=Role.PATIENT)
-
-_bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/user/login/")
+# Which operations need it, the OpenAPI document says from each route's access entry
+# (api/openapi.py).
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An access token from POST /api/user/login/ or /desk/v1/session"
+)
 
 
 # Dependencies without I/O are async: FastAPI runs them on the event loop, not a thread.
@@ -29,33 +37,46 @@ async def get_clinic(request: Request) -> Clinic:
     return request.app.state.clinic
 
 
-# A number from a request (id, fee, ...) stays within the database's integer range, so an
-# absurd value is a 400, never an overflow deep in the driver.
-DbInt = Annotated[int, annotated_types.Interval(ge=-(2**31), le=2**31 - 1)]
-
 ClinicDep = Annotated[Clinic, Depends(get_clinic)]
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def presented_token(request: Request, bearer: HTTPAuthorizationCredentials | None) -> str | None:
+async def presented_token(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> str | None:
     """The access token in `Authorization: Bearer`, else the session cookie."""
     if bearer is not None and bearer.credentials:
         return bearer.credentials
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def get_optional_user(request: Request, clinic: ClinicDep, bearer: BearerDep) -> Actor | None:
-    token = presented_token(request, bearer)
+PresentedToken = Annotated[str | None, Depends(presented_token)]
+
+
+def get_current_user(clinic: ClinicDep, token: PresentedToken) -> Actor:
+    """Whoever the token names (an invalid or revoked token is a 401), else anonymous."""
     if token is None:
-        return None
+        return ANONYMOUS
     return accounts.verify_token(clinic, token)
 
 
-async def get_current_user(user: Annotated[Actor | None, Depends(get_optional_user)]) -> Actor:
-    if user is None:
-        raise NotAuthenticated()
-    return user
-
-
-OptionalUser = Annotated[Actor | None, Depends(get_optional_user)]
 CurrentUser = Annotated[Actor, Depends(get_current_user)]
+
+
+async def refuse_the_public_first(request: Request, user: CurrentUser) -> None:
+    """An anonymous call to an operation the policy keeps from the public is a 401 before
+    its parameters or body are even looked at (the route declares its policy entry)."""
+    if user.role is not Role.ANONYMOUS:
+        return
+    route = request.scope.get("route")
+    access = (getattr(route, "openapi_extra", None) or {}).get(openapi.ACCESS_KEY)
+    if access is not None and not openapi.allowed(user, request.url.path, access):
+        raise NotAuthenticated()
+
+
+async def get_desk_user(user: CurrentUser) -> Actor:
+    """The caller of the desk API: the policy admits staff and doctors only."""
+    return accounts.require_desk(user)
+
+
+DeskUser = Annotated[Actor, Depends(get_desk_user)]

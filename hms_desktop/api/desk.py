@@ -12,15 +12,14 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
-from hms_desktop.domain.errors import AuthenticationFailed, TokenInvalid
+from hms_desktop.domain.errors import TokenInvalid
 from hms_desktop.domain.models import (
     AppointmentRecord,
     CalendarSlot,
@@ -36,12 +35,26 @@ from hms_desktop.domain.models import (
     WorkingHours,
     to_jsonable,
 )
-from hms_desktop.services import accounts, catalogue, doctors, patients, scheduling
+from hms_desktop.domain.policy import Action, Kind
+from hms_desktop.services import accounts, catalogue, changes, doctors, patients, scheduling
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.store.events import Subscription
-from hms_desktop.store.tables import Designation, Specialisation
 
-from .deps import BearerDep, ClinicDep, CurrentUser
-from .ratelimit import RateLimitsDep, client_address, default_rate_limit
+from .deps import ClinicDep, DbInt, DeskUser, PresentedToken
+from .fields import (
+    Day,
+    Email,
+    Instant,
+    LongText,
+    Name,
+    Password,
+    Search,
+    ShortText,
+    TimeOfDay,
+    Token,
+)
+from .openapi import PUBLIC, access
+from .ratelimit import EVERY_REQUEST, client_address
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +64,7 @@ HEARTBEAT_SECONDS = 10.0
 
 router = APIRouter(prefix="/desk/v1", tags=["desk"])
 # Everything but the log-in itself counts against the per-user request budget.
-limited = APIRouter(dependencies=[Depends(default_rate_limit)])
+limited = APIRouter(dependencies=EVERY_REQUEST)
 
 
 def _json(value: Any, status_code: int = 200) -> JSONResponse:
@@ -62,12 +75,12 @@ def _json(value: Any, status_code: int = 200) -> JSONResponse:
 
 
 class Credentials(BaseModel):
-    username: str
-    password: str
+    username: Name
+    password: Password
 
 
 class RefreshBody(BaseModel):
-    refresh: str
+    refresh: Token
 
 
 class SessionOut(BaseModel):
@@ -81,29 +94,29 @@ class AccessOut(BaseModel):
 
 
 class PatientFormIn(BaseModel):
-    full_name: str
-    gender: str = ""
-    date_of_birth: date | None = None
-    phone: str = ""
-    email: str = ""
-    address: str = ""
-    username: str = ""
-    password: str = ""
+    full_name: Name
+    gender: Name = ""
+    date_of_birth: Day | None = None
+    phone: ShortText = ""
+    email: Email = ""
+    address: ShortText = ""
+    username: Name = ""
+    password: Password = ""
 
     def to_form(self) -> PatientForm:
         return PatientForm(**self.model_dump())
 
 
 class NamedIn(BaseModel):
-    name: str
-    slug: str = ""
+    name: Name
+    slug: Name = ""
 
 
 class WorkingHoursIn(BaseModel):
-    weekday: int
-    start: time
-    end: time
-    slot_minutes: int = 30
+    weekday: DbInt
+    start: TimeOfDay
+    end: TimeOfDay
+    slot_minutes: DbInt = 30
 
 
 class SlotCount(BaseModel):
@@ -111,12 +124,12 @@ class SlotCount(BaseModel):
 
 
 class HoldIn(BaseModel):
-    slot_id: int
-    patient_id: int
+    slot_id: DbInt
+    patient_id: DbInt
 
 
 class ReleaseIn(BaseModel):
-    token: str
+    token: Token
 
 
 class Released(BaseModel):
@@ -124,15 +137,15 @@ class Released(BaseModel):
 
 
 class BookingIn(BaseModel):
-    slot_id: int
-    patient_id: int
-    token: str
+    slot_id: DbInt
+    patient_id: DbInt
+    token: Token
     appointment_type: AppointmentType = AppointmentType.OFFLINE
-    symptoms: str = ""
+    symptoms: LongText = ""
 
 
 class SlotIn(BaseModel):
-    slot_id: int
+    slot_id: DbInt
 
 
 class StatusIn(BaseModel):
@@ -140,60 +153,85 @@ class StatusIn(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    reason: str
+    reason: ShortText
 
 
 # --- session ----------------------------------------------------------------------------------
 
 
-@router.post("/session", response_model=SessionOut, summary="Log in: access + refresh tokens")
-def login(body: Credentials, request: Request, clinic: ClinicDep, limits: RateLimitsDep) -> Any:
-    address = client_address(request)
-    limits.check_login(address, body.username)
-    try:
-        user = accounts.authenticate(clinic, body.username, body.password)
-    except AuthenticationFailed:
-        limits.record_login_failure(address, body.username)
-        raise
+@router.post(
+    "/session",
+    response_model=SessionOut,
+    summary="Log in (staff and doctors): access + refresh tokens",
+    openapi_extra=access(PUBLIC),
+)
+def login(body: Credentials, request: Request, clinic: ClinicDep) -> Any:
+    user = accounts.log_in_at_desk(
+        clinic, body.username, body.password, client=client_address(request)
+    )
     tokens = accounts.issue_tokens(clinic, user)
     return _json({"access": tokens.access, "refresh": tokens.refresh, "user": user})
 
 
-@router.post("/session/refresh", response_model=AccessOut, summary="A new access token")
+@router.post(
+    "/session/refresh",
+    response_model=AccessOut,
+    summary="A new access token",
+    openapi_extra=access(PUBLIC),
+)
 def refresh(body: RefreshBody, clinic: ClinicDep) -> Any:
     return _json({"access": accounts.refresh_access(clinic, body.refresh)})
 
 
-@router.post("/session/logout", status_code=204, summary="Log out: both tokens are revoked")
-def logout(body: RefreshBody, clinic: ClinicDep, bearer: BearerDep) -> None:
+@router.post(
+    "/session/logout",
+    status_code=204,
+    summary="Log out: both tokens are revoked",
+    openapi_extra=access(PUBLIC),
+)
+def logout(body: RefreshBody, clinic: ClinicDep, token: PresentedToken) -> None:
     accounts.revoke_token(clinic, body.refresh, ("refresh",))
-    if bearer is not None and bearer.credentials:
+    if token is not None:
         try:
-            accounts.revoke_token(clinic, bearer.credentials, ("access",))
+            accounts.revoke_token(clinic, token, ("access",))
         except TokenInvalid:
             log.debug("logout: the access token had already expired")
 
 
-@limited.get("/session", response_model=UserInfo, summary="Who is logged in")
-def current_session(clinic: ClinicDep, actor: CurrentUser) -> Any:
-    return _json(accounts.get_user(clinic, actor.user_id or 0))
+@limited.get(
+    "/session",
+    response_model=UserInfo,
+    summary="Who is logged in",
+    openapi_extra=access(Kind.ACCOUNT, Action.READ),
+)
+def current_session(clinic: ClinicDep, actor: DeskUser) -> Any:
+    return _json(accounts.get_user(clinic, actor, actor.user_id or 0))
 
 
 # --- patients ---------------------------------------------------------------------------------
 
 
-@limited.get("/patients", response_model=list[PatientRecord], summary="Search patients")
+@limited.get(
+    "/patients",
+    response_model=list[PatientRecord],
+    summary="Search patients",
+    openapi_extra=access(Kind.PATIENT, Action.READ),
+)
 def search_patients(
     clinic: ClinicDep,
-    actor: CurrentUser,
-    q: Annotated[str, Query(description="a name fragment, phone prefix or birth date")] = "",
+    actor: DeskUser,
+    q: Annotated[Search, Query(description="a name fragment, phone prefix or birth date")] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     return _json(patients.search_patients(clinic, actor, q, limit))
 
 
-@limited.get("/patients/{patient_id}", response_model=PatientRecord)
-def get_patient(patient_id: int, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.get(
+    "/patients/{patient_id:int}",
+    response_model=PatientRecord,
+    openapi_extra=access(Kind.PATIENT, Action.READ),
+)
+def get_patient(patient_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(patients.get_patient(clinic, actor, patient_id))
 
 
@@ -201,85 +239,130 @@ def get_patient(patient_id: int, clinic: ClinicDep, actor: CurrentUser) -> Any:
     "/patients/duplicates",
     response_model=list[PatientRecord],
     summary="Patients this form may duplicate (same name and birth date, or same phone)",
+    openapi_extra=access(Kind.PATIENT, Action.READ),
 )
-def find_likely_duplicates(body: PatientFormIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
+def find_likely_duplicates(body: PatientFormIn, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(patients.find_likely_duplicates(clinic, actor, body.to_form()))
 
 
-@limited.post("/patients", response_model=PatientRecord, status_code=201)
-def register_patient(body: PatientFormIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.post(
+    "/patients",
+    response_model=PatientRecord,
+    status_code=201,
+    openapi_extra=access(Kind.PATIENT, Action.CREATE),
+)
+def register_patient(body: PatientFormIn, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(patients.register_patient(clinic, actor, body.to_form()), 201)
 
 
-@limited.put("/patients/{patient_id}", response_model=PatientRecord)
+@limited.put(
+    "/patients/{patient_id:int}",
+    response_model=PatientRecord,
+    openapi_extra=access(Kind.PATIENT, Action.UPDATE),
+)
 def update_patient(
-    patient_id: int, body: PatientFormIn, clinic: ClinicDep, actor: CurrentUser
+    patient_id: DbInt, body: PatientFormIn, clinic: ClinicDep, actor: DeskUser
 ) -> Any:
     return _json(patients.update_patient(clinic, actor, patient_id, body.to_form()))
 
 
-@limited.get("/patients/{patient_id}/history", response_model=list[AppointmentRecord])
-def patient_history(patient_id: int, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.get(
+    "/patients/{patient_id:int}/history",
+    response_model=list[AppointmentRecord],
+    openapi_extra=access(Kind.APPOINTMENT, Action.READ),
+)
+def patient_history(patient_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(scheduling.patient_history(clinic, actor, patient_id))
 
 
 # --- doctors and catalogue --------------------------------------------------------------------
 
 
-@limited.get("/specialisations", response_model=list[NamedItem])
-def specialisations(clinic: ClinicDep, actor: CurrentUser) -> Any:
-    return _json(catalogue.list_named(clinic, Specialisation))
+@limited.get(
+    "/specialisations",
+    response_model=list[NamedItem],
+    openapi_extra=access(Kind.CATALOGUE, Action.READ),
+)
+def specialisations(clinic: ClinicDep, actor: DeskUser) -> Any:
+    return _json(catalogue.list_named(clinic, actor, NamedList.SPECIALISATIONS))
 
 
-@limited.post("/specialisations", response_model=NamedItem, status_code=201)
-def create_specialisation(body: NamedIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
-    item = catalogue.create_named(clinic, actor, Specialisation, body.name, body.slug)
+@limited.post(
+    "/specialisations",
+    response_model=NamedItem,
+    status_code=201,
+    openapi_extra=access(Kind.CATALOGUE, Action.CREATE),
+)
+def create_specialisation(body: NamedIn, clinic: ClinicDep, actor: DeskUser) -> Any:
+    item = catalogue.create_named(clinic, actor, NamedList.SPECIALISATIONS, body.name, body.slug)
     return _json(item, 201)
 
 
-@limited.get("/designations", response_model=list[NamedItem])
-def designations(clinic: ClinicDep, actor: CurrentUser) -> Any:
-    return _json(catalogue.list_named(clinic, Designation))
+@limited.get(
+    "/designations",
+    response_model=list[NamedItem],
+    openapi_extra=access(Kind.CATALOGUE, Action.READ),
+)
+def designations(clinic: ClinicDep, actor: DeskUser) -> Any:
+    return _json(catalogue.list_named(clinic, actor, NamedList.DESIGNATIONS))
 
 
-@limited.post("/designations", response_model=NamedItem, status_code=201)
-def create_designation(body: NamedIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
-    return _json(catalogue.create_named(clinic, actor, Designation, body.name, body.slug), 201)
+@limited.post(
+    "/designations",
+    response_model=NamedItem,
+    status_code=201,
+    openapi_extra=access(Kind.CATALOGUE, Action.CREATE),
+)
+def create_designation(body: NamedIn, clinic: ClinicDep, actor: DeskUser) -> Any:
+    return _json(
+        catalogue.create_named(clinic, actor, NamedList.DESIGNATIONS, body.name, body.slug), 201
+    )
 
 
-@limited.get("/doctors", response_model=list[DoctorSummary])
+@limited.get(
+    "/doctors", response_model=list[DoctorSummary], openapi_extra=access(Kind.DOCTOR, Action.READ)
+)
 def list_doctors(
     clinic: ClinicDep,
-    actor: CurrentUser,
-    specialisation_id: int | None = None,
-    designation_id: int | None = None,
+    actor: DeskUser,
+    specialisation_id: DbInt | None = None,
+    designation_id: DbInt | None = None,
 ) -> Any:
     return _json(
         doctors.list_doctors(
-            clinic, specialisation_id=specialisation_id, designation_id=designation_id
+            clinic, actor, specialisation_id=specialisation_id, designation_id=designation_id
         )
     )
 
 
-@limited.get("/doctors/{doctor_id}", response_model=DoctorDetails)
-def doctor_details(doctor_id: int, clinic: ClinicDep, actor: CurrentUser) -> Any:
-    return _json(doctors.doctor_details(clinic, doctor_id))
+@limited.get(
+    "/doctors/{doctor_id}",
+    response_model=DoctorDetails,
+    openapi_extra=access(Kind.DOCTOR, Action.READ),
+)
+def doctor_details(doctor_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Any:
+    return _json(doctors.doctor_details(clinic, actor, doctor_id))
 
 
 @limited.put(
     "/doctors/{doctor_id}/working-hours",
     response_model=SlotCount,
     summary="Replace a doctor's weekly hours; answers how many slots now lie ahead",
+    openapi_extra=access(Kind.DOCTOR, Action.UPDATE),
 )
 def set_working_hours(
-    doctor_id: int, body: list[WorkingHoursIn], clinic: ClinicDep, actor: CurrentUser
+    doctor_id: DbInt, body: list[WorkingHoursIn], clinic: ClinicDep, actor: DeskUser
 ) -> Any:
     hours = [WorkingHours(**window.model_dump()) for window in body]
     return _json({"slots": doctors.set_working_hours(clinic, actor, doctor_id, hours)})
 
 
-@limited.get("/doctors/{doctor_id}/day", response_model=list[AppointmentRecord])
-def doctor_day(doctor_id: int, day: date, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.get(
+    "/doctors/{doctor_id}/day",
+    response_model=list[AppointmentRecord],
+    openapi_extra=access(Kind.CALENDAR, Action.READ),
+)
+def doctor_day(doctor_id: DbInt, day: Day, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(scheduling.doctor_day(clinic, actor, doctor_id, day))
 
 
@@ -287,11 +370,12 @@ def doctor_day(doctor_id: int, day: date, clinic: ClinicDep, actor: CurrentUser)
     "/free-slots",
     response_model=list[FreeSlot],
     summary="Free slots of every doctor of a speciality in [start, end)",
+    openapi_extra=access(Kind.SLOT, Action.READ),
 )
 def free_slots_by_speciality(
-    speciality: str, start: datetime, end: datetime, clinic: ClinicDep, actor: CurrentUser
+    speciality: Search, start: Instant, end: Instant, clinic: ClinicDep, actor: DeskUser
 ) -> Any:
-    return _json(doctors.free_slots_by_speciality(clinic, speciality, start, end))
+    return _json(doctors.free_slots_by_speciality(clinic, actor, speciality, start, end))
 
 
 # --- calendar and booking ---------------------------------------------------------------------
@@ -301,25 +385,47 @@ def free_slots_by_speciality(
     "/calendar",
     response_model=list[CalendarSlot],
     summary="Every slot of these doctors in [start, end) with its state for this desk",
+    openapi_extra=access(Kind.CALENDAR, Action.READ),
 )
 def calendar(
     clinic: ClinicDep,
-    actor: CurrentUser,
-    start: datetime,
-    end: datetime,
-    doctor_id: Annotated[list[int], Query()],
+    actor: DeskUser,
+    start: Instant,
+    end: Instant,
+    doctor_id: Annotated[list[DbInt], Query(max_length=200)],
 ) -> Any:
     return _json(scheduling.calendar(clinic, actor, doctor_id, start, end))
 
 
-@limited.post("/holds", response_model=Hold, status_code=201, summary="Hold a slot")
-def hold_slot(body: HoldIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.post(
+    "/holds",
+    response_model=Hold,
+    status_code=201,
+    summary="Hold a slot",
+    openapi_extra=access(Kind.HOLD, Action.CREATE),
+)
+def hold_slot(body: HoldIn, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(scheduling.hold_slot(clinic, actor, body.slot_id, body.patient_id), 201)
 
 
-@limited.post("/holds/{slot_id}/release", response_model=Released, summary="Let a hold go")
-def release_hold(slot_id: int, body: ReleaseIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.post(
+    "/holds/{slot_id}/release",
+    response_model=Released,
+    summary="Let a hold go",
+    openapi_extra=access(Kind.HOLD, Action.RELEASE),
+)
+def release_hold(slot_id: DbInt, body: ReleaseIn, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json({"released": scheduling.release_hold(clinic, actor, slot_id, body.token)})
+
+
+@limited.post(
+    "/holds/{slot_id}/take-over",
+    response_model=Released,
+    summary="Release another desk's hold (recorded in the audit log)",
+    openapi_extra=access(Kind.HOLD, Action.TAKE_OVER),
+)
+def take_over_hold(slot_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Any:
+    return _json({"released": scheduling.take_over_hold(clinic, actor, slot_id)})
 
 
 @limited.post(
@@ -327,8 +433,9 @@ def release_hold(slot_id: int, body: ReleaseIn, clinic: ClinicDep, actor: Curren
     response_model=AppointmentRecord,
     status_code=201,
     summary="Confirm a held slot as an appointment",
+    openapi_extra=access(Kind.APPOINTMENT, Action.CREATE),
 )
-def confirm_booking(body: BookingIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
+def confirm_booking(body: BookingIn, clinic: ClinicDep, actor: DeskUser) -> Any:
     record = scheduling.confirm_booking(
         clinic,
         actor,
@@ -341,34 +448,59 @@ def confirm_booking(body: BookingIn, clinic: ClinicDep, actor: CurrentUser) -> A
     return _json(record, 201)
 
 
-@limited.post("/appointments/{appointment_id}/reschedule", response_model=AppointmentRecord)
-def reschedule(appointment_id: int, body: SlotIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.post(
+    "/appointments/{appointment_id}/reschedule",
+    response_model=AppointmentRecord,
+    openapi_extra=access(Kind.APPOINTMENT, Action.MOVE),
+)
+def reschedule(appointment_id: DbInt, body: SlotIn, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(scheduling.reschedule_appointment(clinic, actor, appointment_id, body.slot_id))
 
 
-@limited.post("/appointments/{appointment_id}/cancel", response_model=AppointmentRecord)
-def cancel(appointment_id: int, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.post(
+    "/appointments/{appointment_id}/cancel",
+    response_model=AppointmentRecord,
+    openapi_extra=access(Kind.APPOINTMENT, Action.CANCEL),
+)
+def cancel(appointment_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(scheduling.cancel_appointment(clinic, actor, appointment_id))
 
 
-@limited.post("/appointments/{appointment_id}/status", response_model=AppointmentRecord)
-def set_status(appointment_id: int, body: StatusIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.post(
+    "/appointments/{appointment_id}/status",
+    response_model=AppointmentRecord,
+    openapi_extra=access(Kind.APPOINTMENT, Action.SET_STATUS),
+)
+def set_status(appointment_id: DbInt, body: StatusIn, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(scheduling.set_status(clinic, actor, appointment_id, body.status))
 
 
-@limited.get("/requests", response_model=list[AppointmentRecord], summary="The request queue")
-def pending_requests(clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.get(
+    "/requests",
+    response_model=list[AppointmentRecord],
+    summary="The request queue",
+    openapi_extra=access(Kind.REQUEST, Action.READ),
+)
+def pending_requests(clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(scheduling.pending_requests(clinic, actor))
 
 
-@limited.post("/requests/{appointment_id}/assign", response_model=AppointmentRecord)
-def assign_request(appointment_id: int, body: SlotIn, clinic: ClinicDep, actor: CurrentUser) -> Any:
+@limited.post(
+    "/requests/{appointment_id}/assign",
+    response_model=AppointmentRecord,
+    openapi_extra=access(Kind.REQUEST, Action.ASSIGN),
+)
+def assign_request(appointment_id: DbInt, body: SlotIn, clinic: ClinicDep, actor: DeskUser) -> Any:
     return _json(scheduling.assign_request(clinic, actor, appointment_id, body.slot_id))
 
 
-@limited.post("/requests/{appointment_id}/decline", response_model=AppointmentRecord)
+@limited.post(
+    "/requests/{appointment_id}/decline",
+    response_model=AppointmentRecord,
+    openapi_extra=access(Kind.REQUEST, Action.DECLINE),
+)
 def decline_request(
-    appointment_id: int, body: ReasonIn, clinic: ClinicDep, actor: CurrentUser
+    appointment_id: DbInt, body: ReasonIn, clinic: ClinicDep, actor: DeskUser
 ) -> Any:
     return _json(scheduling.decline_request(clinic, actor, appointment_id, body.reason))
 
@@ -404,8 +536,9 @@ async def _event_stream(
         "the desk reconnects and reloads what it shows."
     ),
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    openapi_extra=access(Kind.EVENT, Action.READ),
 )
-async def events(clinic: ClinicDep, actor: CurrentUser) -> StreamingResponse:
+async def events(clinic: ClinicDep, actor: DeskUser) -> StreamingResponse:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[ChangeEvent] = asyncio.Queue()
 
@@ -415,7 +548,7 @@ async def events(clinic: ClinicDep, actor: CurrentUser) -> StreamingResponse:
         except RuntimeError:  # the server's loop is already closed: nobody is listening
             log.debug("change event after the stream closed: %s", event.kind)
 
-    subscription = await asyncio.to_thread(clinic.events.subscribe, deliver)
+    subscription = await asyncio.to_thread(changes.follow, clinic, actor, deliver)
     return StreamingResponse(
         _event_stream(queue, subscription),
         media_type="text/event-stream",

@@ -3,7 +3,9 @@
 Each API document has its own error body: the booking API `{"error": ...}`, the hospital
 API DRF-style `{"detail": ...}` (plus `{field: [message]}` for a field's error), the desk
 API `{"error", "kind", "field", "type"}` so the remote client can rebuild the domain
-exception (`type`: its class name, when a domain error raised it).
+exception (`type`: its class name, when a domain error raised it). Each document answers
+only with the status codes it lists (plus 429 and 503, which any server may send): the
+hospital API has no 409 or 422, so a taken name is its field's 400, as its clients expect.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hms_desktop.domain.errors import DomainError
+from hms_desktop.domain.errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +36,25 @@ STATUS_BY_KIND: dict[str, int] = {
 }
 KIND_BY_STATUS = {status: kind for kind, status in STATUS_BY_KIND.items()}
 
+# Where a document lists no code for a kind of failure, the code it uses instead.
+_DOCUMENT_STATUS: dict[str, dict[str, int]] = {
+    "booking": {"conflict": 400},
+    "hospital": {"conflict": 400, "unprocessable": 400},
+    "desk": {},
+}
+# What each document's operations may answer besides success.
+DOCUMENT_ERROR_CODES: dict[str, tuple[int, ...]] = {
+    "booking": (400, 401, 403, 404, 422, 429, 503),
+    "hospital": (400, 401, 403, 404, 429, 503),
+    "desk": (400, 401, 403, 404, 409, 422, 429, 503),
+}
+
 DESK_PREFIX = "/desk/"
 
 
-class NotAuthenticated(DomainError):
-    kind = "unauthenticated"
-    message = "Authentication credentials were not provided."
-
-
-class RateLimited(DomainError):
-    kind = "rate_limited"
-    message = "Request was throttled. Expected available in {seconds} seconds."
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(self.message.format(seconds=retry_after))
-        self.retry_after = retry_after
+def status_for(path: str, kind: str) -> int:
+    """The status a failure of this kind gets in the document `path` belongs to."""
+    return _DOCUMENT_STATUS[document_of(path)].get(kind) or STATUS_BY_KIND.get(kind, 400)
 
 
 def document_of(path: str) -> str:
@@ -100,7 +106,7 @@ def error_response(
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    status = STATUS_BY_KIND.get(error.kind, 400)
+    status = status_for(request.url.path, error.kind)
     response = error_response(
         request,
         status,
@@ -111,6 +117,8 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     )
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
+    elif status == 503:
+        response.headers["Retry-After"] = "5"
     return response
 
 
@@ -120,7 +128,7 @@ def _describe(error: dict[str, Any]) -> tuple[str | None, str]:
     if error.get("type") == "json_invalid":
         return None, "Malformed JSON in the request body."
     where = ".".join(location)
-    text = str(error.get("msg", "Invalid value."))
+    text = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
     return field, f"{where}: {text}" if where else text
 
 
@@ -137,6 +145,10 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     response = error_response(request, error.status_code, str(error.detail), kind=kind)
     for name, value in (error.headers or {}).items():
         response.headers[name] = value
+    if error.status_code == 405:
+        from .openapi import methods_at  # the document is built from the routers (below)
+
+        response.headers["Allow"] = ", ".join(methods_at(request.app, request.url.path))
     return response
 
 

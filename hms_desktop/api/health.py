@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .openapi import PUBLIC, access
+
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["meta"])
@@ -54,6 +56,7 @@ def _redis_status(request: Request) -> str:
     "/health",
     summary="Database and Redis status (200 healthy, 503 not); no log-in",
     responses={503: {"description": "The database or Redis does not answer"}},
+    openapi_extra=access(PUBLIC),
 )
 def health(request: Request) -> JSONResponse:
     checks: dict[str, Any] = {

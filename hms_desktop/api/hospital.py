@@ -4,9 +4,9 @@ appointments, services, contacts. Paths end in a slash; errors are DRF-style."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
@@ -19,20 +19,24 @@ from hms_desktop.domain.models import (
     ReviewRecord,
     ServiceItem,
 )
+from hms_desktop.domain.policy import Action, Kind
 from hms_desktop.domain.validation import clean_rating
 from hms_desktop.services import catalogue, doctors, profiles, reviews, scheduling
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.profiles import DoctorCard, PatientCard
-from hms_desktop.store.tables import ClinicService, Contact, Designation, Specialisation
 
-from .deps import ANONYMOUS, ClinicDep, CurrentUser, DbInt, OptionalUser
-from .hospital_users import ERRORS
+from .deps import ClinicDep, CurrentUser, DbInt
+from .fields import LongText, Name, Search, ShortText
 from .media import image_url, read_upload
+from .openapi import access
 from .pagination import PageDep, Paginated, paginated
-from .ratelimit import default_rate_limit
+from .ratelimit import EVERY_REQUEST
 
-router = APIRouter(tags=["hospital API"], dependencies=[Depends(default_rate_limit)])
+router = APIRouter(tags=["hospital API"], dependencies=EVERY_REQUEST)
 
-NO_CONTENT = {"status_code": status.HTTP_204_NO_CONTENT, "responses": ERRORS}
+
+def _no_content(kind: Kind) -> dict[str, Any]:
+    return {"status_code": status.HTTP_204_NO_CONTENT, "openapi_extra": access(kind, Action.DELETE)}
 
 
 def _gone() -> Response:
@@ -67,8 +71,8 @@ class NamedOut(BaseModel):
 
 
 class NamedIn(BaseModel):
-    name: str
-    slug: str = ""
+    name: Name
+    slug: Name = ""
 
 
 class TimeOut(BaseModel):
@@ -77,7 +81,7 @@ class TimeOut(BaseModel):
 
 
 class TimeIn(BaseModel):
-    time: str
+    time: Name
 
 
 class ReviewOut(BaseModel):
@@ -91,14 +95,14 @@ class ReviewOut(BaseModel):
 
 class ReviewIn(BaseModel):
     doctor: DbInt
-    body: str = ""
-    rating: str | DbInt
+    body: LongText = ""
+    rating: ShortText | DbInt
 
 
 class ReviewPatch(BaseModel):
     doctor: DbInt | None = None
-    body: str | None = None
-    rating: str | DbInt | None = None
+    body: LongText | None = None
+    rating: ShortText | DbInt | None = None
 
 
 class AppointmentOut(BaseModel):
@@ -115,7 +119,7 @@ class AppointmentOut(BaseModel):
 class AppointmentIn(BaseModel):
     doctor: DbInt
     appointment_type: AppointmentType = AppointmentType.OFFLINE
-    symptoms: str = ""
+    symptoms: LongText = ""
     time: DbInt | None = None
     cancel: bool = False
     patient: DbInt | None = None  # staff booking a request for a patient
@@ -124,7 +128,7 @@ class AppointmentIn(BaseModel):
 class AppointmentPatch(BaseModel):
     doctor: DbInt | None = None
     appointment_type: AppointmentType | None = None
-    symptoms: str | None = None
+    symptoms: LongText | None = None
     time: DbInt | None = None
     cancel: bool | None = None
 
@@ -144,15 +148,15 @@ class ContactOut(BaseModel):
 
 
 class ContactIn(BaseModel):
-    name: str
-    phone: str
-    massage: str
+    name: Name
+    phone: ShortText
+    massage: LongText
 
 
 class ContactPatch(BaseModel):
-    name: str | None = None
-    phone: str | None = None
-    massage: str | None = None
+    name: Name | None = None
+    phone: ShortText | None = None
+    massage: LongText | None = None
 
 
 def _patient(request: Request, card: PatientCard) -> PatientOut:
@@ -225,14 +229,18 @@ def _contact(item: ContactItem) -> ContactOut:
 # --- patients ---------------------------------------------------------------------------------
 
 
-@router.get("/patients/", response_model=Paginated[PatientOut], responses=ERRORS)
+@router.get(
+    "/patients/",
+    response_model=Paginated[PatientOut],
+    openapi_extra=access(Kind.PATIENT, Action.READ),
+)
 def list_patients(
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
     wanted: PageDep,
-    search: str | None = None,
-    phone: str | None = None,
+    search: Search | None = None,
+    phone: ShortText | None = None,
 ) -> Paginated[PatientOut]:
     """Patient records: staff and doctors see all, a patient their own."""
     page = profiles.list_patient_cards(
@@ -245,13 +253,13 @@ def list_patients(
     "/patients/",
     status_code=status.HTTP_201_CREATED,
     response_model=PatientOut,
-    responses=ERRORS,
+    openapi_extra=access(Kind.PATIENT, Action.CREATE),
 )
 def create_patient(
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
-    phone: Annotated[str | None, Form()] = None,
+    phone: Annotated[ShortText | None, Form()] = None,
     profile: Annotated[UploadFile | None, File()] = None,
 ) -> PatientOut:
     """The logged-in user's own patient record."""
@@ -260,7 +268,11 @@ def create_patient(
     return _patient(request, card)
 
 
-@router.get("/patients/{patient_id}/", response_model=PatientOut, responses=ERRORS)
+@router.get(
+    "/patients/{patient_id}/",
+    response_model=PatientOut,
+    openapi_extra=access(Kind.PATIENT, Action.READ),
+)
 def get_patient(
     patient_id: DbInt, request: Request, clinic: ClinicDep, user: CurrentUser
 ) -> PatientOut:
@@ -272,7 +284,7 @@ def _update_patient(
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
-    phone: Annotated[str | None, Form()] = None,
+    phone: Annotated[ShortText | None, Form()] = None,
     profile: Annotated[UploadFile | None, File()] = None,
 ) -> PatientOut:
     picture = read_upload(profile, clinic.settings.image_max_bytes)
@@ -283,18 +295,18 @@ def _update_patient(
 router.put(
     "/patients/{patient_id}/",
     response_model=PatientOut,
-    responses=ERRORS,
     operation_id="update_patient",
+    openapi_extra=access(Kind.PATIENT, Action.UPDATE),
 )(_update_patient)
 router.patch(
     "/patients/{patient_id}/",
     response_model=PatientOut,
-    responses=ERRORS,
     operation_id="patch_patient",
+    openapi_extra=access(Kind.PATIENT, Action.UPDATE),
 )(_update_patient)
 
 
-@router.delete("/patients/{patient_id}/", **NO_CONTENT)
+@router.delete("/patients/{patient_id}/", **_no_content(Kind.PATIENT))
 def delete_patient(patient_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     profiles.delete_patient_card(clinic, user, patient_id)
     return _gone()
@@ -303,13 +315,15 @@ def delete_patient(patient_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> R
 # --- doctors ----------------------------------------------------------------------------------
 
 
-@router.get("/doctors/", response_model=Paginated[DoctorOut], responses=ERRORS)
+@router.get(
+    "/doctors/", response_model=Paginated[DoctorOut], openapi_extra=access(Kind.DOCTOR, Action.READ)
+)
 def list_doctors(
     request: Request,
     clinic: ClinicDep,
-    user: OptionalUser,
+    user: CurrentUser,
     wanted: PageDep,
-    search: str | None = None,
+    search: Search | None = None,
     specialisation: DbInt | None = None,
     designation: DbInt | None = None,
     fee: DbInt | None = None,
@@ -317,6 +331,7 @@ def list_doctors(
 ) -> Paginated[DoctorOut]:
     page = profiles.list_doctor_cards(
         clinic,
+        user,
         specialisation_id=specialisation,
         designation_id=designation,
         fee=fee,
@@ -329,7 +344,10 @@ def list_doctors(
 
 
 @router.post(
-    "/doctors/", status_code=status.HTTP_201_CREATED, response_model=DoctorOut, responses=ERRORS
+    "/doctors/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DoctorOut,
+    openapi_extra=access(Kind.DOCTOR, Action.CREATE),
 )
 def create_doctor(
     request: Request,
@@ -339,7 +357,7 @@ def create_doctor(
     specialisation: Annotated[list[DbInt] | None, Form()] = None,
     available_time: Annotated[list[DbInt] | None, Form()] = None,
     fee: Annotated[DbInt | None, Form()] = None,
-    meet_link: Annotated[str | None, Form()] = None,
+    meet_link: Annotated[ShortText | None, Form()] = None,
     profile: Annotated[UploadFile | None, File()] = None,
 ) -> DoctorOut:
     """The logged-in doctor's own record, when their account has none yet."""
@@ -356,11 +374,15 @@ def create_doctor(
     return _doctor(request, card)
 
 
-@router.get("/doctors/{doctor_id}/", response_model=DoctorOut, responses=ERRORS)
+@router.get(
+    "/doctors/{doctor_id}/",
+    response_model=DoctorOut,
+    openapi_extra=access(Kind.DOCTOR, Action.READ),
+)
 def get_doctor(
-    doctor_id: DbInt, request: Request, clinic: ClinicDep, user: OptionalUser
+    doctor_id: DbInt, request: Request, clinic: ClinicDep, user: CurrentUser
 ) -> DoctorOut:
-    return _doctor(request, profiles.get_doctor_card(clinic, doctor_id))
+    return _doctor(request, profiles.get_doctor_card(clinic, user, doctor_id))
 
 
 def _update_doctor(
@@ -372,7 +394,7 @@ def _update_doctor(
     specialisation: Annotated[list[DbInt] | None, Form()] = None,
     available_time: Annotated[list[DbInt] | None, Form()] = None,
     fee: Annotated[DbInt | None, Form()] = None,
-    meet_link: Annotated[str | None, Form()] = None,
+    meet_link: Annotated[ShortText | None, Form()] = None,
     profile: Annotated[UploadFile | None, File()] = None,
 ) -> DoctorOut:
     doctors.update_doctor(
@@ -386,21 +408,24 @@ def _update_doctor(
         available_time_ids=available_time,
         picture=read_upload(profile, clinic.settings.image_max_bytes),
     )
-    return _doctor(request, profiles.get_doctor_card(clinic, doctor_id))
+    return _doctor(request, profiles.get_doctor_card(clinic, user, doctor_id))
 
 
 router.put(
     "/doctors/{doctor_id}/",
     response_model=DoctorOut,
-    responses=ERRORS,
     operation_id="update_doctor",
+    openapi_extra=access(Kind.DOCTOR, Action.UPDATE),
 )(_update_doctor)
 router.patch(
-    "/doctors/{doctor_id}/", response_model=DoctorOut, responses=ERRORS, operation_id="patch_doctor"
+    "/doctors/{doctor_id}/",
+    response_model=DoctorOut,
+    operation_id="patch_doctor",
+    openapi_extra=access(Kind.DOCTOR, Action.UPDATE),
 )(_update_doctor)
 
 
-@router.delete("/doctors/{doctor_id}/", **NO_CONTENT)
+@router.delete("/doctors/{doctor_id}/", **_no_content(Kind.DOCTOR))
 def delete_doctor(doctor_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     profiles.delete_doctor_record(clinic, user, doctor_id)
     return _gone()
@@ -409,48 +434,64 @@ def delete_doctor(doctor_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Res
 # --- designations, specialisations, available times --------------------------------------------
 
 
-@router.get("/designations/", response_model=list[NamedOut], responses=ERRORS)
-def list_designations(clinic: ClinicDep, user: OptionalUser) -> list[NamedOut]:
-    return [_named(item) for item in catalogue.list_named(clinic, Designation)]
+@router.get(
+    "/designations/",
+    response_model=list[NamedOut],
+    openapi_extra=access(Kind.CATALOGUE, Action.READ),
+)
+def list_designations(clinic: ClinicDep, user: CurrentUser) -> list[NamedOut]:
+    return [_named(item) for item in catalogue.list_named(clinic, user, NamedList.DESIGNATIONS)]
 
 
 @router.post(
     "/designations/",
     status_code=status.HTTP_201_CREATED,
     response_model=NamedOut,
-    responses=ERRORS,
+    openapi_extra=access(Kind.CATALOGUE, Action.CREATE),
 )
 def create_designation(body: NamedIn, clinic: ClinicDep, user: CurrentUser) -> NamedOut:
-    return _named(catalogue.create_named(clinic, user, Designation, body.name, body.slug))
+    return _named(
+        catalogue.create_named(clinic, user, NamedList.DESIGNATIONS, body.name, body.slug)
+    )
 
 
-@router.get("/specialisations/", response_model=list[NamedOut], responses=ERRORS)
-def list_specialisations(clinic: ClinicDep, user: OptionalUser) -> list[NamedOut]:
-    return [_named(item) for item in catalogue.list_named(clinic, Specialisation)]
+@router.get(
+    "/specialisations/",
+    response_model=list[NamedOut],
+    openapi_extra=access(Kind.CATALOGUE, Action.READ),
+)
+def list_specialisations(clinic: ClinicDep, user: CurrentUser) -> list[NamedOut]:
+    return [_named(item) for item in catalogue.list_named(clinic, user, NamedList.SPECIALISATIONS)]
 
 
 @router.post(
     "/specialisations/",
     status_code=status.HTTP_201_CREATED,
     response_model=NamedOut,
-    responses=ERRORS,
+    openapi_extra=access(Kind.CATALOGUE, Action.CREATE),
 )
 def create_specialisation(body: NamedIn, clinic: ClinicDep, user: CurrentUser) -> NamedOut:
-    return _named(catalogue.create_named(clinic, user, Specialisation, body.name, body.slug))
+    return _named(
+        catalogue.create_named(clinic, user, NamedList.SPECIALISATIONS, body.name, body.slug)
+    )
 
 
-@router.get("/available-time/", response_model=list[TimeOut], responses=ERRORS)
+@router.get(
+    "/available-time/",
+    response_model=list[TimeOut],
+    openapi_extra=access(Kind.CATALOGUE, Action.READ),
+)
 def list_available_times(
-    clinic: ClinicDep, user: OptionalUser, id: DbInt | None = None
+    clinic: ClinicDep, user: CurrentUser, id: DbInt | None = None
 ) -> list[TimeOut]:
-    return [_time(item) for item in catalogue.list_available_times(clinic, id)]
+    return [_time(item) for item in catalogue.list_available_times(clinic, user, id)]
 
 
 @router.post(
     "/available-time/",
     status_code=status.HTTP_201_CREATED,
     response_model=TimeOut,
-    responses=ERRORS,
+    openapi_extra=access(Kind.CATALOGUE, Action.CREATE),
 )
 def create_available_time(body: TimeIn, clinic: ClinicDep, user: CurrentUser) -> TimeOut:
     return _time(catalogue.save_available_time(clinic, user, body.time))
@@ -459,19 +500,22 @@ def create_available_time(body: TimeIn, clinic: ClinicDep, user: CurrentUser) ->
 # --- reviews ----------------------------------------------------------------------------------
 
 
-@router.get("/reviews/", response_model=Paginated[ReviewOut], responses=ERRORS)
+@router.get(
+    "/reviews/", response_model=Paginated[ReviewOut], openapi_extra=access(Kind.REVIEW, Action.READ)
+)
 def list_reviews(
     request: Request,
     clinic: ClinicDep,
-    user: OptionalUser,
+    user: CurrentUser,
     wanted: PageDep,
     doctor: DbInt | None = None,
     reviwer: DbInt | None = None,
-    rating: str | None = None,
-    search: str | None = None,
+    rating: ShortText | None = None,
+    search: Search | None = None,
 ) -> Paginated[ReviewOut]:
     page = reviews.list_reviews(
         clinic,
+        user,
         doctor_id=doctor,
         reviewer_id=reviwer,
         rating=clean_rating(rating) if rating else None,
@@ -483,18 +527,29 @@ def list_reviews(
 
 
 @router.post(
-    "/reviews/", status_code=status.HTTP_201_CREATED, response_model=ReviewOut, responses=ERRORS
+    "/reviews/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReviewOut,
+    openapi_extra=access(Kind.REVIEW, Action.CREATE),
 )
 def create_review(body: ReviewIn, clinic: ClinicDep, user: CurrentUser) -> ReviewOut:
     return _review(reviews.write_review(clinic, user, body.doctor, body.body, body.rating))
 
 
-@router.get("/reviews/{review_id}/", response_model=ReviewOut, responses=ERRORS)
-def get_review(review_id: DbInt, clinic: ClinicDep, user: OptionalUser) -> ReviewOut:
-    return _review(reviews.get_review(clinic, review_id))
+@router.get(
+    "/reviews/{review_id}/",
+    response_model=ReviewOut,
+    openapi_extra=access(Kind.REVIEW, Action.READ),
+)
+def get_review(review_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> ReviewOut:
+    return _review(reviews.get_review(clinic, user, review_id))
 
 
-@router.put("/reviews/{review_id}/", response_model=ReviewOut, responses=ERRORS)
+@router.put(
+    "/reviews/{review_id}/",
+    response_model=ReviewOut,
+    openapi_extra=access(Kind.REVIEW, Action.UPDATE),
+)
 def update_review(
     review_id: DbInt, body: ReviewIn, clinic: ClinicDep, user: CurrentUser
 ) -> ReviewOut:
@@ -504,7 +559,11 @@ def update_review(
     return _review(record)
 
 
-@router.patch("/reviews/{review_id}/", response_model=ReviewOut, responses=ERRORS)
+@router.patch(
+    "/reviews/{review_id}/",
+    response_model=ReviewOut,
+    openapi_extra=access(Kind.REVIEW, Action.UPDATE),
+)
 def patch_review(
     review_id: DbInt, body: ReviewPatch, clinic: ClinicDep, user: CurrentUser
 ) -> ReviewOut:
@@ -514,7 +573,7 @@ def patch_review(
     return _review(record)
 
 
-@router.delete("/reviews/{review_id}/", **NO_CONTENT)
+@router.delete("/reviews/{review_id}/", **_no_content(Kind.REVIEW))
 def delete_review(review_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     reviews.delete_review(clinic, user, review_id)
     return _gone()
@@ -523,7 +582,11 @@ def delete_review(review_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Res
 # --- appointments -----------------------------------------------------------------------------
 
 
-@router.get("/appointments/", response_model=Paginated[AppointmentOut], responses=ERRORS)
+@router.get(
+    "/appointments/",
+    response_model=Paginated[AppointmentOut],
+    openapi_extra=access(Kind.APPOINTMENT, Action.READ),
+)
 def list_appointments(
     request: Request,
     clinic: ClinicDep,
@@ -548,7 +611,7 @@ def list_appointments(
     "/appointments/",
     status_code=status.HTTP_201_CREATED,
     response_model=AppointmentOut,
-    responses=ERRORS,
+    openapi_extra=access(Kind.REQUEST, Action.CREATE),
 )
 def create_appointment(body: AppointmentIn, clinic: ClinicDep, user: CurrentUser) -> AppointmentOut:
     """A request without a slot: it waits in the reception queue until staff give it one."""
@@ -566,7 +629,11 @@ def create_appointment(body: AppointmentIn, clinic: ClinicDep, user: CurrentUser
     return _appointment(record)
 
 
-@router.get("/appointments/{appointment_id}/", response_model=AppointmentOut, responses=ERRORS)
+@router.get(
+    "/appointments/{appointment_id}/",
+    response_model=AppointmentOut,
+    openapi_extra=access(Kind.APPOINTMENT, Action.READ),
+)
 def get_appointment(appointment_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> AppointmentOut:
     return _appointment(_visible_appointment(clinic, user, appointment_id))
 
@@ -597,7 +664,11 @@ def _change_appointment(
     return _appointment(record)
 
 
-@router.put("/appointments/{appointment_id}/", response_model=AppointmentOut, responses=ERRORS)
+@router.put(
+    "/appointments/{appointment_id}/",
+    response_model=AppointmentOut,
+    openapi_extra=access(Kind.APPOINTMENT, Action.UPDATE),
+)
 def update_appointment(
     appointment_id: DbInt, body: AppointmentIn, clinic: ClinicDep, user: CurrentUser
 ) -> AppointmentOut:
@@ -605,14 +676,18 @@ def update_appointment(
     return _change_appointment(clinic, user, appointment_id, changes)
 
 
-@router.patch("/appointments/{appointment_id}/", response_model=AppointmentOut, responses=ERRORS)
+@router.patch(
+    "/appointments/{appointment_id}/",
+    response_model=AppointmentOut,
+    openapi_extra=access(Kind.APPOINTMENT, Action.UPDATE),
+)
 def patch_appointment(
     appointment_id: DbInt, body: AppointmentPatch, clinic: ClinicDep, user: CurrentUser
 ) -> AppointmentOut:
     return _change_appointment(clinic, user, appointment_id, body)
 
 
-@router.delete("/appointments/{appointment_id}/", **NO_CONTENT)
+@router.delete("/appointments/{appointment_id}/", **_no_content(Kind.APPOINTMENT))
 def delete_appointment(appointment_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     _visible_appointment(clinic, user, appointment_id)
     scheduling.delete_appointment(clinic, user, appointment_id)
@@ -622,20 +697,25 @@ def delete_appointment(appointment_id: DbInt, clinic: ClinicDep, user: CurrentUs
 # --- services ---------------------------------------------------------------------------------
 
 
-@router.get("/services/", response_model=list[ServiceOut], responses=ERRORS)
-def list_services(request: Request, clinic: ClinicDep, user: OptionalUser) -> list[ServiceOut]:
-    return [_service(request, item) for item in catalogue.list_services(clinic)]
+@router.get(
+    "/services/", response_model=list[ServiceOut], openapi_extra=access(Kind.CATALOGUE, Action.READ)
+)
+def list_services(request: Request, clinic: ClinicDep, user: CurrentUser) -> list[ServiceOut]:
+    return [_service(request, item) for item in catalogue.list_services(clinic, user)]
 
 
 @router.post(
-    "/services/", status_code=status.HTTP_201_CREATED, response_model=ServiceOut, responses=ERRORS
+    "/services/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ServiceOut,
+    openapi_extra=access(Kind.CATALOGUE, Action.CREATE),
 )
 def create_service(
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
-    name: Annotated[str, Form()],
-    description: Annotated[str, Form()] = "",
+    name: Annotated[Name, Form()],
+    description: Annotated[LongText, Form()] = "",
     image: Annotated[UploadFile | None, File()] = None,
 ) -> ServiceOut:
     item = catalogue.save_service(
@@ -648,11 +728,15 @@ def create_service(
     return _service(request, item)
 
 
-@router.get("/services/{service_id}/", response_model=ServiceOut, responses=ERRORS)
+@router.get(
+    "/services/{service_id}/",
+    response_model=ServiceOut,
+    openapi_extra=access(Kind.CATALOGUE, Action.READ),
+)
 def get_service(
-    service_id: DbInt, request: Request, clinic: ClinicDep, user: OptionalUser
+    service_id: DbInt, request: Request, clinic: ClinicDep, user: CurrentUser
 ) -> ServiceOut:
-    return _service(request, catalogue.get_service(clinic, service_id))
+    return _service(request, catalogue.get_service(clinic, user, service_id))
 
 
 def _update_service(
@@ -660,8 +744,8 @@ def _update_service(
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
-    name: Annotated[str | None, Form()] = None,
-    description: Annotated[str | None, Form()] = None,
+    name: Annotated[ShortText | None, Form()] = None,
+    description: Annotated[ShortText | None, Form()] = None,
     image: Annotated[UploadFile | None, File()] = None,
 ) -> ServiceOut:
     item = catalogue.save_service(
@@ -678,48 +762,61 @@ def _update_service(
 router.put(
     "/services/{service_id}/",
     response_model=ServiceOut,
-    responses=ERRORS,
     operation_id="update_service",
+    openapi_extra=access(Kind.CATALOGUE, Action.UPDATE),
 )(_update_service)
 router.patch(
     "/services/{service_id}/",
     response_model=ServiceOut,
-    responses=ERRORS,
     operation_id="patch_service",
+    openapi_extra=access(Kind.CATALOGUE, Action.UPDATE),
 )(_update_service)
 
 
-@router.delete("/services/{service_id}/", **NO_CONTENT)
+@router.delete("/services/{service_id}/", **_no_content(Kind.CATALOGUE))
 def delete_service(service_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
-    catalogue.delete_row(clinic, user, ClinicService, service_id)
+    catalogue.delete_service(clinic, user, service_id)
     return _gone()
 
 
 # --- contacts ---------------------------------------------------------------------------------
 
 
-@router.get("/contacts/", response_model=list[ContactOut], responses=ERRORS)
+@router.get(
+    "/contacts/", response_model=list[ContactOut], openapi_extra=access(Kind.CONTACT, Action.READ)
+)
 def list_contacts(clinic: ClinicDep, user: CurrentUser) -> list[ContactOut]:
     return [_contact(item) for item in catalogue.list_contacts(clinic, user)]
 
 
 @router.post(
-    "/contacts/", status_code=status.HTTP_201_CREATED, response_model=ContactOut, responses=ERRORS
+    "/contacts/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ContactOut,
+    openapi_extra=access(Kind.CONTACT, Action.CREATE),
 )
-def create_contact(body: ContactIn, clinic: ClinicDep, user: OptionalUser) -> ContactOut:
+def create_contact(body: ContactIn, clinic: ClinicDep, user: CurrentUser) -> ContactOut:
     """Anyone may leave a message; only staff read them."""
     item = catalogue.save_contact(
-        clinic, user or ANONYMOUS, name=body.name, phone=body.phone, message=body.massage
+        clinic, user, name=body.name, phone=body.phone, message=body.massage
     )
     return _contact(item)
 
 
-@router.get("/contacts/{contact_id}/", response_model=ContactOut, responses=ERRORS)
+@router.get(
+    "/contacts/{contact_id}/",
+    response_model=ContactOut,
+    openapi_extra=access(Kind.CONTACT, Action.READ),
+)
 def get_contact(contact_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> ContactOut:
     return _contact(catalogue.get_contact(clinic, user, contact_id))
 
 
-@router.put("/contacts/{contact_id}/", response_model=ContactOut, responses=ERRORS)
+@router.put(
+    "/contacts/{contact_id}/",
+    response_model=ContactOut,
+    openapi_extra=access(Kind.CONTACT, Action.UPDATE),
+)
 def update_contact(
     contact_id: DbInt, body: ContactIn, clinic: ClinicDep, user: CurrentUser
 ) -> ContactOut:
@@ -729,7 +826,11 @@ def update_contact(
     return _contact(item)
 
 
-@router.patch("/contacts/{contact_id}/", response_model=ContactOut, responses=ERRORS)
+@router.patch(
+    "/contacts/{contact_id}/",
+    response_model=ContactOut,
+    openapi_extra=access(Kind.CONTACT, Action.UPDATE),
+)
 def patch_contact(
     contact_id: DbInt, body: ContactPatch, clinic: ClinicDep, user: CurrentUser
 ) -> ContactOut:
@@ -739,7 +840,7 @@ def patch_contact(
     return _contact(item)
 
 
-@router.delete("/contacts/{contact_id}/", **NO_CONTENT)
+@router.delete("/contacts/{contact_id}/", **_no_content(Kind.CONTACT))
 def delete_contact(contact_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
-    catalogue.delete_row(clinic, user, Contact, contact_id)
+    catalogue.delete_contact(clinic, user, contact_id)
     return _gone()

@@ -5,30 +5,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel
 
-from hms_desktop.domain.errors import AuthenticationFailed, UsernameTaken, ValidationError
+from hms_desktop.domain.errors import UsernameTaken, ValidationError
 from hms_desktop.domain.models import UserInfo
+from hms_desktop.domain.policy import Action, Kind
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import accounts, profiles
 from hms_desktop.services.profiles import ProfileChanges, ProfileRecord
 
 from .deps import ClinicDep, CurrentUser, DbInt
+from .fields import Day, Email, LongText, Name, Password, Search, ShortText, Token
 from .media import image_url, read_upload
+from .openapi import PUBLIC, access
 from .pagination import PageDep, Paginated, paginated
-from .ratelimit import RateLimitsDep, client_address, default_rate_limit
+from .ratelimit import EVERY_REQUEST, client_address
 
-router = APIRouter(
-    prefix="/api/user", tags=["hospital API: users"], dependencies=[Depends(default_rate_limit)]
-)
-
-
-class Detail(BaseModel):
-    detail: str
-
-
-ERRORS = {code: {"model": Detail} for code in (400, 401, 403, 404, 409, 422, 429, 503)}
+router = APIRouter(prefix="/api/user", tags=["hospital API: users"], dependencies=EVERY_REQUEST)
 
 
 def drf_datetime(value: datetime) -> str:
@@ -60,12 +54,12 @@ class UserOut(BaseModel):
 
 
 class Registration(BaseModel):
-    username: str
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    password: str
-    confirm_password: str
+    username: Name
+    first_name: Name = ""
+    last_name: Name = ""
+    email: Email = ""
+    password: Password
+    confirm_password: Password
 
 
 class Tokens(BaseModel):
@@ -80,12 +74,12 @@ class Registered(BaseModel):
 
 
 class Credentials(BaseModel):
-    username: str
-    password: str
+    username: Name
+    password: Password
 
 
 class RefreshBody(BaseModel):
-    refresh: str
+    refresh: Token
 
 
 class AccessOut(BaseModel):
@@ -127,19 +121,19 @@ def _profile(request: Request, record: ProfileRecord) -> ProfileOut:
     "/register/",
     status_code=status.HTTP_201_CREATED,
     response_model=Registered,
-    responses=ERRORS,
     summary="Register: user, profile and patient record; returns tokens",
+    openapi_extra=access(Kind.ACCOUNT, Action.CREATE),
 )
 def register(
-    body: Registration, request: Request, clinic: ClinicDep, limits: RateLimitsDep
+    body: Registration, request: Request, clinic: ClinicDep, user: CurrentUser
 ) -> Registered:
-    address = client_address(request)
-    limits.check_login(address, body.username)
     if body.password != body.confirm_password:
         raise ValidationError("Password fields didn't match.", field="password")
     try:
-        user = accounts.register_patient_account(
+        created = accounts.register_patient_account(
             clinic,
+            user,
+            client=client_address(request),
             username=body.username,
             password=body.password,
             first_name=body.first_name,
@@ -147,27 +141,22 @@ def register(
             email=body.email,
         )
     except UsernameTaken as error:
-        limits.record_login_failure(address, body.username)
         raise UsernameTaken(
             "A user with that username already exists.", field="username"
         ) from error
-    pair = accounts.issue_tokens(clinic, user)
+    pair = accounts.issue_tokens(clinic, created)
     return Registered(
         message="User registered successfully.",
         tokens=Tokens(refresh=pair.refresh, access=pair.access),
-        user=UserOut.of(user),
+        user=UserOut.of(created),
     )
 
 
-@router.post("/login/", response_model=Tokens, responses=ERRORS, summary="Obtain JWT tokens")
-def login(body: Credentials, request: Request, clinic: ClinicDep, limits: RateLimitsDep) -> Tokens:
-    address = client_address(request)
-    limits.check_login(address, body.username)
-    try:
-        user = accounts.authenticate(clinic, body.username, body.password)
-    except AuthenticationFailed:
-        limits.record_login_failure(address, body.username)
-        raise
+@router.post(
+    "/login/", response_model=Tokens, summary="Obtain JWT tokens", openapi_extra=access(PUBLIC)
+)
+def login(body: Credentials, request: Request, clinic: ClinicDep) -> Tokens:
+    user = accounts.log_in(clinic, body.username, body.password, client=client_address(request))
     pair = accounts.issue_tokens(clinic, user)
     return Tokens(refresh=pair.refresh, access=pair.access)
 
@@ -175,8 +164,8 @@ def login(body: Credentials, request: Request, clinic: ClinicDep, limits: RateLi
 @router.post(
     "/logout/",
     response_model=MessageOut,
-    responses=ERRORS,
-    summary="Blacklist the refresh token for good",
+    summary="Log out: the refresh token, and every access token it gave, stop working",
+    openapi_extra=access(PUBLIC),
 )
 def logout(body: RefreshBody, clinic: ClinicDep) -> MessageOut:
     accounts.revoke_token(clinic, body.refresh, ("refresh",))
@@ -186,8 +175,8 @@ def logout(body: RefreshBody, clinic: ClinicDep) -> MessageOut:
 @router.post(
     "/token/refresh/",
     response_model=AccessOut,
-    responses=ERRORS,
     summary="A new access token for a valid refresh token",
+    openapi_extra=access(PUBLIC),
 )
 def refresh(body: RefreshBody, clinic: ClinicDep) -> AccessOut:
     return AccessOut(access=accounts.refresh_access(clinic, body.refresh))
@@ -222,15 +211,15 @@ def _changes(
 @router.get(
     "/profiles/",
     response_model=Paginated[ProfileOut],
-    responses=ERRORS,
-    summary="Profiles: staff see all, anyone else their own",
+    summary="Profiles: one's own, and the patients' one may see (admins: all)",
+    openapi_extra=access(Kind.ACCOUNT, Action.READ),
 )
 def list_profiles(
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
     wanted: PageDep,
-    search: str | None = None,
+    search: Search | None = None,
 ) -> Paginated[ProfileOut]:
     page = profiles.list_profiles(
         clinic, user, search=search, offset=wanted.offset, limit=wanted.limit
@@ -242,20 +231,20 @@ def list_profiles(
     "/profiles/",
     status_code=status.HTTP_201_CREATED,
     response_model=ProfileOut,
-    responses=ERRORS,
-    summary="Create an account's profile (staff)",
+    summary="Create a patient's account and profile (the desk)",
+    openapi_extra=access(Kind.PATIENT, Action.CREATE),
 )
 def create_profile(
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
-    username: Annotated[str, Form()],
-    email: Annotated[str | None, Form()] = None,
-    first_name: Annotated[str | None, Form()] = None,
-    last_name: Annotated[str | None, Form()] = None,
-    bio: Annotated[str | None, Form()] = None,
-    address: Annotated[str | None, Form()] = None,
-    date_of_birth: Annotated[date | None, Form()] = None,
+    username: Annotated[Name, Form()],
+    email: Annotated[Email | None, Form()] = None,
+    first_name: Annotated[Name | None, Form()] = None,
+    last_name: Annotated[Name | None, Form()] = None,
+    bio: Annotated[LongText | None, Form()] = None,
+    address: Annotated[ShortText | None, Form()] = None,
+    date_of_birth: Annotated[Day | None, Form()] = None,
     profile_picture: Annotated[UploadFile | None, File()] = None,
 ) -> ProfileOut:
     changes = _changes(
@@ -267,15 +256,18 @@ def create_profile(
 @router.get(
     "/profiles/me/",
     response_model=ProfileOut,
-    responses=ERRORS,
     summary="The logged-in user's profile",
+    openapi_extra=access(Kind.ACCOUNT, Action.READ),
 )
 def my_profile(request: Request, clinic: ClinicDep, user: CurrentUser) -> ProfileOut:
     return _profile(request, profiles.my_profile(clinic, user))
 
 
 @router.get(
-    "/profiles/{profile_id}/", response_model=ProfileOut, responses=ERRORS, summary="A profile"
+    "/profiles/{profile_id:int}/",
+    response_model=ProfileOut,
+    summary="A profile",
+    openapi_extra=access(Kind.ACCOUNT, Action.READ),
 )
 def get_profile(
     profile_id: DbInt, request: Request, clinic: ClinicDep, user: CurrentUser
@@ -288,13 +280,13 @@ def _update_profile(
     request: Request,
     clinic: ClinicDep,
     user: CurrentUser,
-    username: Annotated[str | None, Form()] = None,
-    email: Annotated[str | None, Form()] = None,
-    first_name: Annotated[str | None, Form()] = None,
-    last_name: Annotated[str | None, Form()] = None,
-    bio: Annotated[str | None, Form()] = None,
-    address: Annotated[str | None, Form()] = None,
-    date_of_birth: Annotated[date | None, Form()] = None,
+    username: Annotated[Name | None, Form()] = None,
+    email: Annotated[Email | None, Form()] = None,
+    first_name: Annotated[Name | None, Form()] = None,
+    last_name: Annotated[Name | None, Form()] = None,
+    bio: Annotated[LongText | None, Form()] = None,
+    address: Annotated[ShortText | None, Form()] = None,
+    date_of_birth: Annotated[Day | None, Form()] = None,
     profile_picture: Annotated[UploadFile | None, File()] = None,
 ) -> ProfileOut:
     changes = _changes(
@@ -304,26 +296,26 @@ def _update_profile(
 
 
 router.put(
-    "/profiles/{profile_id}/",
+    "/profiles/{profile_id:int}/",
     response_model=ProfileOut,
-    responses=ERRORS,
     summary="Update a profile",
     operation_id="update_profile",
+    openapi_extra=access(Kind.ACCOUNT, Action.UPDATE),
 )(_update_profile)
 router.patch(
-    "/profiles/{profile_id}/",
+    "/profiles/{profile_id:int}/",
     response_model=ProfileOut,
-    responses=ERRORS,
     summary="Partially update a profile",
     operation_id="patch_profile",
+    openapi_extra=access(Kind.ACCOUNT, Action.UPDATE),
 )(_update_profile)
 
 
 @router.delete(
-    "/profiles/{profile_id}/",
+    "/profiles/{profile_id:int}/",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=ERRORS,
     summary="Delete a profile's details",
+    openapi_extra=access(Kind.ACCOUNT, Action.DELETE),
 )
 def delete_profile(profile_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Response:
     profiles.delete_profile(clinic, user, profile_id)

@@ -11,6 +11,8 @@ from pydantic import BaseModel
 
 from hms_desktop.domain.errors import NotFound
 
+from .edge import public_url
+
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # Far beyond any clinic's data, small enough that page * limits never overflows SQL.
@@ -43,7 +45,12 @@ class PageRequest:
 async def page_request(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number")] = 1,
     limits: Annotated[
-        int, Query(ge=1, description=f"Items per page (at most {MAX_LIMIT})")
+        int,
+        Query(
+            ge=1,
+            le=2**31 - 1,  # larger is capped to MAX_LIMIT, as DRF does; absurd is a 400
+            description=f"Items per page (at most {MAX_LIMIT})",
+        ),
     ] = DEFAULT_LIMIT,
 ) -> PageRequest:
     return PageRequest(page=page, limit=min(limits, MAX_LIMIT))
@@ -58,11 +65,15 @@ def paginated(
     if wanted.page > 1 and wanted.offset >= total:
         raise InvalidPage()
     has_next = wanted.offset + len(results) < total
+
+    def page_link(page: int) -> str:
+        query = dict(request.query_params)
+        query["page"] = str(page)
+        return public_url(request, request.url.path, **query)
+
     return Paginated[Item](
         count=total,
-        next=str(request.url.include_query_params(page=wanted.page + 1)) if has_next else None,
-        previous=(
-            str(request.url.include_query_params(page=wanted.page - 1)) if wanted.page > 1 else None
-        ),
+        next=page_link(wanted.page + 1) if has_next else None,
+        previous=page_link(wanted.page - 1) if wanted.page > 1 else None,
         results=list(results),
     )

@@ -36,9 +36,10 @@ from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SYSTEM
 from hms_desktop.domain.schedule import iso_millis
 from hms_desktop.services import accounts, catalogue, doctors
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic, open_clinic
 from hms_desktop.services.demo import HOUR_PATTERNS, load_demo_clinic
-from hms_desktop.store.tables import Patient, Specialisation
+from hms_desktop.store.tables import Patient
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,10 @@ BOOKING_TARGET_P99_MS = 50.0
 
 def _scale_doctors(clinic: Clinic, total: int) -> int:
     """Add doctors to the demo clinic until it has `total`, spread over its specialities."""
-    specialities = [item.id for item in catalogue.list_named(clinic, Specialisation)]
-    existing = len(doctors.list_doctors(clinic))
+    specialities = [
+        item.id for item in catalogue.list_named(clinic, SYSTEM, NamedList.SPECIALISATIONS)
+    ]
+    existing = len(doctors.list_doctors(clinic, SYSTEM))
     for index in range(existing, total):
         user = accounts.create_user(
             clinic,
@@ -89,7 +92,7 @@ def _patient_sessions(clinic: Clinic, count: int) -> list[str]:
     with clinic.db.read() as session:
         user_ids = list(session.scalars(select(Patient.user_id).order_by(Patient.id).limit(count)))
     return [
-        accounts.issue_session_token(clinic, accounts.get_user(clinic, user_id))
+        accounts.issue_session_token(clinic, accounts.get_user(clinic, SYSTEM, user_id))
         for user_id in user_ids
     ]
 
@@ -213,7 +216,10 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             # Other work on the machine shares its cores with the server: say how busy it was.
             load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
             setup = f"{server_versions(clinic.db.writer, redis_url)}; load average {load}"
-            specialities = [item.name for item in catalogue.list_named(clinic, Specialisation)]
+            specialities = [
+                item.name
+                for item in catalogue.list_named(clinic, SYSTEM, NamedList.SPECIALISATIONS)
+            ]
             sessions = _patient_sessions(clinic, CLIENTS)
             now = clinic.now()
             window = {
@@ -223,7 +229,8 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             per_client = BOOKINGS_PER_CLIENT[pick]
             free = doctors.free_slots(
                 clinic,
-                [item.id for item in doctors.list_doctors(clinic)],
+                SYSTEM,
+                [item.id for item in doctors.list_doctors(clinic, SYSTEM)],
                 now + timedelta(hours=1),
                 now + timedelta(days=HORIZON_DAYS),
             )

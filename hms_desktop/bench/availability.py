@@ -24,7 +24,7 @@ from hms_desktop.bench.common import (
 )
 from hms_desktop.bench.data import capture_statements, explain, insert_patients, insert_users, timed
 from hms_desktop.config import Settings
-from hms_desktop.domain.models import Hold
+from hms_desktop.domain.models import ANONYMOUS, Hold
 from hms_desktop.domain.schedule import local_midnight_utc
 from hms_desktop.services import doctors
 from hms_desktop.services.clinic import Clinic, open_clinic
@@ -172,7 +172,7 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             def query(index: int, start: datetime | None = None) -> int:
                 start = start or now + timedelta(days=rng.randrange(28), hours=rng.randrange(24))
                 found = doctors.free_slots_by_speciality(
-                    clinic, names[index % len(names)], start, start + timedelta(days=7)
+                    clinic, ANONYMOUS, names[index % len(names)], start, start + timedelta(days=7)
                 )
                 return len(found)
 

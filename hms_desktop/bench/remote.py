@@ -83,7 +83,7 @@ def _populate(clinic: Clinic) -> tuple[str, list[int], list[int]]:
 
 def _free_slots(clinic: Clinic, doctor_ids: list[int]) -> Iterator[int]:
     start = clinic.now() + timedelta(hours=1)
-    for slot in doctors.free_slots(clinic, doctor_ids, start, start + timedelta(days=14)):
+    for slot in doctors.free_slots(clinic, SYSTEM, doctor_ids, start, start + timedelta(days=14)):
         yield slot.id
 
 

@@ -30,9 +30,9 @@ from hms_desktop.config import Settings
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SYSTEM, SlotState, WorkingHours
 from hms_desktop.services import accounts, catalogue, doctors
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import open_clinic
 from hms_desktop.store import schema
-from hms_desktop.store.tables import Specialisation
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,9 @@ def _prepare(url: str, patients: int, doctor_count: int) -> int:
         accounts.create_user(
             clinic, SYSTEM, username=DESK_USER[0], role=Role.RECEPTIONIST, password=DESK_USER[1]
         )
-        speciality = catalogue.create_named(clinic, SYSTEM, Specialisation, "Cardiology", "").id
+        speciality = catalogue.create_named(
+            clinic, SYSTEM, NamedList.SPECIALISATIONS, "Cardiology", ""
+        ).id
         for number in range(doctor_count):
             user = accounts.create_user(
                 clinic,

@@ -165,6 +165,9 @@ class RemoteBackend(Backend):
         answer = self._call("POST", f"/holds/{slot_id}/release", json={"token": token})
         return bool(answer["released"])
 
+    def take_over_hold(self, slot_id: int) -> bool:
+        return bool(self._call("POST", f"/holds/{slot_id}/take-over")["released"])
+
     def confirm_booking(
         self,
         slot_id: int,

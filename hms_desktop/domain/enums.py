@@ -10,6 +10,8 @@ class Role(StrEnum):
     RECEPTIONIST = "receptionist"
     DOCTOR = "doctor"
     PATIENT = "patient"
+    # Someone without an account (never stored): what the public may do is in the policy.
+    ANONYMOUS = "anonymous"
 
     @property
     def is_staff(self) -> bool:

@@ -35,10 +35,6 @@ class AuthenticationFailed(DomainError):
     message = "Invalid username or password."
 
 
-class AccountLocked(AuthenticationFailed):
-    message = "Too many failed log-ins. The account is locked for a few minutes; try again later."
-
-
 class AccountInactive(AuthenticationFailed):
     message = "This account is inactive. Ask an administrator to re-activate it."
 
@@ -48,8 +44,37 @@ class TokenInvalid(DomainError):
     message = "Token is invalid or expired"
 
 
+class NotAuthenticated(DomainError):
+    kind = "unauthenticated"
+    message = "Authentication credentials were not provided."
+
+
+class NotLoggedIn(TokenInvalid):
+    message = "Please log in first."
+
+
+class RateLimited(DomainError):
+    kind = "rate_limited"
+    message = "Request was throttled. Expected available in {seconds} seconds."
+    retry_after = 1
+
+    @classmethod
+    def after(cls, seconds: int) -> RateLimited:
+        error = cls(cls.message.format(seconds=seconds))
+        error.retry_after = seconds
+        return error
+
+
+class LoginThrottled(RateLimited):
+    message = "Too many failed log-ins from here. Try again in {seconds} seconds."
+
+
 class Conflict(DomainError):
     kind = "conflict"
+
+
+class DuplicateEntry(Conflict):
+    """A value that must be unique is taken (a name, a slug, a second record for one user)."""
 
 
 class UsernameTaken(Conflict):
@@ -91,7 +116,28 @@ class MissingSlot(ValidationError):
 
 
 class PatientMissing(PermissionDenied):
+    """The booking API's answer to a caller who is no patient (its document's 403)."""
+
     message = "Patient does not exist."
+
+
+class PatientNotFound(NotFound):
+    message = "Patient does not exist."
+
+
+class NotForDesk(PermissionDenied):
+    message = "This app is for the clinic's staff and doctors; patients use the online portal."
+
+
+class TooManyHolds(Conflict):
+    kind = "unprocessable"
+    message = (
+        "This patient already holds {limit} slots. Confirm or let one go before holding another."
+    )
+
+    @classmethod
+    def of(cls, limit: int) -> TooManyHolds:
+        return cls(cls.message.format(limit=limit))
 
 
 class DoctorMissing(NotFound):
@@ -129,6 +175,11 @@ class LockStoreUnavailable(DomainError):
         "The slot-hold service is not reachable right now. Nothing was booked; "
         "try again in a moment."
     )
+
+
+class StoreUnavailable(DomainError):
+    kind = "unavailable"
+    message = "A clinic service is not reachable right now. Nothing was changed; try again soon."
 
 
 class BackendUnavailable(DomainError):

@@ -41,6 +41,7 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, username="system", role=Role.ADMIN)
+ANONYMOUS = Actor(user_id=None, username="anonymous", role=Role.ANONYMOUS)
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ class ChangeEvent:
     slot_id: int | None = None
     doctor_id: int | None = None
     appointment_id: int | None = None
+    patient_id: int | None = None  # whom it concerns: decides who may hear of it
     old_slot_id: int | None = None
     at: str = ""
     origin: str = ""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+
+from slugify import slugify
 
 from hms_desktop.domain.errors import ValidationError
 
@@ -12,13 +14,80 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
 GENDERS = ("female", "male", "other", "unspecified")
 
+# The longest text each field keeps, matching the database's columns (or, for unbounded
+# columns, what a clinic ever needs): a longer value is refused, never cut or stored.
+NAME_MAX = 150
+CATALOGUE_NAME_MAX = 100
+EMAIL_MAX = 254
+ADDRESS_MAX = 500
+SHORT_TEXT_MAX = 300  # meet links, reasons, labels
+LONG_TEXT_MAX = 4000  # bio, description, symptoms, review body, contact message
+SEARCH_MAX = 200
+PASSWORD_INPUT_MAX = 1024  # what a log-in form may send; bcrypt itself reads 72 bytes
+TOKEN_MAX = 4096
 
-def clean_name(value: str | None, *, field: str, required: bool = True) -> str:
-    text = " ".join((value or "").split())
+# Dates a clinic deals with: birth dates, appointments, report ranges.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def _label(field: str) -> str:
+    return field.replace("_", " ").capitalize()
+
+
+def check_text(value: str, *, field: str, max_length: int | None = None) -> str:
+    """Refuse what no clinic text contains and no database stores: NUL and other control
+    characters (tabs and line breaks are fine), lone surrogates, and over-long values."""
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError(
+            f"{_label(field)} is too long (at most {max_length} characters).", field=field
+        )
+    if _CONTROL.search(value):
+        raise ValidationError(f"{_label(field)} contains a control character.", field=field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValidationError(f"{_label(field)} is not valid text.", field=field) from error
+    return value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str:
+    """Free text (bio, symptoms, messages): trimmed, checked, bounded."""
+    text = check_text((value or "").strip(), field=field, max_length=max_length)
     if required and not text:
-        raise ValidationError(f"{field.replace('_', ' ').capitalize()} is required.", field=field)
-    if len(text) > 150:
-        raise ValidationError(f"{field.replace('_', ' ').capitalize()} is too long.", field=field)
+        raise ValidationError(f"{_label(field)} is required.", field=field)
+    return text
+
+
+def check_date(value: date, *, field: str) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationError(
+            f"{_label(field)} must be between {EARLIEST_DATE.year} and {LATEST_DATE.year}.",
+            field=field,
+        )
+    return value
+
+
+def check_instant(value: datetime, *, field: str) -> datetime:
+    """A point in time within range; a time without a zone is taken as UTC."""
+    check_date(value, field=field)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def clean_name(
+    value: str | None, *, field: str, required: bool = True, max_length: int = NAME_MAX
+) -> str:
+    text = " ".join(check_text(value or "", field=field).split())
+    if required and not text:
+        raise ValidationError(f"{_label(field)} is required.", field=field)
+    if len(text) > max_length:
+        raise ValidationError(
+            f"{_label(field)} is too long (at most {max_length} characters).", field=field
+        )
     return text
 
 
@@ -33,7 +102,7 @@ def normalize_phone(value: str | None) -> str | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not _PHONE_ALLOWED.match(text):
+    if len(text) > 40 or not _PHONE_ALLOWED.match(text):
         raise ValidationError(
             "Phone number may contain only digits, spaces and + - ( ).", field="phone"
         )
@@ -48,7 +117,7 @@ def phone_digits(value: str) -> str:
 
 
 def clean_email(value: str | None) -> str:
-    text = (value or "").strip()
+    text = check_text((value or "").strip(), field="email", max_length=EMAIL_MAX)
     if text and not _EMAIL.match(text):
         raise ValidationError("Enter a valid email address.", field="email")
     return text.lower()
@@ -66,6 +135,7 @@ def clean_username(value: str | None) -> str:
 def clean_password(value: str | None) -> str:
     if not value or len(value) < 8:
         raise ValidationError("Password must be at least 8 characters.", field="password")
+    check_text(value, field="password", max_length=PASSWORD_INPUT_MAX)
     if len(value.encode()) > 72:
         raise ValidationError("Password must be at most 72 bytes.", field="password")
     return value
@@ -95,7 +165,7 @@ def clean_rating(value: int | str) -> int:
     if isinstance(value, str):
         stripped = value.strip()
         rating = len(stripped.replace("\ufe0f", "")) if set(stripped) <= {"⭐", "\ufe0f"} else None
-        if rating is None and stripped.isdigit():
+        if rating is None and stripped.isascii() and stripped.isdigit():
             rating = int(stripped)
     else:
         rating = int(value)
@@ -108,15 +178,44 @@ def stars(rating: int) -> str:
     return "⭐" * rating
 
 
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")  # what Django's SlugField accepts
+
+
 def clean_slug(value: str | None, *, fallback: str) -> str:
-    base = (value or "").strip() or fallback
-    slug = re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-")
+    """A slug given by the client is kept exactly as given when valid; a missing one is
+    derived from `fallback` (accented letters transliterated: "Médecine" -> "medecine")."""
+    given = check_text((value or "").strip(), field="slug", max_length=100)
+    if given:
+        if not _SLUG.match(given):
+            raise ValidationError(
+                "Enter a valid slug of letters, numbers, underscores or hyphens.", field="slug"
+            )
+        return given
+    slug = slugify(fallback, max_length=100)
     if not slug:
         raise ValidationError("Slug must contain letters or digits.", field="slug")
-    return slug[:100]
+    return slug
 
 
 def positive_minutes(value: int, *, field: str = "duration") -> int:
     if value <= 0:
         raise ValidationError("Duration must be more than 0 minutes.", field=field)
     return value
+
+
+# The widest window a calendar or a free-slot listing reads at once.
+MAX_WINDOW = timedelta(days=62)
+
+
+def check_window(
+    start: datetime, end: datetime, *, fields: tuple[str, str] = ("start", "end")
+) -> tuple[datetime, datetime]:
+    """A time window in range, in order and at most `MAX_WINDOW` wide (times without a
+    zone are UTC)."""
+    start = check_instant(start, field=fields[0])
+    end = check_instant(end, field=fields[1])
+    if start >= end:
+        raise ValidationError("Start time must be earlier than end time.")
+    if end - start > MAX_WINDOW:
+        raise ValidationError(f"The time window may span at most {MAX_WINDOW.days} days.")
+    return start, end

@@ -8,22 +8,24 @@ from typing import Any
 
 import bcrypt
 import jwt
+from limits import RateLimitItem
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hms_desktop.domain import validation
+from hms_desktop.domain import policy, validation
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
     AccountInactive,
-    AccountLocked,
     AuthenticationFailed,
+    LoginThrottled,
+    NotForDesk,
     NotFound,
-    PermissionDenied,
     TokenInvalid,
     UsernameTaken,
 )
-from hms_desktop.domain.models import SYSTEM, Actor, TokenPair, UserInfo
+from hms_desktop.domain.models import Actor, TokenPair, UserInfo
+from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import audit
 from hms_desktop.services.clinic import Clinic
@@ -32,8 +34,11 @@ from hms_desktop.store.tables import Doctor, Patient, Profile, RevokedToken, Use
 ALGORITHM = "HS256"
 # bcrypt's own cost; a desk log-in takes ~0.2 s, slow enough to blunt guessing.
 BCRYPT_ROUNDS = 12
-# A hash to compare against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = bcrypt.hashpw(b"no-such-user", bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
+# A hash to compare against when the user does not exist, so timing does not tell. A
+# constant: hashing it at import cost every process a third of a second.
+_DUMMY_HASH = "$2b$12$sj1I7c0gKUMR61LuE50roeOKBqdrIcztWSv5EF8k5JgdzGbD.eXN2"
+# bcrypt reads at most this many bytes of a password.
+_BCRYPT_MAX_BYTES = 72
 
 
 def hash_password(password: str, rounds: int = BCRYPT_ROUNDS) -> str:
@@ -41,7 +46,16 @@ def hash_password(password: str, rounds: int = BCRYPT_ROUNDS) -> str:
 
 
 def _password_matches(password: str, password_hash: str | None) -> bool:
-    return bcrypt.checkpw(password.encode(), (password_hash or _DUMMY_HASH).encode())
+    """A password bcrypt cannot take (too long, not encodable) simply does not match, after
+    the same work as a wrong one."""
+    try:
+        candidate = password.encode()
+    except UnicodeEncodeError:
+        candidate = b""
+    if len(candidate) > _BCRYPT_MAX_BYTES:
+        candidate = b""
+    matches = bcrypt.checkpw(candidate, (password_hash or _DUMMY_HASH).encode())
+    return matches and bool(candidate)
 
 
 def user_info(user: User) -> UserInfo:
@@ -123,8 +137,7 @@ def create_user(
     email: str = "",
 ) -> UserInfo:
     """Staff accounts (admin, receptionist, doctor) made by an admin or IT."""
-    if actor.role is not Role.ADMIN:
-        raise PermissionDenied()
+    policy.require(actor, Kind.STAFF, Action.CREATE)
     if password is not None:
         validation.clean_password(password)
     with clinic.db.transaction() as session:
@@ -148,7 +161,9 @@ def create_user(
 
 def register_patient_account(
     clinic: Clinic,
+    actor: Actor,
     *,
+    client: str,
     username: str,
     password: str,
     first_name: str,
@@ -157,22 +172,53 @@ def register_patient_account(
     gender: str = "",
     date_of_birth: date | None = None,
 ) -> UserInfo:
-    """Self-registration through either API: user, profile and patient record together."""
+    """Self-registration through either API: user, profile and patient record together.
+    Asking for a taken name counts like a failed log-in from `client`, so the names in use
+    cannot be listed by trying them."""
+    policy.require(actor, Kind.ACCOUNT, Action.CREATE)
+    _refuse_if_throttled(clinic, client, username)
     validation.clean_password(password)
     first = validation.clean_name(first_name, field="first_name")
     last = validation.clean_name(last_name, field="last_name", required=False)
     birth = validation.clean_birth_date(date_of_birth, today=clinic.today())
-    with clinic.db.transaction() as session:
-        user = add_user(
-            session,
+    try:
+        return _add_patient_account(
+            clinic,
             username=username,
-            role=Role.PATIENT,
             password=password,
             first_name=first,
             last_name=last,
             email=email,
             gender=validation.clean_gender(gender),
             date_of_birth=birth,
+        )
+    except UsernameTaken:
+        _count_attempt(clinic, client, username)
+        raise
+
+
+def _add_patient_account(
+    clinic: Clinic,
+    *,
+    username: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    gender: str,
+    date_of_birth: date | None,
+) -> UserInfo:
+    with clinic.db.transaction() as session:
+        user = add_user(
+            session,
+            username=username,
+            role=Role.PATIENT,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            gender=gender,
+            date_of_birth=date_of_birth,
         )
         user.patient = Patient()
         session.flush()
@@ -182,44 +228,74 @@ def register_patient_account(
         return user_info(user)
 
 
+def _throttle_keys(client: str, username: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    name = (username or "").strip().lower()[:150]
+    return ("login", client, name), ("login-client", client)
+
+
+def _limits(
+    clinic: Clinic, client: str, username: str
+) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+    per_name, per_client = _throttle_keys(client, username)
+    parse = clinic.throttle.parse
+    return [
+        (parse(clinic.settings.rate_limit_login), per_name),
+        (parse(clinic.settings.rate_limit_login_client), per_client),
+    ]
+
+
+def _count_attempt(clinic: Clinic, client: str, username: str) -> None:
+    """Count an attempt from `client` before its password is even checked (so attempts
+    racing from one place all count), and refuse it over the limit, for this name or any:
+    the same answer whether the account exists or not, and nothing for the owner elsewhere."""
+    throttle = clinic.throttle
+    for item, keys in _limits(clinic, client, username):
+        if not throttle.hit(item, *keys):
+            raise LoginThrottled.after(throttle.retry_after(item, *keys) or 1)
+
+
+def _refuse_if_throttled(clinic: Clinic, client: str, username: str) -> None:
+    for item, keys in _limits(clinic, client, username):
+        wait = clinic.throttle.retry_after(item, *keys)
+        if wait is not None:
+            raise LoginThrottled.after(wait)
+
+
+def log_in(clinic: Clinic, username: str, password: str, *, client: str) -> UserInfo:
+    """Check a password for someone at `client` (an address, or a desk's name). Attempts are
+    counted per client: a stranger guessing cannot lock the owner out elsewhere. A success
+    forgets this client's earlier slips with this name."""
+    _count_attempt(clinic, client, username)
+    user = authenticate(clinic, username, password)
+    per_name, _ = _throttle_keys(client, username)
+    clinic.throttle.clear(clinic.throttle.parse(clinic.settings.rate_limit_login), *per_name)
+    return user
+
+
+def log_in_at_desk(clinic: Clinic, username: str, password: str, *, client: str) -> UserInfo:
+    """A log-in to the desktop or the desk API: staff and doctors only."""
+    user = log_in(clinic, username, password, client=client)
+    require_desk(actor_for(user))
+    return user
+
+
+def require_desk(actor: Actor) -> Actor:
+    if not policy.allows(actor, Kind.DESK, Action.USE):
+        raise NotForDesk() if actor.role is Role.PATIENT else policy.refusal(actor)
+    return actor
+
+
 def authenticate(clinic: Clinic, username: str, password: str) -> UserInfo:
-    """Check a password; too many failures lock the account for a while."""
-    settings = clinic.settings
-    now = clinic.now()
-    failure: AuthenticationFailed | None = None
-    with clinic.db.transaction() as session:
-        # Row-locked so racing failed log-ins all count; parallel guessing cannot dodge lock-out.
-        user = session.scalar(
-            select(User)
-            .where(func.lower(User.username) == (username or "").strip().lower())
-            .with_for_update()
-        )
+    """Whether the password is right; the same answer for a wrong password and for an
+    account that does not exist. Throttling is `log_in`'s."""
+    with clinic.db.read() as session:
+        user = find_user(session, (username or "")[:150])
         matches = _password_matches(password or "", user.password_hash if user else None)
-        if user is None or user.password_hash is None:
-            failure = AuthenticationFailed()
-        elif user.locked_until is not None and _aware(user.locked_until) > now:
-            failure = AccountLocked()
-        elif not matches:
-            # The failure count is committed even though the log-in fails.
-            user.failed_logins += 1
-            if user.failed_logins >= settings.login_lockout_failures:
-                user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-                user.failed_logins = 0
-                audit.record(session, SYSTEM, "lock", "user", user.id)
-            failure = AuthenticationFailed()
-        elif not user.is_active:
-            failure = AccountInactive()
-        else:
-            user.failed_logins = 0
-            user.locked_until = None
-            info = user_info(user)
-    if failure is not None:
-        raise failure
-    return info
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if user is None or user.password_hash is None or not matches:
+            raise AuthenticationFailed()
+        if not user.is_active:
+            raise AccountInactive()
+        return user_info(user)
 
 
 def password_is(clinic: Clinic, username: str, password: str) -> bool:
@@ -234,7 +310,8 @@ def password_is(clinic: Clinic, username: str, password: str) -> bool:
         )
 
 
-def get_user(clinic: Clinic, user_id: int) -> UserInfo:
+def get_user(clinic: Clinic, actor: Actor, user_id: int) -> UserInfo:
+    policy.require(actor, Kind.ACCOUNT, Action.READ, Owner(user_id=user_id))
     with clinic.db.read() as session:
         user = session.get(User, user_id)
         if user is None:
@@ -243,8 +320,7 @@ def get_user(clinic: Clinic, user_id: int) -> UserInfo:
 
 
 def set_active(clinic: Clinic, actor: Actor, user_id: int, active: bool) -> UserInfo:
-    if actor.role is not Role.ADMIN:
-        raise PermissionDenied()
+    policy.require(actor, Kind.STAFF, Action.UPDATE)
     with clinic.db.transaction() as session:
         user = session.get(User, user_id)
         if user is None:
@@ -257,14 +333,20 @@ def set_active(clinic: Clinic, actor: Actor, user_id: int, active: bool) -> User
 # --- tokens -------------------------------------------------------------------------------
 
 
-def _encode(clinic: Clinic, info: UserInfo, kind: str, lifetime: timedelta) -> str:
+def _encode(
+    clinic: Clinic, info: UserInfo, kind: str, lifetime: timedelta, sid: str | None = None
+) -> str:
+    """A signed token. `sid` names the log-in it belongs to: logging out revokes the sid,
+    and with it every access token that log-in was ever given."""
     now = clinic.now()
+    jti = uuid.uuid4().hex
     claims: dict[str, Any] = {
         "sub": str(info.id),
         "username": info.username,
         "role": info.role.value,
         "type": kind,
-        "jti": uuid.uuid4().hex,
+        "jti": jti,
+        "sid": sid or jti,
         "iat": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
     }
@@ -273,9 +355,11 @@ def _encode(clinic: Clinic, info: UserInfo, kind: str, lifetime: timedelta) -> s
 
 def issue_tokens(clinic: Clinic, info: UserInfo) -> TokenPair:
     settings = clinic.settings
+    sid = uuid.uuid4().hex
+    access = timedelta(minutes=settings.access_token_minutes)
     return TokenPair(
-        access=_encode(clinic, info, "access", timedelta(minutes=settings.access_token_minutes)),
-        refresh=_encode(clinic, info, "refresh", timedelta(days=settings.refresh_token_days)),
+        access=_encode(clinic, info, "access", access, sid),
+        refresh=_encode(clinic, info, "refresh", timedelta(days=settings.refresh_token_days), sid),
     )
 
 
@@ -300,8 +384,13 @@ def _decode(clinic: Clinic, token: str, kinds: tuple[str, ...]) -> dict[str, Any
     return claims
 
 
-def _is_revoked(session: Session, jti: str) -> bool:
-    return session.get(RevokedToken, jti) is not None
+def _revocation_ids(claims: dict[str, Any]) -> list[str]:
+    return list({claims["jti"], claims.get("sid") or claims["jti"]})
+
+
+def _is_revoked(session: Session, claims: dict[str, Any]) -> bool:
+    ids = _revocation_ids(claims)
+    return bool(session.scalar(select(exists().where(RevokedToken.jti.in_(ids)))))
 
 
 def verify_token(
@@ -310,7 +399,7 @@ def verify_token(
     """The acting user behind a valid, unrevoked token of an active account."""
     claims = _decode(clinic, token, kinds)
     # Runs on every API request: one round trip for the account, its records and revocation.
-    revoked = exists().where(RevokedToken.jti == claims["jti"])
+    revoked = exists().where(RevokedToken.jti.in_(_revocation_ids(claims)))
     with clinic.db.read() as session:
         row = session.execute(
             select(User.username, User.role, User.is_active, Patient.id, Doctor.id, revoked)
@@ -327,32 +416,47 @@ def verify_token(
 def refresh_access(clinic: Clinic, refresh_token: str) -> str:
     claims = _decode(clinic, refresh_token, ("refresh",))
     with clinic.db.read() as session:
-        if _is_revoked(session, claims["jti"]):
+        if _is_revoked(session, claims):
             raise TokenInvalid()
         user = session.get(User, int(claims["sub"]))
         if user is None or not user.is_active:
             raise TokenInvalid()
         info = user_info(user)
-    return _encode(clinic, info, "access", timedelta(minutes=clinic.settings.access_token_minutes))
+    lifetime = timedelta(minutes=clinic.settings.access_token_minutes)
+    return _encode(clinic, info, "access", lifetime, claims.get("sid") or claims["jti"])
+
+
+def end_session(clinic: Clinic, actor: Actor, token: str | None) -> None:
+    """Log out the caller: the log-in behind the presented token is revoked."""
+    policy.require(actor, Kind.ACCOUNT, Action.UPDATE, Owner(user_id=actor.user_id))
+    if token:
+        revoke_token(clinic, token)
 
 
 def revoke_token(
     clinic: Clinic, token: str, kinds: tuple[str, ...] = ("refresh", "session", "access")
 ) -> None:
-    """Blacklist a token for good (logout); expired revocations are pruned on the way."""
+    """Revoke a token for good. A refresh or session token ends its whole log-in (`sid`):
+    the access tokens it gave stop working at once too. An access token ends only itself.
+    Expired revocations are pruned on the way; a log-in's revocation lives as long as its
+    longest token can."""
     claims = _decode(clinic, token, kinds)
-    expires = datetime.fromtimestamp(claims["exp"], UTC)
+    expires = max(
+        datetime.fromtimestamp(claims["exp"], UTC),
+        clinic.now() + timedelta(days=clinic.settings.refresh_token_days),
+    )
+    sid = claims["jti"] if claims["type"] == "access" else claims.get("sid") or claims["jti"]
     try:
         with clinic.db.transaction() as session:
             session.execute(delete(RevokedToken).where(RevokedToken.expires_at < clinic.now()))
-            if not _is_revoked(session, claims["jti"]):
-                session.add(RevokedToken(jti=claims["jti"], expires_at=expires))
+            if session.get(RevokedToken, sid) is None:
+                session.add(RevokedToken(jti=sid, expires_at=expires))
             audit.record(
                 session,
                 Actor(int(claims["sub"]), claims.get("username", ""), Role(claims["role"])),
                 "logout",
                 "token",
-                claims["jti"],
+                sid,
             )
     except IntegrityError:
         # Another desk revoked the same token at the same moment: it is revoked either way.

@@ -10,7 +10,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Protocol
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.models import (
@@ -27,10 +26,7 @@ from hms_desktop.domain.models import (
     UserInfo,
     WorkingHours,
 )
-
-
-class Subscription(Protocol):
-    def close(self) -> None: ...
+from hms_desktop.store.events import Subscription
 
 
 class Backend(ABC):
@@ -113,6 +109,10 @@ class Backend(ABC):
 
     @abstractmethod
     def release_hold(self, slot_id: int, token: str) -> bool: ...
+
+    @abstractmethod
+    def take_over_hold(self, slot_id: int) -> bool:
+        """Release another desk's hold on this slot (audited); False if none was held."""
 
     @abstractmethod
     def confirm_booking(

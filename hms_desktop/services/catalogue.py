@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import TypeVar
+from enum import StrEnum
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hms_desktop.domain import validation
-from hms_desktop.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hms_desktop.domain import policy, validation
+from hms_desktop.domain.errors import DuplicateEntry, NotFound, ValidationError
 from hms_desktop.domain.models import Actor, AvailableTimeItem, ContactItem, NamedItem, ServiceItem
+from hms_desktop.domain.policy import Action, Kind
 from hms_desktop.services import audit
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import (
@@ -22,80 +23,127 @@ from hms_desktop.store.tables import (
     ClinicService,
     Contact,
     Designation,
+    NamedRow,
     Specialisation,
     StoredImage,
 )
 
 _IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-Named = TypeVar("Named", Specialisation, Designation)
 
 
-def require_staff(actor: Actor) -> None:
-    if not actor.is_staff:
-        raise PermissionDenied()
+class NamedList(StrEnum):
+    """The catalogue's lists of named entries (each name and slug unique in its list)."""
+
+    SPECIALISATIONS = "specialisations"
+    DESIGNATIONS = "designations"
+
+    @property
+    def label(self) -> str:
+        """One entry, in the API documents' words."""
+        return self.value.removesuffix("s")
+
+
+_TABLES: dict[NamedList, type[NamedRow]] = {
+    NamedList.SPECIALISATIONS: Specialisation,
+    NamedList.DESIGNATIONS: Designation,
+}
 
 
 # --- specialisations and designations ------------------------------------------------------
 
 
-def _named(row: Specialisation | Designation) -> NamedItem:
+def _named(row: NamedRow) -> NamedItem:
     return NamedItem(id=row.id, name=row.name, slug=row.slug)
 
 
-def list_named(clinic: Clinic, table: type[Named]) -> list[NamedItem]:
+def list_named(clinic: Clinic, actor: Actor, kind: NamedList) -> list[NamedItem]:
+    policy.require(actor, Kind.CATALOGUE, Action.READ)
+    table = _TABLES[kind]
     with clinic.db.read() as session:
         return [_named(row) for row in session.scalars(select(table).order_by(table.name))]
 
 
+def _refuse_duplicates(session: Session, kind: NamedList, row: NamedRow) -> None:
+    """A taken name or slug is the field's error (as the hospital document's clients expect
+    of a unique field), checked before the insert so the answer names the field."""
+    table = _TABLES[kind]
+    for field in ("name", "slug"):
+        column = getattr(table, field)
+        with session.no_autoflush:  # the row's own change must not be written to ask
+            taken = session.scalar(
+                select(table.id).where(func.lower(column) == getattr(row, field).lower())
+            )
+        if taken is not None and taken != row.id:
+            raise DuplicateEntry(f"{kind.label} with this {field} already exists.", field=field)
+
+
+def _flush_unique(session: Session, kind: NamedList) -> None:
+    try:
+        session.flush()
+    except IntegrityError as error:  # another desk took the name since our check
+        message = f"{kind.label} with this name already exists."
+        raise DuplicateEntry(message, field="name") from error
+
+
 def create_named(
-    clinic: Clinic, actor: Actor, table: type[Named], name: str, slug: str = ""
+    clinic: Clinic, actor: Actor, kind: NamedList, name: str, slug: str = ""
 ) -> NamedItem:
-    require_staff(actor)
-    clean = validation.clean_name(name, field="name")
+    policy.require(actor, Kind.CATALOGUE, Action.CREATE)
+    clean = validation.clean_name(name, field="name", max_length=validation.CATALOGUE_NAME_MAX)
     with clinic.db.transaction() as session:
-        row = table(name=clean, slug=validation.clean_slug(slug, fallback=clean))
+        row = _TABLES[kind](name=clean, slug=validation.clean_slug(slug, fallback=clean))
+        _refuse_duplicates(session, kind, row)
         session.add(row)
-        try:
-            session.flush()
-        except IntegrityError as error:
-            raise Conflict(f"{table.__name__} with this name or slug already exists.") from error
-        audit.record(session, actor, "create", table.__tablename__, row.id, name=clean)
+        _flush_unique(session, kind)
+        audit.record(session, actor, "create", kind.value, row.id, name=clean)
         return _named(row)
 
 
 def update_named(
     clinic: Clinic,
     actor: Actor,
-    table: type[Named],
+    kind: NamedList,
     item_id: int,
     name: str | None,
     slug: str | None,
 ) -> NamedItem:
-    require_staff(actor)
+    policy.require(actor, Kind.CATALOGUE, Action.UPDATE)
     with clinic.db.transaction() as session:
-        row = session.get(table, item_id)
+        row = session.get(_TABLES[kind], item_id)
         if row is None:
             raise NotFound()
         if name is not None:
-            row.name = validation.clean_name(name, field="name")
+            row.name = validation.clean_name(
+                name, field="name", max_length=validation.CATALOGUE_NAME_MAX
+            )
         if slug is not None:
             row.slug = validation.clean_slug(slug, fallback=row.name)
-        try:
-            session.flush()
-        except IntegrityError as error:
-            raise Conflict(f"{table.__name__} with this name or slug already exists.") from error
-        audit.record(session, actor, "update", table.__tablename__, item_id)
+        _refuse_duplicates(session, kind, row)
+        _flush_unique(session, kind)
+        audit.record(session, actor, "update", kind.value, item_id)
         return _named(row)
 
 
-def delete_row(clinic: Clinic, actor: Actor, table: type, item_id: int) -> None:
-    require_staff(actor)
+def _delete(clinic: Clinic, actor: Actor, kind: Kind, table: type, item_id: int) -> None:
+    policy.require(actor, kind, Action.DELETE)
     with clinic.db.transaction() as session:
         row = session.get(table, item_id)
         if row is None:
             raise NotFound()
         session.delete(row)
         audit.record(session, actor, "delete", table.__tablename__, item_id)
+
+
+def delete_named(clinic: Clinic, actor: Actor, kind: NamedList, item_id: int) -> None:
+    _delete(clinic, actor, Kind.CATALOGUE, _TABLES[kind], item_id)
+
+
+def delete_service(clinic: Clinic, actor: Actor, service_id: int) -> None:
+    _delete(clinic, actor, Kind.CATALOGUE, ClinicService, service_id)
+
+
+def delete_contact(clinic: Clinic, actor: Actor, contact_id: int) -> None:
+    _delete(clinic, actor, Kind.CONTACT, Contact, contact_id)
 
 
 def specialisation_by_name(session: Session, name: str) -> Specialisation | None:
@@ -110,7 +158,10 @@ def specialisation_by_name(session: Session, name: str) -> Specialisation | None
 # --- available times --------------------------------------------------------------------------
 
 
-def list_available_times(clinic: Clinic, item_id: int | None = None) -> list[AvailableTimeItem]:
+def list_available_times(
+    clinic: Clinic, actor: Actor, item_id: int | None = None
+) -> list[AvailableTimeItem]:
+    policy.require(actor, Kind.CATALOGUE, Action.READ)
     with clinic.db.read() as session:
         query = select(AvailableTime).order_by(AvailableTime.id)
         if item_id is not None:
@@ -121,8 +172,8 @@ def list_available_times(clinic: Clinic, item_id: int | None = None) -> list[Ava
 def save_available_time(
     clinic: Clinic, actor: Actor, label: str, item_id: int | None = None
 ) -> AvailableTimeItem:
-    require_staff(actor)
-    clean = validation.clean_name(label, field="time")
+    policy.require(actor, Kind.CATALOGUE, Action.CREATE if item_id is None else Action.UPDATE)
+    clean = validation.clean_name(label, field="time", max_length=validation.CATALOGUE_NAME_MAX)
     with clinic.db.transaction() as session:
         row = session.get(AvailableTime, item_id) if item_id is not None else AvailableTime()
         if row is None:
@@ -137,28 +188,57 @@ def save_available_time(
 # --- images -----------------------------------------------------------------------------------
 
 
-def store_image(session: Session, clinic: Clinic, data: bytes) -> StoredImage:
-    """Keep an uploaded picture centrally, after checking it really is PNG, JPEG or WebP."""
-    if len(data) > clinic.settings.image_max_bytes:
-        limit_kib = clinic.settings.image_max_bytes // 1024
-        raise ValidationError(f"Image is too large (at most {limit_kib} KiB).", field="image")
+_NOT_AN_IMAGE = "Upload a valid PNG, JPEG or WebP image."
+
+
+def _too_many_pixels(max_pixels: int) -> str:
+    return f"Image is too large (at most {max_pixels / 1e6:g} megapixels)."
+
+
+def reencode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[str, bytes]:
+    """The picture decoded and written afresh in its own format: what is stored is only
+    the image (no trailing bytes, no metadata), and a picture of more than `max_pixels`
+    is refused from its header, before a decompression bomb is ever decoded."""
+    if len(data) > max_bytes:
+        message = f"Image is too large (at most {max_bytes // 1024} KiB)."
+        raise ValidationError(message, field="image")
     try:
         with Image.open(io.BytesIO(data)) as picture:
-            picture.verify()
-            kind = picture.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise ValidationError("Upload a valid PNG, JPEG or WebP image.", field="image") from error
-    if kind not in _IMAGE_TYPES:
-        raise ValidationError("Upload a valid PNG, JPEG or WebP image.", field="image")
+            kind = picture.format or ""
+            if kind not in _IMAGE_TYPES:
+                raise ValidationError(_NOT_AN_IMAGE, field="image")
+            width, height = picture.size
+            if width * height > max_pixels:
+                raise ValidationError(_too_many_pixels(max_pixels), field="image")
+            picture.load()
+            written = io.BytesIO()
+            picture.save(written, format=kind)
+    except Image.DecompressionBombError as error:  # Pillow's own, far larger, limit
+        raise ValidationError(_too_many_pixels(max_pixels), field="image") from error
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ValidationError(_NOT_AN_IMAGE, field="image") from error
+    except ValueError as error:  # Pillow's answer to some malformed headers
+        raise ValidationError(_NOT_AN_IMAGE, field="image") from error
+    return _IMAGE_TYPES[kind], written.getvalue()
+
+
+def store_image(session: Session, clinic: Clinic, data: bytes) -> StoredImage:
+    """Keep an uploaded picture centrally, after checking it really is PNG, JPEG or WebP."""
+    content_type, clean = reencode_image(
+        data,
+        max_bytes=clinic.settings.image_max_bytes,
+        max_pixels=clinic.settings.image_max_pixels,
+    )
     image = StoredImage(
-        content_type=_IMAGE_TYPES[kind], data=data, sha256=hashlib.sha256(data).hexdigest()
+        content_type=content_type, data=clean, sha256=hashlib.sha256(clean).hexdigest()
     )
     session.add(image)
     session.flush()
     return image
 
 
-def load_image(clinic: Clinic, image_id: int) -> tuple[str, bytes]:
+def load_image(clinic: Clinic, actor: Actor, image_id: int) -> tuple[str, bytes]:
+    policy.require(actor, Kind.IMAGE, Action.READ)
     with clinic.db.read() as session:
         image = session.get(StoredImage, image_id)
         if image is None:
@@ -177,7 +257,8 @@ def _contact(row: Contact) -> ContactItem:
     return ContactItem(row.id, row.name, row.phone, row.message)
 
 
-def list_services(clinic: Clinic) -> list[ServiceItem]:
+def list_services(clinic: Clinic, actor: Actor) -> list[ServiceItem]:
+    policy.require(actor, Kind.CATALOGUE, Action.READ)
     with clinic.db.read() as session:
         return [
             _service(row)
@@ -185,7 +266,8 @@ def list_services(clinic: Clinic) -> list[ServiceItem]:
         ]
 
 
-def get_service(clinic: Clinic, service_id: int) -> ServiceItem:
+def get_service(clinic: Clinic, actor: Actor, service_id: int) -> ServiceItem:
+    policy.require(actor, Kind.CATALOGUE, Action.READ)
     with clinic.db.read() as session:
         row = session.get(ClinicService, service_id)
         if row is None:
@@ -202,7 +284,7 @@ def save_service(
     description: str | None = None,
     image: bytes | None = None,
 ) -> ServiceItem:
-    require_staff(actor)
+    policy.require(actor, Kind.CATALOGUE, Action.CREATE if service_id is None else Action.UPDATE)
     with clinic.db.transaction() as session:
         row = session.get(ClinicService, service_id) if service_id is not None else ClinicService()
         if row is None:
@@ -210,7 +292,9 @@ def save_service(
         if name is not None or service_id is None:
             row.name = validation.clean_name(name, field="name")
         if description is not None:
-            row.description = description
+            row.description = validation.clean_text(
+                description, field="description", max_length=validation.LONG_TEXT_MAX
+            )
         if image is not None:
             row.image_id = store_image(session, clinic, image).id
         session.add(row)
@@ -220,13 +304,13 @@ def save_service(
 
 
 def list_contacts(clinic: Clinic, actor: Actor) -> list[ContactItem]:
-    require_staff(actor)
+    policy.require(actor, Kind.CONTACT, Action.READ)
     with clinic.db.read() as session:
         return [_contact(row) for row in session.scalars(select(Contact).order_by(Contact.id))]
 
 
 def get_contact(clinic: Clinic, actor: Actor, contact_id: int) -> ContactItem:
-    require_staff(actor)
+    policy.require(actor, Kind.CONTACT, Action.READ)
     with clinic.db.read() as session:
         row = session.get(Contact, contact_id)
         if row is None:
@@ -243,9 +327,8 @@ def save_contact(
     phone: str | None = None,
     message: str | None = None,
 ) -> ContactItem:
-    """Anyone may leave a message; only staff change one."""
-    if contact_id is not None:
-        require_staff(actor)
+    """Anyone may leave a message; the desk reads and keeps them."""
+    policy.require(actor, Kind.CONTACT, Action.CREATE if contact_id is None else Action.UPDATE)
     with clinic.db.transaction() as session:
         row = session.get(Contact, contact_id) if contact_id is not None else Contact()
         if row is None:
@@ -258,9 +341,9 @@ def save_contact(
             if not row.phone:
                 raise ValidationError("Phone is required.", field="phone")
         if message is not None or creating:
-            if not (message or "").strip():
-                raise ValidationError("Message is required.", field="massage")
-            row.message = message or ""
+            row.message = validation.clean_text(
+                message, field="massage", max_length=validation.LONG_TEXT_MAX, required=True
+            )
         session.add(row)
         session.flush()
         audit.record(session, actor, "save", "contacts", row.id)

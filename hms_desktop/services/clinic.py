@@ -14,6 +14,7 @@ from hms_desktop.store import schema
 from hms_desktop.store.db import Database
 from hms_desktop.store.events import EventBus, InProcessEventBus, RedisEventBus
 from hms_desktop.store.locks import DatabaseLockStore, LockStore, RedisLockStore
+from hms_desktop.store.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class Clinic:
     db: Database
     locks: LockStore
     events: EventBus
+    throttle: Throttle = field(default_factory=Throttle)
     clock: Callable[[], datetime] = field(default=_utcnow)
 
     def now(self) -> datetime:
@@ -63,4 +65,5 @@ def open_clinic(settings: Settings, *, migrate: bool | None = None) -> Clinic:
     else:
         locks = DatabaseLockStore(db)
         events = InProcessEventBus(channel=url)
-    return Clinic(settings=settings, db=db, locks=locks, events=events)
+    throttle = Throttle(settings.redis_url, settings.redis_prefix, channel=url)
+    return Clinic(settings=settings, db=db, locks=locks, events=events, throttle=throttle)

@@ -41,10 +41,11 @@ from hms_desktop.services import (
     reviews,
     scheduling,
 )
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import DEMO_RECEPTIONIST
 from hms_desktop.store import tables
-from hms_desktop.store.tables import Designation, Patient, Specialisation, User
+from hms_desktop.store.tables import Patient, User
 
 log = logging.getLogger(__name__)
 
@@ -319,22 +320,22 @@ def _staff_account(
     return accounts.actor_for(info)
 
 
-def _named(clinic: Clinic, admin: Actor, table: type, names: Sequence[str]) -> dict[str, int]:
-    existing = {item.name: item.id for item in catalogue.list_named(clinic, table)}
+def _named(clinic: Clinic, admin: Actor, kind: NamedList, names: Sequence[str]) -> dict[str, int]:
+    existing = {item.name: item.id for item in catalogue.list_named(clinic, admin, kind)}
     for name in names:
         if name not in existing:
-            existing[name] = catalogue.create_named(clinic, admin, table, name).id
+            existing[name] = catalogue.create_named(clinic, admin, kind, name).id
     return existing
 
 
 def _catalogue(clinic: Clinic, admin: Actor, loaded: _Loaded) -> None:
-    loaded.specialisations = _named(clinic, admin, Specialisation, SPECIALISATIONS)
-    _named(clinic, admin, Designation, DESIGNATIONS)
-    known = {item.time for item in catalogue.list_available_times(clinic)}
+    loaded.specialisations = _named(clinic, admin, NamedList.SPECIALISATIONS, SPECIALISATIONS)
+    _named(clinic, admin, NamedList.DESIGNATIONS, DESIGNATIONS)
+    known = {item.time for item in catalogue.list_available_times(clinic, admin)}
     for label in AVAILABLE_TIMES:
         if label not in known:
             catalogue.save_available_time(clinic, admin, label)
-    existing_services = {item.name for item in catalogue.list_services(clinic)}
+    existing_services = {item.name for item in catalogue.list_services(clinic, admin)}
     for name, description in SERVICES:
         if name not in existing_services:
             catalogue.save_service(clinic, admin, name=name, description=description)
@@ -352,8 +353,10 @@ def _history_view(clinic: Clinic) -> Clinic:
 
 
 def _doctors(clinic: Clinic, admin: Actor, rng: random.Random, loaded: _Loaded) -> None:
-    designations = {item.name: item.id for item in catalogue.list_named(clinic, Designation)}
-    times = [item.id for item in catalogue.list_available_times(clinic)]
+    designations = {
+        item.name: item.id for item in catalogue.list_named(clinic, admin, NamedList.DESIGNATIONS)
+    }
+    times = [item.id for item in catalogue.list_available_times(clinic, admin)]
     specialities = list(loaded.specialisations.values())
     history = _history_view(clinic)
     used_names: set[tuple[str, str]] = set()
@@ -458,7 +461,7 @@ def _patient_with_login(clinic: Clinic, admin: Actor, form: PatientForm) -> Pati
 
 
 def _slots(clinic: Clinic, doctor_id: int, start: datetime, end: datetime) -> list[SlotInfo]:
-    return doctors.free_slots(_history_view(clinic), [doctor_id], start, end)
+    return doctors.free_slots(_history_view(clinic), SYSTEM, [doctor_id], start, end)
 
 
 def _book(
@@ -542,7 +545,7 @@ def _finish(
 
 
 def _requests(clinic: Clinic, admin: Actor, rng: random.Random, loaded: _Loaded) -> None:
-    times = [item.id for item in catalogue.list_available_times(clinic)]
+    times = [item.id for item in catalogue.list_available_times(clinic, admin)]
     for _ in range(6):
         scheduling.request_appointment(
             clinic,

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from hms_desktop.domain import validation
-from hms_desktop.domain.enums import FREEING_STATUSES, Role
+from hms_desktop.domain import policy, validation
+from hms_desktop.domain.enums import FREEING_STATUSES
 from hms_desktop.domain.errors import (
     DoctorMissing,
     InvalidSpeciality,
-    PermissionDenied,
     ValidationError,
 )
 from hms_desktop.domain.models import (
@@ -29,6 +28,7 @@ from hms_desktop.domain.models import (
     SlotInfo,
     WorkingHours,
 )
+from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc, slot_starts
 from hms_desktop.services import audit
 from hms_desktop.services.catalogue import specialisation_by_name, store_image
@@ -51,7 +51,7 @@ from hms_desktop.store.tables import (
 )
 
 NEXT_FREE_SLOTS = 12
-MAX_WINDOW = timedelta(days=62)
+MAX_WINDOW = validation.MAX_WINDOW
 
 
 def slot_is_booked():  # type: ignore[no-untyped-def]
@@ -98,6 +98,7 @@ def _doctor_query():  # type: ignore[no-untyped-def]
 
 def list_doctors(
     clinic: Clinic,
+    actor: Actor,
     *,
     specialisation_id: int | None = None,
     designation_id: int | None = None,
@@ -105,6 +106,7 @@ def list_doctors(
     available_time_id: int | None = None,
     ids: Iterable[int] | None = None,
 ) -> list[DoctorSummary]:
+    policy.require(actor, Kind.DOCTOR, Action.READ)
     query = (
         _doctor_query()
         .join(User, User.id == Doctor.user_id)
@@ -142,14 +144,15 @@ def list_doctors(
         return _summaries(session, session.scalars(query).all())
 
 
-def get_doctor_summary(clinic: Clinic, doctor_id: int) -> DoctorSummary:
-    found = list_doctors(clinic, ids=[doctor_id])
+def get_doctor_summary(clinic: Clinic, actor: Actor, doctor_id: int) -> DoctorSummary:
+    found = list_doctors(clinic, actor, ids=[doctor_id])
     if not found:
         raise DoctorMissing()
     return found[0]
 
 
-def doctor_details(clinic: Clinic, doctor_id: int) -> DoctorDetails:
+def doctor_details(clinic: Clinic, actor: Actor, doctor_id: int) -> DoctorDetails:
+    policy.require(actor, Kind.DOCTOR, Action.READ, Owner(doctor_id=doctor_id))
     with clinic.db.read() as session:
         doctor = session.scalar(
             _doctor_query()
@@ -176,7 +179,7 @@ def doctor_details(clinic: Clinic, doctor_id: int) -> DoctorDetails:
             reviews=tuple(reviews),
         )
     now = clinic.now()
-    free = free_slots(clinic, [doctor_id], now, now + MAX_WINDOW, limit=NEXT_FREE_SLOTS)
+    free = free_slots(clinic, actor, [doctor_id], now, now + MAX_WINDOW, limit=NEXT_FREE_SLOTS)
     return dataclasses.replace(details, next_free_slots=tuple(free))
 
 
@@ -196,7 +199,7 @@ def _reviews(session: Session, doctor_id: int) -> list[ReviewRecord]:
         ReviewRecord(
             id=review.id,
             reviewer_patient_id=review.reviewer_id,
-            reviewer=f"{first} {last}".strip(),
+            reviewer=policy.public_name(first, last),
             doctor_id=doctor_id,
             doctor_name=(doctor_name or "").strip(),
             body=review.body,
@@ -207,15 +210,9 @@ def _reviews(session: Session, doctor_id: int) -> list[ReviewRecord]:
     ]
 
 
-def _check_window(start: datetime, end: datetime) -> None:
-    if start >= end:
-        raise ValidationError("Start time must be earlier than end time.")
-    if end - start > MAX_WINDOW:
-        raise ValidationError("The time window may span at most 62 days.")
-
-
 def free_slots(
     clinic: Clinic,
+    actor: Actor,
     doctor_ids: Sequence[int],
     start: datetime,
     end: datetime,
@@ -223,7 +220,8 @@ def free_slots(
     limit: int | None = None,
 ) -> list[SlotInfo]:
     """Future slots of these doctors in [start, end) that are neither booked nor held."""
-    _check_window(start, end)
+    policy.require(actor, Kind.SLOT, Action.READ)
+    start, end = validation.check_window(start, end, fields=("startTime", "endTime"))
     query = (
         select(Slot.id, Slot.doctor_id, Slot.start_at, Slot.duration)
         .where(
@@ -254,10 +252,11 @@ def free_slots(
 
 
 def free_slots_by_speciality(
-    clinic: Clinic, speciality: str, start: datetime, end: datetime
+    clinic: Clinic, actor: Actor, speciality: str, start: datetime, end: datetime
 ) -> list[FreeSlot]:
     """Every free future slot of every doctor of a speciality in [start, end)."""
-    _check_window(start, end)
+    policy.require(actor, Kind.SLOT, Action.READ)
+    start, end = validation.check_window(start, end, fields=("startTime", "endTime"))
     with clinic.db.read() as session:
         specialisation = specialisation_by_name(session, speciality)
         if specialisation is None:
@@ -304,13 +303,6 @@ def free_slots_by_speciality(
 
 
 # --- doctors' records and hours --------------------------------------------------------------
-
-
-def _require_admin_or_self(actor: Actor, doctor_id: int) -> None:
-    if actor.role is Role.ADMIN or actor.role is Role.RECEPTIONIST:
-        return
-    if actor.doctor_id != doctor_id:
-        raise PermissionDenied()
 
 
 def set_doctor_catalogue(
@@ -363,10 +355,12 @@ def set_working_hours(
 ) -> int:
     """Replace a doctor's weekly hours and regenerate their free future slots.
     Returns how many slots now lie ahead within the booking horizon."""
-    _require_admin_or_self(actor, doctor_id)
+    policy.require(actor, Kind.DOCTOR, Action.UPDATE, Owner(doctor_id=doctor_id))
     for window in hours:
         if not 0 <= window.weekday <= 6:
             raise ValidationError("Weekday must be 0 (Monday) to 6 (Sunday).", field="weekday")
+        if window.start.tzinfo is not None or window.end.tzinfo is not None:
+            raise ValidationError("Working hours are the clinic's wall-clock times.", field="start")
         if window.start >= window.end:
             raise ValidationError("Working hours must end after they start.", field="end")
         validation.positive_minutes(window.slot_minutes, field="slot_minutes")
@@ -456,9 +450,17 @@ def update_doctor(
     available_time_ids: Sequence[int] | None = None,
     picture: bytes | None = None,
 ) -> DoctorSummary:
-    _require_admin_or_self(actor, doctor_id)
+    policy.require(actor, Kind.DOCTOR, Action.UPDATE, Owner(doctor_id=doctor_id))
     if fee is not None and fee < 0:
         raise ValidationError("Fee cannot be negative.", field="fee")
+    if meet_link is not None:
+        meet_link = validation.clean_text(
+            meet_link, field="meet_link", max_length=validation.SHORT_TEXT_MAX
+        )
+    if description is not None:
+        description = validation.clean_text(
+            description, field="description", max_length=validation.LONG_TEXT_MAX
+        )
     with clinic.db.transaction() as session:
         doctor = session.get(Doctor, doctor_id)
         if doctor is None:
@@ -466,7 +468,7 @@ def update_doctor(
         if fee is not None:
             doctor.fee = fee
         if meet_link is not None:
-            doctor.meet_link = meet_link.strip()
+            doctor.meet_link = meet_link
         if description is not None:
             doctor.description = description
         if picture is not None:
@@ -479,4 +481,4 @@ def update_doctor(
             available_time_ids=available_time_ids,
         )
         audit.record(session, actor, "update", "doctor", doctor_id)
-    return get_doctor_summary(clinic, doctor_id)
+    return get_doctor_summary(clinic, actor, doctor_id)

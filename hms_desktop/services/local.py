@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
-from hms_desktop.domain.errors import TokenInvalid
+from hms_desktop.domain.errors import NotLoggedIn
 from hms_desktop.domain.models import (
     Actor,
     AppointmentRecord,
@@ -22,16 +23,12 @@ from hms_desktop.domain.models import (
     UserInfo,
     WorkingHours,
 )
-from hms_desktop.services import accounts, catalogue, doctors, patients, scheduling
+from hms_desktop.services import accounts, catalogue, changes, doctors, patients, scheduling
 from hms_desktop.services.backend import Backend, Subscription
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.store.tables import Designation, Specialisation
 
 DEMO_RECEPTIONIST = ("reception", "reception123")
-
-
-class NotLoggedIn(TokenInvalid):
-    message = "Please log in first."
 
 
 class LocalBackend(Backend):
@@ -43,7 +40,9 @@ class LocalBackend(Backend):
 
     # --- session ---------------------------------------------------------------------------
     def login(self, username: str, password: str) -> UserInfo:
-        user = accounts.authenticate(self.clinic, username, password)
+        # Failed log-ins are counted per desk: a slip at one desk locks out no other.
+        client = f"desk:{platform.node()}"
+        user = accounts.log_in_at_desk(self.clinic, username, password, client=client)
         self._user, self._actor = user, accounts.actor_for(user)
         return user
 
@@ -94,31 +93,36 @@ class LocalBackend(Backend):
 
     # --- doctors and catalogue -------------------------------------------------------------
     def specialisations(self) -> list[NamedItem]:
-        return catalogue.list_named(self.clinic, Specialisation)
+        return catalogue.list_named(self.clinic, self.actor, NamedList.SPECIALISATIONS)
 
     def designations(self) -> list[NamedItem]:
-        return catalogue.list_named(self.clinic, Designation)
+        return catalogue.list_named(self.clinic, self.actor, NamedList.DESIGNATIONS)
 
     def doctors(
         self, specialisation_id: int | None = None, designation_id: int | None = None
     ) -> list[DoctorSummary]:
         return doctors.list_doctors(
-            self.clinic, specialisation_id=specialisation_id, designation_id=designation_id
+            self.clinic,
+            self.actor,
+            specialisation_id=specialisation_id,
+            designation_id=designation_id,
         )
 
     def doctor_details(self, doctor_id: int) -> DoctorDetails:
-        return doctors.doctor_details(self.clinic, doctor_id)
+        return doctors.doctor_details(self.clinic, self.actor, doctor_id)
 
     def free_slots_by_speciality(
         self, speciality: str, start: datetime, end: datetime
     ) -> list[FreeSlot]:
-        return doctors.free_slots_by_speciality(self.clinic, speciality, start, end)
+        return doctors.free_slots_by_speciality(self.clinic, self.actor, speciality, start, end)
 
     def create_specialisation(self, name: str, slug: str = "") -> NamedItem:
-        return catalogue.create_named(self.clinic, self.actor, Specialisation, name, slug)
+        return catalogue.create_named(
+            self.clinic, self.actor, NamedList.SPECIALISATIONS, name, slug
+        )
 
     def create_designation(self, name: str, slug: str = "") -> NamedItem:
-        return catalogue.create_named(self.clinic, self.actor, Designation, name, slug)
+        return catalogue.create_named(self.clinic, self.actor, NamedList.DESIGNATIONS, name, slug)
 
     def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> int:
         return doctors.set_working_hours(self.clinic, self.actor, doctor_id, hours)
@@ -134,6 +138,9 @@ class LocalBackend(Backend):
 
     def release_hold(self, slot_id: int, token: str) -> bool:
         return scheduling.release_hold(self.clinic, self.actor, slot_id, token)
+
+    def take_over_hold(self, slot_id: int) -> bool:
+        return scheduling.take_over_hold(self.clinic, self.actor, slot_id)
 
     def confirm_booking(
         self,
@@ -179,7 +186,7 @@ class LocalBackend(Backend):
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:
-        return self.clinic.events.subscribe(listener)
+        return changes.follow(self.clinic, self.actor, listener)
 
     def close(self) -> None:
         if self._owns_clinic:

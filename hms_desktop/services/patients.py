@@ -12,17 +12,17 @@ from sqlalchemy import Row, Select, func, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hms_desktop.domain import validation
+from hms_desktop.domain import policy, validation
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
     NotFound,
-    PatientMissing,
-    PermissionDenied,
+    PatientNotFound,
     PhoneTaken,
     ValidationError,
 )
 from hms_desktop.domain.models import Actor, PatientForm, PatientRecord
-from hms_desktop.services import audit
+from hms_desktop.domain.policy import NOBODY, Action, Kind
+from hms_desktop.services import access, audit
 from hms_desktop.services.accounts import add_user
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Patient, Profile, User
@@ -78,26 +78,24 @@ def _record(row: Row[Any]) -> PatientRecord:
 def load_record(session: Session, patient_id: int) -> PatientRecord:
     row = session.execute(_base_query().where(Patient.id == patient_id)).first()
     if row is None:
-        raise PatientMissing()
+        raise PatientNotFound()
     return _record(row)
 
 
+def require_patient(
+    session: Session, actor: Actor, action: Action, patient_id: int
+) -> PatientRecord:
+    """The patient's record, if the actor may take `action` on it."""
+    policy.require(actor, Kind.PATIENT, action)
+    record = load_record(session, patient_id)
+    owner = access.patient_owner(session, patient_id, record.user_id)
+    policy.require(actor, Kind.PATIENT, action, owner)
+    return record
+
+
 def get_patient(clinic: Clinic, actor: Actor, patient_id: int) -> PatientRecord:
-    _require_access(actor, patient_id)
     with clinic.db.read() as session:
-        return load_record(session, patient_id)
-
-
-def _require_access(actor: Actor, patient_id: int) -> None:
-    if actor.role in (Role.ADMIN, Role.RECEPTIONIST, Role.DOCTOR):
-        return
-    if actor.patient_id != patient_id:
-        raise PermissionDenied()
-
-
-def _require_desk(actor: Actor) -> None:
-    if not actor.is_staff:
-        raise PermissionDenied()
+        return require_patient(session, actor, Action.READ, patient_id)
 
 
 class _CleanForm:
@@ -109,7 +107,9 @@ class _CleanForm:
         self.date_of_birth = validation.clean_birth_date(form.date_of_birth, today=today)
         self.phone = validation.normalize_phone(form.phone)
         self.email = validation.clean_email(form.email)
-        self.address = (form.address or "").strip()
+        self.address = validation.clean_text(
+            form.address, field="address", max_length=validation.ADDRESS_MAX
+        )
         self.username = (form.username or "").strip()
         self.password = form.password or ""
         if self.username:
@@ -135,7 +135,7 @@ def _flush_phone(session: Session) -> None:
 
 
 def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> PatientRecord:
-    _require_desk(actor)
+    policy.require(actor, Kind.PATIENT, Action.CREATE, NOBODY)
     clean = _CleanForm(form, clinic.today())
     with clinic.db.transaction() as session:
         if _phone_owner(session, clean.phone) is not None:
@@ -163,12 +163,11 @@ def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> Patient
 def update_patient(
     clinic: Clinic, actor: Actor, patient_id: int, form: PatientForm
 ) -> PatientRecord:
-    _require_access(actor, patient_id)
     clean = _CleanForm(dataclasses.replace(form, username="", password=""), clinic.today())
     with clinic.db.transaction() as session:
+        require_patient(session, actor, Action.UPDATE, patient_id)
         patient = session.get(Patient, patient_id)
-        if patient is None:
-            raise PatientMissing()
+        assert patient is not None  # require_patient found it
         user, profile = patient.user, patient.user.profile
         owner = _phone_owner(session, clean.phone)
         if owner is not None and owner != patient_id:
@@ -190,7 +189,7 @@ def update_patient(
 
 def find_likely_duplicates(clinic: Clinic, actor: Actor, form: PatientForm) -> list[PatientRecord]:
     """Patients with the same name and date of birth, or the same phone."""
-    _require_desk(actor)
+    policy.require(actor, Kind.PATIENT, Action.READ, NOBODY)
     first, last = validation.split_full_name(form.full_name)
     phone = validation.normalize_phone(form.phone)
     conditions = []
@@ -221,13 +220,23 @@ def _parse_date(text: str) -> date | None:
 def search_patients(
     clinic: Clinic, actor: Actor, text: str, limit: int = SEARCH_LIMIT
 ) -> list[PatientRecord]:
-    """Search by a date of birth, a phone number prefix, or a fragment of the name."""
-    if actor.role not in (Role.ADMIN, Role.RECEPTIONIST, Role.DOCTOR):
-        raise PermissionDenied()
-    query_text = " ".join((text or "").split())
+    """Search by a date of birth, a phone number prefix, or a fragment of the name, among
+    the patients the actor may see (a doctor: those on their schedule)."""
+    query_text = " ".join(
+        validation.check_text(text or "", field="q", max_length=validation.SEARCH_MAX).split()
+    )
+    query = _base_query().where(
+        access.visible(
+            actor,
+            Kind.PATIENT,
+            Action.READ,
+            user=Patient.user_id,
+            patient=Patient.id,
+            seen_by_doctor=Patient.id,
+        )
+    )
     if not query_text:
         return []
-    query = _base_query()
     birth = _parse_date(query_text)
     if birth is not None:
         query = query.where(Profile.date_of_birth == birth)
@@ -275,9 +284,9 @@ def _search_by_name(
     return found
 
 
-def patient_for_user(clinic: Clinic, user_id: int) -> PatientRecord:
+def patient_for_user(clinic: Clinic, actor: Actor, user_id: int) -> PatientRecord:
     with clinic.db.read() as session:
         patient_id = session.scalar(select(Patient.id).where(Patient.user_id == user_id))
         if patient_id is None:
             raise NotFound("Patient not found.")
-        return load_record(session, patient_id)
+        return require_patient(session, actor, Action.READ, patient_id)

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from hms_desktop.domain import validation
+from hms_desktop.domain import policy, validation
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
-    Conflict,
     DoctorMissing,
+    DuplicateEntry,
     NotFound,
     PermissionDenied,
     PhoneTaken,
@@ -22,12 +22,14 @@ from hms_desktop.domain.errors import (
     ValidationError,
 )
 from hms_desktop.domain.models import Actor, Page, UserInfo
+from hms_desktop.domain.policy import NOBODY, Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
-from hms_desktop.services import audit
+from hms_desktop.services import access, audit
 from hms_desktop.services.accounts import add_user, find_user, user_info
 from hms_desktop.services.catalogue import store_image
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.doctors import set_doctor_catalogue
+from hms_desktop.store.sql import contains
 from hms_desktop.store.tables import (
     Appointment,
     Doctor,
@@ -76,11 +78,6 @@ class DoctorCard:
     meet_link: str
 
 
-def _like(text: str) -> str:
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _page(session: Session, query: Select, offset: int, limit: int | None, convert) -> Page:  # type: ignore[no-untyped-def, type-arg]
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     query = query.offset(offset)
@@ -122,32 +119,69 @@ def list_profiles(
     offset: int = 0,
     limit: int | None = None,
 ) -> Page:
-    """Staff see every profile; anyone else only their own."""
-    query = _profile_query().order_by(Profile.id)
-    if not actor.is_staff:
-        query = query.where(Profile.user_id == (actor.user_id or -1))
+    """The profiles the actor may see: their own, and the patients' they may see (the desk:
+    every patient; a doctor: those on their schedule); an admin all."""
+    policy.require(actor, Kind.ACCOUNT, Action.READ)
+    query = (
+        _profile_query()
+        .where(
+            or_(
+                and_(
+                    User.role == Role.PATIENT.value,
+                    access.condition(
+                        actor,
+                        Kind.PATIENT,
+                        Action.READ,
+                        user=User.id,
+                        seen_by_doctor=select(Patient.id)
+                        .where(Patient.user_id == User.id)
+                        .scalar_subquery(),
+                    ),
+                ),
+                and_(
+                    User.role != Role.PATIENT.value,
+                    access.condition(actor, Kind.ACCOUNT, Action.READ, user=User.id),
+                ),
+            )
+        )
+        .order_by(Profile.id)
+    )
     if search and search.strip():
-        pattern = _like(search)
         query = query.where(
             or_(
-                func.lower(User.username).like(pattern, escape="\\"),
-                func.lower(User.email).like(pattern, escape="\\"),
-                func.lower(User.first_name).like(pattern, escape="\\"),
-                func.lower(User.last_name).like(pattern, escape="\\"),
+                contains(User.username, search),
+                contains(User.email, search),
+                contains(User.first_name, search),
+                contains(User.last_name, search),
             )
         )
     with clinic.db.read() as session:
         return _page(session, query, offset, limit, _profile)
 
 
-def _own_profile(session: Session, actor: Actor, profile_id: int) -> tuple[Profile, User]:
+def _account_access(session: Session, user: User) -> tuple[Kind, Owner]:
+    """A patient's account is part of their patient record; anyone else's is an account."""
+    if user.role == Role.PATIENT.value and user.patient is not None:
+        return Kind.PATIENT, access.patient_owner(session, user.patient.id, user.id)
+    return Kind.ACCOUNT, Owner(user_id=user.id)
+
+
+def _own_profile(
+    session: Session, actor: Actor, profile_id: int, action: Action = Action.READ
+) -> tuple[Profile, User]:
+    """The profile, if the actor may take `action` on it. One they may not even see is
+    not shown to exist."""
+    policy.require(actor, Kind.ACCOUNT, Action.READ)
     row = session.execute(_profile_query().where(Profile.id == profile_id)).first()
     if row is None:
         raise NotFound()
     profile, user = row
-    if not actor.is_staff and user.id != actor.user_id:
-        # Someone else's profile is not even shown to exist.
+    kind, owner = _account_access(session, user)
+    if not policy.allows(actor, kind, Action.READ, owner):
+        if actor.role is Role.ANONYMOUS:
+            raise policy.refusal(actor)
         raise NotFound()
+    policy.require(actor, kind, action, owner)
     return profile, user
 
 
@@ -157,6 +191,7 @@ def get_profile(clinic: Clinic, actor: Actor, profile_id: int) -> ProfileRecord:
 
 
 def my_profile(clinic: Clinic, actor: Actor) -> ProfileRecord:
+    policy.require(actor, Kind.ACCOUNT, Action.READ, Owner(user_id=actor.user_id))
     with clinic.db.read() as session:
         row = session.execute(
             _profile_query().where(Profile.user_id == (actor.user_id or -1))
@@ -198,9 +233,13 @@ def _apply_profile(
     if changes.last_name is not None:
         user.last_name = validation.clean_name(changes.last_name, field="last_name", required=False)
     if changes.bio is not None:
-        profile.bio = changes.bio
+        profile.bio = validation.clean_text(
+            changes.bio, field="bio", max_length=validation.LONG_TEXT_MAX
+        )
     if changes.address is not None:
-        profile.address = changes.address.strip()
+        profile.address = validation.clean_text(
+            changes.address, field="address", max_length=validation.ADDRESS_MAX
+        )
     if changes.date_of_birth is not None:
         profile.date_of_birth = validation.clean_birth_date(
             changes.date_of_birth, today=clinic.today()
@@ -211,9 +250,8 @@ def _apply_profile(
 
 
 def create_profile(clinic: Clinic, actor: Actor, changes: ProfileChanges) -> ProfileRecord:
-    """Staff make an account (a patient without a login yet) with its profile."""
-    if not actor.is_staff:
-        raise PermissionDenied()
+    """The desk makes an account (a patient without a login yet) with its profile."""
+    policy.require(actor, Kind.PATIENT, Action.CREATE, NOBODY)
     if not changes.username:
         raise ValidationError("Username is required.", field="username")
     with clinic.db.transaction() as session:
@@ -231,7 +269,7 @@ def update_profile(
     clinic: Clinic, actor: Actor, profile_id: int, changes: ProfileChanges
 ) -> ProfileRecord:
     with clinic.db.transaction() as session:
-        profile, user = _own_profile(session, actor, profile_id)
+        profile, user = _own_profile(session, actor, profile_id, Action.UPDATE)
         _apply_profile(session, clinic, profile, user, changes)
         session.flush()
         audit.record(session, actor, "update", "profile", profile_id)
@@ -241,7 +279,7 @@ def update_profile(
 def delete_profile(clinic: Clinic, actor: Actor, profile_id: int) -> None:
     """Removes the profile's details (bio, address, birth date, picture); the account stays."""
     with clinic.db.transaction() as session:
-        profile, _ = _own_profile(session, actor, profile_id)
+        profile, _ = _own_profile(session, actor, profile_id, Action.DELETE)
         session.delete(profile)
         audit.record(session, actor, "delete", "profile", profile_id)
 
@@ -258,12 +296,6 @@ def _patient(row) -> PatientCard:  # type: ignore[no-untyped-def]
     return PatientCard(patient.id, patient.user_id, username, patient.picture_id, patient.phone)
 
 
-def _patient_visible(actor: Actor, patient: Patient) -> bool:
-    return actor.role in (Role.ADMIN, Role.RECEPTIONIST, Role.DOCTOR) or (
-        actor.patient_id == patient.id
-    )
-
-
 def list_patient_cards(
     clinic: Clinic,
     actor: Actor,
@@ -273,17 +305,24 @@ def list_patient_cards(
     offset: int = 0,
     limit: int | None = None,
 ) -> Page:
-    """Staff and doctors see every patient record; a patient only their own."""
-    query = _patient_query().order_by(Patient.id)
-    if not (actor.is_staff or actor.role is Role.DOCTOR):
-        query = query.where(Patient.id == (actor.patient_id or -1))
+    """The patient records the actor may see: the desk all, a doctor those on their
+    schedule, a patient their own."""
+    visible = access.visible(
+        actor,
+        Kind.PATIENT,
+        Action.READ,
+        user=Patient.user_id,
+        patient=Patient.id,
+        seen_by_doctor=Patient.id,
+    )
+    query = _patient_query().where(visible).order_by(Patient.id)
     if phone:
         query = query.where(Patient.phone == (validation.normalize_phone(phone) or phone))
     if search and search.strip():
         text = search.strip()
         conditions = [
-            func.lower(User.username).like(_like(text), escape="\\"),
-            Patient.phone.like(_like(validation.phone_digits(text) or text), escape="\\"),
+            contains(User.username, text),
+            contains(Patient.phone, validation.phone_digits(text) or text),
         ]
         if text.isdigit():
             conditions.append(Patient.id == int(text))
@@ -292,10 +331,21 @@ def list_patient_cards(
         return _page(session, query, offset, limit, _patient)
 
 
-def _load_patient(session: Session, actor: Actor, patient_id: int) -> Patient:
+def _load_patient(
+    session: Session, actor: Actor, patient_id: int, action: Action = Action.READ
+) -> Patient:
+    """The patient record, if the actor may take `action` on it; one they may not even
+    see is not shown to exist."""
+    policy.require(actor, Kind.PATIENT, Action.READ)
     patient = session.get(Patient, patient_id)
-    if patient is None or not _patient_visible(actor, patient):
+    if patient is None:
         raise NotFound()
+    owner = access.patient_owner(session, patient.id, patient.user_id)
+    if not policy.allows(actor, Kind.PATIENT, Action.READ, owner):
+        if actor.role is Role.ANONYMOUS:
+            raise policy.refusal(actor)
+        raise NotFound()
+    policy.require(actor, Kind.PATIENT, action, owner)
     return patient
 
 
@@ -318,11 +368,10 @@ def create_patient_card(
     clinic: Clinic, actor: Actor, *, phone: str | None = None, picture: bytes | None = None
 ) -> PatientCard:
     """The authenticated user's own patient record (one per user)."""
-    if actor.user_id is None:
-        raise PermissionDenied()
+    policy.require(actor, Kind.PATIENT, Action.CREATE, Owner(user_id=actor.user_id))
     with clinic.db.transaction() as session:
         if session.scalar(select(Patient.id).where(Patient.user_id == actor.user_id)) is not None:
-            raise Conflict("A patient record already exists for this user.", field="user")
+            raise DuplicateEntry("patient with this user already exists.", field="user")
         patient = Patient(user_id=actor.user_id)
         session.add(patient)
         session.flush()
@@ -336,11 +385,6 @@ def create_patient_card(
         return _patient(session.execute(_patient_query().where(Patient.id == patient_id)).one())
 
 
-def _require_own_patient(actor: Actor, patient: Patient) -> None:
-    if not actor.is_staff and actor.patient_id != patient.id:
-        raise PermissionDenied()
-
-
 def update_patient_card(
     clinic: Clinic,
     actor: Actor,
@@ -351,8 +395,7 @@ def update_patient_card(
     clear_phone: bool = False,
 ) -> PatientCard:
     with clinic.db.transaction() as session:
-        patient = _load_patient(session, actor, patient_id)
-        _require_own_patient(actor, patient)
+        patient = _load_patient(session, actor, patient_id, Action.UPDATE)
         if phone is not None or clear_phone:
             _set_phone(session, patient, phone)
         if picture is not None:
@@ -365,8 +408,7 @@ def update_patient_card(
 def delete_patient_card(clinic: Clinic, actor: Actor, patient_id: int) -> None:
     """Removes the patient record with its appointments and reviews; the account stays."""
     with clinic.db.transaction() as session:
-        patient = _load_patient(session, actor, patient_id)
-        _require_own_patient(actor, patient)
+        patient = _load_patient(session, actor, patient_id, Action.DELETE)
         session.delete(patient)
         audit.record(session, actor, "delete", "patient", patient_id)
 
@@ -411,8 +453,9 @@ class DoctorListing:
     speciality: str | None
 
 
-def doctor_listing(clinic: Clinic) -> list[DoctorListing]:
+def doctor_listing(clinic: Clinic, actor: Actor) -> list[DoctorListing]:
     """Every doctor with their first specialisation: two flat queries, no ORM objects."""
+    policy.require(actor, Kind.DOCTOR, Action.READ)
     doctors_query = (
         select(Doctor.id, User.first_name, User.last_name)
         .join(User, User.id == Doctor.user_id)
@@ -434,6 +477,7 @@ def doctor_listing(clinic: Clinic) -> list[DoctorListing]:
 
 def list_doctor_cards(
     clinic: Clinic,
+    actor: Actor,
     *,
     specialisation_id: int | None = None,
     designation_id: int | None = None,
@@ -443,6 +487,7 @@ def list_doctor_cards(
     offset: int = 0,
     limit: int | None = None,
 ) -> Page:
+    policy.require(actor, Kind.DOCTOR, Action.READ)
     query = _doctor_query().order_by(Doctor.id)
     links = (
         (doctor_specialisations, doctor_specialisations.c.specialisation_id, specialisation_id),
@@ -455,11 +500,10 @@ def list_doctor_cards(
     if fee is not None:
         query = query.where(Doctor.fee == fee)
     if search and search.strip():
-        pattern = _like(search)
         query = query.where(
             or_(
-                func.lower(User.username).like(pattern, escape="\\"),
-                func.lower(User.first_name + " " + User.last_name).like(pattern, escape="\\"),
+                contains(User.username, search),
+                contains(User.first_name + " " + User.last_name, search),
             )
         )
     with clinic.db.read() as session:
@@ -470,7 +514,8 @@ def list_doctor_cards(
         return Page(items=tuple(_doctor(row) for row in session.scalars(query)), total=total or 0)
 
 
-def get_doctor_card(clinic: Clinic, doctor_id: int) -> DoctorCard:
+def get_doctor_card(clinic: Clinic, actor: Actor, doctor_id: int) -> DoctorCard:
+    policy.require(actor, Kind.DOCTOR, Action.READ, Owner(doctor_id=doctor_id))
     with clinic.db.read() as session:
         doctor = session.scalar(_doctor_query().where(Doctor.id == doctor_id))
         if doctor is None:
@@ -490,14 +535,21 @@ def create_doctor_record(
     picture: bytes | None = None,
 ) -> DoctorCard:
     """The authenticated doctor's own record, when their account has none yet."""
+    policy.require(actor, Kind.DOCTOR, Action.CREATE, Owner(user_id=actor.user_id))
     if actor.role is not Role.DOCTOR or actor.user_id is None:
         raise PermissionDenied("Only a doctor's account can have a doctor record.")
     if fee is not None and fee < 0:
         raise ValidationError("Fee cannot be negative.", field="fee")
     with clinic.db.transaction() as session:
         if session.scalar(select(Doctor.id).where(Doctor.user_id == actor.user_id)) is not None:
-            raise Conflict("A doctor record already exists for this user.", field="user")
-        doctor = Doctor(user_id=actor.user_id, fee=fee, meet_link=(meet_link or "").strip())
+            raise DuplicateEntry("doctor with this user already exists.", field="user")
+        doctor = Doctor(
+            user_id=actor.user_id,
+            fee=fee,
+            meet_link=validation.clean_text(
+                meet_link, field="meet_link", max_length=validation.SHORT_TEXT_MAX
+            ),
+        )
         session.add(doctor)
         session.flush()
         set_doctor_catalogue(
@@ -512,13 +564,12 @@ def create_doctor_record(
         session.flush()
         audit.record(session, actor, "create", "doctor", doctor.id)
         doctor_id = doctor.id
-    return get_doctor_card(clinic, doctor_id)
+    return get_doctor_card(clinic, actor, doctor_id)
 
 
 def delete_doctor_record(clinic: Clinic, actor: Actor, doctor_id: int) -> None:
     """Admins only: the doctor's slots, appointments and reviews go with the record."""
-    if actor.role is not Role.ADMIN:
-        raise PermissionDenied()
+    policy.require(actor, Kind.DOCTOR, Action.DELETE, Owner(doctor_id=doctor_id))
     with clinic.db.transaction() as session:
         doctor = session.get(Doctor, doctor_id)
         if doctor is None:

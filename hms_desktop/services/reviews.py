@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from hms_desktop.domain import validation
-from hms_desktop.domain.enums import Role
+from hms_desktop.domain import policy, validation
 from hms_desktop.domain.errors import DoctorMissing, NotFound, PermissionDenied
 from hms_desktop.domain.models import Actor, Page, ReviewRecord
+from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.services import audit
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.store.sql import contains
 from hms_desktop.store.tables import Doctor, Patient, Review, User
 
 _Reviewer = aliased(User, name="reviewer_user")
@@ -38,7 +39,7 @@ def _record(row) -> ReviewRecord:  # type: ignore[no-untyped-def]
     return ReviewRecord(
         id=review.id,
         reviewer_patient_id=review.reviewer_id,
-        reviewer=f"{r_first} {r_last}".strip(),
+        reviewer=policy.public_name(r_first, r_last),
         doctor_id=review.doctor_id,
         doctor_name=f"{d_first} {d_last}".strip(),
         body=review.body,
@@ -56,6 +57,7 @@ def _load(session: Session, review_id: int) -> ReviewRecord:
 
 def list_reviews(
     clinic: Clinic,
+    actor: Actor,
     *,
     doctor_id: int | None = None,
     reviewer_id: int | None = None,
@@ -64,6 +66,7 @@ def list_reviews(
     offset: int = 0,
     limit: int | None = None,
 ) -> Page:
+    policy.require(actor, Kind.REVIEW, Action.READ)
     query = _query()
     if doctor_id is not None:
         query = query.where(Review.doctor_id == doctor_id)
@@ -71,12 +74,12 @@ def list_reviews(
         query = query.where(Review.reviewer_id == reviewer_id)
     if rating is not None:
         query = query.where(Review.rating == rating)
-    if search:
-        pattern = f"%{search.strip().lower()}%"
+    if search and search.strip():
+        # Reviewers are found by the name the public sees of them (their first name).
         query = query.where(
             or_(
-                func.lower(_Reviewer.first_name + " " + _Reviewer.last_name).like(pattern),
-                func.lower(_DoctorUser.first_name + " " + _DoctorUser.last_name).like(pattern),
+                contains(_Reviewer.first_name, search),
+                contains(_DoctorUser.first_name + " " + _DoctorUser.last_name, search),
             )
         )
     with clinic.db.read() as session:
@@ -87,7 +90,8 @@ def list_reviews(
         return Page(items=tuple(_record(row) for row in session.execute(query)), total=total)
 
 
-def get_review(clinic: Clinic, review_id: int) -> ReviewRecord:
+def get_review(clinic: Clinic, actor: Actor, review_id: int) -> ReviewRecord:
+    policy.require(actor, Kind.REVIEW, Action.READ)
     with clinic.db.read() as session:
         return _load(session, review_id)
 
@@ -95,16 +99,22 @@ def get_review(clinic: Clinic, review_id: int) -> ReviewRecord:
 def write_review(
     clinic: Clinic, actor: Actor, doctor_id: int, body: str, rating: int | str
 ) -> ReviewRecord:
-    if actor.role is not Role.PATIENT or actor.patient_id is None:
-        raise PermissionDenied("Only patients can write reviews.")
+    if not policy.allows(actor, Kind.REVIEW, Action.CREATE, Owner(patient_id=actor.patient_id)):
+        raise (
+            policy.refusal(actor)
+            if actor.user_id is None
+            else PermissionDenied("Only patients can write reviews.")
+        )
+    assert actor.patient_id is not None  # a patient's own review
     stars = validation.clean_rating(rating)
+    body = validation.clean_text(body, field="body", max_length=validation.LONG_TEXT_MAX)
     with clinic.db.transaction() as session:
         if session.get(Doctor, doctor_id) is None:
             raise DoctorMissing()
         review = Review(
             reviewer_id=actor.patient_id,
             doctor_id=doctor_id,
-            body=(body or "").strip(),
+            body=body,
             rating=stars,
             created_on=clinic.today(),
         )
@@ -114,12 +124,11 @@ def write_review(
         return _load(session, review.id)
 
 
-def _own_review(session: Session, actor: Actor, review_id: int) -> Review:
+def _own_review(session: Session, actor: Actor, review_id: int, action: Action) -> Review:
     review = session.get(Review, review_id)
     if review is None:
         raise NotFound()
-    if not actor.is_staff and review.reviewer_id != actor.patient_id:
-        raise PermissionDenied()
+    policy.require(actor, Kind.REVIEW, action, Owner(patient_id=review.reviewer_id))
     return review
 
 
@@ -132,14 +141,16 @@ def edit_review(
     body: str | None = None,
     rating: int | str | None = None,
 ) -> ReviewRecord:
+    if body is not None:
+        body = validation.clean_text(body, field="body", max_length=validation.LONG_TEXT_MAX)
     with clinic.db.transaction() as session:
-        review = _own_review(session, actor, review_id)
+        review = _own_review(session, actor, review_id, Action.UPDATE)
         if doctor_id is not None:
             if session.get(Doctor, doctor_id) is None:
                 raise DoctorMissing()
             review.doctor_id = doctor_id
         if body is not None:
-            review.body = body.strip()
+            review.body = body
         if rating is not None:
             review.rating = validation.clean_rating(rating)
         session.flush()
@@ -149,5 +160,5 @@ def edit_review(
 
 def delete_review(clinic: Clinic, actor: Actor, review_id: int) -> None:
     with clinic.db.transaction() as session:
-        session.delete(_own_review(session, actor, review_id))
+        session.delete(_own_review(session, actor, review_id, Action.DELETE))
         audit.record(session, actor, "delete", "review", review_id)

@@ -7,6 +7,7 @@ then the hold is released by its owner only. Every change publishes an event.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Iterator, Sequence
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     Select,
     String,
@@ -28,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from hms_desktop.domain import policy, validation
 from hms_desktop.domain.enums import (
     FREEING_STATUSES,
     AppointmentStatus,
@@ -38,6 +41,7 @@ from hms_desktop.domain.enums import (
 from hms_desktop.domain.errors import (
     AppointmentMissing,
     DoctorMissing,
+    DomainError,
     HoldNotYours,
     InvalidTransition,
     LockStoreUnavailable,
@@ -47,10 +51,10 @@ from hms_desktop.domain.errors import (
     NotPatientOrDoctor,
     NotYourAppointment,
     PatientMissing,
-    PermissionDenied,
     SlotAlreadyBooked,
     SlotInPast,
     SlotLocked,
+    TooManyHolds,
     ValidationError,
 )
 from hms_desktop.domain.models import (
@@ -62,9 +66,11 @@ from hms_desktop.domain.models import (
     SlotInfo,
     SlotState,
 )
+from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc, local_day_bounds
-from hms_desktop.services import audit
+from hms_desktop.services import access, audit
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.patients import require_patient
 from hms_desktop.store.locks import expiry
 from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Patient, Slot, User
 
@@ -132,19 +138,24 @@ def _is_live_slot_violation(error: IntegrityError) -> bool:
     return "uq_appointments_live_slot" in text or "appointments.slot_id" in text
 
 
-def _patient_for(actor: Actor, patient_id: int | None) -> int:
-    """Patients act for themselves; desk staff name the patient."""
+def _patient_for(actor: Actor, kind: Kind, patient_id: int | None) -> int:
+    """Patients act for themselves; desk staff name the patient. Asks the policy whether
+    the actor may create a `kind` (hold, appointment, request) for that patient."""
     if actor.role is Role.PATIENT:
         if actor.patient_id is None:
             raise PatientMissing()
         if patient_id is not None and patient_id != actor.patient_id:
             raise HoldNotYours()
-        return actor.patient_id
-    if not actor.is_staff:
-        raise PermissionDenied()
-    if patient_id is None:
+        patient_id = actor.patient_id
+    elif patient_id is None:
+        policy.require(actor, kind, Action.CREATE, Owner())
         raise PatientMissing()
+    policy.require(actor, kind, Action.CREATE, Owner(patient_id=patient_id))
     return patient_id
+
+
+def _appointment_owner(appointment: Appointment) -> Owner:
+    return Owner(patient_id=appointment.patient_id, doctor_id=appointment.doctor_id)
 
 
 def _bookable_slot(session: Session, clinic: Clinic, slot_id: int | None) -> Slot:
@@ -210,8 +221,15 @@ _BOOK = (
 def hold_slot(
     clinic: Clinic, actor: Actor, slot_id: int | None, patient_id: int | None = None
 ) -> Hold:
-    """Hold a free slot for a patient while the booking is talked through."""
-    patient_id = _patient_for(actor, patient_id)
+    """Hold a free slot for a patient while the booking is talked through. A patient may
+    have at most `max_holds_per_patient` holds at once, however many desks hold for them."""
+    return _hold(clinic, actor, slot_id, patient_id, limit=clinic.settings.max_holds_per_patient)
+
+
+def _hold(
+    clinic: Clinic, actor: Actor, slot_id: int | None, patient_id: int | None, *, limit: int
+) -> Hold:
+    patient_id = _patient_for(actor, Kind.HOLD, patient_id)
     if slot_id is None:
         raise MissingSlot()
     with clinic.db.read() as session:
@@ -233,30 +251,91 @@ def hold_slot(
         holder=actor.username,
         expires_at=expiry(clinic.settings.hold_ttl_ms),
     )
-    hold = clinic.locks.acquire(wanted, clinic.settings.hold_ttl_ms)
+    hold = clinic.locks.acquire(wanted, clinic.settings.hold_ttl_ms, max_per_patient=limit)
+    if hold is None:
+        raise TooManyHolds.of(limit)
     if hold.token != wanted.token and hold.patient_id != patient_id:
+        raise SlotLocked()
+    if hold.token != wanted.token and not _may_see_token(actor, hold):
+        # The same patient, held by someone else (a desk): theirs to confirm, not ours.
         raise SlotLocked()
     if hold.token == wanted.token:
         clinic.publish(
-            "hold", slot_id=slot_id, doctor_id=doctor_id, extra={"holder": actor.username}
+            "hold",
+            slot_id=slot_id,
+            doctor_id=doctor_id,
+            patient_id=patient_id,
+            extra={"holder": actor.username},
         )
     return hold
 
 
+def _hold_owner(hold: Hold) -> Owner:
+    """A hold belongs to whoever holds it (a desk's user, or the patient holding online)."""
+    return Owner(user_id=hold.holder_user_id)
+
+
+def _may_see_token(actor: Actor, hold: Hold) -> bool:
+    return policy.allows(actor, Kind.HOLD, Action.REVEAL, _hold_owner(hold))
+
+
+def _hold_as_seen_by(actor: Actor, hold: Hold) -> Hold:
+    """A hold's token only for its holder; who holds it, and for whom, only for those who
+    may act on holds (the desk): a doctor sees that a slot is held, and when it frees."""
+    if _may_see_token(actor, hold):
+        return hold
+    if policy.allows(actor, Kind.HOLD, Action.TAKE_OVER):
+        return dataclasses.replace(hold, token="")
+    return dataclasses.replace(hold, token="", holder="", holder_user_id=None, patient_id=0)
+
+
 def release_hold(clinic: Clinic, actor: Actor, slot_id: int, token: str) -> bool:
-    """Let go of a hold (the desk closed the booking without confirming)."""
+    """Let go of one's own hold (the desk closed the booking without confirming)."""
+    hold = clinic.locks.get(slot_id)
+    if hold is None or hold.token != token:
+        policy.require(actor, Kind.HOLD, Action.RELEASE)
+        return False
+    policy.require(actor, Kind.HOLD, Action.RELEASE, _hold_owner(hold))
     released = clinic.locks.release(slot_id, token)
     if released:
-        with clinic.db.read() as session:
-            doctor_id = session.scalar(select(Slot.doctor_id).where(Slot.id == slot_id))
-        clinic.publish("release", slot_id=slot_id, doctor_id=doctor_id)
+        _published_release(clinic, hold)
     return released
+
+
+def take_over_hold(clinic: Clinic, actor: Actor, slot_id: int) -> bool:
+    """Release another desk's hold (the patient is at this desk now, or the other desk is
+    gone). Recorded in the audit log with whose hold it was."""
+    policy.require(actor, Kind.HOLD, Action.TAKE_OVER)
+    hold = clinic.locks.get(slot_id)
+    if hold is None:
+        return False
+    released = clinic.locks.release(slot_id, hold.token)
+    if released:
+        with clinic.db.transaction() as session:
+            audit.record(
+                session,
+                actor,
+                "take_over",
+                "hold",
+                slot_id,
+                holder=hold.holder,
+                patient_id=hold.patient_id,
+            )
+        _published_release(clinic, hold)
+    return released
+
+
+def _published_release(clinic: Clinic, hold: Hold) -> None:
+    with clinic.db.read() as session:
+        doctor_id = session.scalar(select(Slot.doctor_id).where(Slot.id == hold.slot_id))
+    clinic.publish("release", slot_id=hold.slot_id, doctor_id=doctor_id, patient_id=hold.patient_id)
 
 
 @contextmanager
 def _guard_new_slot(clinic: Clinic, actor: Actor, slot_id: int, patient_id: int) -> Iterator[None]:
-    """Hold a slot for the length of a move into it, so two moves cannot race for it."""
-    hold = hold_slot(clinic, _desk_actor(actor), slot_id, patient_id)
+    """Hold a slot for the length of a move into it, so two moves cannot race for it. The
+    guard is the system's, not the patient's: it does not count against their holds."""
+    hold = _hold(clinic, actor, slot_id, patient_id, limit=0)
     try:
         yield
     finally:
@@ -270,13 +349,6 @@ def _drop_hold(clinic: Clinic, slot_id: int, token: str) -> None:
         clinic.locks.release(slot_id, token)
     except LockStoreUnavailable:
         log.warning("could not release the hold on slot %s; it will expire", slot_id)
-
-
-def _desk_actor(actor: Actor) -> Actor:
-    """The same person acting with desk rights (moves a patient's own appointment)."""
-    if actor.is_staff:
-        return actor
-    return Actor(actor.user_id, actor.username, Role.RECEPTIONIST)
 
 
 # --- booking ----------------------------------------------------------------------------------
@@ -295,11 +367,16 @@ def confirm_booking(
     """Turn a hold into an appointment. The database's unique index is the last guard."""
     if slot_id is None:
         raise MissingSlot()
-    patient_id = _patient_for(actor, patient_id)
+    patient_id = _patient_for(actor, Kind.APPOINTMENT, patient_id)
+    symptoms = validation.clean_text(
+        symptoms, field="symptoms", max_length=validation.LONG_TEXT_MAX
+    )
     hold = clinic.locks.get(slot_id)
     if hold is None or (token is not None and hold.token != token):
         raise NoHoldFound()
     if hold.patient_id != patient_id:
+        raise HoldNotYours()
+    if token is None and not _may_see_token(actor, hold) and actor.patient_id != patient_id:
         raise HoldNotYours()
     try:
         with clinic.db.transaction() as session:
@@ -325,24 +402,37 @@ def confirm_booking(
             raise SlotAlreadyBooked() from error
         raise
     _drop_hold(clinic, slot_id, hold.token)
-    clinic.publish("book", slot_id=slot_id, doctor_id=doctor_id, appointment_id=appointment_id)
+    clinic.publish(
+        "book",
+        slot_id=slot_id,
+        doctor_id=doctor_id,
+        appointment_id=appointment_id,
+        patient_id=patient_id,
+    )
     return record
 
 
 def _load_for_change(
-    session: Session, actor: Actor, appointment_id: int, *, lock: bool = False
+    session: Session, actor: Actor, appointment_id: int, action: Action, *, lock: bool = False
 ) -> Appointment:
+    """The appointment, if the actor may take `action` on it (the booking API's words for
+    someone else's: "You are not authorized to reschedule the appointment.")."""
+    # Refused outright (not even whether it exists) when the actor may do this to none.
+    if not policy.allows(actor, Kind.APPOINTMENT, action):
+        raise _not_yours(actor)
     # Writers lock the row: two desks changing one appointment at once must not both win.
     appointment = session.get(Appointment, appointment_id, with_for_update=lock)
     if appointment is None:
         raise AppointmentMissing()
-    if actor.is_staff:
-        return appointment
-    if actor.role is Role.PATIENT and appointment.patient_id == actor.patient_id:
-        return appointment
-    if actor.role is Role.DOCTOR and appointment.doctor_id == actor.doctor_id:
-        return appointment
-    raise NotYourAppointment()
+    if not policy.allows(actor, Kind.APPOINTMENT, action, _appointment_owner(appointment)):
+        raise _not_yours(actor)
+    return appointment
+
+
+def _not_yours(actor: Actor) -> DomainError:
+    if actor.role is Role.ANONYMOUS:
+        return policy.refusal(actor)
+    return NotYourAppointment()
 
 
 def _move(
@@ -354,12 +444,13 @@ def _move(
     new_status: AppointmentStatus,
     allowed: Sequence[AppointmentStatus],
     action: str,
+    permission: Action,
 ) -> AppointmentRecord:
     """Put an appointment into another slot in one transaction, guarded like a booking."""
     if slot_id is None:
         raise MissingSlot()
     with clinic.db.read() as session:
-        current = _load_for_change(session, actor, appointment_id)
+        current = _load_for_change(session, actor, appointment_id, permission)
         patient_id, old_slot = current.patient_id, current.slot_id
         if AppointmentStatus(current.status) not in allowed:
             raise InvalidTransition()
@@ -406,6 +497,7 @@ def _move(
         old_slot_id=old_slot,
         doctor_id=record.doctor_id,
         appointment_id=appointment_id,
+        patient_id=record.patient_id,
     )
     return record
 
@@ -421,13 +513,14 @@ def reschedule_appointment(
         new_status=AppointmentStatus.RESCHEDULED,
         allowed=(AppointmentStatus.SCHEDULED, AppointmentStatus.RESCHEDULED),
         action="reschedule",
+        permission=Action.MOVE,
     )
 
 
 def cancel_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> AppointmentRecord:
     """Cancel; the slot is free again at once (the unique index ignores cancelled rows)."""
     with clinic.db.transaction() as session:
-        appointment = _load_for_change(session, actor, appointment_id, lock=True)
+        appointment = _load_for_change(session, actor, appointment_id, Action.CANCEL, lock=True)
         status = AppointmentStatus(appointment.status)
         if status is not AppointmentStatus.CANCELLED:
             if not status.is_open:
@@ -437,29 +530,42 @@ def cancel_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> App
             audit.record(session, actor, "cancel", "appointment", appointment_id)
         session.flush()
         record = load_appointment(session, appointment_id)
-    clinic.publish(
-        "cancel", slot_id=record.slot_id, doctor_id=record.doctor_id, appointment_id=appointment_id
-    )
+    _publish_change(clinic, "cancel", record)
     return record
+
+
+def _publish_change(clinic: Clinic, kind: str, record: AppointmentRecord) -> None:
+    clinic.publish(
+        kind,
+        slot_id=record.slot_id,
+        doctor_id=record.doctor_id,
+        appointment_id=record.id,
+        patient_id=record.patient_id,
+    )
 
 
 def delete_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> None:
     with clinic.db.transaction() as session:
-        appointment = _load_for_change(session, actor, appointment_id, lock=True)
+        appointment = _load_for_change(session, actor, appointment_id, Action.DELETE, lock=True)
         slot_id, doctor_id = appointment.slot_id, appointment.doctor_id
+        patient_id = appointment.patient_id
         session.delete(appointment)
         audit.record(session, actor, "delete", "appointment", appointment_id)
-    clinic.publish("cancel", slot_id=slot_id, doctor_id=doctor_id, appointment_id=appointment_id)
+    clinic.publish(
+        "cancel",
+        slot_id=slot_id,
+        doctor_id=doctor_id,
+        appointment_id=appointment_id,
+        patient_id=patient_id,
+    )
 
 
 def set_status(
     clinic: Clinic, actor: Actor, appointment_id: int, status: AppointmentStatus
 ) -> AppointmentRecord:
     """The doctor's day: arrived, in progress, completed, no-show."""
-    if actor.role is Role.PATIENT:
-        raise PermissionDenied()
     with clinic.db.transaction() as session:
-        appointment = _load_for_change(session, actor, appointment_id, lock=True)
+        appointment = _load_for_change(session, actor, appointment_id, Action.SET_STATUS, lock=True)
         current = AppointmentStatus(appointment.status)
         if not can_transition(current, status):
             raise InvalidTransition(
@@ -471,9 +577,7 @@ def set_status(
         audit.record(session, actor, "status", "appointment", appointment_id, status=status.value)
         session.flush()
         record = load_appointment(session, appointment_id)
-    clinic.publish(
-        "status", slot_id=record.slot_id, doctor_id=record.doctor_id, appointment_id=appointment_id
-    )
+    _publish_change(clinic, "status", record)
     return record
 
 
@@ -491,7 +595,10 @@ def request_appointment(
     symptoms: str = "",
 ) -> AppointmentRecord:
     """An appointment without a slot (hospital API): it waits in the reception queue."""
-    patient_id = _patient_for(actor, patient_id)
+    patient_id = _patient_for(actor, Kind.REQUEST, patient_id)
+    symptoms = validation.clean_text(
+        symptoms, field="symptoms", max_length=validation.LONG_TEXT_MAX
+    )
     with clinic.db.transaction() as session:
         if session.get(Doctor, doctor_id) is None:
             raise DoctorMissing()
@@ -513,13 +620,12 @@ def request_appointment(
         session.flush()
         audit.record(session, actor, "request", "appointment", appointment.id)
         record = load_appointment(session, appointment.id)
-    clinic.publish("request", doctor_id=doctor_id, appointment_id=record.id)
+    _publish_change(clinic, "request", record)
     return record
 
 
 def pending_requests(clinic: Clinic, actor: Actor) -> list[AppointmentRecord]:
-    if not actor.is_staff:
-        raise PermissionDenied()
+    policy.require(actor, Kind.REQUEST, Action.READ)
     with clinic.db.read() as session:
         rows = session.execute(
             _record_query()
@@ -532,8 +638,7 @@ def pending_requests(clinic: Clinic, actor: Actor) -> list[AppointmentRecord]:
 def assign_request(
     clinic: Clinic, actor: Actor, appointment_id: int, slot_id: int | None
 ) -> AppointmentRecord:
-    if not actor.is_staff:
-        raise PermissionDenied()
+    policy.require(actor, Kind.REQUEST, Action.ASSIGN)
     return _move(
         clinic,
         actor,
@@ -542,15 +647,15 @@ def assign_request(
         new_status=AppointmentStatus.SCHEDULED,
         allowed=(AppointmentStatus.REQUESTED,),
         action="assign",
+        permission=Action.MOVE,
     )
 
 
 def decline_request(
     clinic: Clinic, actor: Actor, appointment_id: int, reason: str
 ) -> AppointmentRecord:
-    if not actor.is_staff:
-        raise PermissionDenied()
-    reason = (reason or "").strip()
+    policy.require(actor, Kind.REQUEST, Action.DECLINE)
+    reason = validation.clean_text(reason, field="reason", max_length=validation.SHORT_TEXT_MAX)
     if not reason:
         raise ValidationError("Give a reason for declining the request.", field="reason")
     with clinic.db.transaction() as session:
@@ -565,7 +670,7 @@ def decline_request(
         audit.record(session, actor, "decline", "appointment", appointment_id, reason=reason)
         session.flush()
         record = load_appointment(session, appointment_id)
-    clinic.publish("decline", doctor_id=record.doctor_id, appointment_id=appointment_id)
+    _publish_change(clinic, "decline", record)
     return record
 
 
@@ -581,9 +686,13 @@ def update_appointment(
     cancel: bool | None = None,
 ) -> AppointmentRecord:
     """The hospital API's PUT/PATCH: details of a request, and its cancel flag."""
+    if symptoms is not None:
+        symptoms = validation.clean_text(
+            symptoms, field="symptoms", max_length=validation.LONG_TEXT_MAX
+        )
     try:
         with clinic.db.transaction() as session:
-            appointment = _load_for_change(session, actor, appointment_id, lock=True)
+            appointment = _load_for_change(session, actor, appointment_id, Action.UPDATE, lock=True)
             if doctor_id is not None and doctor_id != appointment.doctor_id:
                 if appointment.slot_id is not None:
                     raise ValidationError(
@@ -617,18 +726,29 @@ def update_appointment(
         if _is_live_slot_violation(error):
             raise SlotAlreadyBooked() from error
         raise
-    clinic.publish(
-        "update", slot_id=record.slot_id, doctor_id=record.doctor_id, appointment_id=appointment_id
-    )
+    _publish_change(clinic, "update", record)
     return record
 
 
 # --- reading ----------------------------------------------------------------------------------
 
+# The most doctors a calendar shows side by side.
+MAX_DOCTORS = 200
+
+
+def _appointments_visible(actor: Actor) -> ColumnElement[bool]:
+    return access.visible(
+        actor,
+        Kind.APPOINTMENT,
+        Action.READ,
+        patient=Appointment.patient_id,
+        doctor=Appointment.doctor_id,
+    )
+
 
 def get_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> AppointmentRecord:
     with clinic.db.read() as session:
-        _load_for_change(session, actor, appointment_id)
+        _load_for_change(session, actor, appointment_id, Action.READ)
         return load_appointment(session, appointment_id)
 
 
@@ -643,14 +763,8 @@ def list_appointments(
     offset: int = 0,
     limit: int | None = None,
 ) -> Page:
-    """Appointments the actor may see: a patient their own, a doctor theirs, staff all."""
-    query = _record_query()
-    if actor.role is Role.PATIENT:
-        query = query.where(Appointment.patient_id == (actor.patient_id or -1))
-    elif actor.role is Role.DOCTOR:
-        query = query.where(Appointment.doctor_id == (actor.doctor_id or -1))
-    elif not actor.is_staff:
-        raise NotPatientOrDoctor()
+    """Appointments the actor may see: a patient their own, a doctor theirs, the desk all."""
+    query = _record_query().where(_appointments_visible(actor))
     if patient_id is not None:
         query = query.where(Appointment.patient_id == patient_id)
     if doctor_id is not None:
@@ -669,13 +783,22 @@ def list_appointments(
         return Page(items=tuple(_to_record(row) for row in session.execute(query)), total=total)
 
 
+def my_appointments(clinic: Clinic, actor: Actor) -> list[AppointmentRecord]:
+    """The booking API's list: a patient's own bookings, or a doctor's schedule."""
+    if actor.patient_id is None and actor.doctor_id is None:
+        if actor.role is Role.ANONYMOUS:
+            raise policy.refusal(actor)
+        raise NotPatientOrDoctor()
+    return list(list_appointments(clinic, actor, with_slot_only=True).items)
+
+
 def patient_history(clinic: Clinic, actor: Actor, patient_id: int) -> list[AppointmentRecord]:
-    if not actor.is_staff and actor.patient_id != patient_id and actor.role is not Role.DOCTOR:
-        raise PermissionDenied()
+    """A patient's appointments, newest first; a doctor sees those on their own schedule."""
     with clinic.db.read() as session:
+        require_patient(session, actor, Action.READ, patient_id)
         rows = session.execute(
             _record_query()
-            .where(Appointment.patient_id == patient_id)
+            .where(Appointment.patient_id == patient_id, _appointments_visible(actor))
             .order_by(Slot.start_at.desc(), Appointment.created_at.desc())
         )
         return [_to_record(row) for row in rows]
@@ -683,8 +806,8 @@ def patient_history(clinic: Clinic, actor: Actor, patient_id: int) -> list[Appoi
 
 def doctor_day(clinic: Clinic, actor: Actor, doctor_id: int, day: date) -> list[AppointmentRecord]:
     """A doctor's booked appointments on one local day, in time order."""
-    if actor.role is Role.PATIENT or (actor.role is Role.DOCTOR and actor.doctor_id != doctor_id):
-        raise PermissionDenied()
+    policy.require(actor, Kind.CALENDAR, Action.READ, Owner(doctor_id=doctor_id))
+    validation.check_date(day, field="day")
     start, end = local_day_bounds(day, clinic.settings.tz)
     with clinic.db.read() as session:
         rows = session.execute(
@@ -703,16 +826,19 @@ def doctor_day(clinic: Clinic, actor: Actor, doctor_id: int, day: date) -> list[
 def calendar(
     clinic: Clinic, actor: Actor, doctor_ids: Sequence[int], start: datetime, end: datetime
 ) -> list[CalendarSlot]:
-    """Every slot of these doctors in [start, end) with its state for this desk."""
-    if start >= end:
-        raise ValidationError("Start time must be earlier than end time.")
+    """Every slot of these doctors in [start, end) with its state for this desk. A hold's
+    token (the key to confirm or release it) is shown only to whoever holds it."""
+    doctor_ids = list(dict.fromkeys(doctor_ids))
+    for doctor_id in doctor_ids:
+        policy.require(actor, Kind.CALENDAR, Action.READ, Owner(doctor_id=doctor_id))
+    if len(doctor_ids) > MAX_DOCTORS:
+        raise ValidationError(f"Show at most {MAX_DOCTORS} doctors at once.", field="doctor_id")
+    start, end = validation.check_window(start, end)
     now = clinic.now()
     with clinic.db.read() as session:
         slots = session.execute(
             select(Slot.id, Slot.doctor_id, Slot.start_at, Slot.duration)
-            .where(
-                Slot.doctor_id.in_(list(doctor_ids)), Slot.start_at >= start, Slot.start_at < end
-            )
+            .where(Slot.doctor_id.in_(doctor_ids), Slot.start_at >= start, Slot.start_at < end)
             .order_by(Slot.start_at, Slot.doctor_id)
         ).all()
         booked = {
@@ -721,7 +847,7 @@ def calendar(
                 _to_record(row)
                 for row in session.execute(
                     _record_query().where(
-                        Appointment.doctor_id.in_(list(doctor_ids)),
+                        Appointment.doctor_id.in_(doctor_ids),
                         Slot.start_at >= start,
                         Slot.start_at < end,
                         Appointment.status.not_in(FREEING_STATUSES),
@@ -741,6 +867,7 @@ def calendar(
         elif hold is not None:
             mine = hold.holder_user_id == actor.user_id and actor.user_id is not None
             state, appointment = (SlotState.HELD_BY_ME if mine else SlotState.HELD), None
+            hold = _hold_as_seen_by(actor, hold)
         else:
             state, appointment = SlotState.FREE, None
         result.append(CalendarSlot(slot=info, state=state, hold=hold, appointment=appointment))

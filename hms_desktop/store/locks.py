@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import redis
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hms_desktop.domain.errors import LockStoreUnavailable
@@ -48,8 +48,10 @@ def expiry(ttl_ms: int) -> datetime:
 
 
 class LockStore(Protocol):
-    def acquire(self, hold: Hold, ttl_ms: int) -> Hold:
-        """Store `hold` unless the slot is held already; return whichever hold is in place."""
+    def acquire(self, hold: Hold, ttl_ms: int, *, max_per_patient: int = 0) -> Hold | None:
+        """Store `hold` unless the slot is held already; return whichever hold is in place.
+        None when the slot is free but its patient already has `max_per_patient` live holds
+        (0: no cap)."""
 
     def get(self, slot_id: int) -> Hold | None: ...
 
@@ -74,6 +76,35 @@ if cjson.decode(current)['token'] == ARGV[1] then
 end
 return 0
 """
+# KEYS[1] = hold key, KEYS[2] = index of held slots, KEYS[3] = the patient's holds (slot id
+# -> expiry ms). ARGV = payload, ttl ms, slot id, now ms, cap (0: none), hold key prefix,
+# patient id. One atomic step: the slot's current hold, or ours, or false when the patient
+# already holds `cap` live slots (entries released early or since re-held for someone else
+# no longer count).
+_ACQUIRE_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if current then return current end
+local cap = tonumber(ARGV[5])
+local expires = tonumber(ARGV[4]) + tonumber(ARGV[2])
+if cap > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
+    local live = 0
+    for _, slot in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+        local held = redis.call('GET', ARGV[6] .. slot)
+        if held and tostring(cjson.decode(held)['patient_id']) == ARGV[7] then
+            live = live + 1
+        else
+            redis.call('ZREM', KEYS[3], slot)
+        end
+    end
+    if live >= cap then return false end
+    redis.call('ZADD', KEYS[3], expires, ARGV[3])
+    redis.call('PEXPIREAT', KEYS[3], expires)
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], expires, ARGV[3])
+return ARGV[1]
+"""
 # Index entries are trusted this long past their expiry, in case desks' clocks disagree;
 # the hold keys themselves (and their PX expiry) stay the truth.
 _INDEX_GRACE_MS = 60_000
@@ -89,30 +120,33 @@ class RedisLockStore:
         # slots ask Redis which few are held instead of reading thousands of keys.
         self._index_key = f"{prefix}holds"
         self._release = self._client.register_script(_RELEASE_SCRIPT)
+        # Key names are built inside the script from the prefix, which a Redis Cluster
+        # would not route; a single server or Sentinel (what the clinic runs) is fine.
+        self._acquire = self._client.register_script(_ACQUIRE_SCRIPT)
 
     def _key(self, slot_id: int) -> str:
         return f"{self._prefix}hold:{slot_id}"
 
-    def _index(self, slot_id: int, ttl_ms: int) -> None:
-        """Best effort: an unindexed hold still blocks others; listings just miss it."""
+    def acquire(self, hold: Hold, ttl_ms: int, *, max_per_patient: int = 0) -> Hold | None:
+        keys = [
+            self._key(hold.slot_id),
+            self._index_key,
+            f"{self._prefix}patient-holds:{hold.patient_id}",
+        ]
+        args = [
+            _encode(hold),
+            ttl_ms,
+            hold.slot_id,
+            _now_ms(),
+            max_per_patient,
+            f"{self._prefix}hold:",
+            hold.patient_id,
+        ]
         try:
-            self._client.zadd(self._index_key, {str(slot_id): _now_ms() + ttl_ms})
-        except redis.RedisError:
-            log.warning("could not index the hold on slot %s", slot_id, exc_info=True)
-
-    def acquire(self, hold: Hold, ttl_ms: int) -> Hold:
-        key = self._key(hold.slot_id)
-        try:
-            if self._client.set(key, _encode(hold), nx=True, px=ttl_ms):
-                self._index(hold.slot_id, ttl_ms)
-                return hold
-            current = self._client.get(key)
+            current = self._acquire(keys=keys, args=args)
         except redis.RedisError as error:
             raise LockStoreUnavailable() from error
-        if current is None:
-            # It expired between SET and GET: try once more rather than report a phantom lock.
-            return self.acquire(hold, ttl_ms)
-        return _decode(current)
+        return None if current is None else _decode(current)
 
     def get(self, slot_id: int) -> Hold | None:
         try:
@@ -162,28 +196,43 @@ class DatabaseLockStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def acquire(self, hold: Hold, ttl_ms: int) -> Hold:
+    def acquire(self, hold: Hold, ttl_ms: int, *, max_per_patient: int = 0) -> Hold | None:
         now = _now_ms()
+        # One write transaction (BEGIN IMMEDIATE): the check and the insert cannot interleave
+        # with another process's.
         with self._db.transaction() as session:
             session.execute(
                 delete(SlotHoldRow).where(
                     SlotHoldRow.slot_id == hold.slot_id, SlotHoldRow.expires_at_ms <= now
                 )
             )
+            current = session.scalar(
+                select(SlotHoldRow.payload).where(SlotHoldRow.slot_id == hold.slot_id)
+            )
+            if current is not None:
+                return _decode(current)
+            if max_per_patient > 0:
+                live = session.scalar(
+                    select(func.count()).where(
+                        SlotHoldRow.patient_id == hold.patient_id,
+                        SlotHoldRow.expires_at_ms > now,
+                    )
+                )
+                if (live or 0) >= max_per_patient:
+                    return None
             session.execute(
                 sqlite_insert(SlotHoldRow)
                 .values(
                     slot_id=hold.slot_id,
                     token=hold.token,
+                    # Guard holds (no cap) are the system's, not the patient's.
+                    patient_id=hold.patient_id if max_per_patient > 0 else None,
                     payload=_encode(hold),
                     expires_at_ms=now + ttl_ms,
                 )
                 .on_conflict_do_nothing(index_elements=["slot_id"])
             )
-            payload = session.scalar(
-                select(SlotHoldRow.payload).where(SlotHoldRow.slot_id == hold.slot_id)
-            )
-        return _decode(payload)
+        return hold
 
     def get(self, slot_id: int) -> Hold | None:
         return self.get_many([slot_id]).get(slot_id)

@@ -138,18 +138,21 @@ doctor_available_times = Table(
 )
 
 
-class Specialisation(Base):
+class NamedRow(Base):
+    """A catalogue list whose entries have a unique name and slug."""
+
+    __abstract__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Specialisation(NamedRow):
     __tablename__ = "specialisations"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    slug: Mapped[str] = mapped_column(String(100), unique=True)
 
 
-class Designation(Base):
+class Designation(NamedRow):
     __tablename__ = "designations"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    slug: Mapped[str] = mapped_column(String(100), unique=True)
 
 
 class AvailableTime(Base):
@@ -292,6 +295,7 @@ class SlotHoldRow(Base):
     __tablename__ = "slot_holds"
     slot_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token: Mapped[str] = mapped_column(String(36))
+    patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     payload: Mapped[str] = mapped_column(Text)
     expires_at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
 

@@ -26,16 +26,23 @@ FRIENDLY_CRASH = (
 )
 
 
+# The message boxes the hook has shown. A box that only a local variable owns is deleted
+# as soon as the hook returns, before anyone could read it; this list keeps it on screen.
+_crash_boxes: list[QMessageBox] = []
+
+
 def install_excepthook() -> None:
     """Log an unexpected error and tell the desk in plain words, never with a traceback."""
 
     def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
         log.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, error, trace)))
-        app = QApplication.instance()
-        if app is not None and QApplication.platformName() != "offscreen":
-            box = QMessageBox(QMessageBox.Icon.Warning, "hms-desktop", FRIENDLY_CRASH)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.show()
+        # Shown on every platform (offscreen too), so the tests see what the desk sees.
+        if QApplication.instance() is None:
+            return
+        _crash_boxes[:] = [box for box in _crash_boxes if box.isVisible()]  # closed ones go
+        box = QMessageBox(QMessageBox.Icon.Warning, "hms-desktop", FRIENDLY_CRASH)
+        box.show()
+        _crash_boxes.append(box)
 
     sys.excepthook = hook
 

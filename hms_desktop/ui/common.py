@@ -1,4 +1,4 @@
-"""Small pieces shared by the windows: time formatting, stars, error labels."""
+"""Small pieces shared by the windows: time formatting, stars, error labels, record tables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hms_desktop.domain.enums import AppointmentStatus
 
@@ -100,6 +111,25 @@ def primary(button: QPushButton) -> QPushButton:
     return button
 
 
+def two_panes(view: QWidget, left: QWidget, right: QWidget, sizes: tuple[int, int]) -> None:
+    """Fill `view` with `left` and `right` side by side; the desk can drag the border."""
+    splitter = QSplitter(view)
+    splitter.addWidget(left)
+    splitter.addWidget(right)
+    splitter.setSizes(list(sizes))
+    layout = QVBoxLayout(view)
+    layout.addWidget(splitter)
+
+
+def button_row(*buttons: QWidget) -> QHBoxLayout:
+    """Buttons at the right end of a row, in this order (the one that goes ahead last)."""
+    row = QHBoxLayout()
+    row.addStretch(1)
+    for button in buttons:
+        row.addWidget(button)
+    return row
+
+
 class RecordTableModel(QAbstractTableModel):
     """A read-only table over a list of records: one function per column."""
 
@@ -142,3 +172,36 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self._columns[section][0]
         return None
+
+
+STRETCH_LAST = -1
+
+
+def record_table(
+    model: RecordTableModel, parent: QWidget, *, stretch: int | None = None
+) -> QTableView:
+    """A read-only list of records: whole rows selected one at a time, striped.
+
+    Without `stretch` every column gets an equal share of the width; with it, columns fit
+    their contents and column `stretch` (`STRETCH_LAST`: the last one) takes what is left.
+    """
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    # Arrows move between rows; Tab leaves the table for the buttons after it (by default
+    # Tab walks every cell, so the keyboard never reaches them).
+    view.setTabKeyNavigation(False)
+    view.verticalHeader().hide()
+    header = view.horizontalHeader()
+    if stretch is None:
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        if stretch == STRETCH_LAST:
+            header.setStretchLastSection(True)
+        else:
+            header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return view

@@ -7,16 +7,12 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
-    QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -24,7 +20,15 @@ from PySide6.QtWidgets import (
 from hms_desktop.domain.models import DoctorDetails, DoctorSummary, NamedItem
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
-from hms_desktop.ui.common import RecordTableModel, fmt_datetime, fmt_hours, primary, stars
+from hms_desktop.ui.common import (
+    RecordTableModel,
+    fmt_datetime,
+    fmt_hours,
+    primary,
+    record_table,
+    stars,
+    two_panes,
+)
 from hms_desktop.ui.tasks import Tasks
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -69,65 +73,58 @@ class DoctorsView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.backend, self.tasks, self.tz = backend, tasks, tz
-        self.speciality = QComboBox(self)
-        self.designation = QComboBox(self)
-        self.speciality.setMinimumWidth(200)
-        self.designation.setMinimumWidth(200)
-        self.model = doctor_model(self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.details = QLabel("Select a doctor.", self)
-        self.details.setWordWrap(True)
-        self.details.setTextFormat(Qt.TextFormat.RichText)
-        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.calendar_button = primary(QPushButton(theme.icon("calendar"), "Open calendar", self))
-        self.calendar_button.setEnabled(False)
-        self.calendar_button.clicked.connect(self._open_calendar)
-
-        filters = QHBoxLayout()
-        speciality_label = QLabel("&Speciality", self)
-        speciality_label.setBuddy(self.speciality)
-        filters.addWidget(speciality_label)
-        filters.addWidget(self.speciality)
-        designation_label = QLabel("&Designation", self)
-        designation_label.setBuddy(self.designation)
-        filters.addWidget(designation_label)
-        filters.addWidget(self.designation)
-        filters.addStretch(1)
-        left = QWidget(self)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addLayout(filters)
-        left_layout.addWidget(self.table, 1)
-        card = QFrame(self)
-        card.setObjectName("Card")
-        card_layout = QVBoxLayout(card)
-        scroll = QScrollArea(card)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.details)
-        card_layout.addWidget(scroll, 1)
-        card_layout.addWidget(self.calendar_button, 0, Qt.AlignmentFlag.AlignRight)
-        splitter = QSplitter(self)
-        splitter.addWidget(left)
-        splitter.addWidget(card)
-        splitter.setSizes([700, 420])
-        layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        two_panes(self, self._build_list_side(), self._build_details_card(), (700, 420))
         self.speciality.currentIndexChanged.connect(self.reload)
         self.designation.currentIndexChanged.connect(self.reload)
         self.table.selectionModel().currentRowChanged.connect(
             lambda index, _old: self._select(self.model.row_record(index.row()))
         )
         self._details_for: int | None = None
+
+    def _build_list_side(self) -> QWidget:
+        """The filters over the list of doctors."""
+        side = QWidget(self)
+        self.speciality = QComboBox(side)
+        self.designation = QComboBox(side)
+        self.speciality.setMinimumWidth(200)
+        self.designation.setMinimumWidth(200)
+        self.model = doctor_model(self)
+        self.table = record_table(self.model, side, stretch=0)
+        filters = QHBoxLayout()
+        speciality_label = QLabel("&Speciality", side)
+        speciality_label.setBuddy(self.speciality)
+        filters.addWidget(speciality_label)
+        filters.addWidget(self.speciality)
+        designation_label = QLabel("&Designation", side)
+        designation_label.setBuddy(self.designation)
+        filters.addWidget(designation_label)
+        filters.addWidget(self.designation)
+        filters.addStretch(1)
+        layout = QVBoxLayout(side)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        return side
+
+    def _build_details_card(self) -> QFrame:
+        """The selected doctor: details, hours, free slots and reviews; open their calendar."""
+        card = QFrame(self)
+        card.setObjectName("Card")
+        self.details = QLabel("Select a doctor.", card)
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.calendar_button = primary(QPushButton(theme.icon("calendar"), "Open calendar", card))
+        self.calendar_button.setEnabled(False)
+        self.calendar_button.clicked.connect(self._open_calendar)
+        scroll = QScrollArea(card)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.details)
+        layout = QVBoxLayout(card)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.calendar_button, 0, Qt.AlignmentFlag.AlignRight)
+        return card
 
     def start(self) -> None:
         self.tasks.run(

@@ -48,6 +48,18 @@ class EventRelay(QObject):
             log.debug("change event after the window closed")
 
 
+# A first start opens at this size, or smaller on a smaller screen.
+FIRST_SIZE = QSize(1366, 768)
+# Room for the title bar and borders the window manager draws around the window: without
+# it, a 1366×768 screen cuts off the status bar, where the desk's messages appear.
+FRAME_ROOM = QSize(16, 48)
+
+
+def first_size(available: QSize) -> QSize:
+    """The main window's size on a first start, on a screen with `available` room."""
+    return FIRST_SIZE.boundedTo(available - FRAME_ROOM)
+
+
 def desk_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "hms-desktop", "desk")
 
@@ -70,30 +82,53 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(theme.icon("app"))
         self.setMinimumSize(QSize(1024, 640))
         self.tasks = Tasks(self)
-        today = datetime.now(UTC).astimezone(tz).date()
-        is_doctor = user.role is Role.DOCTOR
-        is_desk = user.role in (Role.ADMIN, Role.RECEPTIONIST)
+        views = self._build_views()
+        self._build_navigation(views)
+        self.setCentralWidget(self._build_central())
+        self._build_status_bar()
+        self._connect_views()
+        self._add_shortcuts()
+        self.relay = EventRelay(self)
+        self.relay.changed.connect(self.on_change)
+        self._subscription: Subscription | None = backend.subscribe(self.relay.deliver)
+        self._start_views()
+        self._restore()
 
+    @property
+    def is_doctor(self) -> bool:
+        return self.user.role is Role.DOCTOR
+
+    @property
+    def is_desk(self) -> bool:
+        return self.user.role in (Role.ADMIN, Role.RECEPTIONIST)
+
+    def _build_views(self) -> list[tuple[str, str, QWidget]]:
+        """Every view, and the ones this role sees in the navigation (name, title, view)."""
+        backend, tz, user = self.backend, self.tz, self.user
+        today = datetime.now(UTC).astimezone(tz).date()
         self.patients = PatientsView(backend, self.tasks, tz, self)
         self.doctors = DoctorsView(backend, self.tasks, tz, self)
         self.calendar = CalendarView(backend, self.tasks, tz, self)
         self.today = TodayView(
-            backend, self.tasks, tz, today, own_doctor_id=user.doctor_id if is_doctor else None
+            backend, self.tasks, tz, today, own_doctor_id=user.doctor_id if self.is_doctor else None
         )
         self.requests = RequestsView(backend, self.tasks, tz, self)
         views: list[tuple[str, str, QWidget]] = []
-        if is_doctor:
+        if self.is_doctor:
             views.append(("today", "My day", self.today))
         views += [("patients", "Patients", self.patients), ("doctors", "Doctors", self.doctors)]
         views.append(("calendar", "Calendar", self.calendar))
-        if is_desk:
+        if self.is_desk:
             views += [("today", "Today", self.today), ("requests", "Requests", self.requests)]
-        if not is_desk:
+        else:
             self.patients.new_button.hide()
             self.patients.edit_button.hide()
             self.patients.book_button.hide()
         self.view_names = [name for name, _, _ in views]
+        return views
 
+    def _build_navigation(self, views: list[tuple[str, str, QWidget]]) -> None:
+        """The list on the left and the stack of views it switches (Ctrl+1, Ctrl+2…)."""
         self.navigation = QListWidget(self)
         self.navigation.setObjectName("Navigation")
         self.navigation.setFixedWidth(180)
@@ -107,12 +142,33 @@ class MainWindow(QMainWindow):
                 QKeySequence(f"Ctrl+{number}"), self, lambda n=number - 1: self.show_view_at(n)
             )
         self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
+
+    def _build_central(self) -> QWidget:
+        """Navigation on the left; on the right the banner, the header and the view."""
         self.banner = Banner(self)
+        content = QWidget(self)
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.setSpacing(0)
+        content_layout.addWidget(self.banner)
+        content_layout.addWidget(self._build_header())
+        content_layout.addWidget(self.stack, 1)
+        central = QWidget(self)
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.navigation)
+        layout.addWidget(content, 1)
+        return central
+
+    def _build_header(self) -> QWidget:
+        """The view's title, who is logged in, and the log-out button."""
         header = QWidget(self)
         header_layout = QHBoxLayout(header)
         header_layout.setContentsMargins(12, 6, 12, 0)
         self.view_title = QLabel(self)
         self.view_title.setObjectName("Title")
+        user = self.user
         who = QLabel(f"{user.full_name or user.username} · {user.role.value}", self)
         who.setObjectName("Subtitle")
         self.logout_button = QPushButton(theme.icon("logout"), "Log out", self)
@@ -121,29 +177,20 @@ class MainWindow(QMainWindow):
         header_layout.addStretch(1)
         header_layout.addWidget(who)
         header_layout.addWidget(self.logout_button)
-        content = QWidget(self)
-        content_layout = QVBoxLayout(content)
-        content_layout.setContentsMargins(0, 0, 0, 0)
-        content_layout.setSpacing(0)
-        content_layout.addWidget(self.banner)
-        content_layout.addWidget(header)
-        content_layout.addWidget(self.stack, 1)
-        central = QWidget(self)
-        layout = QHBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.navigation)
-        layout.addWidget(content, 1)
-        self.setCentralWidget(central)
+        return header
+
+    def _build_status_bar(self) -> None:
+        """Where the backend is, and a busy bar while calls run."""
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)
         self.busy.setFixedWidth(120)
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.statusBar().addPermanentWidget(QLabel(backend.description, self))
+        self.statusBar().addPermanentWidget(QLabel(self.backend.description, self))
         self.statusBar().addPermanentWidget(self.busy)
-        self.navigation.currentRowChanged.connect(self._view_changed)
 
+    def _connect_views(self) -> None:
+        self.navigation.currentRowChanged.connect(self._view_changed)
         self.tasks.connection_lost.connect(self.banner.show_message)
         self.tasks.connection_back.connect(self.banner.hide)
         self.tasks.busy_changed.connect(self.busy.setVisible)
@@ -154,23 +201,21 @@ class MainWindow(QMainWindow):
             view.message.connect(self.show_message)
         self.patients.book_requested.connect(self.book_for)
         self.doctors.calendar_requested.connect(self.calendar_for)
+
+    def _add_shortcuts(self) -> None:
         QShortcut(QKeySequence("Ctrl+F"), self, self.find_patient)
-        if is_desk:
+        if self.is_desk:
             QShortcut(QKeySequence("Ctrl+N"), self, self.new_patient)
         QShortcut(QKeySequence("F5"), self, self.refresh)
 
-        self.relay = EventRelay(self)
-        self.relay.changed.connect(self.on_change)
-        self._subscription: Subscription | None = backend.subscribe(self.relay.deliver)
-
+    def _start_views(self) -> None:
         self.doctors.start()
-        if is_doctor and user.doctor_id is not None:
-            self.calendar.prefer_doctor(user.doctor_id)
+        if self.is_doctor and self.user.doctor_id is not None:
+            self.calendar.keep_to_doctor(self.user.doctor_id)
         self.calendar.start()
         self.today.start()
-        if is_desk:
+        if self.is_desk:
             self.requests.start()
-        self._restore()
 
     # --- navigation ------------------------------------------------------------------------
     def show_view(self, name: str) -> None:
@@ -228,7 +273,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1366, 768)
+            self.resize(first_size(self.screen().availableGeometry().size()))
         last = self.settings.value("main/view", "")
         self.show_view_at(self.view_names.index(last) if last in self.view_names else 0)
         self.calendar.set_week(self.settings.value("calendar/week", "true") == "true")

@@ -1,48 +1,36 @@
-"""Patients: search as you type, register (with a duplicate warning), edit, history."""
+"""Patients: search as you type, register and edit (`patient_form`), history."""
 
 from __future__ import annotations
 
+import functools
 import html
-from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QDialog,
-    QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
-    QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from hms_desktop.domain.errors import DomainError
-from hms_desktop.domain.models import AppointmentRecord, PatientForm, PatientRecord
-from hms_desktop.domain.validation import GENDERS
+from hms_desktop.domain.models import AppointmentRecord, PatientRecord
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.common import (
     STATUS_WORDS,
-    ErrorLabel,
     RecordTableModel,
     fmt_date,
     fmt_short,
     primary,
+    record_table,
+    two_panes,
 )
+from hms_desktop.ui.patient_form import PatientFormDialog
 from hms_desktop.ui.tasks import Tasks, friendly_message
-
-DATE_HINT = "YYYY-MM-DD"
 
 
 def patient_model(parent: QWidget | None = None) -> RecordTableModel:
@@ -55,18 +43,6 @@ def patient_model(parent: QWidget | None = None) -> RecordTableModel:
         ],
         parent,
     )
-
-
-def _table(model: RecordTableModel, parent: QWidget) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    return view
 
 
 class PatientSearch(QWidget):
@@ -85,7 +61,7 @@ class PatientSearch(QWidget):
         self.box.setClearButtonEnabled(True)
         self.box.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.model = patient_model(self)
-        self.table = _table(self.model, self)
+        self.table = record_table(self.model, self)
         self.empty = QLabel("", self)
         self.empty.setObjectName("Subtitle")
         layout = QVBoxLayout(self)
@@ -169,227 +145,6 @@ class PatientSearch(QWidget):
         return self.model.row_record(index.row()) if index.isValid() else None
 
 
-class PatientFormDialog(QDialog):
-    """Register or edit a patient. Errors appear next to the field they are about."""
-
-    saved = Signal(object)  # PatientRecord
-
-    FIELDS = ("full_name", "gender", "date_of_birth", "phone", "email", "address")
-
-    def __init__(
-        self,
-        backend: Backend,
-        tasks: Tasks,
-        existing: PatientRecord | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.backend, self.tasks, self.existing = backend, tasks, existing
-        self.result_record: PatientRecord | None = None
-        self._duplicates_seen = False
-        self.setWindowTitle("Edit patient" if existing else "Register a patient")
-        self.setMinimumWidth(620)
-        self.full_name = QLineEdit(self)
-        self.gender = QComboBox(self)
-        self.gender.addItem("—", "")
-        for gender in GENDERS:
-            self.gender.addItem(gender.capitalize(), gender)
-        self.date_of_birth = QLineEdit(self)
-        self.date_of_birth.setPlaceholderText(DATE_HINT)
-        self.phone = QLineEdit(self)
-        self.phone.setPlaceholderText("+44 20 7946 0000")
-        self.email = QLineEdit(self)
-        self.address = QLineEdit(self)
-        self.login_box = QGroupBox("Portal login (optional)", self)
-        self.login_box.setCheckable(True)
-        self.login_box.setChecked(False)
-        self.username = QLineEdit(self.login_box)
-        self.password = QLineEdit(self.login_box)
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.errors: dict[str, ErrorLabel] = {}
-        form = QFormLayout()
-        for name, label in (
-            ("full_name", "Full &name *"),
-            ("gender", "&Gender"),
-            ("date_of_birth", "&Date of birth"),
-            ("phone", "&Phone"),
-            ("email", "&Email"),
-            ("address", "&Address"),
-        ):
-            form.addRow(label, self._with_error(name, getattr(self, name)))
-        login_form = QFormLayout(self.login_box)
-        login_form.addRow("&Username", self._with_error("username", self.username))
-        login_form.addRow("Pass&word", self._with_error("password", self.password))
-        if existing is not None:
-            self.login_box.hide()
-            self._fill(existing)
-
-        self.warning = QFrame(self)
-        self.warning.setObjectName("Warning")
-        warning_layout = QVBoxLayout(self.warning)
-        self.warning_text = QLabel(
-            "This looks like a patient who is already registered. Check the list; "
-            "pick them instead, or save anyway if this is someone else.",
-            self.warning,
-        )
-        self.warning_text.setWordWrap(True)
-        self.duplicates = QListWidget(self.warning)
-        self.duplicates.setMaximumHeight(90)
-        self.use_existing = QPushButton("Use the selected patient", self.warning)
-        self.use_existing.clicked.connect(self._use_existing)
-        warning_layout.addWidget(self.warning_text)
-        warning_layout.addWidget(self.duplicates)
-        warning_layout.addWidget(self.use_existing, 0, Qt.AlignmentFlag.AlignRight)
-        self.warning.hide()
-
-        self.form_error = ErrorLabel(self, name="FormError")
-        self.save = primary(QPushButton("Save", self))
-        self.save.setDefault(True)
-        self.cancel_button = QPushButton("Cancel", self)
-        self.save.clicked.connect(self.submit)
-        self.cancel_button.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.login_box)
-        layout.addWidget(self.warning)
-        layout.addWidget(self.form_error)
-        layout.addLayout(buttons)
-        self.full_name.setFocus()
-
-    def _with_error(self, name: str, field: QWidget) -> QWidget:
-        holder = QWidget(self)
-        column = QVBoxLayout(holder)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        column.addWidget(field)
-        label = ErrorLabel(holder)
-        column.addWidget(label)
-        self.errors[name] = label
-        return holder
-
-    def _fill(self, record: PatientRecord) -> None:
-        self.full_name.setText(record.full_name)
-        self.gender.setCurrentIndex(max(0, self.gender.findData(record.gender or "")))
-        self.date_of_birth.setText(record.date_of_birth.isoformat() if record.date_of_birth else "")
-        self.phone.setText(record.phone or "")
-        self.email.setText(record.email)
-        self.address.setText(record.address)
-
-    def _clear_errors(self) -> None:
-        for label in self.errors.values():
-            label.show_message("")
-        for name in (*self.FIELDS, "username", "password"):
-            widget = getattr(self, name)
-            widget.setProperty("invalid", False)
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
-        self.form_error.show_message("")
-
-    def show_error(self, message: str, field: str | None) -> None:
-        label = self.errors.get(field or "")
-        if label is None:
-            self.form_error.show_message(message)
-            return
-        label.show_message(message)
-        widget = getattr(self, field or "")
-        widget.setProperty("invalid", True)
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
-        if self.isVisible():
-            widget.setFocus()
-
-    def _form(self) -> PatientForm | None:
-        birth_text = self.date_of_birth.text().strip()
-        birth: date | None = None
-        if birth_text:
-            try:
-                birth = datetime.strptime(birth_text, "%Y-%m-%d").date()
-            except ValueError:
-                self.show_error(f"Enter the date of birth as {DATE_HINT}.", "date_of_birth")
-                return None
-        with_login = self.login_box.isChecked() and self.existing is None
-        return PatientForm(
-            full_name=self.full_name.text(),
-            gender=self.gender.currentData() or "",
-            date_of_birth=birth,
-            phone=self.phone.text(),
-            email=self.email.text(),
-            address=self.address.text(),
-            username=self.username.text() if with_login else "",
-            password=self.password.text() if with_login else "",
-        )
-
-    def _busy(self, busy: bool) -> None:
-        self.save.setEnabled(not busy)
-
-    def submit(self) -> None:
-        if not self.save.isEnabled():
-            return
-        self._clear_errors()
-        form = self._form()
-        if form is None:
-            return
-        self._busy(True)
-        if self.existing is not None:
-            self.tasks.run(
-                self.backend.update_patient,
-                self.existing.id,
-                form,
-                on_done=self._done,
-                on_error=self._failed,
-            )
-        elif self._duplicates_seen:
-            self._register(form)
-        else:
-            self.tasks.run(
-                self.backend.find_likely_duplicates,
-                form,
-                on_done=lambda found: self._checked(form, found),
-                on_error=self._failed,
-            )
-
-    def _checked(self, form: PatientForm, found: list[PatientRecord]) -> None:
-        if not found:
-            self._register(form)
-            return
-        self._busy(False)
-        self._duplicates_seen = True
-        self.duplicates.clear()
-        for record in found:
-            text = f"{record.full_name} · born {fmt_date(record.date_of_birth) or '?'}"
-            text += f" · {record.phone}" if record.phone else ""
-            item = QListWidgetItem(text, self.duplicates)
-            item.setData(Qt.ItemDataRole.UserRole, record)
-        self.duplicates.setCurrentRow(0)
-        self.warning.show()
-        self.save.setText("Save anyway")
-
-    def _register(self, form: PatientForm) -> None:
-        self.tasks.run(
-            self.backend.register_patient, form, on_done=self._done, on_error=self._failed
-        )
-
-    def _use_existing(self) -> None:
-        item = self.duplicates.currentItem()
-        if item is not None:
-            self._done(item.data(Qt.ItemDataRole.UserRole))
-
-    def _done(self, record: PatientRecord) -> None:
-        self._busy(False)
-        self.result_record = record
-        self.saved.emit(record)
-        self.accept()
-
-    def _failed(self, error: Exception) -> None:
-        self._busy(False)
-        field = error.field if isinstance(error, DomainError) else None
-        self.show_error(friendly_message(error), field)
-
-
 def history_model(tz: ZoneInfo, parent: QWidget | None = None) -> RecordTableModel:
     return RecordTableModel(
         [
@@ -412,53 +167,56 @@ class PatientsView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.backend, self.tasks, self.tz = backend, tasks, tz
-        self.search = PatientSearch(backend, tasks, self)
-        self.new_button = QPushButton(theme.icon("add"), "New patient", self)
+        two_panes(self, self._build_search_side(), self._build_patient_card(), (640, 460))
+        self.search.current.connect(self._show_patient)
+        self.search.picked.connect(self._show_patient)
+        self._patient: PatientRecord | None = None
+        self._show_patient(None)
+
+    def _build_search_side(self) -> QWidget:
+        """The search with its results, and what to do with the patient found."""
+        side = QWidget(self)
+        self.search = PatientSearch(self.backend, self.tasks, side)
+        self.new_button = QPushButton(theme.icon("add"), "New patient", side)
         self.new_button.setToolTip("Register a new patient (Ctrl+N)")
-        self.edit_button = QPushButton(theme.icon("edit"), "Edit", self)
-        self.book_button = primary(QPushButton(theme.icon("calendar"), "Book appointment", self))
+        self.edit_button = QPushButton(theme.icon("edit"), "Edit", side)
+        self.book_button = primary(QPushButton(theme.icon("calendar"), "Book appointment", side))
         self.new_button.clicked.connect(self.new_patient)
         self.edit_button.clicked.connect(self.edit_patient)
         self.book_button.clicked.connect(self._book)
-        self.details = QLabel("Select a patient to see their details.", self)
-        self.details.setWordWrap(True)
-        self.details.setTextFormat(Qt.TextFormat.RichText)
-        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.history = history_model(tz, self)
-        self.history_table = _table(self.history, self)
-        self.history_table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-
-        left = QWidget(self)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.edit_button)
         buttons.addStretch(1)
         buttons.addWidget(self.book_button)
-        left_layout.addWidget(self.search, 1)
-        left_layout.addLayout(buttons)
-        right = QFrame(self)
-        right.setObjectName("Card")
-        right_layout = QVBoxLayout(right)
-        title = QLabel("Patient", right)
+        layout = QVBoxLayout(side)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search, 1)
+        layout.addLayout(buttons)
+        return side
+
+    def _build_patient_card(self) -> QFrame:
+        """The selected patient's details and appointments."""
+        card = QFrame(self)
+        card.setObjectName("Card")
+        title = QLabel("Patient", card)
         title.setObjectName("SectionTitle")
-        history_title = QLabel("Appointments", right)
+        self.details = QLabel("Select a patient to see their details.", card)
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        history_title = QLabel("Appointments", card)
         history_title.setObjectName("SectionTitle")
-        right_layout.addWidget(title)
-        right_layout.addWidget(self.details)
-        right_layout.addWidget(history_title)
-        right_layout.addWidget(self.history_table, 1)
-        splitter = QSplitter(self)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setSizes([640, 460])
-        layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
-        self.search.current.connect(self._show_patient)
-        self.search.picked.connect(self._show_patient)
-        self._patient: PatientRecord | None = None
-        self._show_patient(None)
+        self.history = history_model(self.tz, self)
+        self.history_table = record_table(self.history, card)
+        # Tab goes from the search to the buttons; the history is read, not worked in.
+        self.history_table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        layout = QVBoxLayout(card)
+        layout.addWidget(title)
+        layout.addWidget(self.details)
+        layout.addWidget(history_title)
+        layout.addWidget(self.history_table, 1)
+        return card
 
     @property
     def patient(self) -> PatientRecord | None:
@@ -495,7 +253,7 @@ class PatientsView(QWidget):
         self.tasks.run(
             self.backend.patient_history,
             record.id,
-            on_done=lambda rows, pid=record.id: self._history(pid, rows),
+            on_done=functools.partial(self._history, record.id),
             retry=True,
         )
 

@@ -6,14 +6,10 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -21,7 +17,15 @@ from PySide6.QtWidgets import (
 from hms_desktop.domain.models import AppointmentRecord, ChangeEvent
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.calendar import SlotPickerDialog
-from hms_desktop.ui.common import ErrorLabel, RecordTableModel, fmt_datetime, primary
+from hms_desktop.ui.common import (
+    STRETCH_LAST,
+    ErrorLabel,
+    RecordTableModel,
+    button_row,
+    fmt_datetime,
+    primary,
+    record_table,
+)
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 
@@ -41,10 +45,7 @@ class DeclineDialog(QDialog):
         self.error = ErrorLabel(self)
         self.decline = primary(QPushButton("Decline request", self))
         cancel = QPushButton("Cancel", self)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.decline)
+        buttons = button_row(cancel, self.decline)
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(f"{request.patient_name}'s request for {request.doctor_name}:", self)
@@ -98,25 +99,13 @@ class RequestsView(QWidget):
             ],
             self,
         )
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = record_table(self.model, self, stretch=STRETCH_LAST)
         self.count = QLabel(self)
         self.count.setObjectName("SectionTitle")
         self.assign_button = primary(QPushButton("&Assign a slot…", self))
         self.decline_button = QPushButton("&Decline…", self)
         self.decline_button.setObjectName("Danger")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.decline_button)
-        buttons.addWidget(self.assign_button)
+        buttons = button_row(self.decline_button, self.assign_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.count)
         layout.addWidget(self.table, 1)

@@ -59,13 +59,15 @@ class _Job:
 
     def run(self) -> None:
         """On a pool thread: make the call and post the answer to the GUI thread."""
+        result: Any = None
+        error: Exception | None = None
         try:
-            result, error = self.call(*self.args), None
+            result = self.call(*self.args)
         except DomainError as failure:
-            result, error = None, failure
+            error = failure
         except Exception as failure:
             log.exception("backend call %s failed", getattr(self.call, "__name__", self.call))
-            result, error = None, failure
+            error = failure
         _dispatcher().finished.emit(self, result, error)
 
 

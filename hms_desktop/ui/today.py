@@ -11,15 +11,12 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QDate, QMarginsF, Signal
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +25,13 @@ from hms_desktop.domain.enums import AppointmentStatus, can_transition
 from hms_desktop.domain.models import AppointmentRecord, ChangeEvent, DoctorSummary
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
-from hms_desktop.ui.common import STATUS_WORDS, RecordTableModel, fmt_time
+from hms_desktop.ui.common import (
+    STATUS_WORDS,
+    STRETCH_LAST,
+    RecordTableModel,
+    fmt_time,
+    record_table,
+)
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 ACTIONS = (
@@ -39,7 +42,22 @@ ACTIONS = (
 )
 
 
+def day_model(tz: ZoneInfo, parent: QWidget | None = None) -> RecordTableModel:
+    return RecordTableModel(
+        [
+            ("Time", lambda a: fmt_time(a.start, tz)),
+            ("Patient", lambda a: a.patient_name),
+            ("Status", lambda a: STATUS_WORDS[a.status]),
+            ("Type", lambda a: a.appointment_type.value),
+            ("Reason", lambda a: a.symptoms),
+        ],
+        parent,
+    )
+
+
 class TodayView(QWidget):
+    """One doctor's day: who comes when, and their status through the visit."""
+
     message = Signal(str)
     loaded = Signal()
 
@@ -56,33 +74,45 @@ class TodayView(QWidget):
         self.backend, self.tasks, self.tz = backend, tasks, tz
         self.own_doctor_id = own_doctor_id
         self.rows: list[AppointmentRecord] = []
+        filters = self._build_filters(today)
+        self.title = QLabel(self)
+        self.title.setObjectName("SectionTitle")
+        self.model = day_model(tz, self)
+        self.table = record_table(self.model, self, stretch=STRETCH_LAST)
+        actions = self._build_actions()
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.title)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+        self.doctor.currentIndexChanged.connect(lambda _i: self.reload())
+        self.day.dateChanged.connect(lambda _d: self.reload())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._enable())
+
+    def _build_filters(self, today: date) -> QHBoxLayout:
+        """The doctor (for the desk; a doctor sees their own day) and the day."""
         self.doctor = QComboBox(self)
         self.doctor.setMinimumWidth(240)
         self.day = QDateEdit(QDate(today.year, today.month, today.day), self)
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("ddd dd MMM yyyy")
-        self.title = QLabel(self)
-        self.title.setObjectName("SectionTitle")
-        self.model = RecordTableModel(
-            [
-                ("Time", lambda a: fmt_time(a.start, tz)),
-                ("Patient", lambda a: a.patient_name),
-                ("Status", lambda a: STATUS_WORDS[a.status]),
-                ("Type", lambda a: a.appointment_type.value),
-                ("Reason", lambda a: a.symptoms),
-            ],
-            self,
-        )
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        filters = QHBoxLayout()
+        if self.own_doctor_id is None:
+            doctor_label = QLabel("D&octor", self)
+            doctor_label.setBuddy(self.doctor)
+            filters.addWidget(doctor_label)
+            filters.addWidget(self.doctor)
+        else:
+            self.doctor.hide()
+        day_label = QLabel("&Day", self)
+        day_label.setBuddy(self.day)
+        filters.addWidget(day_label)
+        filters.addWidget(self.day)
+        filters.addStretch(1)
+        return filters
+
+    def _build_actions(self) -> QHBoxLayout:
+        """A button per status the selected appointment can move to; print and PDF."""
         self.buttons: dict[AppointmentStatus, QPushButton] = {}
         actions = QHBoxLayout()
         for status, label in ACTIONS:
@@ -98,27 +128,7 @@ class TodayView(QWidget):
         self.pdf_button.clicked.connect(self._ask_pdf)
         actions.addWidget(self.print_button)
         actions.addWidget(self.pdf_button)
-        top = QHBoxLayout()
-        if own_doctor_id is None:
-            doctor_label = QLabel("D&octor", self)
-            doctor_label.setBuddy(self.doctor)
-            top.addWidget(doctor_label)
-            top.addWidget(self.doctor)
-        else:
-            self.doctor.hide()
-        day_label = QLabel("&Day", self)
-        day_label.setBuddy(self.day)
-        top.addWidget(day_label)
-        top.addWidget(self.day)
-        top.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.title)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(actions)
-        self.doctor.currentIndexChanged.connect(lambda _i: self.reload())
-        self.day.dateChanged.connect(lambda _d: self.reload())
-        self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._enable())
+        return actions
 
     def start(self) -> None:
         if self.own_doctor_id is None:
@@ -140,7 +150,8 @@ class TodayView(QWidget):
         return self.own_doctor_id if self.own_doctor_id is not None else self.doctor.currentData()
 
     def selected_day(self) -> date:
-        return self.day.date().toPython()  # type: ignore[no-any-return]
+        chosen = self.day.date()
+        return date(chosen.year(), chosen.month(), chosen.day())
 
     def reload(self) -> None:
         doctor_id = self.doctor_id()

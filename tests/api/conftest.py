@@ -82,7 +82,7 @@ class LiveServer:
 
     def patient_user(self, **fields: object) -> tuple[PatientRecord, UserInfo]:
         record = factories.patient(self.clinic, **fields)
-        return record, accounts.get_user(self.clinic, record.user_id)
+        return record, accounts.get_user(self.clinic, SYSTEM, record.user_id)
 
 
 class _Server(uvicorn.Server):

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 
+from hms_desktop.domain.models import SYSTEM
 from hms_desktop.services import accounts, doctors, scheduling
 from tests.api.conftest import LiveServer
 
@@ -29,7 +30,9 @@ def _race(clients: list[httpx.Client], send) -> list[httpx.Response]:  # type: i
 def test_thirty_patients_hold_one_slot_at_once(api: LiveServer) -> None:
     doc = api.doctor()
     now = api.clinic.now()
-    (slot,) = doctors.free_slots(api.clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=1)
+    (slot,) = doctors.free_slots(
+        api.clinic, SYSTEM, [doc.doctor_id], now, now + timedelta(days=7), limit=1
+    )
     clients = [api.client(cookie=api.session_for(api.patient_user()[1])) for _ in range(CLIENTS)]
     try:
         for client in clients:  # every connection open before the race starts
@@ -59,7 +62,7 @@ def test_two_reschedules_into_one_free_slot(api: LiveServer) -> None:
     doc = api.doctor()
     now = clinic.now()
     first, second, target = doctors.free_slots(
-        clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=3
+        clinic, SYSTEM, [doc.doctor_id], now, now + timedelta(days=7), limit=3
     )
     patients = [api.patient_user(), api.patient_user()]
     booked = []

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from hms_desktop.api import desk
-from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.domain.models import SYSTEM, ChangeEvent
 from hms_desktop.services import doctors, scheduling
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.events import Listener, Subscription
@@ -101,7 +101,7 @@ def test_domain_errors_travel_as_json_with_kind_and_field(server: LiveServer) ->
     alice, bob = factories.patient(server.clinic), factories.patient(server.clinic)
     now = server.clinic.now()
     (slot,) = doctors.free_slots(
-        server.clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=1
+        server.clinic, SYSTEM, [doc.doctor_id], now, now + timedelta(days=7), limit=1
     )
     with httpx.Client(base_url=server.url, timeout=10) as client:
         assert client.get("/desk/v1/requests").status_code == 401
@@ -150,7 +150,7 @@ def test_event_stream_heartbeats_events_and_cleans_up(
     patient = factories.patient(server.clinic)
     now = server.clinic.now()
     (slot,) = doctors.free_slots(
-        server.clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=1
+        server.clinic, SYSTEM, [doc.doctor_id], now, now + timedelta(days=7), limit=1
     )
     # The app itself listens too (its answer cache): count what the stream adds.
     standing = bus.open

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
-from PIL import Image
-
 from hms_desktop.domain.enums import Role
 from tests import factories
 from tests.api.conftest import LiveServer
-
-
-def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
-    return buffer.getvalue()
+from tests.factories import png_bytes
 
 
 def _register(client, username: str, password: str = "s3cret-pass") -> dict:  # type: ignore[no-untyped-def]

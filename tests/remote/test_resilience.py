@@ -14,7 +14,7 @@ import pytest
 import hms_desktop
 from hms_desktop.client import IncompatibleServer, RemoteBackend
 from hms_desktop.domain.errors import BackendUnavailable, TokenInvalid
-from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.domain.models import SYSTEM, ChangeEvent
 from hms_desktop.services import accounts, doctors
 from tests import factories
 from tests.contract.conftest import World, remote_settings
@@ -39,7 +39,7 @@ def test_server_restart_offline_then_back_by_itself(world: World) -> None:
     first, second = (
         s.id
         for s in doctors.free_slots(
-            world.clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=2
+            world.clinic, SYSTEM, [doc.doctor_id], now, now + timedelta(days=7), limit=2
         )
     )
     booked = remote.confirm_booking(first, patient.id, remote.hold_slot(first, patient.id).token)

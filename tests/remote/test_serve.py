@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from hms_desktop.client import RemoteBackend
-from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.domain.models import SYSTEM, ChangeEvent
 from hms_desktop.services import doctors, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
@@ -64,7 +64,9 @@ def test_remote_desk_through_serve_which_stops_promptly(
     now = clinic.now()
     first, second = (
         s.id
-        for s in doctors.free_slots(clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=2)
+        for s in doctors.free_slots(
+            clinic, SYSTEM, [doc.doctor_id], now, now + timedelta(days=7), limit=2
+        )
     )
     port = free_port()
     process = _start_serve(store, tmp_path, port)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from hms_desktop.domain.enums import FREEING_STATUSES
 from hms_desktop.domain.errors import DomainError
-from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.domain.models import SYSTEM, ChangeEvent
 from hms_desktop.services import doctors
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Appointment, AuditEntry, Base
@@ -54,7 +54,9 @@ def audit_count(clinic: Clinic) -> int:
 def free_slot_ids(clinic: Clinic, doctor_id: int, count: int, *, days_ahead: int = 1) -> list[int]:
     """`count` free slots of a doctor, starting `days_ahead` days from now."""
     start = clinic.now() + timedelta(days=days_ahead)
-    found = doctors.free_slots(clinic, [doctor_id], start, start + timedelta(days=7), limit=count)
+    found = doctors.free_slots(
+        clinic, SYSTEM, [doctor_id], start, start + timedelta(days=7), limit=count
+    )
     assert len(found) == count
     return [slot.id for slot in found]
 

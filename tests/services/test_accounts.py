@@ -1,4 +1,4 @@
-"""Accounts: staff and patient registration, log-in with lock-out, and JWT tokens."""
+"""Accounts: staff and patient registration, log-in with throttling, and JWT tokens."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ import pytest
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
     AccountInactive,
-    AccountLocked,
     AuthenticationFailed,
+    LoginThrottled,
+    NotForDesk,
     NotFound,
     PermissionDenied,
     TokenInvalid,
     UsernameTaken,
     ValidationError,
 )
-from hms_desktop.domain.models import SYSTEM
+from hms_desktop.domain.models import ANONYMOUS, SYSTEM
 from hms_desktop.services import accounts, patients
 from hms_desktop.services.clinic import Clinic
 from tests import factories
@@ -74,6 +75,8 @@ def test_create_user_rejects_bad_input_and_changes_nothing(clinic: Clinic) -> No
 def test_patient_self_registration_logs_in(clinic: Clinic) -> None:
     info = accounts.register_patient_account(
         clinic,
+        ANONYMOUS,
+        client="test",
         username="ada",
         password=factories.PASSWORD,
         first_name="Ada",
@@ -93,7 +96,12 @@ def test_patient_self_registration_rejects_bad_input_and_changes_nothing(
     clinic: Clinic,
 ) -> None:
     accounts.register_patient_account(
-        clinic, username="ada", password=factories.PASSWORD, first_name="Ada"
+        clinic,
+        ANONYMOUS,
+        client="test",
+        username="ada",
+        password=factories.PASSWORD,
+        first_name="Ada",
     )
     before = table_counts(clinic)
     cases: list[tuple[dict[str, object], type[Exception]]] = [
@@ -114,7 +122,7 @@ def test_patient_self_registration_rejects_bad_input_and_changes_nothing(
         }
         form.update(fields)
         with pytest.raises(error):
-            accounts.register_patient_account(clinic, **form)  # type: ignore[arg-type]
+            accounts.register_patient_account(clinic, ANONYMOUS, client="test", **form)  # type: ignore[arg-type]
         assert table_counts(clinic) == before, fields
 
 
@@ -135,36 +143,74 @@ def test_a_desk_patient_without_a_password_cannot_log_in(clinic: Clinic) -> None
         accounts.authenticate(clinic, record.username, "")
 
 
-def test_repeated_failures_lock_the_account_until_the_lock_expires(
+def test_failed_log_ins_throttle_that_client_not_the_owner_elsewhere(
     open_store: Callable[..., Clinic],
 ) -> None:
-    clinic = open_store(login_lockout_failures=3, login_lockout_minutes=10)
+    clinic = open_store(rate_limit_login="3/minute", rate_limit_login_client="100/minute")
     user, _ = factories.staff(clinic)
     for _ in range(3):
         with pytest.raises(AuthenticationFailed) as failure:
-            accounts.authenticate(clinic, user.username, "wrong-password")
-        assert not isinstance(failure.value, AccountLocked)
-    # Even the right password is refused while the lock lasts.
-    with pytest.raises(AccountLocked, match="locked"):
-        accounts.authenticate(clinic, user.username, factories.PASSWORD)
-    assert last_audit(clinic).action == "lock"
+            accounts.log_in(clinic, user.username, "wrong-password", client="10.0.0.66")
+        assert not isinstance(failure.value, LoginThrottled)
+    # The guessing address is refused, even with the right password...
+    with pytest.raises(LoginThrottled, match="Try again in") as throttled:
+        accounts.log_in(clinic, user.username, factories.PASSWORD, client="10.0.0.66")
+    assert 1 <= throttled.value.retry_after <= 60
+    # ...while the owner at their own desk logs in as usual.
+    assert accounts.log_in(clinic, user.username, factories.PASSWORD, client="desk-2").id == (
+        user.id
+    )
 
-    real_clock = clinic.clock
-    clinic.clock = lambda: real_clock() + timedelta(minutes=11)
-    assert accounts.authenticate(clinic, user.username, factories.PASSWORD).id == user.id
 
-
-def test_a_success_resets_the_failure_count(open_store: Callable[..., Clinic]) -> None:
-    clinic = open_store(login_lockout_failures=3)
+def test_throttling_tells_nothing_about_which_usernames_exist(
+    open_store: Callable[..., Clinic],
+) -> None:
+    clinic = open_store(rate_limit_login="2/minute", rate_limit_login_client="100/minute")
     user, _ = factories.staff(clinic)
-    for _ in range(2):
+    answers = []
+    for name in (user.username, "nobody-here"):
+        for _ in range(3):
+            try:
+                accounts.log_in(clinic, name, "wrong-password", client="10.0.0.66")
+            except (AuthenticationFailed, LoginThrottled) as error:
+                answers.append((type(error).__name__, error.message))
+    assert answers[:3] == answers[3:]
+    assert [kind for kind, _ in answers[:3]] == [
+        "AuthenticationFailed",
+        "AuthenticationFailed",
+        "LoginThrottled",
+    ]
+
+
+def test_one_client_guessing_many_usernames_is_throttled(
+    open_store: Callable[..., Clinic],
+) -> None:
+    clinic = open_store(rate_limit_login="100/minute", rate_limit_login_client="4/minute")
+    user, _ = factories.staff(clinic)
+    for number in range(4):
         with pytest.raises(AuthenticationFailed):
-            accounts.authenticate(clinic, user.username, "wrong-password")
-    accounts.authenticate(clinic, user.username, factories.PASSWORD)
-    for _ in range(2):
-        with pytest.raises(AuthenticationFailed):
-            accounts.authenticate(clinic, user.username, "wrong-password")
-    assert accounts.authenticate(clinic, user.username, factories.PASSWORD).id == user.id
+            accounts.log_in(clinic, f"guess-{number}", "wrong-password", client="10.0.0.66")
+    with pytest.raises(LoginThrottled):
+        accounts.log_in(clinic, user.username, factories.PASSWORD, client="10.0.0.66")
+    assert accounts.log_in(clinic, user.username, factories.PASSWORD, client="desk-2").id == (
+        user.id
+    )
+
+
+def test_passwords_bcrypt_cannot_take_are_just_wrong(clinic: Clinic) -> None:
+    user, _ = factories.staff(clinic)
+    for password in ("x" * 73, factories.PASSWORD + "\x00", "\ud800", "é" * 40):
+        with pytest.raises(AuthenticationFailed, match="Invalid username or password."):
+            accounts.authenticate(clinic, user.username, password)
+
+
+def test_a_patient_cannot_log_in_to_the_desk(clinic: Clinic) -> None:
+    record = factories.patient(clinic, username="portal.user", password=factories.PASSWORD)
+    assert accounts.log_in(clinic, record.username, factories.PASSWORD, client="x").id == (
+        record.user_id
+    )
+    with pytest.raises(NotForDesk, match="patients use the online portal"):
+        accounts.log_in_at_desk(clinic, record.username, factories.PASSWORD, client="x")
 
 
 def test_an_inactive_account_cannot_log_in_or_use_its_tokens(clinic: Clinic) -> None:
@@ -197,12 +243,20 @@ def test_tokens_verify_refresh_and_revoke(clinic: Clinic) -> None:
     assert (last_audit(clinic).action, last_audit(clinic).actor) == ("logout", user.username)
     with pytest.raises(TokenInvalid, match="Token is invalid or expired"):
         accounts.refresh_access(clinic, tokens.refresh)
-    # Revoking twice is harmless; the access token lives on until it expires.
+    # Logging out ends the whole log-in: its access tokens, refreshed ones too, stop at once.
+    for access in (tokens.access, fresh_access):
+        with pytest.raises(TokenInvalid):
+            accounts.verify_token(clinic, access)
+    # Revoking twice is harmless; another log-in of the same user is untouched.
     accounts.revoke_token(clinic, tokens.refresh)
-    assert accounts.verify_token(clinic, tokens.access).user_id == user.id
-    accounts.revoke_token(clinic, tokens.access)
+    other = accounts.issue_tokens(clinic, user)
+    assert accounts.verify_token(clinic, other.access).user_id == user.id
+    # An access token revoked alone ends only itself: its log-in refreshes on.
+    accounts.revoke_token(clinic, other.access)
     with pytest.raises(TokenInvalid):
-        accounts.verify_token(clinic, tokens.access)
+        accounts.verify_token(clinic, other.access)
+    renewed = accounts.refresh_access(clinic, other.refresh)
+    assert accounts.verify_token(clinic, renewed).user_id == user.id
 
 
 def test_revoked_session_token_is_rejected_by_every_desk(
@@ -269,17 +323,17 @@ def test_passwords_are_hashed_at_full_cost_and_unknown_users_cost_the_same(
 
 def test_lookups_and_password_checks(clinic: Clinic) -> None:
     user, _ = factories.staff(clinic)
-    assert accounts.get_user(clinic, user.id) == user
+    assert accounts.get_user(clinic, SYSTEM, user.id) == user
     assert accounts.password_is(clinic, user.username.upper(), factories.PASSWORD)
     assert not accounts.password_is(clinic, user.username, "wrong-password")
     assert not accounts.password_is(clinic, "nobody-here", factories.PASSWORD)
     before = table_counts(clinic)
     with pytest.raises(NotFound):
-        accounts.get_user(clinic, 999_999)
+        accounts.get_user(clinic, SYSTEM, 999_999)
     with pytest.raises(NotFound):
         accounts.set_active(clinic, SYSTEM, 999_999, False)
     with pytest.raises(NotFound):
-        patients.patient_for_user(clinic, user.id)  # staff have no patient record
+        patients.patient_for_user(clinic, SYSTEM, user.id)  # staff have no patient record
     assert table_counts(clinic) == before
     accounts.set_active(clinic, SYSTEM, user.id, False)
     assert not accounts.password_is(clinic, user.username, factories.PASSWORD)

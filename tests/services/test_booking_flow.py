@@ -8,6 +8,7 @@ import pytest
 
 from hms_desktop.domain.enums import AppointmentStatus
 from hms_desktop.domain.errors import HoldNotYours, NoHoldFound, SlotAlreadyBooked, SlotLocked
+from hms_desktop.domain.models import SYSTEM
 from hms_desktop.services import doctors, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
@@ -17,7 +18,9 @@ def _free_slots(clinic: Clinic, doctor_id: int, count: int) -> list[int]:
     now = clinic.now()
     return [
         s.id
-        for s in doctors.free_slots(clinic, [doctor_id], now, now + timedelta(days=7), limit=count)
+        for s in doctors.free_slots(
+            clinic, SYSTEM, [doctor_id], now, now + timedelta(days=7), limit=count
+        )
     ]
 
 

@@ -11,17 +11,18 @@ import pytest
 from PIL import Image
 
 from hms_desktop.domain import validation
+from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
-    Conflict,
     DoctorMissing,
+    DuplicateEntry,
     NotFound,
     PermissionDenied,
     ValidationError,
 )
 from hms_desktop.domain.models import SYSTEM
 from hms_desktop.services import catalogue, doctors, reviews
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.store.tables import Designation, Specialisation
 from tests import factories
 from tests.services.support import table_counts
 
@@ -32,51 +33,69 @@ def _picture(kind: str, size: tuple[int, int] = (8, 8)) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("table", [Specialisation, Designation])
-def test_named_catalogue_entries(clinic: Clinic, table: type) -> None:
+@pytest.mark.parametrize("kind", list(NamedList))
+def test_named_catalogue_entries(clinic: Clinic, kind: NamedList) -> None:
+    _, admin = factories.staff(clinic, Role.ADMIN)
     _, desk = factories.staff(clinic)
-    child = catalogue.create_named(clinic, desk, table, "  Child   Health ")
+    child = catalogue.create_named(clinic, admin, kind, "  Child   Health ")
     assert (child.name, child.slug) == ("Child Health", "child-health")
-    skin = catalogue.create_named(clinic, desk, table, "Skin", "derma")
-    assert [item.name for item in catalogue.list_named(clinic, table)] == ["Child Health", "Skin"]
-    renamed = catalogue.update_named(clinic, desk, table, skin.id, "Dermatology", None)
+    skin = catalogue.create_named(clinic, admin, kind, "Skin", "derma")
+    names = [item.name for item in catalogue.list_named(clinic, desk, kind)]
+    assert names == ["Child Health", "Skin"]
+    renamed = catalogue.update_named(clinic, admin, kind, skin.id, "Dermatology", None)
     assert (renamed.name, renamed.slug) == ("Dermatology", "derma")
 
     patient = factories.patient_actor(clinic, factories.patient(clinic))
     before = table_counts(clinic)
     for call, error in (
-        (lambda: catalogue.create_named(clinic, desk, table, "Child Health"), Conflict),
-        (lambda: catalogue.create_named(clinic, desk, table, "Other", "derma"), Conflict),
-        (lambda: catalogue.create_named(clinic, desk, table, "   "), ValidationError),
-        (lambda: catalogue.create_named(clinic, desk, table, "!!!"), ValidationError),
-        (lambda: catalogue.create_named(clinic, patient, table, "Nope"), PermissionDenied),
-        (lambda: catalogue.update_named(clinic, desk, table, 999_999, "X", None), NotFound),
+        (lambda: catalogue.create_named(clinic, admin, kind, "Child Health"), DuplicateEntry),
+        (lambda: catalogue.create_named(clinic, admin, kind, "Other", "derma"), DuplicateEntry),
+        (lambda: catalogue.create_named(clinic, admin, kind, "   "), ValidationError),
+        (lambda: catalogue.create_named(clinic, admin, kind, "!!!"), ValidationError),
+        (lambda: catalogue.create_named(clinic, admin, kind, "X", "not a slug"), ValidationError),
+        (lambda: catalogue.create_named(clinic, patient, kind, "Nope"), PermissionDenied),
+        # The catalogue is the admin's: the front desk reads it.
+        (lambda: catalogue.create_named(clinic, desk, kind, "Nope"), PermissionDenied),
+        (lambda: catalogue.update_named(clinic, admin, kind, 999_999, "X", None), NotFound),
         (
-            lambda: catalogue.update_named(clinic, desk, table, skin.id, None, "child-health"),
-            Conflict,
+            lambda: catalogue.update_named(clinic, admin, kind, skin.id, None, "child-health"),
+            DuplicateEntry,
         ),
-        (lambda: catalogue.delete_row(clinic, patient, table, skin.id), PermissionDenied),
-        (lambda: catalogue.delete_row(clinic, desk, table, 999_999), NotFound),
+        (lambda: catalogue.delete_named(clinic, patient, kind, skin.id), PermissionDenied),
+        (lambda: catalogue.delete_named(clinic, desk, kind, skin.id), PermissionDenied),
+        (lambda: catalogue.delete_named(clinic, admin, kind, 999_999), NotFound),
     ):
         with pytest.raises(error):
             call()
         assert table_counts(clinic) == before
-    catalogue.delete_row(clinic, desk, table, skin.id)
-    assert [item.id for item in catalogue.list_named(clinic, table)] == [child.id]
+    catalogue.delete_named(clinic, admin, kind, skin.id)
+    assert [item.id for item in catalogue.list_named(clinic, desk, kind)] == [child.id]
+
+
+def test_slugs_are_kept_as_given_or_derived_with_transliteration(clinic: Clinic) -> None:
+    kind = NamedList.SPECIALISATIONS
+    given = catalogue.create_named(clinic, SYSTEM, kind, "Sleep medicine", "sleep_medicine")
+    derived = catalogue.create_named(clinic, SYSTEM, kind, "Médecine générale")
+    assert (given.slug, derived.slug) == ("sleep_medicine", "medecine-generale")
+    message = "specialisation with this slug already exists"
+    with pytest.raises(DuplicateEntry, match=message) as taken:
+        catalogue.create_named(clinic, SYSTEM, kind, "Sleep", "sleep_medicine")
+    assert taken.value.field == "slug"
 
 
 def test_available_times(clinic: Clinic) -> None:
-    _, desk = factories.staff(clinic)
+    _, desk = factories.staff(clinic, Role.ADMIN)
+    _, reception = factories.staff(clinic)
     morning = catalogue.save_available_time(clinic, desk, "Mon 09:00-12:00")
     evening = catalogue.save_available_time(clinic, desk, "Tue 17:00-19:00")
     changed = catalogue.save_available_time(clinic, desk, "Mon 08:00-12:00", morning.id)
     assert changed.id == morning.id
-    assert [t.time for t in catalogue.list_available_times(clinic)] == [
+    assert [t.time for t in catalogue.list_available_times(clinic, SYSTEM)] == [
         "Mon 08:00-12:00",
         "Tue 17:00-19:00",
     ]
-    assert catalogue.list_available_times(clinic, evening.id) == [evening]
-    assert catalogue.list_available_times(clinic, 999_999) == []
+    assert catalogue.list_available_times(clinic, SYSTEM, evening.id) == [evening]
+    assert catalogue.list_available_times(clinic, SYSTEM, 999_999) == []
     doctor = factories.doctor(clinic, hours=[]).actor
     before = table_counts(clinic)
     with pytest.raises(ValidationError):
@@ -85,12 +104,14 @@ def test_available_times(clinic: Clinic) -> None:
         catalogue.save_available_time(clinic, desk, "Wed", 999_999)
     with pytest.raises(PermissionDenied):
         catalogue.save_available_time(clinic, doctor, "Wed")
+    with pytest.raises(PermissionDenied):
+        catalogue.save_available_time(clinic, reception, "Wed")
     assert table_counts(clinic) == before
 
 
 def test_services_with_checked_images(open_store: Callable[..., Clinic]) -> None:
-    clinic = open_store(image_max_bytes=4096)
-    _, desk = factories.staff(clinic)
+    clinic = open_store(image_max_bytes=4096, image_max_pixels=10_000)
+    _, desk = factories.staff(clinic, Role.ADMIN)
     for kind, content_type in (
         ("PNG", "image/png"),
         ("JPEG", "image/jpeg"),
@@ -101,12 +122,15 @@ def test_services_with_checked_images(open_store: Callable[..., Clinic]) -> None
             clinic, desk, name=f"X-ray {kind}", description="Chest", image=data
         )
         assert service.image_id is not None
-        assert catalogue.load_image(clinic, service.image_id) == (content_type, data)
+        stored_type, stored = catalogue.load_image(clinic, SYSTEM, service.image_id)
+        assert stored_type == content_type
+        with Image.open(io.BytesIO(stored)) as kept, Image.open(io.BytesIO(data)) as sent:
+            assert (kept.format, kept.size) == (sent.format, sent.size)
     service = catalogue.save_service(clinic, desk, name="Blood tests")
-    assert catalogue.get_service(clinic, service.id) == service
+    assert catalogue.get_service(clinic, SYSTEM, service.id) == service
     renamed = catalogue.save_service(clinic, desk, service_id=service.id, description="Fasting")
     assert (renamed.name, renamed.description) == ("Blood tests", "Fasting")
-    assert [s.name for s in catalogue.list_services(clinic)][-1] == "Blood tests"
+    assert [s.name for s in catalogue.list_services(clinic, SYSTEM)][-1] == "Blood tests"
 
     # Noise does not compress: a real 64x64 PNG well over the 4 KiB limit.
     buffer = io.BytesIO()
@@ -119,6 +143,7 @@ def test_services_with_checked_images(open_store: Callable[..., Clinic]) -> None
         (_picture("PNG")[:40], "valid PNG, JPEG or WebP"),  # truncated
         (_picture("GIF"), "valid PNG, JPEG or WebP"),  # a real image of a type we do not keep
         (oversized, "too large"),
+        (_picture("PNG", (101, 100)), "at most 0.01 megapixels"),
     ):
         with pytest.raises(ValidationError, match=message):
             catalogue.save_service(clinic, desk, name="Scan", image=image)
@@ -126,17 +151,38 @@ def test_services_with_checked_images(open_store: Callable[..., Clinic]) -> None
     for call, error in (
         (lambda: catalogue.save_service(clinic, desk, name="  "), ValidationError),
         (lambda: catalogue.save_service(clinic, desk, service_id=999_999, name="X"), NotFound),
-        (lambda: catalogue.get_service(clinic, 999_999), NotFound),
-        (lambda: catalogue.load_image(clinic, 999_999), NotFound),
+        (lambda: catalogue.get_service(clinic, SYSTEM, 999_999), NotFound),
+        (lambda: catalogue.load_image(clinic, SYSTEM, 999_999), NotFound),
         (
             lambda: catalogue.save_service(
                 clinic, factories.patient_actor(clinic, factories.patient(clinic)), name="X"
             ),
             PermissionDenied,
         ),
+        (
+            lambda: catalogue.save_service(clinic, factories.staff(clinic)[1], name="X"),
+            PermissionDenied,
+        ),
     ):
         with pytest.raises(error):
             call()
+
+
+def test_stored_pictures_are_only_the_picture(clinic: Clinic) -> None:
+    """Bytes appended after a PNG's end (an HTML page, a script) never reach storage, and
+    a decompression bomb is refused from its header, before it is decoded."""
+    png = _picture("PNG")
+    smuggled = png + b"<html><script>alert(1)</script></html>"
+    service = catalogue.save_service(clinic, SYSTEM, name="Scan", image=smuggled)
+    assert service.image_id is not None
+    _, stored = catalogue.load_image(clinic, SYSTEM, service.image_id)
+    assert b"<script>" not in stored and stored.endswith(b"IEND\xaeB`\x82")
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(buffer, format="PNG")  # ~50 KB, 400 megapixels
+    before = table_counts(clinic)
+    with pytest.raises(ValidationError, match="megapixels"):
+        catalogue.save_service(clinic, SYSTEM, name="Bomb", image=buffer.getvalue())
+    assert table_counts(clinic) == before
 
 
 def test_contacts_anyone_writes_only_staff_read_or_change(clinic: Clinic) -> None:
@@ -211,9 +257,10 @@ def test_reviews_only_patients_write_and_only_owners_edit(clinic: Clinic) -> Non
     ben = factories.patient_actor(clinic, factories.patient(clinic, desk, full_name="Ben Other"))
 
     review = reviews.write_review(clinic, ann, doc.doctor_id, "  Very kind  ", "⭐⭐⭐⭐")
-    assert (review.rating, review.body, review.reviewer) == (4, "Very kind", "Ann Author")
+    # Reviews are public: the reviewer shows as first name and initial, never in full.
+    assert (review.rating, review.body, review.reviewer) == (4, "Very kind", "Ann A.")
     assert (review.reviewer_patient_id, review.created_on) == (ann_record.id, clinic.today())
-    assert reviews.get_review(clinic, review.id) == review
+    assert reviews.get_review(clinic, SYSTEM, review.id) == review
 
     before = table_counts(clinic)
     for call, error in (
@@ -230,7 +277,7 @@ def test_reviews_only_patients_write_and_only_owners_edit(clinic: Clinic) -> Non
         with pytest.raises(error):
             call()
         assert table_counts(clinic) == before
-    assert reviews.get_review(clinic, review.id) == review
+    assert reviews.get_review(clinic, SYSTEM, review.id) == review
 
     edited = reviews.edit_review(
         clinic, ann, review.id, body="Kind and quick", rating="2", doctor_id=other_doc.doctor_id
@@ -244,18 +291,19 @@ def test_reviews_only_patients_write_and_only_owners_edit(clinic: Clinic) -> Non
     reviews.write_review(clinic, ann, doc.doctor_id, "Again", 3)
 
     def ids(**filters: object) -> list[int]:
-        return [r.id for r in reviews.list_reviews(clinic, **filters).items]  # type: ignore[arg-type]
+        return [r.id for r in reviews.list_reviews(clinic, SYSTEM, **filters).items]  # type: ignore[arg-type]
 
     all_ids = ids()
     assert len(all_ids) == 3
     assert ids(doctor_id=other_doc.doctor_id) == [review.id]
     assert len(ids(reviewer_id=ann_record.id)) == 2
     assert len(ids(rating=5)) == 1
-    assert len(ids(search="ben oth")) == 1 and len(ids(search="hippo")) == 2
-    page = reviews.list_reviews(clinic, offset=1, limit=1)
+    assert len(ids(search="ben")) == 1 and len(ids(search="hippo")) == 2
+    assert ids(search="other") == [] and ids(search="%") == []  # no surnames, no wildcards
+    page = reviews.list_reviews(clinic, SYSTEM, offset=1, limit=1)
     assert page.total == 3 and [r.id for r in page.items] == all_ids[1:2]
-    assert doctors.get_doctor_summary(clinic, doc.doctor_id).average_rating == 4.0
+    assert doctors.get_doctor_summary(clinic, SYSTEM, doc.doctor_id).average_rating == 4.0
 
     reviews.delete_review(clinic, ann, review.id)
     with pytest.raises(NotFound):
-        reviews.get_review(clinic, review.id)
+        reviews.get_review(clinic, SYSTEM, review.id)

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
     DoctorMissing,
     InvalidSpeciality,
     PermissionDenied,
     ValidationError,
 )
-from hms_desktop.domain.models import WorkingHours
+from hms_desktop.domain.models import SYSTEM, WorkingHours
 from hms_desktop.domain.schedule import as_utc, slot_starts
 from hms_desktop.services import catalogue, doctors, reviews, scheduling
 from hms_desktop.services.clinic import Clinic
@@ -33,7 +34,7 @@ def _utc(*parts: int) -> datetime:
 
 
 def test_list_and_filter_doctors(clinic: Clinic) -> None:
-    _, desk = factories.staff(clinic)
+    _, desk = factories.staff(clinic, Role.ADMIN)
     cardio, neuro = factories.speciality(clinic, "Cardiology"), factories.speciality(clinic)
     senior = factories.designation(clinic, "Senior Consultant")
     morning = catalogue.save_available_time(clinic, desk, "Mon 09:00-12:00").id
@@ -46,7 +47,7 @@ def test_list_and_filter_doctors(clinic: Clinic) -> None:
     )
 
     def ids(**filters: object) -> list[int]:
-        return [d.id for d in doctors.list_doctors(clinic, **filters)]  # type: ignore[arg-type]
+        return [d.id for d in doctors.list_doctors(clinic, SYSTEM, **filters)]  # type: ignore[arg-type]
 
     assert ids() == [ann.doctor_id, bo.doctor_id]  # by name
     assert ids(specialisation_id=cardio) == [ann.doctor_id]
@@ -55,17 +56,17 @@ def test_list_and_filter_doctors(clinic: Clinic) -> None:
     assert ids(available_time_id=morning) == [bo.doctor_id]
     assert ids(fee=80) == [ann.doctor_id]
     assert ids(fee=80, specialisation_id=neuro, ids=[bo.doctor_id]) == []
-    summary = doctors.get_doctor_summary(clinic, ann.doctor_id)
+    summary = doctors.get_doctor_summary(clinic, SYSTEM, ann.doctor_id)
     assert summary.specialisations[0] == "Cardiology" and summary.speciality == "Cardiology"
     assert (summary.fee, summary.average_rating, summary.review_count) == (80, None, 0)
     with pytest.raises(DoctorMissing, match="Doctor does not exist."):
-        doctors.get_doctor_summary(clinic, 999_999)
+        doctors.get_doctor_summary(clinic, SYSTEM, 999_999)
     with pytest.raises(DoctorMissing):
-        doctors.doctor_details(clinic, 999_999)
+        doctors.doctor_details(clinic, SYSTEM, 999_999)
 
 
 def test_update_doctor_rejects_bad_input_and_strangers(clinic: Clinic) -> None:
-    _, desk = factories.staff(clinic)
+    _, desk = factories.staff(clinic, Role.ADMIN)
     doc, other = factories.doctor(clinic, hours=[]), factories.doctor(clinic, hours=[])
     before = table_counts(clinic)
     for call, error in (
@@ -102,7 +103,7 @@ def test_details_show_next_free_slots_and_reviews(clinic: Clinic) -> None:
     reviews.write_review(clinic, author, doc.doctor_id, "Great", 4)
     reviews.write_review(clinic, author, doc.doctor_id, "Fine", "⭐⭐")
 
-    details = doctors.doctor_details(clinic, doc.doctor_id)
+    details = doctors.doctor_details(clinic, SYSTEM, doc.doctor_id)
     free = [slot.id for slot in details.next_free_slots]
     assert len(free) == doctors.NEXT_FREE_SLOTS
     assert first not in free and second not in free
@@ -129,7 +130,7 @@ def test_free_slots_by_speciality_exclude_booked_and_held(clinic: Clinic) -> Non
     end = start + timedelta(days=1)
 
     for name in ("Child Cardiology", "child cardiology", "child-cardiology"):
-        found = doctors.free_slots_by_speciality(clinic, name, start, end)
+        found = doctors.free_slots_by_speciality(clinic, SYSTEM, name, start, end)
         ids = [slot.slot_id for slot in found]
         assert ids and booked not in ids and held not in ids
     assert {(s.doctor_id, s.doctor_name, s.fee) for s in found} == {
@@ -140,7 +141,7 @@ def test_free_slots_by_speciality_exclude_booked_and_held(clinic: Clinic) -> Non
     assert len(found) == 47 - 2
     # A window reaching into the past shows only what is still ahead.
     earlier = doctors.free_slots_by_speciality(
-        clinic, "Child Cardiology", clinic.now() - timedelta(days=3), clinic.now()
+        clinic, SYSTEM, "Child Cardiology", clinic.now() - timedelta(days=3), clinic.now()
     )
     assert earlier == []
 
@@ -149,20 +150,22 @@ def test_free_slot_search_errors(clinic: Clinic) -> None:
     factories.speciality(clinic, "Dermatology")
     now = clinic.now()
     with pytest.raises(InvalidSpeciality, match="Invalid speciality of doctor requested."):
-        doctors.free_slots_by_speciality(clinic, "Astrology", now, now + timedelta(days=1))
+        doctors.free_slots_by_speciality(clinic, SYSTEM, "Astrology", now, now + timedelta(days=1))
     with pytest.raises(ValidationError, match="earlier than end"):
-        doctors.free_slots_by_speciality(clinic, "Dermatology", now, now)
+        doctors.free_slots_by_speciality(clinic, SYSTEM, "Dermatology", now, now)
     with pytest.raises(ValidationError, match="earlier than end"):
-        doctors.free_slots(clinic, [1], now, now - timedelta(hours=1))
+        doctors.free_slots(clinic, SYSTEM, [1], now, now - timedelta(hours=1))
     with pytest.raises(ValidationError, match="62 days"):
-        doctors.free_slots_by_speciality(clinic, "Dermatology", now, now + timedelta(days=63))
+        doctors.free_slots_by_speciality(
+            clinic, SYSTEM, "Dermatology", now, now + timedelta(days=63)
+        )
 
 
 def test_weekly_hours_generate_slots_ahead(open_store: Callable[..., Clinic]) -> None:
     clinic = open_store(booking_horizon_days=14)
     monday_morning = _utc(2027, 1, 4, 6, 0)  # a Monday, before opening hours
     clinic.clock = lambda: monday_morning
-    _, desk = factories.staff(clinic)
+    _, desk = factories.staff(clinic, Role.ADMIN)
     doc = factories.doctor(clinic, hours=[])
     hours = [
         WorkingHours(0, time(9, 0), time(12, 0), 30),  # Monday: 6 slots
@@ -171,7 +174,7 @@ def test_weekly_hours_generate_slots_ahead(open_store: Callable[..., Clinic]) ->
     created = doctors.set_working_hours(clinic, desk, doc.doctor_id, hours)
     assert created == 2 * 6 + 2 * 3
     window = (monday_morning, monday_morning + timedelta(days=14))
-    slots = doctors.free_slots(clinic, [doc.doctor_id], *window)
+    slots = doctors.free_slots(clinic, SYSTEM, [doc.doctor_id], *window)
     assert len(slots) == created
     assert slots[0].start == _utc(2027, 1, 4, 9, 0) and slots[0].duration == 30
     assert [s.start for s in slots if s.duration == 20][:3] == [
@@ -181,14 +184,14 @@ def test_weekly_hours_generate_slots_ahead(open_store: Callable[..., Clinic]) ->
     ]
     # Setting them again is idempotent; generating ahead adds nothing new either.
     doctors.set_working_hours(clinic, doc.actor, doc.doctor_id, hours)
-    assert len(doctors.free_slots(clinic, [doc.doctor_id], *window)) == created
+    assert len(doctors.free_slots(clinic, SYSTEM, [doc.doctor_id], *window)) == created
     doctors.generate_slots(clinic, doctor_ids=[doc.doctor_id])
-    assert len(doctors.free_slots(clinic, [doc.doctor_id], *window)) == created
+    assert len(doctors.free_slots(clinic, SYSTEM, [doc.doctor_id], *window)) == created
 
 
 def test_new_hours_keep_booked_slots(open_store: Callable[..., Clinic]) -> None:
     clinic = open_store(booking_horizon_days=7)
-    _, desk = factories.staff(clinic)
+    _, desk = factories.staff(clinic, Role.ADMIN)
     doc = factories.doctor(clinic)
     patient = factories.patient(clinic, desk).id
     (slot,) = free_slot_ids(clinic, doc.doctor_id, 1)
@@ -205,7 +208,7 @@ def test_new_hours_keep_booked_slots(open_store: Callable[..., Clinic]) -> None:
 
 
 def test_bad_hours_are_rejected_and_change_nothing(clinic: Clinic) -> None:
-    _, desk = factories.staff(clinic)
+    _, desk = factories.staff(clinic, Role.ADMIN)
     doc = factories.doctor(clinic, hours=[WorkingHours(1, time(9), time(10), 30)])
     other = factories.doctor(clinic, hours=[])
     patient = factories.patient_actor(clinic, factories.patient(clinic))
@@ -224,7 +227,7 @@ def test_bad_hours_are_rejected_and_change_nothing(clinic: Clinic) -> None:
         with pytest.raises(error):
             doctors.set_working_hours(clinic, actor, doctor_id, hours)
         assert table_counts(clinic) == before, hours
-    details = doctors.doctor_details(clinic, doc.doctor_id)
+    details = doctors.doctor_details(clinic, SYSTEM, doc.doctor_id)
     assert details.working_hours == (WorkingHours(1, time(9), time(10), 30),)
 
 
@@ -262,7 +265,7 @@ def test_slot_starts_skip_the_spring_gap_and_take_the_first_autumn_hour() -> Non
 def test_working_hours_across_dst_in_the_clinic_zone(open_store: Callable[..., Clinic]) -> None:
     clinic = open_store(timezone="Europe/Berlin", booking_horizon_days=14)
     clinic.clock = lambda: _utc(2027, 3, 20, 12, 0)  # a Saturday, eight days before the change
-    _, desk = factories.staff(clinic)
+    _, desk = factories.staff(clinic, Role.ADMIN)
     doc = factories.doctor(clinic, hours=[])
     hours = [
         WorkingHours(6, time(1, 0), time(4, 0), 30),  # Sunday nights
@@ -292,13 +295,16 @@ def test_working_hours_across_dst_in_the_clinic_zone(open_store: Callable[..., C
 def test_many_held_slots_do_not_hide_the_next_free_ones(clinic: Clinic) -> None:
     _, desk = factories.staff(clinic)
     doc = factories.doctor(clinic)
-    patient = factories.patient(clinic, desk).id
     held = free_slot_ids(clinic, doc.doctor_id, 5 * doctors.NEXT_FREE_SLOTS, days_ahead=0)
-    for slot in held:
-        scheduling.hold_slot(clinic, desk, slot, patient)
-    free = doctors.doctor_details(clinic, doc.doctor_id).next_free_slots
+    per_patient = clinic.settings.max_holds_per_patient
+    patients = [factories.patient(clinic, desk).id for _ in range(len(held) // per_patient + 1)]
+    for number, slot in enumerate(held):
+        scheduling.hold_slot(clinic, desk, slot, patients[number // per_patient])
+    free = doctors.doctor_details(clinic, SYSTEM, doc.doctor_id).next_free_slots
     assert len(free) == doctors.NEXT_FREE_SLOTS
     assert not {slot.id for slot in free} & set(held)
     now = clinic.now()
-    (first,) = doctors.free_slots(clinic, [doc.doctor_id], now, now + timedelta(days=7), limit=1)
+    (first,) = doctors.free_slots(
+        clinic, SYSTEM, [doc.doctor_id], now, now + timedelta(days=7), limit=1
+    )
     assert first == free[0]

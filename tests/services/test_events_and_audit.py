@@ -11,8 +11,8 @@ import pytest
 from hms_desktop.domain.enums import AppointmentStatus, Role
 from hms_desktop.domain.models import SYSTEM, PatientForm
 from hms_desktop.services import accounts, audit, catalogue, doctors, patients, reviews, scheduling
+from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.store.tables import Specialisation
 from tests import factories
 from tests.services.support import EventRecorder, audit_count, free_slot_ids, last_audit
 from tests.stores import StoreSpec
@@ -132,8 +132,8 @@ def test_every_write_leaves_an_audit_entry_with_its_actor(clinic: Clinic) -> Non
         ),
         (
             "speciality",
-            lambda: catalogue.create_named(clinic, desk, Specialisation, "Audiology"),
-            desk.username,
+            lambda: catalogue.create_named(clinic, admin, NamedList.SPECIALISATIONS, "Audiology"),
+            admin.username,
             "create",
         ),
         (

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from hms_desktop.domain.errors import HoldNotYours, NoHoldFound
-from hms_desktop.domain.models import SlotState
+from hms_desktop.domain.models import SYSTEM, SlotState
 from hms_desktop.services import doctors, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
@@ -41,7 +41,7 @@ def test_an_expired_hold_frees_the_slot_and_its_token_is_stale(
     window = (now, now + timedelta(days=7))
     waited = _wait_until_expired(other_desk, slot)
     assert waited < 5
-    assert slot in {s.id for s in doctors.free_slots(clinic, [doc.doctor_id], *window)}
+    assert slot in {s.id for s in doctors.free_slots(clinic, SYSTEM, [doc.doctor_id], *window)}
     (state,) = [
         c.state
         for c in scheduling.calendar(clinic, desk, [doc.doctor_id], *window)

@@ -9,17 +9,18 @@ import pytest
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
     AuthenticationFailed,
-    PatientMissing,
+    NotAuthenticated,
+    PatientNotFound,
     PermissionDenied,
     PhoneTaken,
     UsernameTaken,
     ValidationError,
 )
-from hms_desktop.domain.models import PatientForm
-from hms_desktop.services import accounts, patients
+from hms_desktop.domain.models import ANONYMOUS, SYSTEM, PatientForm
+from hms_desktop.services import accounts, patients, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
-from tests.services.support import last_audit, table_counts
+from tests.services.support import free_slot_ids, last_audit, table_counts
 
 
 def test_register_without_a_portal_login(clinic: Clinic) -> None:
@@ -56,7 +57,7 @@ def test_register_with_a_portal_login(clinic: Clinic) -> None:
     assert record.has_login and record.username == "alan"
     user = accounts.authenticate(clinic, "alan", factories.PASSWORD)
     assert (user.role, user.patient_id) == (Role.PATIENT, record.id)
-    assert patients.patient_for_user(clinic, user.id) == record
+    assert patients.patient_for_user(clinic, SYSTEM, user.id) == record
 
 
 REJECTED_REGISTRATIONS: list[tuple[dict[str, object], type[Exception], str | None]] = [
@@ -136,7 +137,7 @@ def test_update_rejects_bad_input_and_another_patients_phone(clinic: Clinic) -> 
         )
     with pytest.raises(ValidationError):
         patients.update_patient(clinic, desk, second.id, PatientForm(full_name=""))
-    with pytest.raises(PatientMissing):
+    with pytest.raises(PatientNotFound):
         patients.update_patient(clinic, desk, 999_999, PatientForm(full_name="Nobody"))
     assert patients.get_patient(clinic, desk, second.id) == second
     assert table_counts(clinic) == before
@@ -196,11 +197,31 @@ def test_search_by_name_fragment_phone_prefix_and_birth_date(clinic: Clinic) -> 
 
 
 def test_who_may_search(clinic: Clinic) -> None:
+    """The desk finds every patient; a doctor only those on their own schedule; a patient
+    searches nobody."""
+    _, desk = factories.staff(clinic)
     record = factories.patient(clinic, full_name="Findable Person")
+    stranger = factories.patient(clinic, full_name="Findable Stranger")
     doc = factories.doctor(clinic)
+    assert {r.id for r in patients.search_patients(clinic, desk, "findable")} == {
+        record.id,
+        stranger.id,
+    }
+    assert patients.search_patients(clinic, doc.actor, "findable") == []
+    (slot,) = free_slot_ids(clinic, doc.doctor_id, 1)
+    hold = scheduling.hold_slot(clinic, desk, slot, record.id)
+    scheduling.confirm_booking(clinic, desk, slot, record.id, token=hold.token)
     assert [r.id for r in patients.search_patients(clinic, doc.actor, "findable")] == [record.id]
+    assert patients.get_patient(clinic, doc.actor, record.id) == record
     with pytest.raises(PermissionDenied):
-        patients.search_patients(clinic, factories.patient_actor(clinic, record), "findable")
+        patients.get_patient(clinic, doc.actor, stranger.id)
+    with pytest.raises(PermissionDenied):
+        patients.update_patient(clinic, doc.actor, record.id, PatientForm(full_name="Changed"))
+    # A patient finds only themselves (and has no desk to search from anyway).
+    found = patients.search_patients(clinic, factories.patient_actor(clinic, record), "findable")
+    assert [r.id for r in found] == [record.id]
+    with pytest.raises(NotAuthenticated):
+        patients.search_patients(clinic, ANONYMOUS, "findable")
 
 
 def test_likely_duplicates_by_name_and_birth_date_or_phone(clinic: Clinic) -> None:

@@ -25,7 +25,7 @@ from hms_desktop.domain.errors import (
     SlotLocked,
     ValidationError,
 )
-from hms_desktop.domain.models import Actor, PatientRecord, SlotState
+from hms_desktop.domain.models import SYSTEM, Actor, PatientRecord, SlotState
 from hms_desktop.services import catalogue, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
@@ -65,8 +65,11 @@ def test_confirm_records_type_and_symptoms_and_patients_book_for_themselves(desk
     alice = factories.patient_actor(clinic, desk.alice)
     hold = scheduling.hold_slot(clinic, alice, slot)
     assert (hold.patient_id, hold.holder_user_id) == (desk.alice.id, alice.user_id)
-    # Another desk asking for the same patient gets the same hold back.
-    assert scheduling.hold_slot(clinic, desk.desk, slot, desk.alice.id).token == hold.token
+    # Asking again, she gets the same hold back; a desk asking for her is told it is locked
+    # (a hold's token is its holder's alone).
+    assert scheduling.hold_slot(clinic, alice, slot).token == hold.token
+    with pytest.raises(SlotLocked):
+        scheduling.hold_slot(clinic, desk.desk, slot, desk.alice.id)
     booked = scheduling.confirm_booking(
         clinic, alice, slot, appointment_type=AppointmentType.ONLINE, symptoms="cough"
     )
@@ -286,7 +289,7 @@ def test_status_changes_follow_the_lifecycle(desk: Desk) -> None:
 
 def test_requests_wait_in_the_queue_until_assigned_or_declined(desk: Desk) -> None:
     clinic, actor = desk.clinic, desk.desk
-    slot_time = catalogue.save_available_time(clinic, actor, "Mon 09:00-12:00")
+    slot_time = catalogue.save_available_time(clinic, SYSTEM, "Mon 09:00-12:00")
     alice = factories.patient_actor(clinic, desk.alice)
     first = scheduling.request_appointment(
         clinic,
@@ -427,7 +430,7 @@ def test_reschedule_to_another_doctor_and_uncancel_into_a_taken_slot(desk: Desk)
 def test_update_and_delete_appointments(desk: Desk) -> None:
     clinic, actor = desk.clinic, desk.desk
     other = factories.doctor(clinic, hours=[])
-    morning = catalogue.save_available_time(clinic, actor, "Tue 09:00-11:00")
+    morning = catalogue.save_available_time(clinic, SYSTEM, "Tue 09:00-11:00")
     alice = factories.patient_actor(clinic, desk.alice)
     request = scheduling.request_appointment(clinic, alice, doctor_id=desk.doc.doctor_id)
     changed = scheduling.update_appointment(
@@ -475,11 +478,13 @@ def test_update_and_delete_appointments(desk: Desk) -> None:
         ),
         (lambda: scheduling.update_appointment(clinic, actor, 999_999), AppointmentMissing),
         (lambda: scheduling.delete_appointment(clinic, actor, 999_999), AppointmentMissing),
+        # The desk cancels (the appointment stays on record); only an admin deletes one.
+        (lambda: scheduling.delete_appointment(clinic, actor, booked), NotYourAppointment),
     ):
         with pytest.raises(error):
             call()
         assert table_counts(clinic) == before
-    scheduling.delete_appointment(clinic, actor, booked)
+    scheduling.delete_appointment(clinic, SYSTEM, booked)
     with pytest.raises(AppointmentMissing):
         scheduling.get_appointment(clinic, actor, booked)
     assert live_appointments(clinic, [desk.slots[0]]) == []

@@ -38,7 +38,8 @@ class PatientState:
 
     patient_id: int
     lock: threading.Lock = field(default_factory=threading.Lock)
-    tokens: dict[int, str] = field(default_factory=dict)
+    # slot id -> (hold token, the desk user holding it)
+    tokens: dict[int, tuple[str, int | None]] = field(default_factory=dict)
     appointments: dict[int, int] = field(default_factory=dict)  # appointment id -> slot id
 
 
@@ -132,7 +133,7 @@ class Storm:
         if dice < 0.3 or (dice >= 0.6 and not patient.appointments):
             hold = scheduling.hold_slot(clinic, desk, slot, patient.patient_id)
             if dice > 0.15:
-                patient.tokens[slot] = hold.token
+                patient.tokens[slot] = (hold.token, desk.user_id)
                 return "held"
             # Now and then the patient says yes on the spot.
             booked = scheduling.confirm_booking(
@@ -141,14 +142,18 @@ class Storm:
             patient.appointments[booked.id] = slot
             return "booked"
         if dice < 0.5:
-            token = patient.tokens.pop(slot, None)
+            token, _ = patient.tokens.pop(slot, (None, None))
             booked = scheduling.confirm_booking(clinic, desk, slot, patient.patient_id, token=token)
             patient.appointments[booked.id] = slot
             return "booked"
         if dice < 0.6:
-            token = patient.tokens.pop(slot, "no-such-token")
-            released = scheduling.release_hold(clinic, desk, slot, token)
-            return "released" if released else "nothing to release"
+            token, holder = patient.tokens.pop(slot, ("no-such-token", desk.user_id))
+            if holder == desk.user_id:
+                released = scheduling.release_hold(clinic, desk, slot, token)
+                return "released" if released else "nothing to release"
+            # Another desk's hold: this desk lets it go explicitly (recorded in the audit).
+            released = scheduling.take_over_hold(clinic, desk, slot)
+            return "taken over" if released else "nothing to release"
         appointment_id = sorted(patient.appointments)[int(dice * 1000) % len(patient.appointments)]
         if dice < 0.85:
             # Desks move patients to slots they believe free; the guards decide who is right.

@@ -87,7 +87,7 @@ def test_a_migration_failing_half_way_leaves_the_database_as_it_was(
     with pytest.raises(Exception, match="no_such_table"):
         schema.upgrade(url)
 
-    # Not one step of the upgrade stayed: not 0002-0004, not the failing one's first steps.
+    # Not one step of the upgrade stayed: none of 0002 onwards, not the failing one's first steps.
     assert schema.current_revision(url) == FIRST_REVISION
     assert snapshot(url) == before
 

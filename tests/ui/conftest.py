@@ -18,7 +18,8 @@ from hms_desktop.services.local import LocalBackend
 from hms_desktop.ui.calendar import CalendarView
 from hms_desktop.ui.main_window import MainWindow
 from hms_desktop.ui.tasks import Tasks
-from tests import factories
+from tests import factories, stores
+from tests.stores import StoreSpec
 
 
 @dataclass
@@ -49,6 +50,17 @@ def make_desk(clinic: Clinic, *, seed_people: bool = True) -> Desk:
             factories.patient(clinic, full_name="Bob Marley", phone="+15550002222"),
         ]
     return desk
+
+
+# The UI talks to the `Backend`, never to the store: one store is enough for its tests
+# (the services' and API's tests run on every store). A test that is about a store says
+# so with its own `@pytest.mark.parametrize("store", STORES, indirect=True)`.
+UI_STORES = ["sqlite"]
+
+
+@pytest.fixture(params=UI_STORES)
+def store(request: pytest.FixtureRequest) -> Iterator[StoreSpec]:
+    yield from stores.provide(request, request.param)
 
 
 @pytest.fixture

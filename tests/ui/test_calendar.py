@@ -10,8 +10,10 @@ from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.enums import AppointmentStatus
 from hms_desktop.domain.models import AppointmentRecord, SlotState
+from hms_desktop.services.local import LocalBackend
 from hms_desktop.ui.calendar import AppointmentDialog, BookingDialog, CalendarView
 from hms_desktop.ui.main_window import MainWindow
+from tests import factories
 from tests.ui.conftest import (
     Desk,
     cell,
@@ -74,6 +76,10 @@ def test_escape_releases_the_hold(
     table.setCurrentIndex(calendar.model.index(0, 0))
     qtbot.keyClick(table, Qt.Key.Key_Down)
     assert table.currentIndex().row() == 1, "arrows move in the calendar"
+    window.activateWindow()
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert not table.hasFocus() and table.currentIndex().row() == 1, "Tab leaves the grid"
+    table.setFocus()
     table.setCurrentIndex(cell(calendar, slot_id))
     qtbot.keyClick(table, Qt.Key.Key_Return)
     dialog = calendar.dialog
@@ -154,3 +160,37 @@ def test_drag_a_booking_onto_a_free_slot(
     qtbot.waitUntil(lambda: state_of(calendar, second) is SlotState.BOOKED, timeout=10_000)
     assert state_of(calendar, first) is SlotState.FREE
     assert desk.backend.patient_history(record.patient_id)[0].slot_id == second
+
+
+def test_a_doctors_calendar_is_their_own_to_look_at(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    """A doctor sees only their own column; booking and moving are the front desk's."""
+    mine, other = desk.doctors
+    day = tomorrow(desk.clinic)
+    booked, free = free_slots(desk, mine.doctor_id, day)[:2]
+    hold = desk.backend.hold_slot(booked, desk.patients[0].id)
+    desk.backend.confirm_booking(booked, desk.patients[0].id, hold.token, symptoms="cough")
+    backend = LocalBackend(desk.clinic)
+    user = backend.login(mine.user.username, factories.PASSWORD)
+    window = window_for(Desk(desk.clinic, backend, user, [], [], []))
+    window.show_view("calendar")
+    calendar = window.calendar
+    assert [calendar.doctor.itemData(i) for i in range(calendar.doctor.count())] == [mine.doctor_id]
+    assert not calendar.doctor.isEnabled() and not calendar.speciality.isEnabled()
+    show_day(qtbot, calendar, mine.doctor_id, day)
+    assert {column.doctor.id for column in calendar.model.columns} == {mine.doctor_id}
+
+    click_slot(qtbot, calendar, free)
+    assert calendar.dialog is None
+    assert window.statusBar().currentMessage() == "Appointments are booked at the front desk."
+    click_slot(qtbot, calendar, booked, double=True)
+    dialog = calendar.dialog
+    assert isinstance(dialog, AppointmentDialog) and dialog.isVisible()
+    assert not dialog.reschedule_button.isVisible()
+    assert not dialog.cancel_appointment_button.isVisible()
+    dialog.accept()
+    # Another doctor's calendar is not theirs to open.
+    window.calendar_for(next(d for d in desk.backend.doctors() if d.id == other.doctor_id))
+    assert window.statusBar().currentMessage() == "Your calendar shows your own appointments."
+    backend.close()

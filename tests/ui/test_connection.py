@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.errors import BackendUnavailable
@@ -27,8 +26,6 @@ class _FlakyNetwork:
         return self._search(text, limit)
 
 
-# The retry logic is the UI's own; one store is enough.
-@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_banner_while_the_server_is_away_then_results(
     qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
 ) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.enums import Role
@@ -16,11 +17,12 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.services.bootstrap import DatabaseUnreachable
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import DEMO_RECEPTIONIST, LocalBackend
-from hms_desktop.ui.app import DeskApp, install_excepthook
+from hms_desktop.ui import theme
+from hms_desktop.ui.app import FRIENDLY_CRASH, DeskApp, install_excepthook
 from hms_desktop.ui.login import LoginWindow
-from hms_desktop.ui.main_window import MainWindow
+from hms_desktop.ui.main_window import FRAME_ROOM, MainWindow, first_size
 from tests import factories
-from tests.stores import StoreSpec
+from tests.stores import STORES, StoreSpec
 from tests.ui.conftest import settle
 
 
@@ -88,6 +90,9 @@ def test_empty_form_asks_for_both_fields(qtbot: QtBot, clinic: Clinic) -> None:
     assert window.message.text() == "Enter your username and password."
 
 
+# On every store: the only UI test that opens the store itself (the desktop's start-up
+# path, bootstrap.open_backend) rather than a Backend handed to it.
+@pytest.mark.parametrize("store", STORES, indirect=True)
 def test_the_app_starts_on_the_log_in_form_and_logs_in_once_connected(
     qtbot: QtBot, store: StoreSpec, clinic: Clinic
 ) -> None:
@@ -166,8 +171,12 @@ def test_window_geometry_and_last_view_are_remembered(
 
 
 def test_unexpected_errors_are_logged_not_shown_as_tracebacks(
-    caplog: pytest.LogCaptureFixture,
+    qtbot: QtBot, caplog: pytest.LogCaptureFixture
 ) -> None:
+    def boxes() -> list[QMessageBox]:
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+
+    before = set(boxes())
     previous = sys.excepthook
     install_excepthook()
     try:
@@ -178,6 +187,15 @@ def test_unexpected_errors_are_logged_not_shown_as_tracebacks(
     finally:
         sys.excepthook = previous
     assert "unexpected error" in caplog.text and "KeyError" in caplog.text
+    shown = [box for box in boxes() if box not in before and box.isVisible()]
+    assert len(shown) == 1, "the desk is told something went wrong"
+    box = shown[0]
+    assert box.icon() is QMessageBox.Icon.Warning
+    assert box.text() == FRIENDLY_CRASH
+    everything = box.text() + box.informativeText() + box.detailedText()
+    assert "Traceback" not in everything and "KeyError" not in everything
+    assert "boom" not in everything
+    box.close()
 
 
 class _FreshDemoClinic(LocalBackend):
@@ -220,3 +238,39 @@ def test_first_start_loads_the_demo_clinic_with_progress_and_offers_its_account(
     assert desk.splash is None and desk.backend is not None
     assert desk.backend.demo_login_hint() == DEMO_RECEPTIONIST
     desk.close()
+
+
+def test_a_first_start_fits_the_window_and_its_frame_on_the_screen() -> None:
+    assert first_size(QSize(1920, 1040)) == QSize(1366, 768)
+    small = first_size(QSize(1366, 768))  # a common desk screen, no task bar
+    assert small.width() <= 1366 - FRAME_ROOM.width()
+    assert small.height() <= 768 - FRAME_ROOM.height(), "the status bar stays on screen"
+    assert FRAME_ROOM.height() >= 40, "room for a title bar"
+
+
+def test_every_view_fits_the_smallest_main_window(
+    qtbot: QtBot, clinic: Clinic, prefs: QSettings
+) -> None:
+    user, _ = factories.staff(clinic)
+    backend = LocalBackend(clinic)
+    main = MainWindow(
+        backend, backend.login(user.username, factories.PASSWORD), clinic.settings.tz, prefs
+    )
+    qtbot.addWidget(main)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    theme.apply(app)  # the app's style sheet sets the sizes of its buttons and fields
+    try:
+        main.show()
+        main.resize(main.minimumSize())
+        settle(qtbot, main.tasks)
+        for name in main.view_names:
+            main.show_view(name)
+            view = main.stack.currentWidget()
+            qtbot.waitUntil(lambda view=view: view.isVisible(), timeout=5_000)
+            needed = view.layout().minimumSize()
+            # Anything wider than the view is drawn over its neighbours or cut off.
+            assert needed.width() <= view.width(), f"{name} needs {needed.width()} px"
+    finally:
+        app.setStyleSheet("")
+    main.close()

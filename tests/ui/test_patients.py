@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -148,7 +147,6 @@ def test_bad_input_shows_the_message_next_to_the_field_and_saves_nothing(
     assert not dialog.isVisible()
 
 
-@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_edit_a_patient_and_see_their_history(
     qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
 ) -> None:
@@ -168,3 +166,19 @@ def test_edit_a_patient_and_see_their_history(
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
     updated = desk.backend.get_patient(desk.patients[0].id)
     assert (updated.phone, updated.address) == ("+15550009999", "1 Long Road")
+
+
+def test_tab_leaves_the_results_for_the_buttons(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    window.activateWindow()
+    search = window.patients.search
+    qtbot.keyClicks(search.box, "a")
+    qtbot.waitUntil(lambda: search.model.rowCount() == 2, timeout=10_000)
+    qtbot.keyClick(search.box, Qt.Key.Key_Return)  # into the results
+    assert search.table.hasFocus()
+    qtbot.keyClick(search.table, Qt.Key.Key_Down)
+    assert search.table.currentIndex().row() == 1, "arrows move in the results"
+    qtbot.keyClick(search.table, Qt.Key.Key_Tab)
+    assert window.patients.new_button.hasFocus(), "Tab goes on to the buttons, not cell by cell"

@@ -3,8 +3,8 @@
 The oldest desktop version allowed to use the database (`hms-desktop db require-version`),
 where IT puts new builds, and when the last backup was made (`hms-desktop check` shows it).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,210 @@
+"""Booking a free slot: pick (or register) the patient, the slot is held, confirm."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hms_desktop.domain.enums import AppointmentType
+from hms_desktop.domain.models import AppointmentRecord, CalendarSlot, Hold, PatientRecord
+from hms_desktop.services.backend import Backend
+from hms_desktop.ui import theme
+from hms_desktop.ui.calendar.model import countdown
+from hms_desktop.ui.common import ErrorLabel, button_row, fmt_datetime, primary
+from hms_desktop.ui.patient_form import PatientFormDialog
+from hms_desktop.ui.patients import PatientSearch
+from hms_desktop.ui.tasks import Tasks, friendly_message
+
+
+class BookingDialog(QDialog):
+    """A free slot: pick (or register) the patient → the slot is held → confirm."""
+
+    booked = Signal(object)  # AppointmentRecord
+
+    def __init__(
+        self,
+        backend: Backend,
+        tasks: Tasks,
+        tz: ZoneInfo,
+        slot: CalendarSlot,
+        doctor_name: str,
+        patient: PatientRecord | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.backend, self.tasks, self.tz, self.slot = backend, tasks, tz, slot
+        self.hold: Hold | None = None
+        self.patient: PatientRecord | None = None
+        self.result_record: AppointmentRecord | None = None
+        self.patient_form: PatientFormDialog | None = None
+        self.setWindowTitle("Book an appointment")
+        self.setMinimumSize(620, 520)
+        heading = QLabel(
+            f"<b>{doctor_name}</b> — {fmt_datetime(slot.slot.start, tz)} "
+            f"({slot.slot.duration} min)",
+            self,
+        )
+        heading.setObjectName("SectionTitle")
+        self.search = PatientSearch(backend, tasks, self)
+        patient_buttons = self._build_patient_buttons()
+        self.chosen = QLabel("No patient chosen yet: find them above and press Enter.", self)
+        self.chosen.setWordWrap(True)
+        details = self._build_details()
+        self.error = ErrorLabel(self, name="FormError")
+        buttons = self._build_buttons()
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.search, 1)
+        layout.addLayout(patient_buttons)
+        layout.addWidget(self.chosen)
+        layout.addLayout(details)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        self.search.picked.connect(self.pick)
+        # Counts down the hold once there is one.
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+        if patient is not None:
+            self.search.box.setText(patient.full_name)
+            self.pick(patient)
+        else:
+            self.search.box.setFocus()
+
+    def _build_patient_buttons(self) -> QHBoxLayout:
+        """Register a new patient, or hold the slot for the one selected in the search."""
+        self.new_patient_button = QPushButton(theme.icon("add"), "New patient…", self)
+        self.pick_button = QPushButton("Hold for the selected patient", self)
+        self.new_patient_button.clicked.connect(self._new_patient)
+        self.pick_button.clicked.connect(self._pick_selected)
+        row = QHBoxLayout()
+        row.addWidget(self.new_patient_button)
+        row.addStretch(1)
+        row.addWidget(self.pick_button)
+        return row
+
+    def _build_details(self) -> QHBoxLayout:
+        """The appointment's type and the reason for the visit."""
+        self.type = QComboBox(self)
+        for kind in AppointmentType:
+            self.type.addItem(kind.value, kind)
+        self.type.setCurrentIndex(self.type.findData(AppointmentType.OFFLINE))
+        self.symptoms = QLineEdit(self)
+        self.symptoms.setPlaceholderText("Reason for the visit (optional)")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Type", self))
+        row.addWidget(self.type)
+        row.addWidget(self.symptoms, 1)
+        return row
+
+    def _build_buttons(self) -> QHBoxLayout:
+        """Confirm (enabled while the slot is held) and cancel; Enter confirms once held."""
+        self.confirm = primary(QPushButton("Confirm booking", self))
+        self.confirm.setEnabled(False)
+        self.cancel_button = QPushButton("Cancel", self)
+        # No button may take Enter before the slot is held: Enter picks the patient first.
+        for button in (self.new_patient_button, self.pick_button, self.cancel_button):
+            button.setAutoDefault(False)
+        self.confirm.setAutoDefault(False)
+        self.confirm.clicked.connect(self.submit)
+        self.cancel_button.clicked.connect(self.reject)
+        return button_row(self.cancel_button, self.confirm)
+
+    def _pick_selected(self) -> None:
+        record = self.search.selected()
+        if record is not None:
+            self.pick(record)
+
+    def _new_patient(self) -> None:
+        self.patient_form = PatientFormDialog(self.backend, self.tasks, parent=self)
+        self.patient_form.saved.connect(self.pick)
+        self.patient_form.open()
+
+    def pick(self, patient: PatientRecord) -> None:
+        if self.hold is not None and self.patient is not None and self.patient.id == patient.id:
+            self.confirm.setFocus()
+            return
+        self.error.show_message("")
+        self.patient = patient
+        self.chosen.setText(f"Holding the slot for <b>{patient.full_name}</b>…")
+        self.confirm.setEnabled(False)
+        previous, self.hold = self.hold, None
+        if previous is not None:
+            self.tasks.run(self.backend.release_hold, previous.slot_id, previous.token)
+        self.tasks.run(
+            self.backend.hold_slot,
+            self.slot.slot.id,
+            patient.id,
+            on_done=self._held,
+            on_error=self._failed,
+        )
+
+    def _held(self, hold: Hold) -> None:
+        self.hold = hold
+        self._tick()
+        self._timer.start()
+        self.confirm.setEnabled(True)
+        self.confirm.setDefault(True)
+        self.confirm.setFocus()
+
+    def _tick(self) -> None:
+        if self.hold is None or self.patient is None:
+            return
+        now = datetime.now(UTC)
+        if self.hold.expires_at <= now:
+            self._timer.stop()
+            self.hold = None
+            self.confirm.setEnabled(False)
+            self.chosen.setText("The hold ran out. Pick the patient again to hold the slot.")
+            return
+        self.chosen.setText(
+            f"Held for <b>{self.patient.full_name}</b> · {countdown(self.hold, now)} left "
+            "to confirm (Enter)."
+        )
+
+    def _failed(self, error: Exception) -> None:
+        self.confirm.setEnabled(self.hold is not None)
+        self.error.show_message(friendly_message(error))
+        if self.hold is None:
+            self.chosen.setText("The slot is not held.")
+
+    def submit(self) -> None:
+        if self.hold is None or self.patient is None or not self.confirm.isEnabled():
+            return
+        self.confirm.setEnabled(False)
+        self.tasks.run(
+            self.backend.confirm_booking,
+            self.slot.slot.id,
+            self.patient.id,
+            self.hold.token,
+            AppointmentType(self.type.currentData()),
+            self.symptoms.text().strip(),
+            on_done=self._confirmed,
+            on_error=self._failed,
+        )
+
+    def _confirmed(self, record: AppointmentRecord) -> None:
+        self._timer.stop()
+        self.hold = None
+        self.result_record = record
+        self.booked.emit(record)
+        self.accept()
+
+    def reject(self) -> None:
+        self._timer.stop()
+        if self.hold is not None:
+            hold, self.hold = self.hold, None
+            self.tasks.run(self.backend.release_hold, hold.slot_id, hold.token)
+        super().reject()

@@ -1,0 +1,471 @@
+"""The booking calendar: day and week views for one doctor or a speciality side by side.
+
+Slots are drawn free / held by this desk (with a countdown) / held by another desk /
+booked / past. Click or Enter on a free slot books it; drag a booking onto a free slot to
+move it. Changes on other desks arrive as events and redraw the calendar by themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hms_desktop.domain.models import (
+    AppointmentRecord,
+    CalendarSlot,
+    ChangeEvent,
+    DoctorSummary,
+    PatientRecord,
+    SlotState,
+)
+from hms_desktop.services.backend import Backend
+from hms_desktop.ui import theme
+from hms_desktop.ui.calendar.appointment import AppointmentDialog
+from hms_desktop.ui.calendar.booking import BookingDialog
+from hms_desktop.ui.calendar.cache import Fetch, Window, WindowCache
+from hms_desktop.ui.calendar.grid import CalendarTable
+from hms_desktop.ui.calendar.model import STATE_WORDS, CalendarModel, Column, utcnow
+from hms_desktop.ui.common import STATUS_WORDS, fmt_datetime, local_midnight
+from hms_desktop.ui.doctors import fill_combo
+from hms_desktop.ui.tasks import Tasks, friendly_message
+
+CONFIRM_DELAY_MS = 250
+
+
+class CalendarView(QWidget):
+    """The booking calendar with its filters, navigation and live updates."""
+
+    message = Signal(str)
+    loaded = Signal()
+
+    def __init__(
+        self,
+        backend: Backend,
+        tasks: Tasks,
+        tz: ZoneInfo,
+        parent: QWidget | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(parent)
+        self.backend, self.tasks, self.tz, self.clock = backend, tasks, tz, clock
+        self.patient: PatientRecord | None = None  # who the desk is booking for, if known
+        self.anchor = clock().astimezone(tz).date()
+        self.week = True
+        self.dialog: QDialog | None = None
+        self._doctors: list[DoctorSummary] = []
+        self._wanted_doctor: int | None = None
+        # A doctor's own calendar: their column only, and nothing to book or move.
+        self._own_doctor: int | None = None
+        self.take_over_box: QMessageBox | None = None
+        # Windows already fetched (the neighbours of the shown one are fetched ahead).
+        self._cache = WindowCache()
+        self._window: Window | None = None
+        self._columns: list[Column] = []
+
+        toolbar = self._build_toolbar()
+        range_row = self._build_range_row()
+        self.model = CalendarModel(tz, clock)
+        self.table = CalendarTable(self)
+        self.table.setModel(self.model)
+        layout = QVBoxLayout(self)
+        layout.addLayout(toolbar)
+        layout.addLayout(range_row)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(self._build_legend())
+        self._connect_controls()
+        self._start_timers()
+        self._add_shortcuts()
+
+    def _build_toolbar(self) -> QHBoxLayout:
+        """Speciality and doctor filters; day / week; previous, today, next."""
+        self.speciality = QComboBox(self)
+        # Narrow enough that the whole toolbar fits the smallest main window (1024 wide).
+        self.speciality.setMinimumWidth(150)
+        self.doctor = QComboBox(self)
+        self.doctor.setMinimumWidth(220)
+        self.day_button = QPushButton("Day", self)
+        self.week_button = QPushButton("Week", self)
+        group = QButtonGroup(self)
+        for button in (self.day_button, self.week_button):
+            button.setCheckable(True)
+            group.addButton(button)
+        self.week_button.setChecked(True)
+        self.prev_button = QPushButton(theme.icon("prev"), "", self)
+        self.prev_button.setToolTip("Previous (Alt+Left)")
+        self.today_button = QPushButton("Today", self)
+        self.next_button = QPushButton(theme.icon("next"), "", self)
+        self.next_button.setToolTip("Next (Alt+Right)")
+        speciality_label = QLabel("&Speciality", self)
+        speciality_label.setBuddy(self.speciality)
+        doctor_label = QLabel("D&octor", self)
+        doctor_label.setBuddy(self.doctor)
+        toolbar = QHBoxLayout()
+        for field in (speciality_label, self.speciality, doctor_label, self.doctor):
+            toolbar.addWidget(field)
+        toolbar.addStretch(1)
+        for button in (
+            self.day_button,
+            self.week_button,
+            self.prev_button,
+            self.today_button,
+            self.next_button,
+        ):
+            toolbar.addWidget(button)
+        return toolbar
+
+    def _build_range_row(self) -> QHBoxLayout:
+        """The days shown, and whom the desk is booking for."""
+        self.range_label = QLabel(self)
+        self.range_label.setObjectName("SectionTitle")
+        self.for_patient = QLabel(self)
+        self.for_patient.setObjectName("Subtitle")
+        row = QHBoxLayout()
+        row.addWidget(self.range_label)
+        row.addStretch(1)
+        row.addWidget(self.for_patient)
+        return row
+
+    def _build_legend(self) -> QHBoxLayout:
+        """A chip per slot state in its own colours, and how to act on a slot."""
+        legend = QHBoxLayout()
+        for state in SlotState:
+            background, foreground = theme.SLOT_COLOURS[state]
+            chip = QLabel(STATE_WORDS[state], self)
+            chip.setStyleSheet(
+                f"background:{background};color:{foreground};border-radius:3px;padding:2px 8px;"
+            )
+            legend.addWidget(chip, 0, Qt.AlignmentFlag.AlignVCenter)
+        hint = QLabel(
+            "Click or Enter: book a free slot · double-click a booking to change it · "
+            "drag a booking to move it",
+            self,
+        )
+        hint.setObjectName("Subtitle")
+        # It takes the rest of the row, flush right: on one line where there is room,
+        # wrapped (not cut off) in a small window.
+        hint.setWordWrap(True)
+        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        legend.addWidget(hint, 1)
+        return legend
+
+    def _connect_controls(self) -> None:
+        self.speciality.currentIndexChanged.connect(self._speciality_changed)
+        self.doctor.currentIndexChanged.connect(lambda _i: self.reload())
+        self.day_button.clicked.connect(lambda: self.set_week(False))
+        self.week_button.clicked.connect(lambda: self.set_week(True))
+        self.prev_button.clicked.connect(lambda: self.step(-1))
+        self.next_button.clicked.connect(lambda: self.step(1))
+        self.today_button.clicked.connect(self.go_today)
+        self.table.slot_activated.connect(self.activate)
+        self.model.reschedule_dropped.connect(self.move_appointment)
+
+    def _start_timers(self) -> None:
+        # Every second: countdowns of holds, and a reload when one shown has run out.
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._tick)
+        self._ticker.start()
+        # Change events come in bursts (hold, book, release): one reload for a burst.
+        self._live = QTimer(self)
+        self._live.setSingleShot(True)
+        self._live.setInterval(120)
+        self._live.timeout.connect(self.reload)
+
+    def _add_shortcuts(self) -> None:
+        QShortcut(QKeySequence("Alt+Left"), self, lambda: self.step(-1))
+        QShortcut(QKeySequence("Alt+Right"), self, lambda: self.step(1))
+        QShortcut(QKeySequence("Alt+Home"), self, self.go_today)
+
+    # --- what is shown ---------------------------------------------------------------------
+    def start(self) -> None:
+        self.tasks.run(self.backend.specialisations, on_done=self._specialities, retry=True)
+
+    def _specialities(self, items: list[Any]) -> None:
+        fill_combo(self.speciality, items, "All specialities")
+        self._speciality_changed()
+
+    def _speciality_changed(self) -> None:
+        self.tasks.run(
+            self.backend.doctors,
+            self.speciality.currentData(),
+            on_done=self._doctors_in,
+            retry=True,
+        )
+
+    def _doctors_in(self, doctors: list[DoctorSummary]) -> None:
+        if self._own_doctor is not None:
+            doctors = [doctor for doctor in doctors if doctor.id == self._own_doctor]
+        self._doctors = doctors
+        wanted, self._wanted_doctor = self._wanted_doctor, None
+        self.doctor.blockSignals(True)
+        self.doctor.clear()
+        if self._own_doctor is None:
+            self.doctor.addItem("All doctors side by side", None)
+        for doctor in doctors:
+            self.doctor.addItem(doctor.full_name, doctor.id)
+        index = self.doctor.findData(wanted) if wanted is not None else -1
+        if index < 0 and self._own_doctor is not None:
+            index = 0
+        elif index < 0:
+            # A speciality is shown side by side; across all specialities, one doctor at a time.
+            index = 0 if self.speciality.currentData() is not None or not doctors else 1
+        self.doctor.setCurrentIndex(index)
+        self.doctor.blockSignals(False)
+        self.reload()
+
+    def prefer_doctor(self, doctor_id: int) -> None:
+        """Open on this doctor once the doctors are loaded."""
+        self._wanted_doctor = doctor_id
+
+    def keep_to_doctor(self, doctor_id: int) -> None:
+        """A doctor's own calendar: only their column, to look at (the desk books)."""
+        self._own_doctor = self._wanted_doctor = doctor_id
+        self.speciality.setEnabled(False)
+        self.doctor.setEnabled(False)
+
+    @property
+    def read_only(self) -> bool:
+        return self._own_doctor is not None
+
+    def show_doctor(self, doctor: DoctorSummary) -> None:
+        if self._own_doctor is not None and doctor.id != self._own_doctor:
+            self.message.emit("Your calendar shows your own appointments.")
+            return
+        self._wanted_doctor = doctor.id
+        index = self.speciality.findData(None)
+        if self.speciality.currentIndex() != index and index >= 0:
+            self.speciality.setCurrentIndex(index)
+        else:
+            self._speciality_changed()
+
+    def set_patient(self, patient: PatientRecord | None) -> None:
+        self.patient = patient
+        self.for_patient.setText(f"Booking for: {patient.full_name}" if patient else "")
+
+    def shown_doctors(self) -> list[DoctorSummary]:
+        chosen = self.doctor.currentData()
+        if chosen is None:
+            return list(self._doctors)
+        return [d for d in self._doctors if d.id == chosen]
+
+    def days(self) -> list[date]:
+        if not self.week:
+            return [self.anchor]
+        monday = self.anchor - timedelta(days=self.anchor.weekday())
+        return [monday + timedelta(days=i) for i in range(7)]
+
+    def set_week(self, week: bool) -> None:
+        self.week = week
+        (self.week_button if week else self.day_button).setChecked(True)
+        self.reload()
+
+    def step(self, direction: int) -> None:
+        self.anchor += timedelta(days=7 * direction if self.week else direction)
+        self.reload()
+
+    def go_today(self) -> None:
+        self.anchor = self.clock().astimezone(self.tz).date()
+        self.reload()
+
+    def reload(self) -> None:
+        """Show the chosen doctors and days: at once from the cache when it has them (then
+        confirmed by a fresh fetch), else as soon as the backend answers."""
+        doctors, days = self.shown_doctors(), self.days()
+        self.range_label.setText(
+            f"{days[0]:%a %d %b %Y}" if len(days) == 1 else f"{days[0]:%d %b} – {days[-1]:%d %b %Y}"
+        )
+        if not doctors:
+            self._window = None
+            self.model.set_slots([], [])
+            self.loaded.emit()
+            return
+        window = Window(tuple(d.id for d in doctors), days[0], len(days))
+        self._window = window
+        self._columns = [Column(day, doctor) for day in days for doctor in doctors]
+        cached = self._cache.get(window)
+        if cached is None:
+            self._fetch(window, current=True)
+            return
+        self._show(cached)
+        # Confirm the cached window once it is painted, so the refetch never delays that.
+        QTimer.singleShot(CONFIRM_DELAY_MS, self, lambda: self._confirm(window))
+
+    def _confirm(self, window: Window) -> None:
+        if self._window == window:  # still shown
+            self._fetch(window, current=True)
+
+    def _fetch(self, window: Window, *, current: bool) -> None:
+        fetch = self._cache.start_fetch(window)
+        if fetch is None:
+            return
+        self.tasks.run(
+            self.backend.calendar,
+            list(window.doctor_ids),
+            local_midnight(window.first_day, self.tz),
+            local_midnight(window.end_day, self.tz),
+            on_done=lambda slots: self._fetched(fetch, slots),
+            on_error=lambda _error: self._cache.fetch_failed(fetch),
+            retry=current,
+        )
+
+    def _fetched(self, fetch: Fetch, slots: list[CalendarSlot]) -> None:
+        if not self._cache.store(fetch, slots):
+            # Something changed while this was on its way: fetch the window again.
+            if fetch.window == self._window:
+                self._fetch(fetch.window, current=True)
+            return
+        if fetch.window == self._window:
+            self._show(slots)
+            for neighbour in self._cache.missing_neighbours(fetch.window):
+                self._fetch(neighbour, current=False)
+
+    def _show(self, slots: list[CalendarSlot]) -> None:
+        columns = self._columns
+        current = self.model.slot_at(self.table.currentIndex())
+        self.model.set_slots(columns, slots)
+        header = self.table.horizontalHeader()
+        # A few columns share the width; many (a speciality's week) keep a readable size.
+        header.setSectionResizeMode(
+            QHeaderView.ResizeMode.Stretch if len(columns) <= 10 else QHeaderView.ResizeMode.Fixed
+        )
+        header.setDefaultSectionSize(130)
+        if current is not None:
+            index = self.model.index_of(current.slot.id)
+            if index.isValid():
+                self.table.setCurrentIndex(index)
+        self.loaded.emit()
+
+    def _tick(self) -> None:
+        if self.model.tick():
+            self._cache.invalidate()
+            self.reload()
+
+    def on_change(self, event: ChangeEvent) -> None:
+        """A change on any desk: redraw if it may touch what is shown (coalesced)."""
+        shown = {d.id for d in self.shown_doctors()}
+        self._cache.invalidate()
+        if event.doctor_id is None or event.doctor_id in shown:
+            self._live.start()
+
+    # --- acting on a slot ------------------------------------------------------------------
+    def _doctor_name(self, doctor_id: int) -> str:
+        return next((d.full_name for d in self._doctors if d.id == doctor_id), "")
+
+    def activate(self, item: CalendarSlot) -> None:
+        if item.state is SlotState.BOOKED and item.appointment is not None:
+            self.open_appointment(item.appointment)
+        elif self.read_only and item.state in (SlotState.FREE, SlotState.HELD):
+            self.message.emit("Appointments are booked at the front desk.")
+        elif item.state is SlotState.FREE:
+            self.book(item)
+        elif item.state is SlotState.HELD:
+            self.ask_take_over(item)
+        elif item.state is SlotState.HELD_BY_ME:
+            self.message.emit("You are holding this slot in an open booking window.")
+        else:
+            self.message.emit("This slot is in the past.")
+
+    def book(self, item: CalendarSlot) -> BookingDialog:
+        dialog = BookingDialog(
+            self.backend,
+            self.tasks,
+            self.tz,
+            item,
+            self._doctor_name(item.slot.doctor_id),
+            self.patient,
+            self,
+        )
+        dialog.booked.connect(self._booked)
+        dialog.finished.connect(lambda _r: self._live.start())
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _booked(self, record: AppointmentRecord) -> None:
+        self.message.emit(
+            f"Booked {record.patient_name} with {record.doctor_name} on "
+            f"{fmt_datetime(record.start, self.tz)}."
+        )
+        self.set_patient(None)
+
+    def ask_take_over(self, item: CalendarSlot) -> QMessageBox:
+        """Another desk holds the slot: pick another, or release their hold (recorded in the
+        audit log) when the patient is here now or the other desk has gone."""
+        holder = item.hold.holder if item.hold and item.hold.holder else "another desk"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Slot held at another desk",
+            f"{holder} is booking this slot at another desk. Release their hold so you can "
+            "book it? Their booking window can then no longer confirm it; the release is "
+            "recorded in the audit log.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText("Release their hold")
+        box.button(QMessageBox.StandardButton.No).setText("Pick another slot")
+        box.accepted.connect(lambda: self._take_over(item.slot.id))
+        self.take_over_box = box
+        box.open()
+        return box
+
+    def _take_over(self, slot_id: int) -> None:
+        self.tasks.run(
+            self.backend.take_over_hold,
+            slot_id,
+            on_done=lambda released: self._taken_over(bool(released)),
+            on_error=lambda error: self.message.emit(friendly_message(error)),
+        )
+
+    def _taken_over(self, released: bool) -> None:
+        self.message.emit(
+            "The other desk's hold is released: the slot is free to book."
+            if released
+            else "That hold had already ended: the slot is free to book."
+        )
+        self._cache.invalidate()
+        self._live.start()
+
+    def open_appointment(self, appointment: AppointmentRecord) -> AppointmentDialog:
+        dialog = AppointmentDialog(
+            self.backend, self.tasks, self.tz, appointment, self, read_only=self.read_only
+        )
+        dialog.changed.connect(self._changed)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _changed(self, record: AppointmentRecord) -> None:
+        word = STATUS_WORDS[record.status].lower()
+        self.message.emit(f"{record.patient_name}'s appointment is {word}.")
+        self._cache.invalidate()
+        self._live.start()
+
+    def move_appointment(self, appointment_id: int, slot_id: int) -> None:
+        if self.read_only:
+            self.message.emit("Appointments are moved at the front desk.")
+            return
+        self.tasks.run(
+            self.backend.reschedule,
+            appointment_id,
+            slot_id,
+            on_done=self._changed,
+            on_error=lambda error: self.message.emit(friendly_message(error)),
+        )

@@ -1,0 +1,293 @@
+"""One test per finding of the access review (issue 8) that the permission matrix and the
+bad-input sweep do not already pin down on their own: each failed on the code before the
+one access policy."""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from hms_desktop.api import desk
+from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.services import accounts
+from hms_desktop.store.tables import AuditEntry
+from tests.api.conftest import LiveServer
+from tests.api.permission_world import PASSWORD, build_world
+
+
+def _bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def test_a_patient_gets_nothing_from_the_desk_api(api: LiveServer) -> None:
+    """Critical: a self-registered patient read every appointment through the calendar."""
+    world = build_world(api)
+    window = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
+    with api.client(world.people["patient"].token) as patient:
+        calendar = patient.get(
+            "/desk/v1/calendar", params={**window, "doctor_id": [world.doctor_a, world.doctor_b]}
+        )
+        assert calendar.status_code == 403
+        assert "Alma" not in calendar.text and "Bruno" not in calendar.text
+        assert patient.get("/desk/v1/events").status_code == 403
+        login = patient.post(
+            "/desk/v1/session", json={"username": world.patient_a.username, "password": PASSWORD}
+        )
+        assert login.status_code == 403 and "patients use the online portal" in login.text
+
+
+def test_the_calendar_window_and_its_doctors_are_bounded(api: LiveServer) -> None:
+    world = build_world(api)
+    with api.client(world.people["receptionist"].token) as desk_client:
+        century = desk_client.get(
+            "/desk/v1/calendar",
+            params={
+                "start": "2000-01-01T00:00:00Z",
+                "end": "2100-01-01T00:00:00Z",
+                "doctor_id": world.doctor_a,
+            },
+        )
+        assert century.status_code == 400 and "62 days" in century.json()["error"]
+
+
+def test_another_desks_hold_is_released_only_by_taking_it_over(api: LiveServer) -> None:
+    """High: anyone with a hold's token (then shown in the calendar) could release it."""
+    world = build_world(api)
+    hold = world.hold_as("receptionist", world.doctor_a, world.patient_a)
+    with api.client(world.people["admin"].token) as other_desk:
+        seen = other_desk.get(
+            "/desk/v1/calendar",
+            params={
+                "doctor_id": world.doctor_a,
+                "start": world.clinic.now().isoformat(),
+                "end": (world.clinic.now() + timedelta(days=27)).isoformat(),
+            },
+        ).json()
+        shown = next(item for item in seen if item["slot"]["id"] == hold.slot_id)
+        assert shown["state"] == "held" and shown["hold"]["token"] == ""
+        assert hold.token not in json.dumps(seen)
+        stolen = other_desk.post(
+            f"/desk/v1/holds/{hold.slot_id}/release", json={"token": hold.token}
+        )
+        assert stolen.status_code == 403
+        taken = other_desk.post(f"/desk/v1/holds/{hold.slot_id}/take-over")
+        assert taken.status_code == 200 and taken.json() == {"released": True}
+    with world.clinic.db.read() as session:
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry is not None
+    assert (entry.action, entry.entity, entry.entity_id) == ("take_over", "hold", str(hold.slot_id))
+    assert entry.actor == world.people["admin"].user.username  # type: ignore[union-attr]
+    assert world.people["receptionist"].user.username in entry.detail  # type: ignore[union-attr]
+
+
+def _events(api: LiveServer, token: str | None, into: queue.Queue[ChangeEvent]) -> threading.Thread:
+    def follow() -> None:
+        with (
+            httpx.Client(base_url=api.url, timeout=30) as client,
+            client.stream("GET", "/desk/v1/events", headers=_bearer(token)) as stream,
+        ):
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    into.put(ChangeEvent.from_dict(json.loads(line.removeprefix("data: "))))
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_the_event_stream_carries_each_listener_only_what_they_may_see(
+    api: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stream sent every desk's changes to anyone, with patients' usernames in holds."""
+    monkeypatch.setattr(desk, "HEARTBEAT_SECONDS", 0.2)
+    world = build_world(api)
+    doctors_events: queue.Queue[ChangeEvent] = queue.Queue()
+    desks_events: queue.Queue[ChangeEvent] = queue.Queue()
+    _events(api, world.people["doctor"].token, doctors_events)
+    _events(api, world.people["receptionist"].token, desks_events)
+    time.sleep(0.5)  # both streams connected
+    # Patient B holds a slot of doctor B, then one of doctor A; patient A books doctor A.
+    world.hold_as("other_patient", world.doctor_b)
+    own = world.hold_as("other_patient", world.doctor_a)
+    world.booking_for_a()
+    seen_by_desk = [desks_events.get(timeout=10) for _ in range(4)]  # 2 holds, hold + book
+    assert {event.doctor_id for event in seen_by_desk} == {world.doctor_a, world.doctor_b}
+    assert any(event.extra.get("holder") for event in seen_by_desk)
+    seen_by_doctor: list[ChangeEvent] = []
+    while True:
+        try:
+            seen_by_doctor.append(doctors_events.get(timeout=1.0))
+        except queue.Empty:
+            break
+    assert seen_by_doctor, "the doctor heard nothing of their own schedule"
+    assert {event.doctor_id for event in seen_by_doctor} == {world.doctor_a}
+    assert all(event.extra == {} for event in seen_by_doctor)
+    assert any(event.slot_id == own.slot_id for event in seen_by_doctor)
+    assert world.patient_b.username not in json.dumps([vars(e) for e in seen_by_doctor])
+
+
+def test_one_patient_holds_only_a_few_slots(serve: Callable[..., LiveServer]) -> None:
+    """One patient held 40 slots at once and could keep a doctor's week blocked."""
+    api = serve(max_holds_per_patient=3)
+    world = build_world(api)  # patient A holds one slot already
+    with api.client(world.people["patient"].token) as patient:
+        answers = [
+            patient.post("/appointments/me", json={"slot": world.free_slot(world.doctor_a)})
+            for _ in range(4)
+        ]
+    assert [answer.status_code for answer in answers] == [201, 201, 422, 422]
+    assert answers[-1].json() == {
+        "error": "This patient already holds 3 slots. Confirm or let one go before holding another."
+    }
+    # The desk cannot stack holds for them either; someone else still gets the slot.
+    with api.client(world.people["receptionist"].token) as desk_client:
+        slot = world.free_slot(world.doctor_a)
+        refused = desk_client.post(
+            "/desk/v1/holds", json={"slot_id": slot, "patient_id": world.patient_a.id}
+        )
+        assert refused.status_code == 422 and refused.json()["type"] == "TooManyHolds"
+        other = desk_client.post(
+            "/desk/v1/holds", json={"slot_id": slot, "patient_id": world.patient_b.id}
+        )
+        assert other.status_code == 201
+
+
+def _from(api: LiveServer, address: str) -> httpx.Client:
+    """A client whose requests come from this loopback address."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=api.url, transport=transport, timeout=10)
+
+
+def test_a_stranger_guessing_cannot_lock_the_owner_out(serve: Callable[..., LiveServer]) -> None:
+    """Five wrong passwords from anywhere locked an account for everyone, and the lock
+    message told which usernames exist."""
+    api = serve(rate_limit_login="5/minute", rate_limit_login_client="1000/minute")
+    world = build_world(api)
+    admin = world.people["admin"].user
+    assert admin is not None
+    with _from(api, "127.0.0.9") as stranger:
+        for _ in range(5):
+            assert (
+                stranger.post(
+                    "/api/user/login/", json={"username": admin.username, "password": "guess"}
+                ).status_code
+                == 401
+            )
+        locked_out = stranger.post(
+            "/api/user/login/", json={"username": admin.username, "password": PASSWORD}
+        )
+        assert locked_out.status_code == 429 and "Retry-After" in locked_out.headers
+        # An unknown name is answered exactly alike.
+        for _ in range(5):
+            stranger.post("/api/user/login/", json={"username": "nobody-x", "password": "g"})
+        unknown = stranger.post("/api/user/login/", json={"username": "nobody-x", "password": "g"})
+        assert unknown.status_code == 429
+        assert re.sub(r"\d+", "N", unknown.text) == re.sub(r"\d+", "N", locked_out.text)
+    with _from(api, "127.0.0.10") as owner:
+        for path in ("/api/user/login/", "/sessions"):
+            answer = owner.post(path, json={"username": admin.username, "password": PASSWORD})
+            assert answer.status_code in (200, 201), answer.text
+        desk_login = owner.post(
+            "/desk/v1/session", json={"username": admin.username, "password": PASSWORD}
+        )
+        assert desk_login.status_code == 200
+
+
+def test_passwords_over_72_bytes_are_a_wrong_password_at_every_log_in(api: LiveServer) -> None:
+    world = build_world(api)
+    name = world.people["receptionist"].user.username  # type: ignore[union-attr]
+    with api.client() as client:
+        for path in ("/api/user/login/", "/sessions", "/desk/v1/session"):
+            answer = client.post(path, json={"username": name, "password": "é" * 60})
+            assert answer.status_code == 401, (path, answer.text)
+
+
+def test_logging_out_ends_the_access_token_too(api: LiveServer) -> None:
+    world = build_world(api)
+    user = world.people["patient"].user
+    assert user is not None
+    pair = accounts.issue_tokens(world.clinic, user)
+    with api.client(pair.access) as client:
+        assert client.get("/api/user/profiles/me/").status_code == 200
+        assert client.post("/api/user/logout/", json={"refresh": pair.refresh}).status_code == 200
+        assert client.get("/api/user/profiles/me/").status_code == 401
+
+
+def test_the_host_header_does_not_steer_links(serve: Callable[..., LiveServer]) -> None:
+    api = serve()
+    world = build_world(api)
+    evil = {"Host": "evil.example"}
+    with api.client(world.people["admin"].token) as client:
+        page = client.get("/patients/", params={"limits": 1}, headers=evil).json()
+        assert page["next"].startswith("http://127.0.0.1:")
+        service = client.get(f"/services/{world.service_id}/", headers=evil).json()
+        assert service["image"].startswith("http://127.0.0.1:") and "evil" not in service["image"]
+    configured = serve(public_url="https://hms.clinic.example/")
+    other = build_world(configured)
+    with configured.client(other.people["admin"].token) as client:
+        page = client.get("/patients/", params={"limits": 1}, headers=evil).json()
+        assert page["next"].startswith("https://hms.clinic.example/patients/?")
+        link = client.get(f"/services/{other.service_id}/").json()["image"]
+        assert link.startswith("https://hms.clinic.example/media/")
+        # A picture is reached through the link it was given, not by counting ids.
+        path = link.removeprefix("https://hms.clinic.example")
+        assert client.get(path).status_code == 200
+        assert client.get(path.split("?")[0]).status_code == 404
+
+
+def test_media_and_every_answer_carry_security_headers(api: LiveServer) -> None:
+    world = build_world(api)
+    with api.client(world.people["admin"].token) as client:
+        link = client.get(f"/services/{world.service_id}/").json()["image"]
+        picture = client.get(link.removeprefix(api.url))
+        assert picture.status_code == 200
+        for answer in (picture, client.get("/doctors/"), client.get("/nowhere")):
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"
+            assert answer.headers["X-Frame-Options"] == "DENY"
+            assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
+
+
+def test_the_schema_says_what_the_server_does(api: LiveServer) -> None:
+    schema = httpx.get(f"{api.url}/openapi.json").json()
+    paths = schema["paths"]
+    # Public operations ask for no log-in (or make it optional); others for a token.
+    assert paths["/api/user/login/"]["post"]["security"] == []
+    assert {} in paths["/doctors/"]["get"]["security"]
+    assert paths["/patients/"]["get"]["security"] == [{"HTTPBearer": []}]
+    # Desk operations document what they answer.
+    assert {"401", "403", "404", "409", "422"} <= set(paths["/desk/v1/holds"]["post"]["responses"])
+    # The hospital document has no 409 or 422, and declares none.
+    hospital = paths["/specialisations/"]["post"]["responses"]
+    assert "409" not in hospital and "422" not in hospital
+    world = build_world(api)
+    with api.client(world.people["admin"].token) as client:
+        assert client.put("/api/user/profiles/me/", data={"bio": "x"}).status_code == 405
+        missing = client.get("/desk/v1/patients/999999")
+        assert missing.status_code == 404 and missing.json()["error"] == "Patient does not exist."
+        # Where a seed fixes a status, it stays: the booking API's 400 for a missing one.
+    with api.client(world.people["patient"].token) as patient:
+        assert patient.delete("/appointments/999999").status_code == 400
+
+
+def test_a_doctor_sees_and_changes_only_what_is_theirs(api: LiveServer) -> None:
+    """A doctor read every patient and changed one through the desk API."""
+    world = build_world(api)
+    with api.client(world.people["doctor"].token) as doctor:
+        found = doctor.get("/desk/v1/patients", params={"q": "a"}).json()
+        assert [record["id"] for record in found] == [world.patient_a.id]
+        assert doctor.get(f"/desk/v1/patients/{world.patient_b.id}").status_code == 403
+        change = doctor.put(
+            f"/desk/v1/patients/{world.patient_a.id}", json={"full_name": "Changed Name"}
+        )
+        assert change.status_code == 403
+        hospital = doctor.patch(f"/patients/{world.patient_a.id}/", data={"phone": "0700999888"})
+        assert hospital.status_code == 403

@@ -294,12 +294,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 _CENTRAL_VALUES = {
     "database_url": "postgresql+psycopg://hms:CHANGE-ME@db.clinic.lan:5432/hms",
     "redis_url": "redis://cache.clinic.lan:6379/0",
+    "public_url": "https://hms.clinic.example",
 }
 
 
 def config_template(*, central: bool = False) -> str:
     """A commented config.toml with every setting at its default; `central` fills in the
-    central database, Redis and a fresh random secret key (for the server and its desks)."""
+    central database, Redis, the server's public address (placeholders to edit) and a fresh
+    random secret key (for the server and its desks)."""
     import secrets
 
     lines = [

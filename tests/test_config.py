@@ -109,6 +109,7 @@ def test_the_central_template_sets_the_stores_and_a_random_secret() -> None:
     values = tomllib.loads(config_template(central=True))
     assert values["database_url"].startswith("postgresql+psycopg://")
     assert values["redis_url"].startswith("redis://")
+    assert values["public_url"].startswith("https://")
     assert len(values["secret_key"]) >= 40
     assert values["secret_key"] != tomllib.loads(config_template(central=True))["secret_key"]
 

@@ -8,7 +8,6 @@ import json
 import queue
 import re
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -89,19 +88,44 @@ def test_another_desks_hold_is_released_only_by_taking_it_over(api: LiveServer) 
     assert world.people["receptionist"].user.username in entry.detail  # type: ignore[union-attr]
 
 
-def _events(api: LiveServer, token: str | None, into: queue.Queue[ChangeEvent]) -> threading.Thread:
-    def follow() -> None:
-        with (
-            httpx.Client(base_url=api.url, timeout=30) as client,
-            client.stream("GET", "/desk/v1/events", headers=_bearer(token)) as stream,
-        ):
-            for line in stream.iter_lines():
-                if line.startswith("data: "):
-                    into.put(ChangeEvent.from_dict(json.loads(line.removeprefix("data: "))))
+class EventFollower:
+    """Follows the desk event stream with one token in a thread, until closed."""
 
-    thread = threading.Thread(target=follow, daemon=True)
-    thread.start()
-    return thread
+    def __init__(self, api: LiveServer, token: str | None) -> None:
+        self.events: queue.Queue[ChangeEvent] = queue.Queue()
+        self.connected = threading.Event()
+        self._client = httpx.Client(base_url=api.url, timeout=30)
+        self._token = token
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+        assert self.connected.wait(10), "the event stream did not connect"
+
+    def _follow(self) -> None:
+        try:
+            with self._client.stream(
+                "GET", "/desk/v1/events", headers=_bearer(self._token)
+            ) as stream:
+                for line in stream.iter_lines():
+                    if line == ": connected":
+                        self.connected.set()
+                    elif line.startswith("data: "):
+                        event = json.loads(line.removeprefix("data: "))
+                        self.events.put(ChangeEvent.from_dict(event))
+        except httpx.HTTPError:
+            return  # closed by the test
+
+    def drain(self, quiet: float = 1.0) -> list[ChangeEvent]:
+        """Everything heard until nothing more came for `quiet` seconds."""
+        heard = []
+        while True:
+            try:
+                heard.append(self.events.get(timeout=quiet))
+            except queue.Empty:
+                return heard
+
+    def close(self) -> None:
+        self._client.close()
+        self._thread.join(timeout=5)
 
 
 def test_the_event_stream_carries_each_listener_only_what_they_may_see(
@@ -110,24 +134,18 @@ def test_the_event_stream_carries_each_listener_only_what_they_may_see(
     """The stream sent every desk's changes to anyone, with patients' usernames in holds."""
     monkeypatch.setattr(desk, "HEARTBEAT_SECONDS", 0.2)
     world = build_world(api)
-    doctors_events: queue.Queue[ChangeEvent] = queue.Queue()
-    desks_events: queue.Queue[ChangeEvent] = queue.Queue()
-    _events(api, world.people["doctor"].token, doctors_events)
-    _events(api, world.people["receptionist"].token, desks_events)
-    time.sleep(0.5)  # both streams connected
+    doctor = EventFollower(api, world.people["doctor"].token)
+    reception = EventFollower(api, world.people["receptionist"].token)
     # Patient B holds a slot of doctor B, then one of doctor A; patient A books doctor A.
     world.hold_as("other_patient", world.doctor_b)
     own = world.hold_as("other_patient", world.doctor_a)
     world.booking_for_a()
-    seen_by_desk = [desks_events.get(timeout=10) for _ in range(4)]  # 2 holds, hold + book
+    seen_by_desk = [reception.events.get(timeout=10) for _ in range(4)]  # 2 holds, hold + book
     assert {event.doctor_id for event in seen_by_desk} == {world.doctor_a, world.doctor_b}
     assert any(event.extra.get("holder") for event in seen_by_desk)
-    seen_by_doctor: list[ChangeEvent] = []
-    while True:
-        try:
-            seen_by_doctor.append(doctors_events.get(timeout=1.0))
-        except queue.Empty:
-            break
+    seen_by_doctor = doctor.drain()
+    doctor.close()
+    reception.close()
     assert seen_by_doctor, "the doctor heard nothing of their own schedule"
     assert {event.doctor_id for event in seen_by_doctor} == {world.doctor_a}
     assert all(event.extra == {} for event in seen_by_doctor)

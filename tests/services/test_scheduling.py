@@ -477,9 +477,11 @@ def test_update_and_delete_appointments(desk: Desk) -> None:
             NotYourAppointment,
         ),
         (lambda: scheduling.update_appointment(clinic, actor, 999_999), AppointmentMissing),
-        (lambda: scheduling.delete_appointment(clinic, actor, 999_999), AppointmentMissing),
-        # The desk cancels (the appointment stays on record); only an admin deletes one.
+        (lambda: scheduling.delete_appointment(clinic, SYSTEM, 999_999), AppointmentMissing),
+        # The desk cancels (the appointment stays on record); only an admin deletes one,
+        # and the desk is not even told which ones exist.
         (lambda: scheduling.delete_appointment(clinic, actor, booked), NotYourAppointment),
+        (lambda: scheduling.delete_appointment(clinic, actor, 999_999), NotYourAppointment),
     ):
         with pytest.raises(error):
             call()

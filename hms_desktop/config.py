@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     max_holds_per_patient: int = Field(
         3, gt=0, description="holds one patient may have at once (a desk's and their own)"
     )
+    max_online_bookings_per_patient: int = Field(
+        5, gt=0, description="upcoming bookings and requests a patient may make online"
+    )
+    rate_limit_register: str = Field("10/hour", description="self-registrations per address")
+    # A desk each; a clinic may share one reception account over many desks.
+    max_event_streams_per_user: int = Field(
+        25, gt=0, description="live update streams one account may hold open at once"
+    )
     # Failed log-ins (and registrations of a taken name) per client address and username,
     # and per client address over all usernames: over either, that address gets 429 while
     # the account's owner elsewhere still gets in.
@@ -94,11 +102,15 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "", description="the address clients reach the server by, e.g. https://hms.clinic.example"
     )
+    # "*" trusts any, for a proxy elsewhere on a private network.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("127.0.0.1",), description="reverse proxies whose X-Forwarded-For names the client"
+    )
     max_json_bytes: int = Field(
         256 * 1024, gt=0, description="largest JSON request body (uploads: image_max_bytes)"
     )
-    image_max_pixels: int = Field(
-        25_000_000, gt=0, description="pictures are decoded only up to this many pixels"
+    image_max_pixels: int = Field(  # a phone's photo; decoding costs ~0.1 s per MP
+        12_000_000, gt=0, description="pictures are decoded only up to this many pixels"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR"
@@ -128,7 +140,7 @@ class Settings(BaseSettings):
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -45,6 +45,8 @@ class StoreSpec:
     redis_prefix: str
 
     def settings(self, **overrides: object) -> Settings:
+        # Tests register many patients from one address; the limit has its own tests.
+        overrides.setdefault("rate_limit_register", "100000/hour")
         return Settings(
             database_url=self.database_url,
             redis_url=self.redis_url,

@@ -75,9 +75,10 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    app.add_middleware(EdgeMiddleware, settings=settings)
     app.add_middleware(RequestLogMiddleware)  # inside RequestIdMiddleware: sees the id
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: even a 500 from the request-id guard carries the security headers.
+    app.add_middleware(EdgeMiddleware, settings=settings)
     app.include_router(meta)
     app.include_router(health.router)
     app.include_router(booking.router)

@@ -20,7 +20,12 @@ from hms_desktop.domain.errors import (
 from hms_desktop.domain.models import Actor, AppointmentRecord
 from hms_desktop.domain.policy import Action, Kind
 from hms_desktop.domain.schedule import iso_millis, local_midnight_utc
-from hms_desktop.domain.validation import check_instant, clean_gender, split_full_name
+from hms_desktop.domain.validation import (
+    as_record_id,
+    check_instant,
+    clean_gender,
+    split_full_name,
+)
 from hms_desktop.services import accounts, doctors, profiles, scheduling
 from hms_desktop.services.clinic import Clinic
 
@@ -78,13 +83,13 @@ class SlotChoice(BaseModel):
         for value in (self.slot, self.newSlot, self.appointmentId):
             if isinstance(value, int):
                 return value
-            if isinstance(value, str) and value.strip().isdigit():
-                return int(value)
+            if isinstance(value, str) and as_record_id(value) is not None:
+                return as_record_id(value)
         return None
 
     def hold_token(self) -> str | None:
         """POST /appointments/me returns the hold token as `appointmentId`."""
-        if isinstance(self.appointmentId, str) and not self.appointmentId.strip().isdigit():
+        if isinstance(self.appointmentId, str) and as_record_id(self.appointmentId) is None:
             return self.appointmentId
         return None
 

@@ -18,6 +18,7 @@ from hms_desktop.services import accounts
 from hms_desktop.services.clinic import Clinic
 
 from . import openapi
+from .errors import document_of
 from .fields import DbInt
 
 __all__ = ["ANONYMOUS", "ClinicDep", "CurrentUser", "DbInt", "DeskUser", "PresentedToken"]
@@ -40,24 +41,31 @@ async def get_clinic(request: Request) -> Clinic:
 ClinicDep = Annotated[Clinic, Depends(get_clinic)]
 
 
+def _booking(request: Request) -> bool:
+    return document_of(request.url.path) == "booking"
+
+
 async def presented_token(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> str | None:
-    """The access token in `Authorization: Bearer`, else the session cookie."""
+    """The access token in `Authorization: Bearer`; on the booking API, else its session
+    cookie (a cookie opens no other API: it lives days, an access token minutes)."""
     if bearer is not None and bearer.credentials:
         return bearer.credentials
-    return request.cookies.get(SESSION_COOKIE) or None
+    return (request.cookies.get(SESSION_COOKIE) or None) if _booking(request) else None
 
 
 PresentedToken = Annotated[str | None, Depends(presented_token)]
 
 
-def get_current_user(clinic: ClinicDep, token: PresentedToken) -> Actor:
-    """Whoever the token names (an invalid or revoked token is a 401), else anonymous."""
+def get_current_user(request: Request, clinic: ClinicDep, token: PresentedToken) -> Actor:
+    """Whoever the token names (an invalid or revoked token is a 401), else anonymous. The
+    booking API's session token works on the booking API only."""
     if token is None:
         return ANONYMOUS
-    return accounts.verify_token(clinic, token)
+    kinds = ("access", "session") if _booking(request) else ("access",)
+    return accounts.verify_token(clinic, token, kinds)
 
 
 CurrentUser = Annotated[Actor, Depends(get_current_user)]

@@ -8,14 +8,11 @@ calls, answer with the record as `to_jsonable` writes it. Errors travel as
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
@@ -23,7 +20,6 @@ from hms_desktop.domain.errors import TokenInvalid
 from hms_desktop.domain.models import (
     AppointmentRecord,
     CalendarSlot,
-    ChangeEvent,
     DoctorDetails,
     DoctorSummary,
     FreeSlot,
@@ -36,10 +32,10 @@ from hms_desktop.domain.models import (
     to_jsonable,
 )
 from hms_desktop.domain.policy import Action, Kind
-from hms_desktop.services import accounts, catalogue, changes, doctors, patients, scheduling
+from hms_desktop.services import accounts, catalogue, doctors, patients, scheduling
 from hms_desktop.services.catalogue import NamedList
-from hms_desktop.store.events import Subscription
 
+from . import desk_events
 from .deps import ClinicDep, DbInt, DeskUser, PresentedToken
 from .fields import (
     Day,
@@ -57,10 +53,6 @@ from .openapi import PUBLIC, access
 from .ratelimit import EVERY_REQUEST, client_address
 
 log = logging.getLogger(__name__)
-
-# A comment line this often keeps proxies from closing an idle stream and lets the
-# desktop notice a dead connection (it gives up after a few missed heartbeats).
-HEARTBEAT_SECONDS = 10.0
 
 router = APIRouter(prefix="/desk/v1", tags=["desk"])
 # Everything but the log-in itself counts against the per-user request budget.
@@ -505,55 +497,5 @@ def decline_request(
     return _json(scheduling.decline_request(clinic, actor, appointment_id, body.reason))
 
 
-# --- live changes -----------------------------------------------------------------------------
-
-
-async def _event_stream(
-    queue: asyncio.Queue[ChangeEvent], subscription: Subscription
-) -> AsyncIterator[str]:
-    try:
-        # At once, so the desk knows it is subscribed before it relies on the stream.
-        yield ": connected\n\n"
-        while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield ": heartbeat\n\n"
-                continue
-            yield f"data: {json.dumps(to_jsonable(event))}\n\n"
-    finally:
-        # The desk went away (or the server stops): stop listening, without blocking the loop.
-        asyncio.get_running_loop().run_in_executor(None, subscription.close)
-
-
-@limited.get(
-    "/events",
-    response_class=StreamingResponse,
-    summary="Change events as server-sent events",
-    description=(
-        "A `text/event-stream`: each change on any desk as `data: <ChangeEvent JSON>`, and a "
-        f"`: heartbeat` comment every {HEARTBEAT_SECONDS:.0f} s. After a dropped connection "
-        "the desk reconnects and reloads what it shows."
-    ),
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
-    openapi_extra=access(Kind.EVENT, Action.READ),
-)
-async def events(clinic: ClinicDep, actor: DeskUser) -> StreamingResponse:
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[ChangeEvent] = asyncio.Queue()
-
-    def deliver(event: ChangeEvent) -> None:
-        try:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
-        except RuntimeError:  # the server's loop is already closed: nobody is listening
-            log.debug("change event after the stream closed: %s", event.kind)
-
-    subscription = await asyncio.to_thread(changes.follow, clinic, actor, deliver)
-    return StreamingResponse(
-        _event_stream(queue, subscription),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
-
-
 router.include_router(limited)
+router.include_router(desk_events.router)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
+import os
+import secrets
 import sys
+import time
 
 import uvicorn
 from fastapi import FastAPI
 
 from hms_desktop.api.app import create_app
-from hms_desktop.config import Settings, load_settings
+from hms_desktop.config import Settings, data_dir, load_settings
 from hms_desktop.logs import log_to_stderr
 from hms_desktop.runtime import tune_garbage_collector
 from hms_desktop.services.version_gate import require_compatible
@@ -27,14 +29,44 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 # carries the request id.
 _LOGGING: dict[str, object] = {"log_config": None, "access_log": False}
 
+# Shorter keys can be found from one token by trying keys offline.
+MIN_SECRET_LENGTH = 32
+SECRET_FILE = "server-secret.key"
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+
+class WeakSecret(ValueError):
+    pass
+
+
+def with_server_secret(settings: Settings) -> Settings:
+    """A server signs tokens with the configured `secret_key`, or, when none is set, with
+    one it made for itself on its first start and keeps (readable by its user only) in
+    its data folder, which every worker on this machine reads: never with a key anyone
+    can read in this source. Several servers sharing a clinic need the same key set."""
+    if not settings.has_default_secret:
+        if len(settings.secret_key) < MIN_SECRET_LENGTH:
+            raise WeakSecret(
+                f"secret_key is too short ({len(settings.secret_key)} characters): use a "
+                f"random value of at least {MIN_SECRET_LENGTH}, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+            )
+        return settings
+    path = data_dir() / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made by an earlier start, or by another worker just now
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        log.info("made a secret key for this server in %s", path)
+    for _ in range(50):  # another worker may be writing it this very moment
+        key = path.read_text().strip()
+        if key:
+            return settings.with_overrides(secret_key=key)
+        time.sleep(0.02)
+    raise WeakSecret(f"{path} is empty: delete it, or set secret_key")
 
 
 def server_app() -> FastAPI:
@@ -43,20 +75,20 @@ def server_app() -> FastAPI:
     up its own logging."""
     settings = load_settings()
     log_to_stderr(settings)
-    app = create_app(settings=settings)
+    app = create_app(settings=with_server_secret(settings))
     tune_garbage_collector()
     return app
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
-    if settings.has_default_secret and not is_loopback(host):
-        print(  # noqa: T201
-            f"error: refusing to serve on {host}: no secret key is configured. Set "
-            "HMS_SECRET_KEY (or secret_key in the config file) to a long random value, "
-            "or serve on 127.0.0.1 only.",
-            file=sys.stderr,
-        )
+    try:
+        settings = with_server_secret(settings)
+    except WeakSecret as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
         return 2
+    # Client addresses (log-in throttling) come from X-Forwarded-For only when the request
+    # came through one of these proxies; anyone else could write that header.
+    proxies = {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
     if workers > 1 and not settings.redis_url:
         print(  # noqa: T201
             f"error: --workers {workers} needs Redis (redis_url): without it holds and change "
@@ -76,6 +108,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             port=port,
             workers=workers,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **proxies,
             **_LOGGING,
         )
     else:
@@ -86,6 +119,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             host=host,
             port=port,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            **proxies,
             **_LOGGING,
         )
     return 0

@@ -129,6 +129,18 @@ class NotForDesk(PermissionDenied):
     message = "This app is for the clinic's staff and doctors; patients use the online portal."
 
 
+class TooManyBookings(Conflict):
+    kind = "unprocessable"
+    message = (
+        "You have {limit} upcoming appointments or requests already. Please call the clinic "
+        "to book more."
+    )
+
+    @classmethod
+    def of(cls, limit: int) -> TooManyBookings:
+        return cls(cls.message.format(limit=limit))
+
+
 class TooManyHolds(Conflict):
     kind = "unprocessable"
     message = (

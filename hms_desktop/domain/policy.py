@@ -103,7 +103,9 @@ RULES: dict[Kind, dict[Action, dict[Role, Scope]]] = {
         Action.READ: _rule(NO, OWN, OWN, ALL, ALL),
         Action.CREATE: _rule(NO, OWN, OWN, ALL, ALL),
         Action.UPDATE: _rule(NO, OWN, NO, ALL, ALL),
-        Action.DELETE: _rule(NO, OWN, NO, NO, ALL),
+        # A patient's record (their visits with it) is the clinic's to keep; an admin
+        # removes one on request.
+        Action.DELETE: _rule(NO, NO, NO, NO, ALL),
     },
     Kind.DOCTOR: {
         Action.READ: _rule(ALL, ALL, ALL, ALL, ALL),
@@ -235,7 +237,10 @@ def visible_event(actor: Actor, event: ChangeEvent) -> ChangeEvent | None:
     if granted is Scope.OWN and owns(
         actor, Owner(patient_id=event.patient_id, doctor_id=event.doctor_id)
     ):
-        return replace(event, extra={}, origin="")
+        # For whom a slot is held is the desk's to know (as in the calendar).
+        holding = event.kind in ("hold", "release") and event.patient_id != actor.patient_id
+        patient_id = None if holding else event.patient_id
+        return replace(event, extra={}, origin="", patient_id=patient_id)
     return None
 
 

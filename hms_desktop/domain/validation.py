@@ -11,7 +11,9 @@ from hms_desktop.domain.errors import ValidationError
 
 _PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()./-]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
+# ASCII only: both databases fold only its case alike, and look-alike letters from other
+# scripts (a Cyrillic "а" in "аdmin") cannot pose as a colleague.
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,150}$")
 GENDERS = ("female", "male", "other", "unspecified")
 
 # The longest text each field keeps, matching the database's columns (or, for unbounded
@@ -127,7 +129,8 @@ def clean_username(value: str | None) -> str:
     text = (value or "").strip()
     if not _USERNAME.match(text):
         raise ValidationError(
-            "Username must be 1-150 letters, digits or @ . + - _ characters.", field="username"
+            "Username must be 1-150 unaccented letters, digits or @ . + - _ characters.",
+            field="username",
         )
     return text
 
@@ -146,6 +149,7 @@ def clean_birth_date(value: date | None, *, today: date) -> date | None:
         return None
     if value > today:
         raise ValidationError("Date of birth cannot be in the future.", field="date_of_birth")
+    check_date(value, field="date_of_birth")
     if value.year < today.year - 130:
         raise ValidationError("Date of birth is too far in the past.", field="date_of_birth")
     return value
@@ -195,6 +199,18 @@ def clean_slug(value: str | None, *, fallback: str) -> str:
     if not slug:
         raise ValidationError("Slug must contain letters or digits.", field="slug")
     return slug
+
+
+# Record ids are the database's 32-bit integers.
+MAX_ID = 2**31 - 1
+
+
+def as_record_id(text: str) -> int | None:
+    """The id in `text` when it is one (ASCII digits, within the database's range)."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        return int(text)
+    return None
 
 
 def positive_minutes(value: int, *, field: str = "duration") -> int:

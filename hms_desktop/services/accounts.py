@@ -21,13 +21,13 @@ from hms_desktop.domain.errors import (
     LoginThrottled,
     NotForDesk,
     NotFound,
+    RateLimited,
     TokenInvalid,
     UsernameTaken,
 )
-from hms_desktop.domain.models import Actor, TokenPair, UserInfo
+from hms_desktop.domain.models import ANONYMOUS, Actor, TokenPair, UserInfo
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
-from hms_desktop.services import audit
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Doctor, Patient, Profile, RevokedToken, User
 
@@ -140,7 +140,8 @@ def create_user(
     policy.require(actor, Kind.STAFF, Action.CREATE)
     if password is not None:
         validation.clean_password(password)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         user = add_user(
             session,
             username=username,
@@ -155,7 +156,7 @@ def create_user(
         elif role is Role.PATIENT:
             user.patient = Patient()
         session.flush()
-        audit.record(session, actor, "create", "user", user.id, username=user.username, role=role)
+        work.record("create", "user", user.id, username=user.username, role=role)
         return user_info(user)
 
 
@@ -176,7 +177,11 @@ def register_patient_account(
     Asking for a taken name counts like a failed log-in from `client`, so the names in use
     cannot be listed by trying them."""
     policy.require(actor, Kind.ACCOUNT, Action.CREATE)
-    _refuse_if_throttled(clinic, client, username)
+    refuse_if_throttled(clinic, client, username)
+    registrations = clinic.throttle.parse(clinic.settings.rate_limit_register)
+    if not clinic.throttle.hit(registrations, "register", client):
+        wait = clinic.throttle.retry_after(registrations, "register", client) or 1
+        raise RateLimited.after(wait)
     validation.clean_password(password)
     first = validation.clean_name(first_name, field="first_name")
     last = validation.clean_name(last_name, field="last_name", required=False)
@@ -193,7 +198,7 @@ def register_patient_account(
             date_of_birth=birth,
         )
     except UsernameTaken:
-        _count_attempt(clinic, client, username)
+        count_attempt(clinic, client, username)
         raise
 
 
@@ -208,7 +213,8 @@ def _add_patient_account(
     gender: str,
     date_of_birth: date | None,
 ) -> UserInfo:
-    with clinic.db.transaction() as session:
+    with clinic.work(ANONYMOUS) as work:
+        session = work.session
         user = add_user(
             session,
             username=username,
@@ -222,9 +228,8 @@ def _add_patient_account(
         )
         user.patient = Patient()
         session.flush()
-        audit.record(
-            session, Actor(user.id, user.username, Role.PATIENT), "register", "user", user.id
-        )
+        # The new patient registered themselves.
+        work.record("register", "user", user.id, by=Actor(user.id, user.username, Role.PATIENT))
         return user_info(user)
 
 
@@ -244,7 +249,7 @@ def _limits(
     ]
 
 
-def _count_attempt(clinic: Clinic, client: str, username: str) -> None:
+def count_attempt(clinic: Clinic, client: str, username: str) -> None:
     """Count an attempt from `client` before its password is even checked (so attempts
     racing from one place all count), and refuse it over the limit, for this name or any:
     the same answer whether the account exists or not, and nothing for the owner elsewhere."""
@@ -254,7 +259,7 @@ def _count_attempt(clinic: Clinic, client: str, username: str) -> None:
             raise LoginThrottled.after(throttle.retry_after(item, *keys) or 1)
 
 
-def _refuse_if_throttled(clinic: Clinic, client: str, username: str) -> None:
+def refuse_if_throttled(clinic: Clinic, client: str, username: str) -> None:
     for item, keys in _limits(clinic, client, username):
         wait = clinic.throttle.retry_after(item, *keys)
         if wait is not None:
@@ -265,7 +270,7 @@ def log_in(clinic: Clinic, username: str, password: str, *, client: str) -> User
     """Check a password for someone at `client` (an address, or a desk's name). Attempts are
     counted per client: a stranger guessing cannot lock the owner out elsewhere. A success
     forgets this client's earlier slips with this name."""
-    _count_attempt(clinic, client, username)
+    count_attempt(clinic, client, username)
     user = authenticate(clinic, username, password)
     per_name, _ = _throttle_keys(client, username)
     clinic.throttle.clear(clinic.throttle.parse(clinic.settings.rate_limit_login), *per_name)
@@ -321,12 +326,13 @@ def get_user(clinic: Clinic, actor: Actor, user_id: int) -> UserInfo:
 
 def set_active(clinic: Clinic, actor: Actor, user_id: int, active: bool) -> UserInfo:
     policy.require(actor, Kind.STAFF, Action.UPDATE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("User not found.")
         user.is_active = active
-        audit.record(session, actor, "activate" if active else "deactivate", "user", user_id)
+        work.record("activate" if active else "deactivate", "user", user_id)
         return user_info(user)
 
 
@@ -434,30 +440,30 @@ def end_session(clinic: Clinic, actor: Actor, token: str | None) -> None:
 
 
 def revoke_token(
-    clinic: Clinic, token: str, kinds: tuple[str, ...] = ("refresh", "session", "access")
+    clinic: Clinic,
+    token: str,
+    kinds: tuple[str, ...] = ("refresh", "session", "access"),
+    *,
+    whole_login: bool = True,
 ) -> None:
-    """Revoke a token for good. A refresh or session token ends its whole log-in (`sid`):
-    the access tokens it gave stop working at once too. An access token ends only itself.
-    Expired revocations are pruned on the way; a log-in's revocation lives as long as its
-    longest token can."""
+    """Revoke a token for good: by default its whole log-in (`sid`), so the other tokens of
+    that log-in (refreshed access tokens included) stop working at once too; with
+    `whole_login=False`, only this token. Expired revocations are pruned on the way; a
+    log-in's revocation lives as long as its longest token can."""
     claims = _decode(clinic, token, kinds)
     expires = max(
         datetime.fromtimestamp(claims["exp"], UTC),
         clinic.now() + timedelta(days=clinic.settings.refresh_token_days),
     )
-    sid = claims["jti"] if claims["type"] == "access" else claims.get("sid") or claims["jti"]
+    sid = (claims.get("sid") or claims["jti"]) if whole_login else claims["jti"]
+    owner = Actor(int(claims["sub"]), claims.get("username", ""), Role(claims["role"]))
     try:
-        with clinic.db.transaction() as session:
+        with clinic.work(owner) as work:
+            session = work.session
             session.execute(delete(RevokedToken).where(RevokedToken.expires_at < clinic.now()))
             if session.get(RevokedToken, sid) is None:
                 session.add(RevokedToken(jti=sid, expires_at=expires))
-            audit.record(
-                session,
-                Actor(int(claims["sub"]), claims.get("username", ""), Role(claims["role"])),
-                "logout",
-                "token",
-                sid,
-            )
+            work.record("logout", "token", sid)
     except IntegrityError:
         # Another desk revoked the same token at the same moment: it is revoked either way.
         return

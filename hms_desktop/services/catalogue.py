@@ -8,7 +8,7 @@ import io
 from enum import StrEnum
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,6 @@ from hms_desktop.domain import policy, validation
 from hms_desktop.domain.errors import DuplicateEntry, NotFound, ValidationError
 from hms_desktop.domain.models import Actor, AvailableTimeItem, ContactItem, NamedItem, ServiceItem
 from hms_desktop.domain.policy import Action, Kind
-from hms_desktop.services import audit
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import (
     AvailableTime,
@@ -90,12 +89,13 @@ def create_named(
 ) -> NamedItem:
     policy.require(actor, Kind.CATALOGUE, Action.CREATE)
     clean = validation.clean_name(name, field="name", max_length=validation.CATALOGUE_NAME_MAX)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = _TABLES[kind](name=clean, slug=validation.clean_slug(slug, fallback=clean))
         _refuse_duplicates(session, kind, row)
         session.add(row)
         _flush_unique(session, kind)
-        audit.record(session, actor, "create", kind.value, row.id, name=clean)
+        work.record("create", kind.value, row.id, name=clean)
         return _named(row)
 
 
@@ -108,7 +108,8 @@ def update_named(
     slug: str | None,
 ) -> NamedItem:
     policy.require(actor, Kind.CATALOGUE, Action.UPDATE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(_TABLES[kind], item_id)
         if row is None:
             raise NotFound()
@@ -120,18 +121,20 @@ def update_named(
             row.slug = validation.clean_slug(slug, fallback=row.name)
         _refuse_duplicates(session, kind, row)
         _flush_unique(session, kind)
-        audit.record(session, actor, "update", kind.value, item_id)
+        work.record("update", kind.value, item_id)
         return _named(row)
 
 
 def _delete(clinic: Clinic, actor: Actor, kind: Kind, table: type, item_id: int) -> None:
     policy.require(actor, kind, Action.DELETE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(table, item_id)
         if row is None:
             raise NotFound()
         session.delete(row)
-        audit.record(session, actor, "delete", table.__tablename__, item_id)
+        drop_image(session, getattr(row, "image_id", None))
+        work.record("delete", table.__tablename__, item_id)
 
 
 def delete_named(clinic: Clinic, actor: Actor, kind: NamedList, item_id: int) -> None:
@@ -174,14 +177,15 @@ def save_available_time(
 ) -> AvailableTimeItem:
     policy.require(actor, Kind.CATALOGUE, Action.CREATE if item_id is None else Action.UPDATE)
     clean = validation.clean_name(label, field="time", max_length=validation.CATALOGUE_NAME_MAX)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(AvailableTime, item_id) if item_id is not None else AvailableTime()
         if row is None:
             raise NotFound()
         row.time = clean
         session.add(row)
         session.flush()
-        audit.record(session, actor, "save", "available_times", row.id, time=clean)
+        work.record("save", "available_times", row.id, time=clean)
         return AvailableTimeItem(row.id, row.time)
 
 
@@ -211,6 +215,11 @@ def reencode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[str
             if width * height > max_pixels:
                 raise ValidationError(_too_many_pixels(max_pixels), field="image")
             picture.load()
+            # Nothing but the pixels goes back out: no comment, profile or EXIF segments
+            # (a palette's transparency is part of the picture).
+            picture.info = {
+                key: value for key, value in picture.info.items() if key == "transparency"
+            }
             written = io.BytesIO()
             picture.save(written, format=kind)
     except Image.DecompressionBombError as error:  # Pillow's own, far larger, limit
@@ -235,6 +244,19 @@ def store_image(session: Session, clinic: Clinic, data: bytes) -> StoredImage:
     session.add(image)
     session.flush()
     return image
+
+
+def replace_image(session: Session, clinic: Clinic, old_id: int | None, data: bytes) -> int:
+    """Store a new picture in place of `old_id`, which goes: a replaced picture is not
+    kept (nor served) for ever."""
+    new_id = store_image(session, clinic, data).id
+    drop_image(session, old_id)
+    return new_id
+
+
+def drop_image(session: Session, image_id: int | None) -> None:
+    if image_id is not None:
+        session.execute(delete(StoredImage).where(StoredImage.id == image_id))
 
 
 def load_image(clinic: Clinic, actor: Actor, image_id: int) -> tuple[str, bytes]:
@@ -285,7 +307,8 @@ def save_service(
     image: bytes | None = None,
 ) -> ServiceItem:
     policy.require(actor, Kind.CATALOGUE, Action.CREATE if service_id is None else Action.UPDATE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(ClinicService, service_id) if service_id is not None else ClinicService()
         if row is None:
             raise NotFound()
@@ -296,10 +319,10 @@ def save_service(
                 description, field="description", max_length=validation.LONG_TEXT_MAX
             )
         if image is not None:
-            row.image_id = store_image(session, clinic, image).id
+            row.image_id = replace_image(session, clinic, row.image_id, image)
         session.add(row)
         session.flush()
-        audit.record(session, actor, "save", "services", row.id)
+        work.record("save", "services", row.id)
         return _service(row)
 
 
@@ -329,7 +352,8 @@ def save_contact(
 ) -> ContactItem:
     """Anyone may leave a message; the desk reads and keeps them."""
     policy.require(actor, Kind.CONTACT, Action.CREATE if contact_id is None else Action.UPDATE)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         row = session.get(Contact, contact_id) if contact_id is not None else Contact()
         if row is None:
             raise NotFound()
@@ -346,5 +370,5 @@ def save_contact(
             )
         session.add(row)
         session.flush()
-        audit.record(session, actor, "save", "contacts", row.id)
+        work.record("save", "contacts", row.id)
         return _contact(row)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from hms_desktop.config import Settings
-from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.domain.models import Actor, ChangeEvent
+from hms_desktop.services.unit_of_work import UnitOfWork, unit_of_work
 from hms_desktop.services.version_gate import require_compatible
 from hms_desktop.store import schema
 from hms_desktop.store.db import Database
@@ -38,8 +41,15 @@ class Clinic:
     def today(self) -> date:
         return self.now().astimezone(self.settings.tz).date()
 
-    def publish(self, kind: str, **details: object) -> None:
-        self.events.publish(ChangeEvent(kind=kind, at=self.now().isoformat(), **details))  # type: ignore[arg-type]
+    def work(self, actor: Actor) -> AbstractContextManager[UnitOfWork]:
+        """A use case's unit of work: one transaction, its audit entries and its change
+        events (sent once it has committed)."""
+        return unit_of_work(self, actor)
+
+    def publish(self, kind: str, **details: Any) -> None:
+        """Announce a change that lives only in the lock store (a hold): it needs no
+        transaction to commit first. Database changes publish through `work`."""
+        self.events.publish(ChangeEvent(kind=kind, at=self.now().isoformat(), **details))
 
     def close(self) -> None:
         self.events.close()

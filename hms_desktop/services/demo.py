@@ -34,7 +34,6 @@ from hms_desktop.domain.models import (
 from hms_desktop.domain.schedule import local_day_bounds
 from hms_desktop.services import (
     accounts,
-    audit,
     catalogue,
     doctors,
     patients,
@@ -439,7 +438,8 @@ def _patient_with_login(clinic: Clinic, admin: Actor, form: PatientForm) -> Pati
     """A patient who also has a portal login: as patients.register_patient does, but with
     the demo's low bcrypt cost."""
     first, last = form.full_name.split(" ", 1)
-    with clinic.db.transaction() as session:
+    with clinic.work(admin) as work:
+        session = work.session
         user = accounts.add_user(
             session,
             username=_ascii_username(f"{first}.{last}").lower(),
@@ -456,7 +456,7 @@ def _patient_with_login(clinic: Clinic, admin: Actor, form: PatientForm) -> Pati
         patient = Patient(user_id=user.id, phone=validation.normalize_phone(form.phone))
         session.add(patient)
         session.flush()
-        audit.record(session, admin, "register", "patient", patient.id, name=form.full_name)
+        work.record("register", "patient", patient.id, name=form.full_name)
         return patients.load_record(session, patient.id)
 
 

@@ -30,8 +30,7 @@ from hms_desktop.domain.models import (
 )
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc, slot_starts
-from hms_desktop.services import audit
-from hms_desktop.services.catalogue import specialisation_by_name, store_image
+from hms_desktop.services.catalogue import replace_image, specialisation_by_name
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import (
     Appointment,
@@ -364,7 +363,8 @@ def set_working_hours(
         if window.start >= window.end:
             raise ValidationError("Working hours must end after they start.", field="end")
         validation.positive_minutes(window.slot_minutes, field="slot_minutes")
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         doctor = session.get(Doctor, doctor_id)
         if doctor is None:
             raise DoctorMissing()
@@ -390,10 +390,8 @@ def set_working_hours(
         created = _generate(
             session, clinic, doctor_id, list(hours), clinic.settings.booking_horizon_days
         )
-        audit.record(
-            session, actor, "set_hours", "doctor", doctor_id, windows=len(hours), slots=created
-        )
-    clinic.publish("schedule", doctor_id=doctor_id)
+        work.record("set_hours", "doctor", doctor_id, windows=len(hours), slots=created)
+        work.publish("schedule", doctor_id=doctor_id)
     return created
 
 
@@ -461,7 +459,8 @@ def update_doctor(
         description = validation.clean_text(
             description, field="description", max_length=validation.LONG_TEXT_MAX
         )
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         doctor = session.get(Doctor, doctor_id)
         if doctor is None:
             raise DoctorMissing()
@@ -472,7 +471,7 @@ def update_doctor(
         if description is not None:
             doctor.description = description
         if picture is not None:
-            doctor.picture_id = store_image(session, clinic, picture).id
+            doctor.picture_id = replace_image(session, clinic, doctor.picture_id, picture)
         set_doctor_catalogue(
             session,
             doctor,
@@ -480,5 +479,5 @@ def update_doctor(
             designation_ids=designation_ids,
             available_time_ids=available_time_ids,
         )
-        audit.record(session, actor, "update", "doctor", doctor_id)
+        work.record("update", "doctor", doctor_id)
     return get_doctor_summary(clinic, actor, doctor_id)

@@ -21,8 +21,8 @@ from hms_desktop.domain.errors import (
     ValidationError,
 )
 from hms_desktop.domain.models import Actor, PatientForm, PatientRecord
-from hms_desktop.domain.policy import NOBODY, Action, Kind
-from hms_desktop.services import access, audit
+from hms_desktop.domain.policy import NOBODY, Action, Kind, Owner
+from hms_desktop.services import access
 from hms_desktop.services.accounts import add_user
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Patient, Profile, User
@@ -85,11 +85,19 @@ def load_record(session: Session, patient_id: int) -> PatientRecord:
 def require_patient(
     session: Session, actor: Actor, action: Action, patient_id: int
 ) -> PatientRecord:
-    """The patient's record, if the actor may take `action` on it."""
+    """The patient's record, if the actor may take `action` on it. A record the actor may
+    not even see is not shown to exist."""
     policy.require(actor, Kind.PATIENT, action)
     record = load_record(session, patient_id)
     owner = access.patient_owner(session, patient_id, record.user_id)
+    if not policy.allows(actor, Kind.PATIENT, Action.READ, owner):
+        raise policy.refusal(actor) if actor.role is Role.ANONYMOUS else PatientNotFound()
     policy.require(actor, Kind.PATIENT, action, owner)
+    if action is not Action.READ:
+        # A staff member who is also a patient: their name and email are a staff account's.
+        role = session.scalar(select(User.role).where(User.id == record.user_id))
+        if role != Role.PATIENT.value:
+            policy.require(actor, Kind.ACCOUNT, action, Owner(user_id=record.user_id))
     return record
 
 
@@ -137,7 +145,8 @@ def _flush_phone(session: Session) -> None:
 def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> PatientRecord:
     policy.require(actor, Kind.PATIENT, Action.CREATE, NOBODY)
     clean = _CleanForm(form, clinic.today())
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         if _phone_owner(session, clean.phone) is not None:
             raise PhoneTaken()
         user = add_user(
@@ -156,7 +165,7 @@ def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> Patient
         patient = Patient(user_id=user.id, phone=clean.phone)
         session.add(patient)
         _flush_phone(session)
-        audit.record(session, actor, "register", "patient", patient.id, name=_full_name(user))
+        work.record("register", "patient", patient.id, name=_full_name(user))
         return load_record(session, patient.id)
 
 
@@ -164,7 +173,8 @@ def update_patient(
     clinic: Clinic, actor: Actor, patient_id: int, form: PatientForm
 ) -> PatientRecord:
     clean = _CleanForm(dataclasses.replace(form, username="", password=""), clinic.today())
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         require_patient(session, actor, Action.UPDATE, patient_id)
         patient = session.get(Patient, patient_id)
         assert patient is not None  # require_patient found it
@@ -183,7 +193,7 @@ def update_patient(
             clean.address,
         )
         _flush_phone(session)
-        audit.record(session, actor, "update", "patient", patient_id)
+        work.record("update", "patient", patient_id)
         return load_record(session, patient_id)
 
 
@@ -270,7 +280,9 @@ def _search_by_name(
     plain = func.lower(_FULL_NAME)
     # PostgreSQL's prefix index is in "C" order, where a prefix is one contiguous range.
     name = plain.collate("C") if session.get_bind().dialect.name == "postgresql" else plain
-    upper = fragment[:-1] + chr(ord(fragment[-1]) + 1)
+    # Every name starting with the fragment sorts below it followed by the highest code
+    # point (bytewise, as both databases compare here).
+    upper = fragment + "\U0010ffff"
     starts_with = (name >= fragment) & (name < upper)
     found = [
         _record(row)

@@ -24,9 +24,15 @@ from hms_desktop.domain.errors import (
 from hms_desktop.domain.models import Actor, Page, UserInfo
 from hms_desktop.domain.policy import NOBODY, Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
-from hms_desktop.services import access, audit
-from hms_desktop.services.accounts import add_user, find_user, user_info
-from hms_desktop.services.catalogue import store_image
+from hms_desktop.services import access
+from hms_desktop.services.accounts import (
+    add_user,
+    count_attempt,
+    find_user,
+    refuse_if_throttled,
+    user_info,
+)
+from hms_desktop.services.catalogue import drop_image, replace_image
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.doctors import set_doctor_catalogue
 from hms_desktop.store.sql import contains
@@ -222,6 +228,10 @@ def _apply_profile(
         username = validation.clean_username(changes.username)
         other = find_user(session, username)
         if other is not None and other.id != user.id:
+            # Asking for taken names counts like failed log-ins: usernames cannot be listed.
+            guesser = f"rename:{user.id}"
+            refuse_if_throttled(clinic, guesser, "")
+            count_attempt(clinic, guesser, "")
             raise UsernameTaken(field="username")
         user.username = username
     if changes.email is not None:
@@ -245,7 +255,7 @@ def _apply_profile(
             changes.date_of_birth, today=clinic.today()
         )
     if changes.picture is not None:
-        profile.picture_id = store_image(session, clinic, changes.picture).id
+        profile.picture_id = replace_image(session, clinic, profile.picture_id, changes.picture)
     profile.updated_at = clinic.now()
 
 
@@ -254,13 +264,14 @@ def create_profile(clinic: Clinic, actor: Actor, changes: ProfileChanges) -> Pro
     policy.require(actor, Kind.PATIENT, Action.CREATE, NOBODY)
     if not changes.username:
         raise ValidationError("Username is required.", field="username")
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         user = add_user(session, username=changes.username, role=Role.PATIENT, password=None)
         user.patient = Patient()
         assert user.profile is not None
         _apply_profile(session, clinic, user.profile, user, changes)
         session.flush()
-        audit.record(session, actor, "create", "profile", user.profile.id, username=user.username)
+        work.record("create", "profile", user.profile.id, username=user.username)
         profile_id = user.profile.id
     return get_profile(clinic, actor, profile_id)
 
@@ -268,20 +279,23 @@ def create_profile(clinic: Clinic, actor: Actor, changes: ProfileChanges) -> Pro
 def update_profile(
     clinic: Clinic, actor: Actor, profile_id: int, changes: ProfileChanges
 ) -> ProfileRecord:
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         profile, user = _own_profile(session, actor, profile_id, Action.UPDATE)
         _apply_profile(session, clinic, profile, user, changes)
         session.flush()
-        audit.record(session, actor, "update", "profile", profile_id)
+        work.record("update", "profile", profile_id)
     return get_profile(clinic, actor, profile_id)
 
 
 def delete_profile(clinic: Clinic, actor: Actor, profile_id: int) -> None:
     """Removes the profile's details (bio, address, birth date, picture); the account stays."""
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         profile, _ = _own_profile(session, actor, profile_id, Action.DELETE)
         session.delete(profile)
-        audit.record(session, actor, "delete", "profile", profile_id)
+        drop_image(session, profile.picture_id)
+        work.record("delete", "profile", profile_id)
 
 
 # --- patient records ----------------------------------------------------------------------------
@@ -324,8 +338,8 @@ def list_patient_cards(
             contains(User.username, text),
             contains(Patient.phone, validation.phone_digits(text) or text),
         ]
-        if text.isdigit():
-            conditions.append(Patient.id == int(text))
+        if (patient_id := validation.as_record_id(text)) is not None:
+            conditions.append(Patient.id == patient_id)
         query = query.where(or_(*conditions))
     with clinic.db.read() as session:
         return _page(session, query, offset, limit, _patient)
@@ -369,7 +383,8 @@ def create_patient_card(
 ) -> PatientCard:
     """The authenticated user's own patient record (one per user)."""
     policy.require(actor, Kind.PATIENT, Action.CREATE, Owner(user_id=actor.user_id))
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         if session.scalar(select(Patient.id).where(Patient.user_id == actor.user_id)) is not None:
             raise DuplicateEntry("patient with this user already exists.", field="user")
         patient = Patient(user_id=actor.user_id)
@@ -377,9 +392,9 @@ def create_patient_card(
         session.flush()
         _set_phone(session, patient, phone)
         if picture is not None:
-            patient.picture_id = store_image(session, clinic, picture).id
+            patient.picture_id = replace_image(session, clinic, patient.picture_id, picture)
         session.flush()
-        audit.record(session, actor, "create", "patient", patient.id)
+        work.record("create", "patient", patient.id)
         patient_id = patient.id
     with clinic.db.read() as session:
         return _patient(session.execute(_patient_query().where(Patient.id == patient_id)).one())
@@ -394,23 +409,40 @@ def update_patient_card(
     picture: bytes | None = None,
     clear_phone: bool = False,
 ) -> PatientCard:
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         patient = _load_patient(session, actor, patient_id, Action.UPDATE)
         if phone is not None or clear_phone:
             _set_phone(session, patient, phone)
         if picture is not None:
-            patient.picture_id = store_image(session, clinic, picture).id
+            patient.picture_id = replace_image(session, clinic, patient.picture_id, picture)
         session.flush()
-        audit.record(session, actor, "update", "patient", patient_id)
+        work.record("update", "patient", patient_id)
     return get_patient_card(clinic, actor, patient_id)
 
 
 def delete_patient_card(clinic: Clinic, actor: Actor, patient_id: int) -> None:
-    """Removes the patient record with its appointments and reviews; the account stays."""
-    with clinic.db.transaction() as session:
+    """Removes the patient record with its appointments and reviews; the account stays.
+    Desks showing those appointments hear of each one's going."""
+    with clinic.work(actor) as work:
+        session = work.session
         patient = _load_patient(session, actor, patient_id, Action.DELETE)
+        going = session.execute(
+            select(Appointment.id, Appointment.slot_id, Appointment.doctor_id).where(
+                Appointment.patient_id == patient_id
+            )
+        )
+        for appointment_id, slot_id, doctor_id in going:
+            work.publish(
+                "cancel",
+                appointment_id=appointment_id,
+                slot_id=slot_id,
+                doctor_id=doctor_id,
+                patient_id=patient_id,
+            )
         session.delete(patient)
-        audit.record(session, actor, "delete", "patient", patient_id)
+        drop_image(session, patient.picture_id)
+        work.record("delete", "patient", patient_id)
 
 
 # --- doctor records -----------------------------------------------------------------------------
@@ -540,7 +572,8 @@ def create_doctor_record(
         raise PermissionDenied("Only a doctor's account can have a doctor record.")
     if fee is not None and fee < 0:
         raise ValidationError("Fee cannot be negative.", field="fee")
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         if session.scalar(select(Doctor.id).where(Doctor.user_id == actor.user_id)) is not None:
             raise DuplicateEntry("doctor with this user already exists.", field="user")
         doctor = Doctor(
@@ -560,9 +593,9 @@ def create_doctor_record(
             available_time_ids=list(available_time_ids),
         )
         if picture is not None:
-            doctor.picture_id = store_image(session, clinic, picture).id
+            doctor.picture_id = replace_image(session, clinic, doctor.picture_id, picture)
         session.flush()
-        audit.record(session, actor, "create", "doctor", doctor.id)
+        work.record("create", "doctor", doctor.id)
         doctor_id = doctor.id
     return get_doctor_card(clinic, actor, doctor_id)
 
@@ -570,12 +603,14 @@ def create_doctor_record(
 def delete_doctor_record(clinic: Clinic, actor: Actor, doctor_id: int) -> None:
     """Admins only: the doctor's slots, appointments and reviews go with the record."""
     policy.require(actor, Kind.DOCTOR, Action.DELETE, Owner(doctor_id=doctor_id))
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         doctor = session.get(Doctor, doctor_id)
         if doctor is None:
             raise DoctorMissing()
         # Appointments point at slots with RESTRICT; they go first, then the cascade.
         session.execute(delete(Appointment).where(Appointment.doctor_id == doctor_id))
         session.delete(doctor)
-        audit.record(session, actor, "delete", "doctor", doctor_id)
-    clinic.publish("schedule", doctor_id=doctor_id)
+        drop_image(session, doctor.picture_id)
+        work.record("delete", "doctor", doctor_id)
+        work.publish("schedule", doctor_id=doctor_id)

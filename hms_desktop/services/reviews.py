@@ -9,7 +9,6 @@ from hms_desktop.domain import policy, validation
 from hms_desktop.domain.errors import DoctorMissing, NotFound, PermissionDenied
 from hms_desktop.domain.models import Actor, Page, ReviewRecord
 from hms_desktop.domain.policy import Action, Kind, Owner
-from hms_desktop.services import audit
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.sql import contains
 from hms_desktop.store.tables import Doctor, Patient, Review, User
@@ -108,7 +107,8 @@ def write_review(
     assert actor.patient_id is not None  # a patient's own review
     stars = validation.clean_rating(rating)
     body = validation.clean_text(body, field="body", max_length=validation.LONG_TEXT_MAX)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         if session.get(Doctor, doctor_id) is None:
             raise DoctorMissing()
         review = Review(
@@ -120,7 +120,7 @@ def write_review(
         )
         session.add(review)
         session.flush()
-        audit.record(session, actor, "create", "review", review.id)
+        work.record("create", "review", review.id)
         return _load(session, review.id)
 
 
@@ -143,7 +143,8 @@ def edit_review(
 ) -> ReviewRecord:
     if body is not None:
         body = validation.clean_text(body, field="body", max_length=validation.LONG_TEXT_MAX)
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         review = _own_review(session, actor, review_id, Action.UPDATE)
         if doctor_id is not None:
             if session.get(Doctor, doctor_id) is None:
@@ -154,11 +155,12 @@ def edit_review(
         if rating is not None:
             review.rating = validation.clean_rating(rating)
         session.flush()
-        audit.record(session, actor, "update", "review", review_id)
+        work.record("update", "review", review_id)
         return _load(session, review_id)
 
 
 def delete_review(clinic: Clinic, actor: Actor, review_id: int) -> None:
-    with clinic.db.transaction() as session:
+    with clinic.work(actor) as work:
+        session = work.session
         session.delete(_own_review(session, actor, review_id, Action.DELETE))
-        audit.record(session, actor, "delete", "review", review_id)
+        work.record("delete", "review", review_id)

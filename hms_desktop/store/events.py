@@ -92,50 +92,57 @@ class InProcessEventBus:
             self._remove(listener)
 
 
-class _RedisSubscription:
-    """A thread following the channel; reconnects after Redis comes back."""
+class _RedisFollower:
+    """One thread following the channel for every listener of a bus (a server with many
+    desks' streams holds one Redis connection for them, not one each); reconnects after
+    Redis comes back."""
 
-    def __init__(self, client: redis.Redis, channel: str, listener: Listener) -> None:
+    def __init__(self, client: redis.Redis, channel: str, deliver: Listener) -> None:
         self._client = client
         self._channel = channel
-        self._listener = listener
+        self._deliver = deliver
         self._stopped = threading.Event()
-        self._ready = threading.Event()
+        self.ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hms-events", daemon=True)
         self._thread.start()
-        self._ready.wait(timeout=5)
 
     def _run(self) -> None:
         while not self._stopped.is_set():
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self._channel)
-                self._ready.set()
+                self.ready.set()
                 while not self._stopped.is_set():
                     message = pubsub.get_message(timeout=0.5)
                     if message and message.get("type") == "message":
-                        _deliver(self._listener, ChangeEvent.from_dict(json.loads(message["data"])))
+                        self._deliver(ChangeEvent.from_dict(json.loads(message["data"])))
             except redis.RedisError:
                 log.warning("event stream lost; reconnecting", exc_info=True)
                 self._stopped.wait(1.0)
             finally:
                 pubsub.close()
 
-    @property
-    def closed(self) -> bool:
-        return self._stopped.is_set()
-
-    def close(self) -> None:
+    def stop(self) -> None:
         self._stopped.set()
         self._thread.join(timeout=5)
+
+
+class _BusSubscription:
+    def __init__(self, bus: RedisEventBus, listener: Listener) -> None:
+        self._bus = bus
+        self._listener = listener
+
+    def close(self) -> None:
+        self._bus._remove(self._listener)
 
 
 class RedisEventBus:
     def __init__(self, url: str, prefix: str = "hms:") -> None:
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2)
         self._channel = f"{prefix}events"
-        self._subscriptions: list[_RedisSubscription] = []
-        self._subscriptions_lock = threading.Lock()
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._follower: _RedisFollower | None = None
         self.origin = uuid.uuid4().hex
 
     def publish(self, event: ChangeEvent) -> None:
@@ -146,14 +153,40 @@ class RedisEventBus:
             log.warning("could not publish %s event", event.kind, exc_info=True)
 
     def subscribe(self, listener: Listener) -> Subscription:
-        subscription = _RedisSubscription(self._client, self._channel, listener)
-        # A server subscribes once per desk connection: forget the ones already closed.
-        with self._subscriptions_lock:
-            self._subscriptions = [s for s in self._subscriptions if not s.closed]
-            self._subscriptions.append(subscription)
-        return subscription
+        with self._lock:
+            self._listeners.append(listener)
+            follower = self._follower
+            starting = follower is None
+            if follower is None:
+                follower = self._follower = _RedisFollower(
+                    self._client, self._channel, self._deliver
+                )
+        if starting:
+            # The first listener waits (briefly) until the channel is followed, so it hears
+            # of every change made after it subscribed.
+            follower.ready.wait(timeout=5)
+        return _BusSubscription(self, listener)
+
+    @property
+    def listening(self) -> int:
+        with self._lock:
+            return len(self._listeners)
+
+    def _deliver(self, event: ChangeEvent) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            _deliver(listener, event)
+
+    def _remove(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
     def close(self) -> None:
-        for subscription in self._subscriptions:
-            subscription.close()
+        with self._lock:
+            follower, self._follower = self._follower, None
+            self._listeners.clear()
+        if follower is not None:
+            follower.stop()
         self._client.close()

@@ -38,6 +38,12 @@ STATUS_WORDS = {
 }
 
 
+def plain(label: QLabel) -> QLabel:
+    """A label that shows its text as typed: a name like "<h1>X</h1>" is not markup here."""
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
 def local(moment: datetime, tz: ZoneInfo) -> datetime:
     return moment.astimezone(tz)
 

@@ -26,7 +26,7 @@ from hms_desktop.domain.models import ChangeEvent, DoctorSummary, PatientRecord,
 from hms_desktop.services.backend import Backend, Subscription
 from hms_desktop.ui import theme
 from hms_desktop.ui.calendar import CalendarView
-from hms_desktop.ui.common import Banner
+from hms_desktop.ui.common import Banner, plain
 from hms_desktop.ui.doctors import DoctorsView
 from hms_desktop.ui.patients import PatientsView
 from hms_desktop.ui.requests import RequestsView
@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         self.view_title = QLabel(self)
         self.view_title.setObjectName("Title")
         user = self.user
-        who = QLabel(f"{user.full_name or user.username} · {user.role.value}", self)
+        who = plain(QLabel(f"{user.full_name or user.username} · {user.role.value}", self))
         who.setObjectName("Subtitle")
         self.logout_button = QPushButton(theme.icon("logout"), "Log out", self)
         self.logout_button.clicked.connect(self.log_out)

@@ -23,6 +23,7 @@ from hms_desktop.ui.common import (
     RecordTableModel,
     button_row,
     fmt_datetime,
+    plain,
     primary,
     record_table,
 )
@@ -48,7 +49,7 @@ class DeclineDialog(QDialog):
         buttons = button_row(cancel, self.decline)
         layout = QVBoxLayout(self)
         layout.addWidget(
-            QLabel(f"{request.patient_name}'s request for {request.doctor_name}:", self)
+            plain(QLabel(f"{request.patient_name}'s request for {request.doctor_name}:", self))
         )
         layout.addWidget(self.reason)
         layout.addWidget(self.error)

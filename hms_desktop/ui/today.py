@@ -30,6 +30,7 @@ from hms_desktop.ui.common import (
     STRETCH_LAST,
     RecordTableModel,
     fmt_time,
+    plain,
     record_table,
 )
 from hms_desktop.ui.tasks import Tasks, friendly_message
@@ -75,7 +76,7 @@ class TodayView(QWidget):
         self.own_doctor_id = own_doctor_id
         self.rows: list[AppointmentRecord] = []
         filters = self._build_filters(today)
-        self.title = QLabel(self)
+        self.title = plain(QLabel(self))
         self.title.setObjectName("SectionTitle")
         self.model = day_model(tz, self)
         self.table = record_table(self.model, self, stretch=STRETCH_LAST)

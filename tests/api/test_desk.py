@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from hms_desktop.api import desk
+from hms_desktop.api import desk_events
 from hms_desktop.domain.models import SYSTEM, ChangeEvent
 from hms_desktop.services import doctors, scheduling
 from hms_desktop.services.clinic import Clinic
@@ -142,7 +142,7 @@ def test_openapi_documents_every_desk_route(server: LiveServer) -> None:
 def test_event_stream_heartbeats_events_and_cleans_up(
     server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(desk, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(desk_events, "HEARTBEAT_SECONDS", 0.2)
     bus = server.clinic.events
     assert isinstance(bus, CountingBus)
     user, actor = factories.staff(server.clinic)

@@ -285,14 +285,17 @@ def test_appointments_requests_privacy_and_status_words(api: LiveServer) -> None
         )
         assert patient.delete(f"/appointments/{theirs_made['id']}/").status_code == 404
 
-        cancelled = patient.patch(f"/appointments/{request['id']}/", json={"cancel": True})
-        assert cancelled.status_code == 200 and cancelled.json()["cancel"] is True
-        restored = patient.put(
+        changed = patient.put(
             f"/appointments/{request['id']}/",
             json={"doctor": other_doc.doctor_id, "symptoms": "fever", "cancel": False},
         ).json()
-        assert restored["cancel"] is False and restored["doctor"] == other_doc.doctor_id
-        assert restored["symptoms"] == "fever"
+        assert changed["cancel"] is False and changed["doctor"] == other_doc.doctor_id
+        assert changed["symptoms"] == "fever"
+        cancelled = patient.patch(f"/appointments/{request['id']}/", json={"cancel": True})
+        assert cancelled.status_code == 200 and cancelled.json()["cancel"] is True
+        # A cancelled appointment stays cancelled (a new one is booked instead).
+        revived = patient.patch(f"/appointments/{request['id']}/", json={"cancel": False})
+        assert revived.status_code == 400
 
     # Staff see all and filter; the doctor sees theirs; status words follow the lifecycle.
     now = clinic.now()

@@ -4,6 +4,7 @@ and the server's refusal to listen publicly without a secret key."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -124,8 +125,15 @@ def test_cors_origins_come_from_settings(serve) -> None:  # type: ignore[no-unty
         assert "access-control-allow-origin" not in other.headers
 
 
-def test_server_refuses_public_address_without_a_secret(capsys: pytest.CaptureFixture) -> None:
-    assert server.serve(Settings(), host="0.0.0.0", port=1) == 2
-    assert "secret key" in capsys.readouterr().err
-    assert server.is_loopback("127.0.0.1") and server.is_loopback("::1")
-    assert server.is_loopback("localhost") and not server.is_loopback("192.168.1.4")
+def test_a_server_never_signs_with_the_default_or_a_short_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The default key is in this source: tokens signed with it could be forged by anyone,
+    proxy in front or not. A server without a key makes its own and keeps it."""
+    monkeypatch.setattr(server, "data_dir", lambda: tmp_path)
+    made = server.with_server_secret(Settings())
+    assert not made.has_default_secret and len(made.secret_key) >= 64
+    assert server.with_server_secret(Settings()).secret_key == made.secret_key  # kept
+    assert (tmp_path / server.SECRET_FILE).stat().st_mode & 0o777 == 0o600
+    assert server.serve(Settings(secret_key="short"), port=1) == 2
+    assert "too short" in capsys.readouterr().err

@@ -4,6 +4,7 @@ one access policy."""
 
 from __future__ import annotations
 
+import io
 import json
 import queue
 import re
@@ -13,12 +14,16 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy import select
 
-from hms_desktop.api import desk
-from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.api import desk_events
+from hms_desktop.api.openapi import PUBLIC, access
+from hms_desktop.domain.models import SYSTEM, ChangeEvent
 from hms_desktop.services import accounts
 from hms_desktop.store.tables import AuditEntry
+from tests import factories
 from tests.api.conftest import LiveServer
 from tests.api.permission_world import PASSWORD, build_world
 
@@ -132,7 +137,7 @@ def test_the_event_stream_carries_each_listener_only_what_they_may_see(
     api: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The stream sent every desk's changes to anyone, with patients' usernames in holds."""
-    monkeypatch.setattr(desk, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(desk_events, "HEARTBEAT_SECONDS", 0.2)
     world = build_world(api)
     doctor = EventFollower(api, world.people["doctor"].token)
     reception = EventFollower(api, world.people["receptionist"].token)
@@ -151,6 +156,8 @@ def test_the_event_stream_carries_each_listener_only_what_they_may_see(
     assert all(event.extra == {} for event in seen_by_doctor)
     assert any(event.slot_id == own.slot_id for event in seen_by_doctor)
     assert world.patient_b.username not in json.dumps([vars(e) for e in seen_by_doctor])
+    # Whom a slot of theirs is held for is the desk's to know, not the doctor's.
+    assert all(e.patient_id is None for e in seen_by_doctor if e.kind in ("hold", "release"))
 
 
 def test_one_patient_holds_only_a_few_slots(serve: Callable[..., LiveServer]) -> None:
@@ -302,10 +309,217 @@ def test_a_doctor_sees_and_changes_only_what_is_theirs(api: LiveServer) -> None:
     with api.client(world.people["doctor"].token) as doctor:
         found = doctor.get("/desk/v1/patients", params={"q": "a"}).json()
         assert [record["id"] for record in found] == [world.patient_a.id]
-        assert doctor.get(f"/desk/v1/patients/{world.patient_b.id}").status_code == 403
+        assert doctor.get(f"/desk/v1/patients/{world.patient_b.id}").status_code == 404
+        assert doctor.get(f"/desk/v1/patients/{world.patient_b.id}/history").status_code == 404
         change = doctor.put(
             f"/desk/v1/patients/{world.patient_a.id}", json={"full_name": "Changed Name"}
         )
         assert change.status_code == 403
         hospital = doctor.patch(f"/patients/{world.patient_a.id}/", data={"phone": "0700999888"})
         assert hospital.status_code == 403
+
+
+# --- a second look, as an outsider (the same issue) ----------------------------------------
+
+
+def test_a_patient_books_only_a_few_appointments_online(serve: Callable[..., LiveServer]) -> None:
+    """Hold, confirm, repeat: one self-registered account booked fifteen slots."""
+    api = serve(max_online_bookings_per_patient=3)
+    world = build_world(api)  # patient A has one booking and one request already
+    with api.client(world.people["patient"].token) as patient:
+        slot = world.free_slot(world.doctor_a)
+        assert patient.post("/appointments/me", json={"slot": slot}).status_code == 201
+        assert patient.put("/appointments/me", json={"slot": slot}).status_code == 200
+        refused = patient.post("/appointments/me", json={"slot": world.free_slot(world.doctor_a)})
+        assert refused.status_code == 422 and "call the clinic" in refused.json()["error"]
+        request = patient.post("/appointments/", json={"doctor": world.doctor_a})
+        assert request.status_code == 400 and "call the clinic" in request.json()["detail"]
+    # The desk books for them all the same.
+    hold = world.hold_as("receptionist", world.doctor_a, world.patient_a)
+    with api.client(world.people["receptionist"].token) as desk_client:
+        booked = desk_client.post(
+            "/desk/v1/appointments",
+            json={"slot_id": hold.slot_id, "patient_id": world.patient_a.id, "token": hold.token},
+        )
+        assert booked.status_code == 201
+
+
+def test_registrations_per_address_are_limited(serve: Callable[..., LiveServer]) -> None:
+    api = serve(rate_limit_register="3/hour")
+    with api.client() as stranger:
+        answers = [
+            stranger.post(
+                "/api/user/register/",
+                json={
+                    "username": f"bulk{number}",
+                    "password": PASSWORD,
+                    "confirm_password": PASSWORD,
+                    "first_name": "Bulk",
+                },
+            ).status_code
+            for number in range(4)
+        ]
+    assert answers == [201, 201, 201, 429]
+
+
+def test_a_cancelled_appointment_stays_cancelled(api: LiveServer) -> None:
+    """`cancel: false` brought back any cancelled appointment (and past no-shows), past
+    whoever held the slot meanwhile."""
+    world = build_world(api)
+    appointment = world.booking_for_a()
+    with api.client(world.people["patient"].token) as patient:
+        assert patient.patch(f"/appointments/{appointment}/", json={"cancel": True}).json()[
+            "cancel"
+        ]
+        revived = patient.patch(f"/appointments/{appointment}/", json={"cancel": False})
+        assert revived.status_code == 400 and "still ahead" in revived.json()["detail"]
+        edited = patient.put(f"/appointments/{appointment}/", json={"doctor": world.doctor_a})
+        assert edited.status_code == 400
+
+
+def test_the_desk_cannot_rename_a_colleague_who_is_also_a_patient(api: LiveServer) -> None:
+    world = build_world(api)
+    with api.client(world.people["admin"].token) as admin:
+        card = admin.post("/patients/", data={"phone": "0700 123 987"})
+        assert card.status_code == 201
+    with api.client(world.people["receptionist"].token) as desk_client:
+        renamed = desk_client.put(
+            f"/desk/v1/patients/{card.json()['id']}",
+            json={"full_name": "Pwned Admin", "email": "attacker@evil.example"},
+        )
+        assert renamed.status_code == 403
+    admin_user = world.people["admin"].user
+    assert admin_user is not None
+    assert accounts.get_user(api.clinic, SYSTEM, admin_user.id).first_name == "Adam"
+
+
+def test_an_event_stream_ends_with_its_log_in_and_streams_are_capped(
+    serve: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(desk_events, "HEARTBEAT_SECONDS", 0.2)
+    api = serve(max_event_streams_per_user=2)
+    world = build_world(api)
+    user = world.people["receptionist"].user
+    assert user is not None
+    pair = accounts.issue_tokens(api.clinic, user)
+    first = EventFollower(api, pair.access)
+    second = EventFollower(api, pair.access)
+    with api.client(pair.access) as desk_client:
+        third = desk_client.get("/desk/v1/events")
+        assert third.status_code == 429 and "Retry-After" in third.headers
+        desk_client.post("/desk/v1/session/logout", json={"refresh": pair.refresh})
+    first._thread.join(timeout=5)  # the server ends a stream whose log-in has ended
+    assert not first._thread.is_alive()
+    second.close()
+    first.close()
+
+
+def test_more_bad_values_that_answered_500(api: LiveServer) -> None:
+    world = build_world(api)
+    with api.client(world.people["patient"].token) as patient:
+        for value in ("²", "9" * 25):
+            for method in ("POST", "PUT"):
+                answer = patient.request(method, "/appointments/me", json={"appointmentId": value})
+                assert answer.status_code in (400, 422), (method, value, answer.text)
+            assert patient.get("/patients/", params={"search": value}).status_code == 200
+    with api.client(world.people["receptionist"].token) as desk_client:
+        for name in ("a\U0010ffff", "ab\ud7ff"):
+            assert desk_client.get("/desk/v1/patients", params={"q": name}).status_code == 200
+        missing_day = desk_client.get("/desk/v1/doctors/999999/day", params={"day": "2030-01-01"})
+        assert missing_day.status_code == 404
+
+
+def test_even_a_500_carries_the_security_headers(serve: Callable[..., LiveServer]) -> None:
+    def broken(app: FastAPI) -> None:
+        @app.get("/boom", openapi_extra=access(PUBLIC))
+        def boom() -> None:
+            raise RuntimeError("boom")
+
+    api = serve(customize=broken)
+    with api.client() as client:
+        answer = client.get("/boom")
+    assert answer.status_code == 500 and "boom" not in answer.text
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_replaced_picture_is_gone(api: LiveServer) -> None:
+    world = build_world(api)
+    with api.client(world.people["admin"].token) as admin:
+        old = admin.get(f"/services/{world.service_id}/").json()["image"]
+        new = admin.patch(
+            f"/services/{world.service_id}/",
+            files={"image": ("x.png", factories.png_bytes((9, 9)), "image/png")},
+        ).json()["image"]
+        assert admin.get(new.removeprefix(api.url)).status_code == 200
+        assert admin.get(old.removeprefix(api.url)).status_code == 404
+
+
+def test_ending_a_booking_session_with_an_access_token_ends_the_log_in(api: LiveServer) -> None:
+    world = build_world(api)
+    user = world.people["patient"].user
+    assert user is not None
+    pair = accounts.issue_tokens(api.clinic, user)
+    with api.client(pair.access) as patient:
+        assert patient.delete("/sessions").status_code == 204
+        refreshed = patient.post("/api/user/token/refresh/", json={"refresh": pair.refresh})
+        assert refreshed.status_code == 401
+
+
+def test_usernames_cannot_be_listed_by_renaming(serve: Callable[..., LiveServer]) -> None:
+    api = serve(rate_limit_login="3/minute")
+    world = build_world(api)
+    profile = world.profile_id("patient")
+    taken = world.people["admin"].user.username  # type: ignore[union-attr]
+    with api.client(world.people["patient"].token) as patient:
+        answers = [
+            patient.patch(f"/api/user/profiles/{profile}/", data={"username": taken}).status_code
+            for _ in range(4)
+        ]
+    assert answers == [400, 400, 400, 429]
+
+
+def test_the_booking_session_opens_the_booking_api_only(api: LiveServer) -> None:
+    world = build_world(api)
+    user = world.people["receptionist"].user
+    assert user is not None
+    session = accounts.issue_session_token(api.clinic, user)
+    with api.client(cookie=session) as cookie_holder:
+        assert cookie_holder.get("/doctors").status_code == 200
+        assert cookie_holder.get("/desk/v1/session").status_code == 401
+        assert cookie_holder.get("/api/user/profiles/me/").status_code == 401
+    with api.client(session) as bearer:  # as a bearer token too
+        assert bearer.get("/desk/v1/session").status_code == 401
+
+
+def test_pictures_keep_no_comment_or_profile(api: LiveServer) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="JPEG", comment=b"<script>alert(1)</script>")
+    world = build_world(api)
+    with api.client(world.people["admin"].token) as admin:
+        link = admin.patch(
+            f"/services/{world.service_id}/",
+            files={"image": ("x.jpg", buffer.getvalue(), "image/jpeg")},
+        ).json()["image"]
+        stored = admin.get(link.removeprefix(api.url)).content
+    assert b"<script>" not in stored
+    with Image.open(io.BytesIO(stored)) as kept:
+        assert "comment" not in kept.info and "icc_profile" not in kept.info
+
+
+def test_birth_dates_and_usernames_stay_in_range(api: LiveServer) -> None:
+    with api.client() as anyone:
+        early = anyone.post(
+            "/patients",
+            json={
+                "username": "early1",
+                "password": PASSWORD,
+                "full_name": "Early Bird",
+                "dob": "1900-01-01T00:00:00+23:59",
+            },
+        )
+        assert early.status_code == 400 and "1900" in early.text
+        for name in ("Émile", "аdmin"):  # accented; Cyrillic "а"
+            answer = anyone.post(
+                "/patients", json={"username": name, "password": PASSWORD, "full_name": "X Y"}
+            )
+            assert answer.status_code == 400, name

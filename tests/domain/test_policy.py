@@ -126,6 +126,7 @@ def test_each_listener_hears_only_what_it_may_see() -> None:
     assert policy.visible_event(RITA, event) == event
     seen_by_dora = policy.visible_event(DORA, event)
     assert seen_by_dora is not None and seen_by_dora.extra == {} and seen_by_dora.origin == ""
+    assert seen_by_dora.patient_id is None  # whom a slot is held for is the desk's to know
     assert policy.visible_event(DMITRI, event) is None
     assert policy.visible_event(BRUNO, event) is None
     assert policy.visible_event(ALMA, event) is not None

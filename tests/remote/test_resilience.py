@@ -86,14 +86,16 @@ def test_expired_access_token_is_refreshed_and_revoked_refresh_logs_out(world: W
     assert renewed != expired and accounts.verify_token(server_clinic, renewed).user_id == user.id
 
     # The server refuses a token the desk still believes valid: one refresh, then the answer.
-    accounts.revoke_token(server_clinic, renewed, ("access",))
+    accounts.revoke_token(server_clinic, renewed, ("access",), whole_login=False)
     assert remote.pending_requests() == []
     assert remote.transport.access_token() != renewed
 
     refresh = remote.transport._refresh
     assert refresh is not None
     accounts.revoke_token(server_clinic, refresh)
-    accounts.revoke_token(server_clinic, remote.transport.access_token(), ("access",))
+    accounts.revoke_token(
+        server_clinic, remote.transport.access_token(), ("access",), whole_login=False
+    )
     with pytest.raises(TokenInvalid, match="^Token is invalid or expired$"):
         remote.pending_requests()
     assert remote.current_user is None

@@ -252,11 +252,15 @@ def test_tokens_verify_refresh_and_revoke(clinic: Clinic) -> None:
     other = accounts.issue_tokens(clinic, user)
     assert accounts.verify_token(clinic, other.access).user_id == user.id
     # An access token revoked alone ends only itself: its log-in refreshes on.
-    accounts.revoke_token(clinic, other.access)
+    accounts.revoke_token(clinic, other.access, whole_login=False)
     with pytest.raises(TokenInvalid):
         accounts.verify_token(clinic, other.access)
     renewed = accounts.refresh_access(clinic, other.refresh)
     assert accounts.verify_token(clinic, renewed).user_id == user.id
+    # Logging out with an access token ends its whole log-in, as with the refresh token.
+    accounts.revoke_token(clinic, renewed)
+    with pytest.raises(TokenInvalid):
+        accounts.refresh_access(clinic, other.refresh)
 
 
 def test_revoked_session_token_is_rejected_by_every_desk(

@@ -84,7 +84,7 @@ def test_a_closed_subscription_hears_nothing_more(clinic: Clinic, store: StoreSp
 
 def _entries_since(clinic: Clinic, count_before: int) -> list[dict[str, object]]:
     new = audit_count(clinic) - count_before
-    return audit.recent_entries(clinic, limit=new) if new else []
+    return audit.recent_entries(clinic, SYSTEM, limit=new) if new else []
 
 
 def test_every_write_leaves_an_audit_entry_with_its_actor(clinic: Clinic) -> None:
@@ -191,6 +191,8 @@ def test_every_write_leaves_an_audit_entry_with_its_actor(clinic: Clinic) -> Non
     entry = last_audit(clinic)
     assert entry.actor_user_id is None and entry.entity == "user"
     moved = [
-        e for e in audit.recent_entries(clinic, entity="appointment") if e["action"] == "reschedule"
+        e
+        for e in audit.recent_entries(clinic, SYSTEM, entity="appointment")
+        if e["action"] == "reschedule"
     ]
     assert json.loads(str(moved[0]["detail"])) == {"slot_id": other_slot, "old_slot_id": slot}

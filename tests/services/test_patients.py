@@ -155,9 +155,10 @@ def test_a_patient_edits_only_their_own_record(clinic: Clinic) -> None:
     mine = patients.update_patient(clinic, actor, me.id, PatientForm(full_name="Me Myself"))
     assert mine.full_name == "Me Myself"
     assert patients.get_patient(clinic, actor, me.id) == mine
-    with pytest.raises(PermissionDenied):
+    # Another patient's record is not even shown to exist.
+    with pytest.raises(PatientNotFound):
         patients.update_patient(clinic, actor, other.id, PatientForm(full_name="Hacked"))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PatientNotFound):
         patients.get_patient(clinic, actor, other.id)
 
 
@@ -213,7 +214,7 @@ def test_who_may_search(clinic: Clinic) -> None:
     scheduling.confirm_booking(clinic, desk, slot, record.id, token=hold.token)
     assert [r.id for r in patients.search_patients(clinic, doc.actor, "findable")] == [record.id]
     assert patients.get_patient(clinic, doc.actor, record.id) == record
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PatientNotFound):  # not on their schedule: not shown to exist
         patients.get_patient(clinic, doc.actor, stranger.id)
     with pytest.raises(PermissionDenied):
         patients.update_patient(clinic, doc.actor, record.id, PatientForm(full_name="Changed"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.enums import AppointmentStatus
@@ -194,3 +194,20 @@ def test_a_doctors_calendar_is_their_own_to_look_at(
     window.calendar_for(next(d for d in desk.backend.doctors() if d.id == other.doctor_id))
     assert window.statusBar().currentMessage() == "Your calendar shows your own appointments."
     backend.close()
+
+
+def test_names_are_shown_as_typed_never_as_markup(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    """A patient who calls themselves "<h1>…" online is shown just so at the desk."""
+    odd = factories.patient(desk.clinic, full_name="<h1>Big</h1> <img src=x>")
+    doctor_id = desk.doctors[0].doctor_id
+    slot = free_slots(desk, doctor_id, tomorrow(desk.clinic))[0]
+    hold = desk.backend.hold_slot(slot, odd.id)
+    booked = desk.backend.confirm_booking(slot, odd.id, hold.token, symptoms="<script>x</script>")
+    window = window_for(desk)
+    dialog = window.calendar.open_appointment(booked)
+    shown = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert "&lt;h1&gt;Big&lt;/h1&gt;" in shown and "&lt;script&gt;" in shown
+    assert "<h1>" not in shown and "<script>" not in shown
+    dialog.accept()

@@ -3,6 +3,7 @@ also how a request from the queue gets its slot."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,9 +116,10 @@ class AppointmentDialog(QDialog):
         self.confirm_box: QMessageBox | None = None
         self.setWindowTitle("Appointment")
         text = QLabel(
-            f"<b>{appointment.patient_name}</b> with {appointment.doctor_name}<br>"
+            f"<b>{html.escape(appointment.patient_name)}</b> with "
+            f"{html.escape(appointment.doctor_name)}<br>"
             f"{fmt_datetime(appointment.start, tz)} · {STATUS_WORDS[appointment.status]} · "
-            f"{appointment.appointment_type.value}<br>{appointment.symptoms}",
+            f"{appointment.appointment_type.value}<br>{html.escape(appointment.symptoms)}",
             self,
         )
         text.setWordWrap(True)
@@ -176,6 +178,7 @@ class AppointmentDialog(QDialog):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.button(QMessageBox.StandardButton.Yes).setText("Cancel appointment")
         box.button(QMessageBox.StandardButton.No).setText("Keep it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,7 @@ class BookingDialog(QDialog):
         self.setWindowTitle("Book an appointment")
         self.setMinimumSize(620, 520)
         heading = QLabel(
-            f"<b>{doctor_name}</b> — {fmt_datetime(slot.slot.start, tz)} "
+            f"<b>{html.escape(doctor_name)}</b> — {fmt_datetime(slot.slot.start, tz)} "
             f"({slot.slot.duration} min)",
             self,
         )
@@ -138,7 +139,7 @@ class BookingDialog(QDialog):
             return
         self.error.show_message("")
         self.patient = patient
-        self.chosen.setText(f"Holding the slot for <b>{patient.full_name}</b>…")
+        self.chosen.setText(f"Holding the slot for <b>{html.escape(patient.full_name)}</b>…")
         self.confirm.setEnabled(False)
         previous, self.hold = self.hold, None
         if previous is not None:
@@ -170,7 +171,8 @@ class BookingDialog(QDialog):
             self.chosen.setText("The hold ran out. Pick the patient again to hold the slot.")
             return
         self.chosen.setText(
-            f"Held for <b>{self.patient.full_name}</b> · {countdown(self.hold, now)} left "
+            f"Held for <b>{html.escape(self.patient.full_name)}</b> · "
+            f"{countdown(self.hold, now)} left "
             "to confirm (Enter)."
         )
 

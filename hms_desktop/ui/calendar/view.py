@@ -42,7 +42,7 @@ from hms_desktop.ui.calendar.booking import BookingDialog
 from hms_desktop.ui.calendar.cache import Fetch, Window, WindowCache
 from hms_desktop.ui.calendar.grid import CalendarTable
 from hms_desktop.ui.calendar.model import STATE_WORDS, CalendarModel, Column, utcnow
-from hms_desktop.ui.common import STATUS_WORDS, fmt_datetime, local_midnight
+from hms_desktop.ui.common import STATUS_WORDS, fmt_datetime, local_midnight, plain
 from hms_desktop.ui.doctors import fill_combo
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
@@ -134,7 +134,7 @@ class CalendarView(QWidget):
         """The days shown, and whom the desk is booking for."""
         self.range_label = QLabel(self)
         self.range_label.setObjectName("SectionTitle")
-        self.for_patient = QLabel(self)
+        self.for_patient = plain(QLabel(self))
         self.for_patient.setObjectName("Subtitle")
         row = QHBoxLayout()
         row.addWidget(self.range_label)
@@ -418,6 +418,7 @@ class CalendarView(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.button(QMessageBox.StandardButton.Yes).setText("Release their hold")
         box.button(QMessageBox.StandardButton.No).setText("Pick another slot")

@@ -1,0 +1,211 @@
+"""Changes to booked appointments: move, cancel, delete, the doctor's statuses, and the
+hospital API's edits. Each is one unit of work, its event sent after it committed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from hms_desktop.domain import validation
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, can_transition
+from hms_desktop.domain.errors import (
+    DoctorMissing,
+    InvalidTransition,
+    MissingSlot,
+    NotFound,
+    SlotAlreadyBooked,
+    SlotInPast,
+    ValidationError,
+)
+from hms_desktop.domain.models import Actor, AppointmentRecord
+from hms_desktop.domain.policy import Action
+from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.scheduling.holds import guard_new_slot
+from hms_desktop.services.scheduling.records import (
+    load_appointment,
+    load_for_change,
+    publish_change,
+)
+from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Slot
+
+
+def _bookable_slot(session: Session, clinic: Clinic, slot_id: int) -> Slot:
+    slot = session.get(Slot, slot_id)
+    if slot is None:
+        raise NotFound("Slot does not exist.")
+    if as_utc(slot.start_at) <= clinic.now():
+        raise SlotInPast()
+    return slot
+
+
+def move_into_slot(
+    clinic: Clinic,
+    actor: Actor,
+    appointment_id: int,
+    slot_id: int | None,
+    *,
+    new_status: AppointmentStatus,
+    allowed: Sequence[AppointmentStatus],
+    action: str,
+    permission: Action,
+) -> AppointmentRecord:
+    """Put an appointment into another slot in one transaction, guarded like a booking."""
+    if slot_id is None:
+        raise MissingSlot()
+    with clinic.db.read() as session:
+        current = load_for_change(session, actor, appointment_id, permission)
+        patient_id, old_slot = current.patient_id, current.slot_id
+        if AppointmentStatus(current.status) not in allowed:
+            raise InvalidTransition()
+    if old_slot == slot_id:
+        raise SlotAlreadyBooked()
+    with guard_new_slot(clinic, actor, slot_id, patient_id), clinic.work(actor) as work:
+        slot = _bookable_slot(work.session, clinic, slot_id)
+        moved = work.session.execute(
+            update(Appointment)
+            .where(
+                Appointment.id == appointment_id,
+                Appointment.status.in_([s.value for s in allowed]),
+            )
+            .values(
+                slot_id=slot.id,
+                doctor_id=slot.doctor_id,
+                status=new_status.value,
+                updated_at=clinic.now(),
+            )
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
+            raise InvalidTransition()
+        work.record(action, "appointment", appointment_id, slot_id=slot.id, old_slot_id=old_slot)
+        record = load_appointment(work.session, appointment_id)
+        work.publish(
+            action,
+            slot_id=slot_id,
+            old_slot_id=old_slot,
+            doctor_id=record.doctor_id,
+            appointment_id=appointment_id,
+            patient_id=record.patient_id,
+        )
+    return record
+
+
+def reschedule_appointment(
+    clinic: Clinic, actor: Actor, appointment_id: int, new_slot_id: int | None
+) -> AppointmentRecord:
+    return move_into_slot(
+        clinic,
+        actor,
+        appointment_id,
+        new_slot_id,
+        new_status=AppointmentStatus.RESCHEDULED,
+        allowed=(AppointmentStatus.SCHEDULED, AppointmentStatus.RESCHEDULED),
+        action="reschedule",
+        permission=Action.MOVE,
+    )
+
+
+def cancel_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> AppointmentRecord:
+    """Cancel; the slot is free again at once (the unique index ignores cancelled rows)."""
+    with clinic.work(actor) as work:
+        appointment = load_for_change(work.session, actor, appointment_id, Action.CANCEL, lock=True)
+        status = AppointmentStatus(appointment.status)
+        if status is not AppointmentStatus.CANCELLED:
+            if not status.is_open:
+                raise InvalidTransition("Only an appointment still ahead can be cancelled.")
+            appointment.status = AppointmentStatus.CANCELLED.value
+            appointment.updated_at = clinic.now()
+            work.record("cancel", "appointment", appointment_id)
+        work.session.flush()
+        record = load_appointment(work.session, appointment_id)
+        publish_change(work, "cancel", record)
+    return record
+
+
+def delete_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> None:
+    with clinic.work(actor) as work:
+        appointment = load_for_change(work.session, actor, appointment_id, Action.DELETE, lock=True)
+        work.publish(
+            "cancel",
+            slot_id=appointment.slot_id,
+            doctor_id=appointment.doctor_id,
+            appointment_id=appointment_id,
+            patient_id=appointment.patient_id,
+        )
+        work.session.delete(appointment)
+        work.record("delete", "appointment", appointment_id)
+
+
+def set_status(
+    clinic: Clinic, actor: Actor, appointment_id: int, status: AppointmentStatus
+) -> AppointmentRecord:
+    """The doctor's day: arrived, in progress, completed, no-show."""
+    with clinic.work(actor) as work:
+        appointment = load_for_change(
+            work.session, actor, appointment_id, Action.SET_STATUS, lock=True
+        )
+        current = AppointmentStatus(appointment.status)
+        if not can_transition(current, status):
+            raise InvalidTransition(
+                f"An appointment that is {current.value.replace('_', ' ')} cannot become "
+                f"{status.value.replace('_', ' ')}."
+            )
+        appointment.status = status.value
+        appointment.updated_at = clinic.now()
+        work.record("status", "appointment", appointment_id, status=status.value)
+        work.session.flush()
+        record = load_appointment(work.session, appointment_id)
+        publish_change(work, "status", record)
+    return record
+
+
+def update_appointment(
+    clinic: Clinic,
+    actor: Actor,
+    appointment_id: int,
+    *,
+    doctor_id: int | None = None,
+    appointment_type: AppointmentType | None = None,
+    symptoms: str | None = None,
+    available_time_id: int | None = None,
+    cancel: bool | None = None,
+) -> AppointmentRecord:
+    """The hospital API's PUT/PATCH: details of an appointment still ahead, and its cancel
+    flag. A cancelled appointment stays cancelled: bringing one back would skip the hold
+    that keeps a slot for one desk at a time (a new booking is made instead)."""
+    if symptoms is not None:
+        symptoms = validation.clean_text(
+            symptoms, field="symptoms", max_length=validation.LONG_TEXT_MAX
+        )
+    with clinic.work(actor) as work:
+        session = work.session
+        appointment = load_for_change(session, actor, appointment_id, Action.UPDATE, lock=True)
+        if not AppointmentStatus(appointment.status).is_open:
+            # Cancelled, declined or already seen: closed. A new booking goes through a hold.
+            raise InvalidTransition("Only an appointment still ahead can be changed.")
+        if doctor_id is not None and doctor_id != appointment.doctor_id:
+            if appointment.slot_id is not None:
+                raise ValidationError(
+                    "A booked appointment changes doctor by rescheduling.", field="doctor"
+                )
+            if session.get(Doctor, doctor_id) is None:
+                raise DoctorMissing()
+            appointment.doctor_id = doctor_id
+        if appointment_type is not None:
+            appointment.appointment_type = appointment_type.value
+        if symptoms is not None:
+            appointment.symptoms = symptoms
+        if available_time_id is not None:
+            if session.get(AvailableTime, available_time_id) is None:
+                raise ValidationError("Unknown available time.", field="time")
+            appointment.available_time_id = available_time_id
+        if cancel:
+            appointment.status = AppointmentStatus.CANCELLED.value
+        appointment.updated_at = clinic.now()
+        session.flush()
+        work.record("update", "appointment", appointment_id, cancel=bool(cancel))
+        record = load_appointment(session, appointment_id)
+        publish_change(work, "update", record)
+    return record

@@ -1,0 +1,139 @@
+"""Appointments as the desk and both APIs read them, and the policy's word on changing one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, Select, bindparam, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from hms_desktop.domain import policy
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
+from hms_desktop.domain.errors import (
+    AppointmentMissing,
+    DomainError,
+    NotYourAppointment,
+    TooManyBookings,
+)
+from hms_desktop.domain.models import Actor, AppointmentRecord
+from hms_desktop.domain.policy import Action, Kind, Owner
+from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.unit_of_work import UnitOfWork
+from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Patient, Slot, User
+
+OPEN_STATUSES = [status for status in AppointmentStatus if status.is_open]
+_PatientUser = aliased(User, name="patient_user")
+_DoctorUser = aliased(User, name="doctor_user")
+
+
+def record_query() -> Select[Any]:
+    return (
+        select(
+            Appointment,
+            Slot.start_at,
+            Slot.duration,
+            _PatientUser.first_name,
+            _PatientUser.last_name,
+            _DoctorUser.first_name,
+            _DoctorUser.last_name,
+            AvailableTime.time,
+        )
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .join(_PatientUser, _PatientUser.id == Patient.user_id)
+        .join(Doctor, Doctor.id == Appointment.doctor_id)
+        .join(_DoctorUser, _DoctorUser.id == Doctor.user_id)
+        .join(Slot, Slot.id == Appointment.slot_id, isouter=True)
+        .join(AvailableTime, AvailableTime.id == Appointment.available_time_id, isouter=True)
+    )
+
+
+def to_record(row: Row[Any]) -> AppointmentRecord:
+    appointment, start, duration, p_first, p_last, d_first, d_last, time_label = row
+    return AppointmentRecord(
+        id=appointment.id,
+        patient_id=appointment.patient_id,
+        patient_name=f"{p_first} {p_last}".strip(),
+        doctor_id=appointment.doctor_id,
+        doctor_name=f"{d_first} {d_last}".strip(),
+        slot_id=appointment.slot_id,
+        start=as_utc(start) if start is not None else None,
+        duration=duration,
+        status=AppointmentStatus(appointment.status),
+        appointment_type=AppointmentType(appointment.appointment_type),
+        symptoms=appointment.symptoms,
+        available_time_id=appointment.available_time_id,
+        available_time=time_label,
+        decline_reason=appointment.decline_reason,
+        created_at=as_utc(appointment.created_at),
+        updated_at=as_utc(appointment.updated_at),
+    )
+
+
+# Built once: the booking hot path reads a record after every write.
+_RECORD_BY_ID = record_query().where(Appointment.id == bindparam("appointment_id"))
+
+
+def load_appointment(session: Session, appointment_id: int) -> AppointmentRecord:
+    row = session.execute(_RECORD_BY_ID, {"appointment_id": appointment_id}).first()
+    if row is None:
+        raise AppointmentMissing()
+    return to_record(row)
+
+
+def appointment_owner(appointment: Appointment) -> Owner:
+    return Owner(patient_id=appointment.patient_id, doctor_id=appointment.doctor_id)
+
+
+def not_yours(actor: Actor) -> DomainError:
+    if actor.role is Role.ANONYMOUS:
+        return policy.refusal(actor)
+    return NotYourAppointment()
+
+
+def load_for_change(
+    session: Session, actor: Actor, appointment_id: int, action: Action, *, lock: bool = False
+) -> Appointment:
+    """The appointment, if the actor may take `action` on it (the booking API's words for
+    someone else's: "You are not authorized to reschedule the appointment.")."""
+    # Refused outright (not even whether it exists) when the actor may do this to none.
+    if not policy.allows(actor, Kind.APPOINTMENT, action):
+        raise not_yours(actor)
+    # Writers lock the row: two desks changing one appointment at once must not both win.
+    appointment = session.get(Appointment, appointment_id, with_for_update=lock)
+    if appointment is None:
+        raise AppointmentMissing()
+    if not policy.allows(actor, Kind.APPOINTMENT, action, appointment_owner(appointment)):
+        raise not_yours(actor)
+    return appointment
+
+
+def check_online_quota(session: Session, clinic: Clinic, actor: Actor, patient_id: int) -> None:
+    """A patient booking for themselves has at most `max_online_bookings_per_patient`
+    upcoming appointments and requests (a script with one account cannot book the week
+    out); the desk books any number."""
+    if actor.role is not Role.PATIENT or actor.patient_id != patient_id:
+        return
+    limit = clinic.settings.max_online_bookings_per_patient
+    upcoming = session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .join(Slot, Slot.id == Appointment.slot_id, isouter=True)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.status.in_([status.value for status in OPEN_STATUSES]),
+            or_(Appointment.slot_id.is_(None), Slot.start_at > clinic.now()),
+        )
+    )
+    if (upcoming or 0) >= limit:
+        raise TooManyBookings.of(limit)
+
+
+def publish_change(work: UnitOfWork, kind: str, record: AppointmentRecord) -> None:
+    work.publish(
+        kind,
+        slot_id=record.slot_id,
+        doctor_id=record.doctor_id,
+        appointment_id=record.id,
+        patient_id=record.patient_id,
+    )

@@ -1,0 +1,79 @@
+"""One use case's unit of work: its transaction, who acts, and what it leaves behind.
+
+Inside, a use case writes through `work.session`, notes its audit entries with
+`work.record(...)` (written in the same transaction, so they stand or fall with it) and
+its change events with `work.publish(...)`; the events go out only after the transaction
+committed, so no desk hears of a change that was rolled back. A booking that loses the
+race for a slot to another desk (the live-slot index) is a `SlotAlreadyBooked` here, in
+one place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hms_desktop.domain.errors import SlotAlreadyBooked
+from hms_desktop.domain.models import Actor, ChangeEvent
+from hms_desktop.store.tables import AuditEntry
+
+if TYPE_CHECKING:
+    from hms_desktop.services.clinic import Clinic
+
+# Built once (every write records one): a Core insert, its values bound per call.
+_AUDIT = insert(AuditEntry)
+
+
+def is_live_slot_violation(error: IntegrityError) -> bool:
+    """The partial unique index refused a second live appointment for one slot."""
+    text = str(error.orig)
+    return "uq_appointments_live_slot" in text or "appointments.slot_id" in text
+
+
+class UnitOfWork:
+    def __init__(self, clinic: Clinic, actor: Actor, session: Session) -> None:
+        self.clinic, self.actor, self.session = clinic, actor, session
+        self.events: list[ChangeEvent] = []
+
+    def record(
+        self, action: str, entity: str, entity_id: object, *, by: Actor | None = None, **detail: Any
+    ) -> None:
+        """An audit entry: who did what to which record (written in this transaction). `by`
+        names someone else than the acting user (a patient registering themselves)."""
+        who = by or self.actor
+        self.session.execute(
+            _AUDIT,
+            {
+                "actor_user_id": who.user_id,
+                "actor": who.username,
+                "action": action,
+                "entity": entity,
+                "entity_id": str(entity_id),
+                "detail": json.dumps(detail, default=str) if detail else "",
+            },
+        )
+
+    def publish(self, kind: str, **details: Any) -> None:
+        """A change event, sent to every desk once the transaction has committed."""
+        self.events.append(ChangeEvent(kind=kind, at=self.clinic.now().isoformat(), **details))
+
+
+@contextmanager
+def unit_of_work(clinic: Clinic, actor: Actor) -> Iterator[UnitOfWork]:
+    """Commit on success, then publish; roll back and publish nothing on any error."""
+    try:
+        with clinic.db.transaction() as session:
+            work = UnitOfWork(clinic, actor, session)
+            yield work
+    except IntegrityError as error:
+        if is_live_slot_violation(error):
+            raise SlotAlreadyBooked() from error
+        raise
+    for event in work.events:
+        clinic.events.publish(event)

@@ -1,19 +1,34 @@
-"""Configuration: defaults < TOML file < HMS_* environment variables."""
+"""Configuration: defaults < TOML file < HMS_* environment variables.
+
+Declared once, as the fields of `Settings` (pydantic-settings validates them). Adding a setting
+is one `Field(...)` line: the TOML file, its `HMS_<NAME>` variable, `hms-desktop config init`
+and `hms-desktop check` all follow from it.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import difflib
 import os
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 APP_NAME = "hms-desktop"
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
+ENV_PREFIX = "HMS_"
 
 
 def data_dir() -> Path:
@@ -24,54 +39,122 @@ def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
 
 
-@dataclass(frozen=True)
-class Settings:
-    mode: str = "local"  # "local" (database + lock store) or "remote" (REST API)
-    database_url: str = ""
-    redis_url: str = ""  # empty: built-in lock store and in-process events
-    redis_prefix: str = "hms:"
-    api_url: str = ""
-    secret_key: str = DEFAULT_SECRET_KEY
-    timezone: str = "UTC"
-    hold_ttl_minutes: float = 5.0
-    access_token_minutes: int = 15
-    refresh_token_days: int = 7
-    booking_horizon_days: int = 28
-    image_max_bytes: int = 2 * 1024 * 1024
-    # Holds one patient may have at once (a desk's and their own together).
-    max_holds_per_patient: int = 3
-    # Upcoming appointments and requests a patient may make for themselves online (the
-    # desk books any number).
-    max_online_bookings_per_patient: int = 5
-    # Self-registrations per client address.
-    rate_limit_register: str = "10/hour"
-    # Live update streams (GET /desk/v1/events) one account may hold open at once: a desk
-    # each, and a clinic may share one reception account over many desks.
-    max_event_streams_per_user: int = 25
+def default_log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every setting, its default and what it is for (the description is the comment
+    `hms-desktop config init` writes above it)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    mode: Literal["local", "remote"] = Field(
+        "local", description="local: this machine talks to the database; remote: to api_url"
+    )
+    database_url: str = Field(
+        "", description="PostgreSQL URL; empty: an SQLite file in the user data folder"
+    )
+    redis_url: str = Field("", description="empty: built-in lock store, in-process events")
+    redis_prefix: str = Field("hms:", description="prefix of this clinic's Redis keys")
+    api_url: str = Field("", description="the clinic server, for remote mode")
+    secret_key: str = Field(
+        DEFAULT_SECRET_KEY, description="signs log-in tokens; a server needs a long random one"
+    )
+    timezone: str = Field("UTC", description="the clinic's IANA time zone, e.g. Asia/Kolkata")
+    hold_ttl_minutes: float = Field(5.0, gt=0, description="how long a slot hold lasts")
+    access_token_minutes: int = Field(15, gt=0, description="API access token lifetime")
+    refresh_token_days: int = Field(7, gt=0, description="API refresh token lifetime")
+    booking_horizon_days: int = Field(28, gt=0, description="how far ahead slots are kept")
+    image_max_bytes: int = Field(2 * 1024 * 1024, gt=0, description="largest uploaded image")
+    max_holds_per_patient: int = Field(
+        3, gt=0, description="holds one patient may have at once (a desk's and their own)"
+    )
+    max_online_bookings_per_patient: int = Field(
+        5, gt=0, description="upcoming bookings and requests a patient may make online"
+    )
+    rate_limit_register: str = Field("10/hour", description="self-registrations per address")
+    # A desk each; a clinic may share one reception account over many desks.
+    max_event_streams_per_user: int = Field(
+        25, gt=0, description="live update streams one account may hold open at once"
+    )
     # Failed log-ins (and registrations of a taken name) per client address and username,
     # and per client address over all usernames: over either, that address gets 429 while
     # the account's owner elsewhere still gets in.
-    rate_limit_login: str = "10/minute"
-    rate_limit_login_client: str = "30/minute"
-    rate_limit_default: str = "100/minute"
+    rate_limit_login: str = Field(
+        "10/minute", description="failed log-ins per client address and username"
+    )
+    rate_limit_login_client: str = Field(
+        "30/minute", description="failed log-ins per client address, all usernames"
+    )
+    rate_limit_default: str = Field("100/minute", description="API calls per user")
     # How long the API may reuse an encoded free-slot listing when no change event came.
     # Every booking change empties it; the age only bounds what no event announces (a hold
     # expiring, a slot starting), and both only err towards "not free" or a refused hold.
-    answer_cache_seconds: float = 10.0
-    cors_origins: tuple[str, ...] = ()
-    # The address clients reach the server by (e.g. "https://hms.clinic.example"): absolute
-    # links (pages, pictures) are built from it. Empty: from the address the request came in
-    # on (the server's own socket), never from the client's Host header.
-    public_url: str = ""
-    # Reverse proxies whose X-Forwarded-For names the client (a proxy on this machine by
-    # default); "*" trusts any, for a proxy elsewhere on a private network.
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
-    # Request bodies: JSON at most this many bytes; uploads at most image_max_bytes + 64 KiB.
-    max_json_bytes: int = 256 * 1024
-    # Pictures are decoded (and re-encoded) only up to this many pixels.
-    image_max_pixels: int = 12_000_000  # a phone's photo; decoding costs ~0.1 s per MP
-    log_level: str = "INFO"
-    config_file: str = ""
+    answer_cache_seconds: float = Field(
+        10.0, ge=0, description="longest reuse of a free-slot answer"
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="web origins allowed to call the API (comma-separated in HMS_*)"
+    )
+    # Absolute links (pages, pictures) are built from it; empty: from the address the request
+    # came in on (the server's own socket), never from the client's Host header.
+    public_url: str = Field(
+        "", description="the address clients reach the server by, e.g. https://hms.clinic.example"
+    )
+    # "*" trusts any, for a proxy elsewhere on a private network.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("127.0.0.1",), description="reverse proxies whose X-Forwarded-For names the client"
+    )
+    max_json_bytes: int = Field(
+        256 * 1024, gt=0, description="largest JSON request body (uploads: image_max_bytes)"
+    )
+    image_max_pixels: int = Field(  # a phone's photo; decoding costs ~0.1 s per MP
+        12_000_000, gt=0, description="pictures are decoded only up to this many pixels"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR"
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="serve's log lines: text, or one JSON object per line"
+    )
+    log_dir: str = Field("", description="the desktop's log folder; empty: the platform's")
+    update_url: str = Field(
+        "", description="where IT puts new builds (web page or shared folder), shown to old desks"
+    )
+    config_file: str = Field("", description="(set by hms-desktop: the file that was read)")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        **_other_sources: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # `Settings(...)` is exactly what it is given (tests, tools); `load_settings` is what
+        # reads the file and the environment, so it can name each value's source.
+        return (init_settings,)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/London)") from error
+        return value
 
     @property
     def effective_database_url(self) -> str:
@@ -99,12 +182,17 @@ class Settings:
     def has_default_secret(self) -> bool:
         return self.secret_key in ("", DEFAULT_SECRET_KEY)
 
+    @property
+    def log_folder(self) -> Path:
+        return Path(self.log_dir) if self.log_dir else default_log_dir()
+
     def with_overrides(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        """A copy with some values changed (validated like any other)."""
+        return type(self)(**{**self.model_dump(), **changes})
 
     def masked(self) -> dict[str, Any]:
         """The effective configuration with secrets hidden, for `hms-desktop check`."""
-        shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        shown = self.model_dump()
         shown["database_url"] = _mask_url(self.effective_database_url)
         shown["redis_url"] = _mask_url(self.redis_url)
         shown["secret_key"] = "(default)" if self.has_default_secret else "****"
@@ -120,39 +208,133 @@ def _mask_url(url: str) -> str:
     return f"{scheme}://{user}:****@{host}" if ":" in credentials else f"{scheme}://{user}@{host}"
 
 
-_FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
+# Settings a file or a variable may set (config_file is the loader's own record).
+CONFIGURABLE = [name for name in Settings.model_fields if name != "config_file"]
 
 
-def _coerce(name: str, value: Any) -> Any:
-    kind = _FIELD_TYPES[name]
-    if kind == "float":
-        return float(value)
-    if kind == "int":
-        return int(value)
-    if kind.startswith("tuple"):
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return tuple(value)
-    return str(value)
+class ConfigError(Exception):
+    """A configuration that cannot be used; each line names a setting and where it came from."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    path = Path(env["HMS_CONFIG"]) if env.get("HMS_CONFIG") else default_config_path()
-    if path.is_file():
+class _EnvironmentSource(EnvSettingsSource):
+    """HMS_* variables from a given mapping (os.environ, or a test's dictionary)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(Settings, env_prefix=ENV_PREFIX, case_sensitive=False)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
-        for key, value in document.items():
-            if key in _FIELD_TYPES and key != "config_file":
-                values[key] = _coerce(key, value)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"{path}: not valid TOML ({error})"]) from error
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot be read ({error.strerror})"]) from error
+    unknown = [key for key in document if key not in CONFIGURABLE]
+    if unknown:
+        raise ConfigError([f"{path}: unknown setting {_unknown(key)}" for key in unknown])
+    return document
+
+
+def _unknown(key: str) -> str:
+    close = difflib.get_close_matches(key, CONFIGURABLE, n=1)
+    return f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key)
+
+
+def _describe(error: Any) -> str:
+    """One validation problem in plain words."""
+    value = error.get("input")
+    kind = error["type"]
+    if kind in ("float_parsing", "float_type"):
+        return f"{value!r} is not a number"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{value!r} is not a whole number"
+    if kind == "literal_error":
+        return f"{value!r} is not one of {error['ctx']['expected']}"
+    if kind.startswith("greater_than") or kind.startswith("less_than"):
+        return f"{value!r}: {error['msg'].lower()}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return f"{value!r}: {error['msg']}"
+
+
+def config_path(environ: Mapping[str, str]) -> tuple[Path, bool]:
+    """The configuration file to read, and whether HMS_CONFIG named it."""
+    if environ.get("HMS_CONFIG"):
+        return Path(environ["HMS_CONFIG"]), True
+    return default_config_path(), False
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults < the TOML file < HMS_* variables. Raises ConfigError naming each bad value
+    and its source ("HMS_HOLD_TTL_MINUTES: 'five' is not a number")."""
+    env = os.environ if environ is None else environ
+    path, named = config_path(env)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if path.is_file():
+        for key, value in _read_file(path).items():
+            values[key], sources[key] = value, f"{path}: {key}"
         values["config_file"] = str(path)
-    elif env.get("HMS_CONFIG"):
-        raise FileNotFoundError(f"HMS_CONFIG points to {path}, which does not exist")
-    for name in _FIELD_TYPES:
-        variable = f"HMS_{name.upper()}"
-        if name != "config_file" and variable in env:
-            values[name] = _coerce(name, env[variable])
-    settings = Settings(**values)
-    settings.tz  # noqa: B018 - fail early on an unknown time zone
-    return settings
+    elif named:
+        raise ConfigError([f"HMS_CONFIG: {path} does not exist"])
+    for key, value in _EnvironmentSource(env)().items():
+        if key in CONFIGURABLE:
+            values[key], sources[key] = value, f"{ENV_PREFIX}{key.upper()}"
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else ""
+            problems.append(f"{sources.get(field, field)}: {_describe(problem)}")
+        raise ConfigError(problems) from None
+
+
+# What `config init --central` fills in: the values a clinic server and its desks must set.
+_CENTRAL_VALUES = {
+    "database_url": "postgresql+psycopg://hms:CHANGE-ME@db.clinic.lan:5432/hms",
+    "redis_url": "redis://cache.clinic.lan:6379/0",
+    "public_url": "https://hms.clinic.example",
+}
+
+
+def config_template(*, central: bool = False) -> str:
+    """A commented config.toml with every setting at its default; `central` fills in the
+    central database, Redis, the server's public address (placeholders to edit) and a fresh
+    random secret key (for the server and its desks)."""
+    import secrets
+
+    lines = [
+        "# hms-desktop configuration (TOML). A commented line shows the default; remove the",
+        "# '# ' to change it. HMS_<NAME> environment variables override this file.",
+    ]
+    central_values = {**_CENTRAL_VALUES, "secret_key": secrets.token_urlsafe(48)}
+    for name in CONFIGURABLE:
+        field = Settings.model_fields[name]
+        default = field.default
+        lines += ["", f"# {field.description}"]
+        if central and name in central_values:
+            lines.append(f"{name} = {_toml_value(central_values[name])}")
+        else:
+            lines.append(f"# {name} = {_toml_value(default)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return repr(value)

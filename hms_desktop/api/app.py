@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 import hms_desktop
 from hms_desktop.config import Settings, load_settings
 from hms_desktop.services.clinic import Clinic, open_clinic
+from hms_desktop.services.version_gate import published_requirements
 
-from . import booking, desk, hospital, hospital_users, media, openapi
+from . import booking, desk, health, hospital, hospital_users, media, openapi
 from .answer_cache import AnswerCache
 from .edge import EdgeMiddleware
 from .errors import RequestIdMiddleware, install_error_handlers
 from .openapi import PUBLIC, access
+from .request_log import RequestLogMiddleware
 
 meta = APIRouter(tags=["meta"])
 
@@ -26,8 +28,13 @@ meta = APIRouter(tags=["meta"])
     summary="API and server versions (remote desktops check them)",
     openapi_extra=access(PUBLIC),
 )
-def version() -> dict[str, str]:
-    return {"api_version": hms_desktop.API_VERSION, "server_version": hms_desktop.__version__}
+def version(request: Request) -> dict[str, str]:
+    """Also `min_desktop_version` and `update_location` once IT set them (db require-version)."""
+    return {
+        "api_version": hms_desktop.API_VERSION,
+        "server_version": hms_desktop.__version__,
+        **published_requirements(request.app.state.clinic),
+    }
 
 
 def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -> FastAPI:
@@ -68,10 +75,12 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(RequestLogMiddleware)  # inside RequestIdMiddleware: sees the id
     app.add_middleware(RequestIdMiddleware)
     # Outermost: even a 500 from the request-id guard carries the security headers.
     app.add_middleware(EdgeMiddleware, settings=settings)
     app.include_router(meta)
+    app.include_router(health.router)
     app.include_router(booking.router)
     app.include_router(hospital_users.router)
     app.include_router(hospital.router)

@@ -13,7 +13,9 @@ from fastapi import FastAPI
 
 from hms_desktop.api.app import create_app
 from hms_desktop.config import Settings, data_dir, load_settings
+from hms_desktop.logs import log_to_stderr
 from hms_desktop.runtime import tune_garbage_collector
+from hms_desktop.services.version_gate import require_compatible
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,11 @@ log = logging.getLogger(__name__)
 # give requests in flight this long, then close the streams (the desks reconnect).
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
+
+# Logging is set up by hms-desktop (hms_desktop.logs: text or JSON on standard error); uvicorn
+# keeps its hands off it, and its access log gives way to RequestLogMiddleware's line, which
+# carries the request id.
+_LOGGING: dict[str, object] = {"log_config": None, "access_log": False}
 
 # Shorter keys can be found from one token by trying keys offline.
 MIN_SECRET_LENGTH = 32
@@ -64,8 +71,11 @@ def with_server_secret(settings: Settings) -> Settings:
 
 def server_app() -> FastAPI:
     """The app of one server process, built from the configuration, its start-up heap
-    frozen out of garbage collection."""
-    app = create_app(settings=with_server_secret(load_settings()))
+    frozen out of garbage collection. A worker process starts afresh (spawned), so it sets
+    up its own logging."""
+    settings = load_settings()
+    log_to_stderr(settings)
+    app = create_app(settings=with_server_secret(settings))
     tune_garbage_collector()
     return app
 
@@ -76,21 +86,30 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
     except WeakSecret as error:
         print(f"error: {error}", file=sys.stderr)  # noqa: T201
         return 2
-    log_level = settings.log_level.lower()
     # Client addresses (log-in throttling) come from X-Forwarded-For only when the request
     # came through one of these proxies; anyone else could write that header.
     proxies = {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
+    if workers > 1 and not settings.redis_url:
+        print(  # noqa: T201
+            f"error: --workers {workers} needs Redis (redis_url): without it holds and change "
+            "events stay inside one process, and desks on different workers would not see "
+            "each other. Serve the embedded store with one worker.",
+            file=sys.stderr,
+        )
+        return 2
     if workers > 1:
-        # Each worker process builds its own app (and clinic) from the same configuration.
+        # Each worker process builds its own app (and clinic) from the same configuration;
+        # the version gate is asked here first, so a refusal is one line, not N tracebacks.
+        require_compatible(settings)
         uvicorn.run(
             "hms_desktop.api.server:server_app",
             factory=True,
             host=host,
             port=port,
             workers=workers,
-            log_level=log_level,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             **proxies,
+            **_LOGGING,
         )
     else:
         app = create_app(settings=settings)
@@ -99,8 +118,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             app,
             host=host,
             port=port,
-            log_level=log_level,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             **proxies,
+            **_LOGGING,
         )
     return 0

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import jwt
+from packaging.version import InvalidVersion, Version
 
 import hms_desktop
 from hms_desktop.client.codec import error_from_body
@@ -40,6 +41,13 @@ class IncompatibleServer(DomainError):
 
 def _major(version: str) -> str:
     return version.split(".", 1)[0]
+
+
+def _older(version: str, required: str) -> bool:
+    try:
+        return Version(version) < Version(required)
+    except InvalidVersion:
+        return False  # an unreadable minimum is the server's problem, not a reason to stop
 
 
 def _expiry(token: str) -> tuple[float, float]:
@@ -221,6 +229,14 @@ class Transport:
                 f"The clinic server at {self.base_url} speaks desk API version {server or '?'}, "
                 f"but this desktop speaks version {hms_desktop.API_VERSION}. Install the "
                 "desktop version that matches the server (ask IT)."
+            )
+        required = str(info.get("min_desktop_version") or "")
+        if required and _older(hms_desktop.__version__, required):
+            where = info.get("update_location")
+            raise IncompatibleServer(
+                f"This hms-desktop (version {hms_desktop.__version__}) is too old for the "
+                f"clinic server: it needs version {required} or newer. "
+                + (f"IT puts it here: {where}" if where else "Ask IT to install it.")
             )
         return info
 

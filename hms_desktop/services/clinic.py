@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from hms_desktop.config import Settings
-from hms_desktop.domain.errors import DomainError
 from hms_desktop.domain.models import Actor, ChangeEvent
 from hms_desktop.services.unit_of_work import UnitOfWork, unit_of_work
+from hms_desktop.services.version_gate import require_compatible
 from hms_desktop.store import schema
 from hms_desktop.store.db import Database
 from hms_desktop.store.events import EventBus, InProcessEventBus, RedisEventBus
@@ -20,11 +20,6 @@ from hms_desktop.store.locks import DatabaseLockStore, LockStore, RedisLockStore
 from hms_desktop.store.throttle import Throttle
 
 log = logging.getLogger(__name__)
-
-
-class SchemaOutdated(DomainError):
-    kind = "unavailable"
-    message = "The database schema is not up to date. Run `hms-desktop db upgrade` first."
 
 
 def _utcnow() -> datetime:
@@ -68,10 +63,11 @@ def open_clinic(settings: Settings, *, migrate: bool | None = None) -> Clinic:
     url = settings.effective_database_url
     if migrate is None:
         migrate = settings.is_embedded
+    # The version gate first: a database a newer hms-desktop upgraded, or one that requires
+    # a newer desktop, is never migrated or used by this one.
+    require_compatible(settings, migrates=migrate)
     if migrate:
         schema.upgrade(url)
-    elif schema.current_revision(url) != schema.head_revision():
-        raise SchemaOutdated()
     db = Database.connect(url)
     if settings.redis_url:
         locks: LockStore = RedisLockStore(settings.redis_url, settings.redis_prefix)

@@ -11,8 +11,10 @@ import redis
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.exc import SQLAlchemyError
 
+import hms_desktop
 from hms_desktop.config import Settings
-from hms_desktop.store import schema
+from hms_desktop.logs import log_file_path
+from hms_desktop.store import meta, schema
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,33 @@ def check_schema(settings: Settings) -> CheckResult:
             f"revision {current or '(none)'}, head is {head}: run `hms-desktop db upgrade`",
         )
     return CheckResult("schema", True, f"revision {current} (head)")
+
+
+def check_version_gate(settings: Settings) -> CheckResult:
+    """Whether this hms-desktop version may use the database (`db require-version`)."""
+    from hms_desktop.services.version_gate import gate_problem
+
+    try:
+        problem = gate_problem(settings)
+    except SQLAlchemyError as error:
+        return CheckResult("version", False, f"unknown: {_first_line(error)}")
+    if problem is not None:
+        return CheckResult("version", False, problem)
+    required = meta.read_meta(settings.effective_database_url).get(meta.MIN_DESKTOP_VERSION)
+    allowed = f"the database allows {required} or newer" if required else "no minimum set"
+    return CheckResult("version", True, f"hms-desktop {hms_desktop.__version__}; {allowed}")
+
+
+def check_last_backup(settings: Settings) -> CheckResult:
+    """When `hms-desktop backup` last ran against this database (informational)."""
+    try:
+        entries = meta.read_meta(settings.effective_database_url)
+    except SQLAlchemyError as error:
+        return CheckResult("backup", False, f"unknown: {_first_line(error)}")
+    when = entries.get(meta.LAST_BACKUP_AT)
+    if not when:
+        return CheckResult("backup", True, "none recorded yet (`hms-desktop backup FILE`)")
+    return CheckResult("backup", True, f"last made {when} to {entries.get(meta.LAST_BACKUP_FILE)}")
 
 
 def check_redis(settings: Settings) -> CheckResult:
@@ -114,6 +143,8 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         results.append(database)
         if database.ok:
             results.append(check_schema(settings))
+            results.append(check_version_gate(settings))
+            results.append(check_last_backup(settings))
         results.append(check_redis(settings))
     if settings.is_remote:
         api = check_api(settings)
@@ -159,6 +190,7 @@ def run_check(settings: Settings) -> int:
     print("configuration:")  # noqa: T201
     for key, value in settings.masked().items():
         print(f"  {key} = {value}")  # noqa: T201
+    print(f"log file (desktop): {log_file_path(settings)}")  # noqa: T201
     results = run_checks(settings)
     for result in results:
         print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.detail}")  # noqa: T201

@@ -298,3 +298,13 @@ class SlotHoldRow(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     payload: Mapped[str] = mapped_column(Text)
     expires_at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class MetaEntry(Base):
+    """Facts about the database itself that IT's commands keep: the oldest desktop version
+    allowed (`db require-version`), where new builds are, when the last backup was made."""
+
+    __tablename__ = "hms_meta"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)

@@ -7,7 +7,7 @@ import sys
 import traceback
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QtMsgType, Signal, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from hms_desktop.config import Settings
@@ -45,6 +45,26 @@ def install_excepthook() -> None:
         _crash_boxes.append(box)
 
     sys.excepthook = hook
+
+
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def log_qt_messages() -> None:
+    """Qt's own warnings (a platform plugin that will not load, a missing library) go to
+    the desktop's log file too, not only to a terminal no one at the desk sees."""
+    qt_log = logging.getLogger("qt")
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        qt_log.log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
 
 
 # Backend calls run Python on worker threads; a short GIL switch interval lets the GUI
@@ -144,11 +164,25 @@ class DeskApp(QObject):
             self.backend = None
 
 
+def refuse_to_start(message: str) -> int:
+    """The version gate said no: tell the desk why (and IT's words on where to get the
+    right version), then exit without opening anything."""
+    log.error("not starting: %s", message)
+    print(f"hms-desktop cannot start: {message}", file=sys.stderr)  # noqa: T201
+    log_qt_messages()
+    app = application()
+    if QApplication.platformName() != "offscreen":
+        QMessageBox.critical(None, "hms-desktop cannot start", message)
+    del app
+    return 3
+
+
 def run_app(settings: Settings, screenshot_dir: str | None = None) -> int:
     if screenshot_dir:
         from hms_desktop.ui.screenshots import render_screens
 
         return render_screens(settings, screenshot_dir)
+    log_qt_messages()
     app = application()
     install_excepthook()
     desk = DeskApp(settings)

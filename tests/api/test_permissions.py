@@ -272,6 +272,7 @@ def named(path: str) -> Build:
 RECIPES: dict[tuple[str, str], list[Recipe]] = {
     # meta
     ("GET", "/api/version"): [Recipe(get("/api/version"))],
+    ("GET", "/health"): [Recipe(get("/health"))],
     ("GET", "/media/{image_id}"): [Recipe(media)],
     # booking API
     ("POST", "/patients"): [Recipe(register)],

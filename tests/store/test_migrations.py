@@ -1,0 +1,118 @@
+"""`db upgrade` is safe: a populated database upgrades from the first revision without
+losing a row; a migration that fails half-way leaves the database exactly as it was; the
+embedded database is copied first; two upgrades never run at once on PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, pool, text
+
+from hms_desktop.store import schema
+from hms_desktop.store.schema import UPGRADE_LOCK_KEY, SchemaAhead, UpgradeInProgress
+from tests.store.conftest import FIRST_REVISION, Blank, snapshot
+
+NEW_TABLES = {"hms_meta"}  # made by revisions after 0001
+
+
+def test_a_populated_database_upgrades_from_the_first_revision_without_loss(
+    demo_at_first_revision: Blank,
+) -> None:
+    url = demo_at_first_revision.url
+    before = snapshot(url)
+    assert len(before["users"]) > 200 and len(before["appointments"]) > 100
+
+    result = schema.upgrade(url)
+
+    assert (result.before, result.after) == (FIRST_REVISION, schema.head_revision())
+    after = snapshot(url, skip=lambda name: name in NEW_TABLES)
+    assert after == before
+    if demo_at_first_revision.kind == "sqlite":
+        assert result.copy is not None and result.copy.is_file()
+        assert FIRST_REVISION in result.copy.name
+        assert schema.current_revision(f"sqlite:///{result.copy}") == FIRST_REVISION
+        assert snapshot(f"sqlite:///{result.copy}") == before
+    else:
+        assert result.copy is None
+
+
+FAILING_MIGRATION = '''"""a migration that fails half-way (test only)
+
+Revision ID: 9001
+Revises: {head}
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9001"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute("DELETE FROM appointments")
+    op.execute("UPDATE users SET first_name = 'changed'")
+    op.execute("INSERT INTO no_such_table VALUES (1)")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+@pytest.fixture
+def with_failing_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This build's migrations plus one after the head that changes data, then fails."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(schema.MIGRATIONS, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    head = schema.head_revision()
+    (migrations / "versions" / "9001_fails.py").write_text(FAILING_MIGRATION.format(head=head))
+    monkeypatch.setattr(schema, "MIGRATIONS", migrations)
+    schema._scripts.cache_clear()
+    yield
+    schema._scripts.cache_clear()
+
+
+def test_a_migration_failing_half_way_leaves_the_database_as_it_was(
+    demo_at_first_revision: Blank, with_failing_migration: None
+) -> None:
+    url = demo_at_first_revision.url
+    before = snapshot(url)
+
+    with pytest.raises(Exception, match="no_such_table"):
+        schema.upgrade(url)
+
+    # Not one step of the upgrade stayed: none of 0002 onwards, not the failing one's first steps.
+    assert schema.current_revision(url) == FIRST_REVISION
+    assert snapshot(url) == before
+
+
+def test_an_upgrade_refuses_a_database_newer_than_it_knows(blank: Blank) -> None:
+    schema.upgrade(blank.url)
+    engine = create_engine(blank.url, poolclass=pool.NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(SchemaAhead, match="9999"):
+        schema.upgrade(blank.url)
+
+
+def test_a_second_upgrade_on_postgresql_refuses_while_one_holds_the_lock(blank: Blank) -> None:
+    if blank.kind != "postgres":
+        pytest.skip("SQLite admits one writer by itself (BEGIN IMMEDIATE)")
+    schema.upgrade(blank.url, FIRST_REVISION)
+    engine = create_engine(blank.url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as other, other.begin():
+            other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
+            with pytest.raises(UpgradeInProgress, match="another `hms-desktop db upgrade`"):
+                schema.upgrade(blank.url)
+        assert schema.current_revision(blank.url) == FIRST_REVISION
+        assert schema.upgrade(blank.url).after == schema.head_revision()
+    finally:
+        engine.dispose()

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from hms_desktop import __version__, logs, maintenance
+from hms_desktop import __version__, logs
+from hms_desktop.app import maintenance
 from hms_desktop.config import ConfigError, Settings, config_path, load_settings
 from hms_desktop.domain.errors import DomainError
 from hms_desktop.store.backup import BackupError
@@ -178,7 +179,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "demo-data":
         return _demo_data(settings)
     if args.command == "check":
-        from hms_desktop.services.diagnostics import run_check
+        from hms_desktop.app.diagnostics import run_check
 
         return run_check(settings)
     if args.command == "serve":
@@ -206,6 +207,6 @@ def _desktop(settings: Settings, screenshot_dir: str | None) -> int:
             from hms_desktop.ui.app import refuse_to_start
 
             return refuse_to_start(problem)
-    from hms_desktop.ui.app import run_app
+    from hms_desktop.app.desktop import start_desktop
 
-    return run_app(settings, screenshot_dir=screenshot_dir)
+    return start_desktop(settings, screenshot_dir=screenshot_dir)

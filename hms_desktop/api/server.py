@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 import time
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -27,7 +28,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 # Logging is set up by hms-desktop (hms_desktop.logs: text or JSON on standard error); uvicorn
 # keeps its hands off it, and its access log gives way to RequestLogMiddleware's line, which
 # carries the request id.
-_LOGGING: dict[str, object] = {"log_config": None, "access_log": False}
+_LOGGING: dict[str, Any] = {"log_config": None, "access_log": False}
 
 # Shorter keys can be found from one token by trying keys offline.
 MIN_SECRET_LENGTH = 32
@@ -88,7 +89,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         return 2
     # Client addresses (log-in throttling) come from X-Forwarded-For only when the request
     # came through one of these proxies; anyone else could write that header.
-    proxies = {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
+    proxies: dict[str, Any] = {
+        "proxy_headers": True,
+        "forwarded_allow_ips": ",".join(settings.trusted_proxies),
+    }
     if workers > 1 and not settings.redis_url:
         print(  # noqa: T201
             f"error: --workers {workers} needs Redis (redis_url): without it holds and change "

@@ -31,6 +31,8 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 # Benchmarks measure the server, not its rate limiter.
 UNLIMITED = "100000000/minute"
+# Per-patient quotas a benchmark's few patients would reach: the server is measured.
+NO_QUOTA = 1_000_000
 
 
 def _free_port() -> int:
@@ -42,8 +44,8 @@ def _free_port() -> int:
 def server_settings(
     settings: Settings, database_url: str, redis_url: str, redis_prefix: str, **overrides: Any
 ) -> Settings:
-    """A benchmark's clinic on its own stores, as a server runs it: a fresh secret key and
-    no rate limits (the server is measured, not its limiter)."""
+    """A benchmark's clinic on its own stores, as a server runs it: a fresh secret key, no
+    rate limits and no per-patient quotas (the server is measured, not its limiter)."""
     return settings.with_overrides(
         mode="local",
         api_url="",
@@ -53,6 +55,9 @@ def server_settings(
         secret_key=secrets.token_urlsafe(32),
         rate_limit_default=UNLIMITED,
         rate_limit_login=UNLIMITED,
+        rate_limit_register=UNLIMITED,
+        max_holds_per_patient=NO_QUOTA,
+        max_online_bookings_per_patient=NO_QUOTA,
         **overrides,
     )
 
@@ -70,6 +75,9 @@ def served(settings: Settings, workers: int = 1) -> Iterator[str]:
         "HMS_SECRET_KEY": settings.secret_key,
         "HMS_RATE_LIMIT_DEFAULT": UNLIMITED,
         "HMS_RATE_LIMIT_LOGIN": UNLIMITED,
+        "HMS_RATE_LIMIT_REGISTER": UNLIMITED,
+        "HMS_MAX_HOLDS_PER_PATIENT": str(settings.max_holds_per_patient),
+        "HMS_MAX_ONLINE_BOOKINGS_PER_PATIENT": str(settings.max_online_bookings_per_patient),
         "HMS_BOOKING_HORIZON_DAYS": str(settings.booking_horizon_days),
         "HMS_LOG_LEVEL": "WARNING",
     }

@@ -48,9 +48,10 @@ _STARTUP_PROBE = """
 import sys, time
 from PySide6.QtCore import QTimer
 from hms_desktop.config import load_settings
-from hms_desktop.ui.app import DeskApp, application
+from hms_desktop.app.desktop import desk_app
+from hms_desktop.ui.app import application
 app = application()
-desk = DeskApp(load_settings())
+desk = desk_app(load_settings())
 def ready(_window):
     QTimer.singleShot(0, lambda: (print("interactive", flush=True), app.quit()))
 desk.login_ready.connect(ready)
@@ -260,7 +261,7 @@ def _measure_in_gui(url: str, speciality_id: int, quick: bool) -> dict[str, obje
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtTest import QTest
 
-    from hms_desktop.services.bootstrap import open_backend
+    from hms_desktop.app.bootstrap import open_backend
     from hms_desktop.ui.app import application
     from hms_desktop.ui.main_window import MainWindow
 

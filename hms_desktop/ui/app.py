@@ -1,10 +1,14 @@
-"""Start the desktop app: open the backend (with progress), log in, the main window."""
+"""The desktop app's life: open the backend (with progress), log in, the main window.
+
+Which backend is opened is the application assembly's choice (`hms_desktop.app`), handed
+in as `open_backend`: the UI knows only the `Backend` interface."""
 
 from __future__ import annotations
 
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt, QtMsgType, Signal, qInstallMessageHandler
@@ -85,6 +89,9 @@ def application() -> QApplication:
 # Progress steps that take long enough to deserve a progress dialog (see bootstrap).
 SLOW_STEP_PREFIX = "Setting up the demo clinic"
 
+# Opens the configured backend, reporting each step's words as it goes.
+BackendOpener = Callable[[Callable[[str], None]], Backend]
+
 
 class _Progress(QObject):
     text = Signal(str)
@@ -96,9 +103,10 @@ class DeskApp(QObject):
 
     login_ready = Signal(object)  # LoginWindow, shown and interactive
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, open_backend: BackendOpener) -> None:
         super().__init__()
         self.settings = settings
+        self._opener = open_backend
         self.backend: Backend | None = None
         self.login: LoginWindow | None = None
         self.main: MainWindow | None = None
@@ -107,9 +115,7 @@ class DeskApp(QObject):
         self._progress.text.connect(self._on_progress)
 
     def _open_backend(self) -> Backend:
-        from hms_desktop.services.bootstrap import open_backend
-
-        return open_backend(self.settings, self._progress.text.emit)
+        return self._opener(self._progress.text.emit)
 
     def start(self) -> None:
         """Show the log-in form at once and connect behind it; a first start that loads
@@ -177,15 +183,11 @@ def refuse_to_start(message: str) -> int:
     return 3
 
 
-def run_app(settings: Settings, screenshot_dir: str | None = None) -> int:
-    if screenshot_dir:
-        from hms_desktop.ui.screenshots import render_screens
-
-        return render_screens(settings, screenshot_dir)
+def run_app(settings: Settings, open_backend: BackendOpener) -> int:
     log_qt_messages()
     app = application()
     install_excepthook()
-    desk = DeskApp(settings)
+    desk = DeskApp(settings, open_backend)
     desk.start()
     tune_garbage_collector()
     try:

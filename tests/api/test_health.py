@@ -8,9 +8,9 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 
+from hms_desktop.store.locks import RedisLockStore
 from tests.api.conftest import LiveServer
 
 
@@ -23,11 +23,16 @@ def test_health_answers_without_log_in_and_says_nothing_sensitive(api: LiveServe
     assert body == {"status": "ok", "database": "ok", "redis": expected_redis}
 
 
-def test_health_is_503_when_redis_does_not_answer(serve: Callable[..., LiveServer]) -> None:
-    def point_redis_nowhere(app: FastAPI) -> None:
-        app.state.settings = app.state.settings.with_overrides(redis_url="redis://127.0.0.1:1/0")
-
-    server = serve(point_redis_nowhere)
+def test_health_is_503_when_redis_does_not_answer(
+    serve: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve()
+    nowhere = "redis://127.0.0.1:1/0"
+    # The server's own Redis client (its lock store), pointed where nothing answers.
+    monkeypatch.setattr(
+        server.clinic, "settings", server.clinic.settings.with_overrides(redis_url=nowhere)
+    )
+    monkeypatch.setattr(server.clinic, "locks", RedisLockStore(nowhere, "health-test:"))
     with server.client() as client:
         response = client.get("/health")
     assert response.status_code == 503

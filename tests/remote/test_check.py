@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hms_desktop.services.diagnostics import run_checks
+from hms_desktop.app.diagnostics import run_checks
 from tests import factories
 from tests.contract.conftest import World, remote_settings
 

@@ -9,16 +9,17 @@ from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from hms_desktop.app.bootstrap import DatabaseUnreachable
+from hms_desktop.app.desktop import desk_app
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import AccountInactive
 from hms_desktop.domain.models import SYSTEM
 from hms_desktop.services import accounts
 from hms_desktop.services.backend import Backend
-from hms_desktop.services.bootstrap import DatabaseUnreachable
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import DEMO_RECEPTIONIST, LocalBackend
 from hms_desktop.ui import theme
-from hms_desktop.ui.app import FRIENDLY_CRASH, DeskApp, install_excepthook
+from hms_desktop.ui.app import FRIENDLY_CRASH, install_excepthook
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import FRAME_ROOM, MainWindow, first_size
 from tests import factories
@@ -97,7 +98,7 @@ def test_the_app_starts_on_the_log_in_form_and_logs_in_once_connected(
     qtbot: QtBot, store: StoreSpec, clinic: Clinic
 ) -> None:
     user, _ = factories.staff(clinic)
-    desk = DeskApp(store.settings())
+    desk = desk_app(store.settings())
     with qtbot.waitSignal(desk.login_ready, timeout=10_000):
         desk.start()
     login = desk.login
@@ -219,7 +220,7 @@ def test_fresh_demo_clinic_offers_the_demo_account(qtbot: QtBot, clinic: Clinic)
 def test_first_start_loads_the_demo_clinic_with_progress_and_offers_its_account(
     qtbot: QtBot, store: StoreSpec
 ) -> None:
-    desk = DeskApp(store.settings())  # an empty embedded database
+    desk = desk_app(store.settings())  # an empty embedded database
     desk.start()
     login = desk.login
     assert login is not None

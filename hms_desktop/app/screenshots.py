@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
+from hms_desktop.app.bootstrap import open_backend
 from hms_desktop.config import Settings
 from hms_desktop.domain.models import SlotState
 from hms_desktop.services.backend import Backend
@@ -89,7 +90,6 @@ def _busiest_doctor_today(backend: Backend, window: MainWindow) -> None:
 
 
 def render_screens(settings: Settings, directory: str) -> int:
-    from hms_desktop.services.bootstrap import open_backend
     from hms_desktop.services.local import DEMO_RECEPTIONIST
 
     target = Path(directory)

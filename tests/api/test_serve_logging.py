@@ -15,7 +15,7 @@ import httpx
 from hms_desktop.api import server
 from hms_desktop.config import Settings
 from hms_desktop.store import schema
-from tests.contract.server import free_port
+from tests.live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -94,6 +94,28 @@ def _doctor_query() -> Select[Doctor]:
     )
 
 
+def with_catalogue_filters(
+    query: Select[Doctor],
+    *,
+    specialisation_id: int | None = None,
+    designation_id: int | None = None,
+    available_time_id: int | None = None,
+    fee: int | None = None,
+) -> Select[Doctor]:
+    """Doctors linked to each catalogue entry given (and charging `fee`, if given)."""
+    links = (
+        (doctor_specialisations, doctor_specialisations.c.specialisation_id, specialisation_id),
+        (doctor_designations, doctor_designations.c.designation_id, designation_id),
+        (doctor_available_times, doctor_available_times.c.available_time_id, available_time_id),
+    )
+    for table, column, wanted in links:
+        if wanted is not None:
+            query = query.where(Doctor.id.in_(select(table.c.doctor_id).where(column == wanted)))
+    if fee is not None:
+        query = query.where(Doctor.fee == fee)
+    return query
+
+
 def list_doctors(
     clinic: Clinic,
     actor: Actor,
@@ -110,32 +132,13 @@ def list_doctors(
         .join(User, User.id == Doctor.user_id)
         .order_by(User.first_name, User.last_name)
     )
-    if specialisation_id is not None:
-        query = query.where(
-            Doctor.id.in_(
-                select(doctor_specialisations.c.doctor_id).where(
-                    doctor_specialisations.c.specialisation_id == specialisation_id
-                )
-            )
-        )
-    if designation_id is not None:
-        query = query.where(
-            Doctor.id.in_(
-                select(doctor_designations.c.doctor_id).where(
-                    doctor_designations.c.designation_id == designation_id
-                )
-            )
-        )
-    if available_time_id is not None:
-        query = query.where(
-            Doctor.id.in_(
-                select(doctor_available_times.c.doctor_id).where(
-                    doctor_available_times.c.available_time_id == available_time_id
-                )
-            )
-        )
-    if fee is not None:
-        query = query.where(Doctor.fee == fee)
+    query = with_catalogue_filters(
+        query,
+        specialisation_id=specialisation_id,
+        designation_id=designation_id,
+        available_time_id=available_time_id,
+        fee=fee,
+    )
     if ids is not None:
         query = query.where(Doctor.id.in_(list(ids)))
     with clinic.db.read() as session:

@@ -24,7 +24,7 @@ from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.services import access
 from hms_desktop.services.catalogue import drop_image, replace_image
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.services.doctors import set_doctor_catalogue
+from hms_desktop.services.doctors import set_doctor_catalogue, with_catalogue_filters
 from hms_desktop.store.sql import AnyRow, AnySelect, contains, page_of
 from hms_desktop.store.tables import (
     Appointment,
@@ -32,8 +32,6 @@ from hms_desktop.store.tables import (
     Patient,
     Specialisation,
     User,
-    doctor_available_times,
-    doctor_designations,
     doctor_specialisations,
 )
 
@@ -283,17 +281,13 @@ def list_doctor_cards(
     limit: int | None = None,
 ) -> Page:
     policy.require(actor, Kind.DOCTOR, Action.READ)
-    query = _doctor_query().order_by(Doctor.id)
-    links = (
-        (doctor_specialisations, doctor_specialisations.c.specialisation_id, specialisation_id),
-        (doctor_designations, doctor_designations.c.designation_id, designation_id),
-        (doctor_available_times, doctor_available_times.c.available_time_id, available_time_id),
+    query = with_catalogue_filters(
+        _doctor_query().order_by(Doctor.id),
+        specialisation_id=specialisation_id,
+        designation_id=designation_id,
+        available_time_id=available_time_id,
+        fee=fee,
     )
-    for table, column, wanted in links:
-        if wanted is not None:
-            query = query.where(Doctor.id.in_(select(table.c.doctor_id).where(column == wanted)))
-    if fee is not None:
-        query = query.where(Doctor.fee == fee)
     if search and search.strip():
         query = query.where(
             or_(

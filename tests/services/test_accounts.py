@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -173,7 +174,8 @@ def test_throttling_tells_nothing_about_which_usernames_exist(
             try:
                 accounts.log_in(clinic, name, "wrong-password", client="10.0.0.66")
             except (AuthenticationFailed, LoginThrottled) as error:
-                answers.append((type(error).__name__, error.message))
+                # The wait it names may tick down a second between the two names.
+                answers.append((type(error).__name__, re.sub(r"\d+", "N", error.message)))
     assert answers[:3] == answers[3:]
     assert [kind for kind, _ in answers[:3]] == [
         "AuthenticationFailed",

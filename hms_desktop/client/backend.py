@@ -11,6 +11,14 @@ from hms_desktop.client.codec import decode, decode_list
 from hms_desktop.client.events import EventStream
 from hms_desktop.client.transport import DESK, Transport
 from hms_desktop.config import Settings
+from hms_desktop.domain.admin import (
+    AuditFilter,
+    AuditPage,
+    ClinicSettings,
+    StaffForm,
+    StaffMember,
+    TemporaryPassword,
+)
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import BackendUnavailable, TokenInvalid
 from hms_desktop.domain.models import (
@@ -217,6 +225,46 @@ class RemoteBackend(Backend):
     def decline_request(self, appointment_id: int, reason: str) -> AppointmentRecord:
         answer = self._call("POST", f"/requests/{appointment_id}/decline", json={"reason": reason})
         return decode(AppointmentRecord, answer)
+
+    # --- own password, staff accounts, audit log, clinic settings (admin area) ----------------
+    def change_own_password(self, current: str, new: str) -> UserInfo:
+        body = {"current_password": current, "new_password": new}
+        self._user = decode(UserInfo, self._call("PUT", "/session/password", json=body))
+        return self._user
+
+    def staff_members(self) -> list[StaffMember]:
+        return decode_list(StaffMember, self._call("GET", "/staff"))
+
+    def create_staff(self, form: StaffForm) -> TemporaryPassword:
+        return decode(TemporaryPassword, self._call("POST", "/staff", json=to_jsonable(form)))
+
+    def set_staff_active(self, user_id: int, active: bool) -> StaffMember:
+        verb = "reactivate" if active else "deactivate"
+        return decode(StaffMember, self._call("POST", f"/staff/{user_id}/{verb}"))
+
+    def unlock_staff(self, user_id: int) -> StaffMember:
+        return decode(StaffMember, self._call("POST", f"/staff/{user_id}/unlock"))
+
+    def reset_staff_password(self, user_id: int) -> TemporaryPassword:
+        return decode(TemporaryPassword, self._call("POST", f"/staff/{user_id}/password-reset"))
+
+    def audit_page(
+        self, where: AuditFilter, before_id: int | None = None, limit: int = 100
+    ) -> AuditPage:
+        params: dict[str, Any] = {
+            key: value for key, value in to_jsonable(where).items() if value not in (None, "")
+        }
+        params["limit"] = limit
+        if before_id is not None:
+            params["before_id"] = before_id
+        return decode(AuditPage, self._call("GET", "/audit", params=params))
+
+    def clinic_settings(self) -> ClinicSettings:
+        return decode(ClinicSettings, self._call("GET", "/clinic-settings"))
+
+    def update_clinic_settings(self, changes: ClinicSettings) -> ClinicSettings:
+        answer = self._call("PUT", "/clinic-settings", json=to_jsonable(changes))
+        return decode(ClinicSettings, answer)
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:

@@ -39,6 +39,10 @@ class AccountInactive(AuthenticationFailed):
     message = "This account is inactive. Ask an administrator to re-activate it."
 
 
+class PasswordChangeRequired(PermissionDenied):
+    message = "Your password was reset by an administrator. Change it before going on."
+
+
 class TokenInvalid(DomainError):
     kind = "unauthenticated"
     message = "Token is invalid or expired"

@@ -34,6 +34,8 @@ class Actor:
     role: Role
     patient_id: int | None = None
     doctor_id: int | None = None
+    # A password an admin reset: until its owner changes it, the policy allows nothing else.
+    must_change_password: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -57,6 +59,7 @@ class UserInfo:
     date_joined: datetime
     patient_id: int | None = None
     doctor_id: int | None = None
+    must_change_password: bool = False
 
     @property
     def full_name(self) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 
 from hms_desktop.domain.enums import Role
-from hms_desktop.domain.errors import NotAuthenticated, PermissionDenied
+from hms_desktop.domain.errors import NotAuthenticated, PasswordChangeRequired, PermissionDenied
 from hms_desktop.domain.models import Actor, ChangeEvent
 
 
@@ -44,6 +44,8 @@ class Kind(StrEnum):
     IMAGE = "image"  # stored pictures, reached through signed links
     AUDIT = "audit"
     EVENT = "event"  # live change events
+    PASSWORD = "password"  # one's own password
+    SETTINGS = "settings"  # the clinic's central settings (name, booking horizon)
 
 
 class Action(StrEnum):
@@ -167,7 +169,20 @@ RULES: dict[Kind, dict[Action, dict[Role, Scope]]] = {
     Kind.EVENT: {
         Action.READ: _rule(NO, OWN, OWN, ALL, ALL),
     },
+    Kind.PASSWORD: {
+        Action.UPDATE: _rule(NO, OWN, OWN, OWN, OWN),
+    },
+    Kind.SETTINGS: {
+        Action.READ: _rule(NO, NO, ALL, ALL, ALL),
+        Action.UPDATE: _rule(NO, NO, NO, NO, ALL),
+    },
 }
+
+# What an account whose password an admin reset may still do: log in, see who it is, and
+# change the password. Everything else is refused until it has.
+WHILE_PASSWORD_RESET: frozenset[tuple[Kind, Action]] = frozenset(
+    {(Kind.DESK, Action.USE), (Kind.ACCOUNT, Action.READ), (Kind.PASSWORD, Action.UPDATE)}
+)
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,8 @@ NOBODY = Owner()
 
 def scope(actor: Actor, kind: Kind, action: Action) -> Scope:
     """How far `actor` may take `action` on records of `kind`."""
+    if actor.must_change_password and (kind, action) not in WHILE_PASSWORD_RESET:
+        return Scope.NONE
     return RULES.get(kind, {}).get(action, {}).get(actor.role, Scope.NONE)
 
 
@@ -215,9 +232,12 @@ def allows(actor: Actor, kind: Kind, action: Action, owner: Owner | None = None)
 
 
 def refusal(actor: Actor) -> PermissionDenied | NotAuthenticated:
-    """The error for a refused request: log in first, or not allowed."""
+    """The error for a refused request: log in first, change the password first, or not
+    allowed."""
     if actor.role is Role.ANONYMOUS:
         return NotAuthenticated()
+    if actor.must_change_password:
+        return PasswordChangeRequired()
     return PermissionDenied()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import bcrypt
 import jwt
 from limits import RateLimitItem
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,7 @@ def hash_password(password: str, rounds: int = BCRYPT_ROUNDS) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
 
-def _password_matches(password: str, password_hash: str | None) -> bool:
+def password_matches(password: str, password_hash: str | None) -> bool:
     """A password bcrypt cannot take (too long, not encodable) simply does not match, after
     the same work as a wrong one."""
     try:
@@ -71,6 +71,7 @@ def user_info(user: User) -> UserInfo:
         date_joined=as_utc(user.date_joined),  # SQLite hands back naive UTC
         patient_id=user.patient.id if user.patient else None,
         doctor_id=user.doctor.id if user.doctor else None,
+        must_change_password=bool(user.must_change_password),
     )
 
 
@@ -81,6 +82,7 @@ def actor_for(info: UserInfo) -> Actor:
         role=info.role,
         patient_id=info.patient_id,
         doctor_id=info.doctor_id,
+        must_change_password=info.must_change_password,
     )
 
 
@@ -233,15 +235,24 @@ def _add_patient_account(
         return user_info(user)
 
 
-def _throttle_keys(client: str, username: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    name = (username or "").strip().lower()[:150]
-    return ("login", client, name), ("login-client", client)
+def throttle_name(username: str) -> str:
+    return (username or "").strip().lower()[:150]
+
+
+def _throttle_keys(
+    clinic: Clinic, client: str, username: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys of the per-name and per-client counters. The per-name one carries the name's
+    generation, so an admin's unlock (`staff.unlock`) clears it on every desk and server."""
+    name = throttle_name(username)
+    generation = clinic.throttle.generation(name)
+    return ("login", client, name, generation), ("login-client", client)
 
 
 def _limits(
     clinic: Clinic, client: str, username: str
 ) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
-    per_name, per_client = _throttle_keys(client, username)
+    per_name, per_client = _throttle_keys(clinic, client, username)
     parse = clinic.throttle.parse
     return [
         (parse(clinic.settings.rate_limit_login), per_name),
@@ -256,7 +267,22 @@ def count_attempt(clinic: Clinic, client: str, username: str) -> None:
     throttle = clinic.throttle
     for item, keys in _limits(clinic, client, username):
         if not throttle.hit(item, *keys):
-            raise LoginThrottled.after(throttle.retry_after(item, *keys) or 1)
+            wait = throttle.retry_after(item, *keys) or 1
+            if keys[0] == "login":
+                _mark_locked(clinic, username, clinic.now() + timedelta(seconds=wait))
+            raise LoginThrottled.after(wait)
+
+
+def _mark_locked(clinic: Clinic, username: str, until: datetime) -> None:
+    """Note on the account that its name is locked out somewhere, so the admin's staff list
+    shows it (the counters themselves live in the throttle's store)."""
+    with clinic.db.transaction() as session:
+        session.execute(
+            update(User)
+            .where(func.lower(User.username) == throttle_name(username))
+            .where(or_(User.locked_until.is_(None), User.locked_until < until))
+            .values(locked_until=until)
+        )
 
 
 def refuse_if_throttled(clinic: Clinic, client: str, username: str) -> None:
@@ -272,7 +298,7 @@ def log_in(clinic: Clinic, username: str, password: str, *, client: str) -> User
     forgets this client's earlier slips with this name."""
     count_attempt(clinic, client, username)
     user = authenticate(clinic, username, password)
-    per_name, _ = _throttle_keys(client, username)
+    per_name, _ = _throttle_keys(clinic, client, username)
     clinic.throttle.clear(clinic.throttle.parse(clinic.settings.rate_limit_login), *per_name)
     return user
 
@@ -295,7 +321,7 @@ def authenticate(clinic: Clinic, username: str, password: str) -> UserInfo:
     account that does not exist. Throttling is `log_in`'s."""
     with clinic.db.read() as session:
         user = find_user(session, (username or "")[:150])
-        matches = _password_matches(password or "", user.password_hash if user else None)
+        matches = password_matches(password or "", user.password_hash if user else None)
         if user is None or user.password_hash is None or not matches:
             raise AuthenticationFailed()
         if not user.is_active:
@@ -311,7 +337,7 @@ def password_is(clinic: Clinic, username: str, password: str) -> bool:
             user
             and user.is_active
             and user.password_hash
-            and _password_matches(password, user.password_hash)
+            and password_matches(password, user.password_hash)
         )
 
 
@@ -408,15 +434,23 @@ def verify_token(
     revoked = exists().where(RevokedToken.jti.in_(_revocation_ids(claims)))
     with clinic.db.read() as session:
         row = session.execute(
-            select(User.username, User.role, User.is_active, Patient.id, Doctor.id, revoked)
+            select(
+                User.username,
+                User.role,
+                User.is_active,
+                Patient.id,
+                Doctor.id,
+                revoked,
+                User.must_change_password,
+            )
             .outerjoin(Patient, Patient.user_id == User.id)
             .outerjoin(Doctor, Doctor.user_id == User.id)
             .where(User.id == int(claims["sub"]))
         ).first()
     if row is None or row[5] or not row.is_active:
         raise TokenInvalid()
-    username, role, _, patient_id, doctor_id, _ = row
-    return Actor(int(claims["sub"]), username, Role(role), patient_id, doctor_id)
+    username, role, _, patient_id, doctor_id, _, must_change = row
+    return Actor(int(claims["sub"]), username, Role(role), patient_id, doctor_id, bool(must_change))
 
 
 def refresh_access(clinic: Clinic, refresh_token: str) -> str:

@@ -11,6 +11,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
+from hms_desktop.domain.admin import (
+    AuditFilter,
+    AuditPage,
+    ClinicSettings,
+    StaffForm,
+    StaffMember,
+    TemporaryPassword,
+)
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.models import (
     AppointmentRecord,
@@ -145,6 +153,37 @@ class Backend(ABC):
 
     @abstractmethod
     def decline_request(self, appointment_id: int, reason: str) -> AppointmentRecord: ...
+
+    # --- own password, staff accounts, audit log, clinic settings (admin area) ----------------
+    @abstractmethod
+    def change_own_password(self, current: str, new: str) -> UserInfo:
+        """The logged-in user's password; clears a reset's "must change" mark."""
+
+    @abstractmethod
+    def staff_members(self) -> list[StaffMember]: ...
+
+    @abstractmethod
+    def create_staff(self, form: StaffForm) -> TemporaryPassword: ...
+
+    @abstractmethod
+    def set_staff_active(self, user_id: int, active: bool) -> StaffMember: ...
+
+    @abstractmethod
+    def unlock_staff(self, user_id: int) -> StaffMember: ...
+
+    @abstractmethod
+    def reset_staff_password(self, user_id: int) -> TemporaryPassword: ...
+
+    @abstractmethod
+    def audit_page(
+        self, where: AuditFilter, before_id: int | None = None, limit: int = 100
+    ) -> AuditPage: ...
+
+    @abstractmethod
+    def clinic_settings(self) -> ClinicSettings: ...
+
+    @abstractmethod
+    def update_clinic_settings(self, changes: ClinicSettings) -> ClinicSettings: ...
 
     # --- live changes ----------------------------------------------------------------------
     @abstractmethod

@@ -6,6 +6,14 @@ import platform
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
+from hms_desktop.domain.admin import (
+    AuditFilter,
+    AuditPage,
+    ClinicSettings,
+    StaffForm,
+    StaffMember,
+    TemporaryPassword,
+)
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import NotLoggedIn
 from hms_desktop.domain.models import (
@@ -23,7 +31,17 @@ from hms_desktop.domain.models import (
     UserInfo,
     WorkingHours,
 )
-from hms_desktop.services import accounts, catalogue, changes, doctors, patients, scheduling
+from hms_desktop.services import (
+    accounts,
+    audit,
+    catalogue,
+    changes,
+    clinic_settings,
+    doctors,
+    patients,
+    scheduling,
+    staff,
+)
 from hms_desktop.services.backend import Backend, Subscription
 from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
@@ -183,6 +201,38 @@ class LocalBackend(Backend):
 
     def decline_request(self, appointment_id: int, reason: str) -> AppointmentRecord:
         return scheduling.decline_request(self.clinic, self.actor, appointment_id, reason)
+
+    # --- own password, staff accounts, audit log, clinic settings (admin area) ----------------
+    def change_own_password(self, current: str, new: str) -> UserInfo:
+        user = staff.change_own_password(self.clinic, self.actor, current, new)
+        self._user, self._actor = user, accounts.actor_for(user)
+        return user
+
+    def staff_members(self) -> list[StaffMember]:
+        return staff.list_staff(self.clinic, self.actor)
+
+    def create_staff(self, form: StaffForm) -> TemporaryPassword:
+        return staff.create_staff(self.clinic, self.actor, form)
+
+    def set_staff_active(self, user_id: int, active: bool) -> StaffMember:
+        return staff.set_staff_active(self.clinic, self.actor, user_id, active)
+
+    def unlock_staff(self, user_id: int) -> StaffMember:
+        return staff.unlock_staff(self.clinic, self.actor, user_id)
+
+    def reset_staff_password(self, user_id: int) -> TemporaryPassword:
+        return staff.reset_password(self.clinic, self.actor, user_id)
+
+    def audit_page(
+        self, where: AuditFilter, before_id: int | None = None, limit: int = 100
+    ) -> AuditPage:
+        return audit.audit_page(self.clinic, self.actor, where, before_id=before_id, limit=limit)
+
+    def clinic_settings(self) -> ClinicSettings:
+        return clinic_settings.get_clinic_settings(self.clinic, self.actor)
+
+    def update_clinic_settings(self, changes: ClinicSettings) -> ClinicSettings:
+        return clinic_settings.update_clinic_settings(self.clinic, self.actor, changes)
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:

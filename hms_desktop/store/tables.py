@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -69,6 +70,10 @@ class User(Base):
     date_joined: Mapped[datetime] = mapped_column(Timestamp, default=_now)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    # Set when an admin resets the password: its owner must choose a new one first.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     profile: Mapped[Profile | None] = relationship(back_populates="user", uselist=False)
     patient: Mapped[Patient | None] = relationship(back_populates="user", uselist=False)
@@ -305,6 +310,16 @@ class MetaEntry(Base):
     allowed (`db require-version`), where new builds are, when the last backup was made."""
 
     __tablename__ = "hms_meta"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+
+
+class ClinicSetting(Base):
+    """The clinic's settings an admin changes from a desk (its name, the booking horizon):
+    one row per setting, so every desk and server reads the same value."""
+
+    __tablename__ = "clinic_settings"
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)

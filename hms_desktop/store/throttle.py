@@ -17,6 +17,8 @@ from limits.strategies import MovingWindowRateLimiter
 from hms_desktop.domain.errors import StoreUnavailable
 
 _memories: dict[str, MemoryStorage] = {}
+# How long a name's generation is kept: longer than any sensible throttle window.
+GENERATION_SECONDS = 90 * 24 * 3600
 _memories_lock = threading.Lock()
 
 
@@ -34,6 +36,7 @@ class Throttle:
             storage = RedisStorage(redis_url, key_prefix=f"{prefix}limits")
         else:
             storage = _memory(channel)
+        self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
 
     @staticmethod
@@ -61,5 +64,20 @@ class Throttle:
     def clear(self, limit: RateLimitItem, *keys: str) -> None:
         try:
             self._limiter.clear(limit, *keys)
+        except redis.RedisError as error:
+            raise StoreUnavailable() from error
+
+    def generation(self, name: str) -> str:
+        """The current generation of a name's counters: part of their keys, so `forget`
+        sets every counter kept under the name back to zero at once, wherever it was made."""
+        try:
+            return str(self._storage.get(f"generation/{name}"))
+        except redis.RedisError as error:
+            raise StoreUnavailable() from error
+
+    def forget(self, name: str) -> None:
+        """Start a new generation for `name` (its old counters lapse with their windows)."""
+        try:
+            self._storage.incr(f"generation/{name}", GENERATION_SECONDS)
         except redis.RedisError as error:
             raise StoreUnavailable() from error

@@ -177,14 +177,28 @@ def copy_rows(source_url: str, target_url: str) -> None:
         target.dispose()
 
 
-def snapshot(url: str, *, skip: Callable[[str], bool] = lambda _name: False) -> dict[str, list]:
-    """Every row of every table (alembic_version aside), in a stable order."""
+def snapshot(
+    url: str,
+    *,
+    skip: Callable[[str], bool] = lambda _name: False,
+    skip_columns: frozenset[tuple[str, str]] = frozenset(),
+) -> dict[str, list]:
+    """Every row of every table (alembic_version aside), in a stable order; `skip_columns`:
+    (table, column) pairs left out (columns later revisions added)."""
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         metadata = _reflect(engine)
         with engine.connect() as connection:
             return {
-                name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
+                name: sorted(
+                    (
+                        tuple(row)
+                        for row in connection.execute(
+                            select(*(c for c in table.c if (name, c.name) not in skip_columns))
+                        )
+                    ),
+                    key=repr,
+                )
                 for name, table in metadata.tables.items()
                 if name != "alembic_version" and not skip(name)
             }

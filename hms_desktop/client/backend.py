@@ -239,8 +239,8 @@ class RemoteBackend(Backend):
         return decode(TemporaryPassword, self._call("POST", "/staff", json=to_jsonable(form)))
 
     def set_staff_active(self, user_id: int, active: bool) -> StaffMember:
-        verb = "reactivate" if active else "deactivate"
-        return decode(StaffMember, self._call("POST", f"/staff/{user_id}/{verb}"))
+        answer = self._call("PUT", f"/staff/{user_id}/active", json={"active": active})
+        return decode(StaffMember, answer)
 
     def unlock_staff(self, user_id: int) -> StaffMember:
         return decode(StaffMember, self._call("POST", f"/staff/{user_id}/unlock"))

@@ -21,6 +21,7 @@ from hms_desktop.domain.models import UserInfo
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.common import ErrorLabel, primary
+from hms_desktop.ui.password import ChangePasswordDialog
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 Opener = Callable[[], Backend]
@@ -204,14 +205,31 @@ class LoginWindow(QWidget):
             backend.login,
             username,
             password,
-            on_done=lambda user: self._logged_in(backend, user),
+            on_done=lambda user: self._logged_in(backend, user, password),
             on_error=self._failed,
         )
 
-    def _logged_in(self, backend: Backend, user: UserInfo) -> None:
+    def _logged_in(self, backend: Backend, user: UserInfo, password: str = "") -> None:
         self._set_busy(False)
         self.password.clear()
+        if user.must_change_password:
+            self._ask_new_password(backend, password)
+            return
         self.logged_in.emit(backend, user)
+
+    def _ask_new_password(self, backend: Backend, password: str) -> None:
+        """A password an admin reset: the desk opens only once its owner chose a new one."""
+        self.password_dialog = ChangePasswordDialog(
+            backend, self.tasks, current=password, parent=self
+        )
+        self.password_dialog.changed.connect(lambda user: self.logged_in.emit(backend, user))
+        self.password_dialog.rejected.connect(lambda: self._new_password_declined(backend))
+        self.password_dialog.open()
+
+    def _new_password_declined(self, backend: Backend) -> None:
+        self.tasks.run(backend.logout, on_error=lambda _error: None)
+        self.message.show_message("Choose a new password to log in.")
+        self.password.setFocus()
 
     def _failed(self, error: Exception) -> None:
         self._set_busy(False)

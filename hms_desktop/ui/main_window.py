@@ -25,9 +25,11 @@ from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import ChangeEvent, DoctorSummary, PatientRecord, UserInfo
 from hms_desktop.services.backend import Backend, Subscription
 from hms_desktop.ui import theme
+from hms_desktop.ui.admin.view import AdminView
 from hms_desktop.ui.calendar import CalendarView
 from hms_desktop.ui.common import Banner, plain
 from hms_desktop.ui.doctors import DoctorsView
+from hms_desktop.ui.password import ChangePasswordDialog
 from hms_desktop.ui.patients import PatientsView
 from hms_desktop.ui.requests import RequestsView
 from hms_desktop.ui.tasks import Tasks
@@ -99,6 +101,10 @@ class MainWindow(QMainWindow):
         return self.user.role is Role.DOCTOR
 
     @property
+    def is_admin(self) -> bool:
+        return self.user.role is Role.ADMIN
+
+    @property
     def is_desk(self) -> bool:
         return self.user.role in (Role.ADMIN, Role.RECEPTIONIST)
 
@@ -120,7 +126,12 @@ class MainWindow(QMainWindow):
         views.append(("calendar", "Calendar", self.calendar))
         if self.is_desk:
             views += [("today", "Today", self.today), ("requests", "Requests", self.requests)]
-        else:
+        # The admin area exists for admins only: no other role gets even the widgets.
+        self.admin: AdminView | None = None
+        if self.is_admin:
+            self.admin = AdminView(backend, self.tasks, tz, self)
+            views.append(("admin", "Admin", self.admin))
+        if not self.is_desk:
             self.patients.new_button.hide()
             self.patients.edit_button.hide()
             self.patients.book_button.hide()
@@ -171,11 +182,15 @@ class MainWindow(QMainWindow):
         user = self.user
         who = plain(QLabel(f"{user.full_name or user.username} · {user.role.value}", self))
         who.setObjectName("Subtitle")
+        self.password_button = QPushButton("Change password…", self)
+        self.password_button.setToolTip("Change your own password (Ctrl+Shift+P)")
+        self.password_button.clicked.connect(self.change_password)
         self.logout_button = QPushButton(theme.icon("logout"), "Log out", self)
         self.logout_button.clicked.connect(self.log_out)
         header_layout.addWidget(self.view_title)
         header_layout.addStretch(1)
         header_layout.addWidget(who)
+        header_layout.addWidget(self.password_button)
         header_layout.addWidget(self.logout_button)
         return header
 
@@ -199,6 +214,8 @@ class MainWindow(QMainWindow):
         self.tasks.session_expired.connect(self._session_expired)
         for view in (self.calendar, self.today, self.requests):
             view.message.connect(self.show_message)
+        if self.admin is not None:
+            self.admin.message.connect(self.show_message)
         self.patients.book_requested.connect(self.book_for)
         self.doctors.calendar_requested.connect(self.calendar_for)
 
@@ -207,6 +224,7 @@ class MainWindow(QMainWindow):
         if self.is_desk:
             QShortcut(QKeySequence("Ctrl+N"), self, self.new_patient)
         QShortcut(QKeySequence("F5"), self, self.refresh)
+        QShortcut(QKeySequence("Ctrl+Shift+P"), self, self.change_password)
 
     def _start_views(self) -> None:
         self.doctors.start()
@@ -232,6 +250,9 @@ class MainWindow(QMainWindow):
     def _view_changed(self, row: int) -> None:
         item = self.navigation.item(row)
         self.view_title.setText(item.text() if item else "")
+        # The admin area asks for its data only once an admin opens it.
+        if self.admin is not None and self.stack.widget(row) is self.admin:
+            self.admin.start()
 
     def find_patient(self) -> None:
         self.show_view("patients")
@@ -256,7 +277,17 @@ class MainWindow(QMainWindow):
         self.today.reload()
         if "requests" in self.view_names:
             self.requests.reload()
+        if self.admin is not None:
+            self.admin.reload()
         self.patients.search.refresh()
+
+    def change_password(self) -> ChangePasswordDialog:
+        self.password_dialog = ChangePasswordDialog(self.backend, self.tasks, parent=self)
+        self.password_dialog.changed.connect(
+            lambda _user: self.show_message("Your password was changed.")
+        )
+        self.password_dialog.open()
+        return self.password_dialog
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)
@@ -266,6 +297,8 @@ class MainWindow(QMainWindow):
         self.today.on_change(event)
         if "requests" in self.view_names:
             self.requests.on_change(event)
+        if self.admin is not None:
+            self.admin.on_change(event)
 
     # --- remembered between runs -----------------------------------------------------------
     def _restore(self) -> None:

@@ -23,6 +23,7 @@ import pytest
 from hms_desktop.api import openapi
 from hms_desktop.api.media import _signature
 from hms_desktop.domain import policy
+from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SYSTEM, Actor
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.services import accounts, catalogue
@@ -261,6 +262,27 @@ def desk_confirm(world: World, role: str) -> Request:
 
 def patient_form(world: World) -> dict[str, Any]:
     return {"full_name": world.patient_a.full_name, "date_of_birth": "1990-05-17"}
+
+
+def new_staff(world: World) -> int:
+    """A receptionist of its own for a call that changes the account."""
+    return accounts.create_user(
+        world.clinic,
+        SYSTEM,
+        username=factories.unique("st"),
+        role=Role.RECEPTIONIST,
+        password=PASSWORD,
+    ).id
+
+
+def clinic_settings_body(world: World) -> dict[str, Any]:
+    horizon = world.clinic.settings.booking_horizon_days
+    return {"name": "Matrix Clinic", "booking_horizon_days": horizon}
+
+
+# A wrong current password: the policy's answer without changing the persona's password.
+WRONG_CURRENT = {"current_password": "not-the-password", "new_password": "another-one-1"}
+DESK_PEOPLE = ("doctor", "other_doctor", "receptionist", "admin")
 
 
 def named(path: str) -> Build:
@@ -573,6 +595,41 @@ RECIPES: dict[tuple[str, str], list[Recipe]] = {
         Recipe(request_path("/desk/v1/requests/{id}/decline", lambda w: {"reason": "Full"}))
     ],
     ("GET", "/desk/v1/events"): [Recipe(get("/desk/v1/events"), stream=True)],
+    # desk API: the admin area and one's own password
+    ("PUT", "/desk/v1/session/password"): [
+        Recipe(
+            lambda world, role: Request("/desk/v1/session/password", json=WRONG_CURRENT),
+            owner=own,
+            business={role: (400,) for role in DESK_PEOPLE},
+        )
+    ],
+    ("GET", "/desk/v1/staff"): [Recipe(get("/desk/v1/staff"))],
+    ("POST", "/desk/v1/staff"): [
+        Recipe(
+            lambda world, role: Request(
+                "/desk/v1/staff",
+                json={
+                    "username": factories.unique("new"),
+                    "role": "receptionist",
+                    "first_name": "Nia",
+                },
+            )
+        )
+    ],
+    **{
+        ("POST", f"/desk/v1/staff/{{user_id}}/{verb}"): [
+            Recipe(fresh(f"/desk/v1/staff/{{id}}/{verb}", new_staff))
+        ]
+        for verb in ("unlock", "password-reset")
+    },
+    ("PUT", "/desk/v1/staff/{user_id}/active"): [
+        Recipe(fresh("/desk/v1/staff/{id}/active", new_staff, json={"active": False}))
+    ],
+    ("GET", "/desk/v1/audit"): [Recipe(get("/desk/v1/audit", action="create"))],
+    ("GET", "/desk/v1/clinic-settings"): [Recipe(get("/desk/v1/clinic-settings"))],
+    ("PUT", "/desk/v1/clinic-settings"): [
+        Recipe(body("/desk/v1/clinic-settings", clinic_settings_body))
+    ],
 }
 
 

@@ -23,7 +23,8 @@ import hms_desktop
 from hms_desktop.api.app import create_app
 from hms_desktop.client import RemoteBackend
 from hms_desktop.config import Settings
-from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
+from hms_desktop.domain.admin import AuditFilter, ClinicSettings, StaffForm
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
 from hms_desktop.domain.errors import DomainError
 from hms_desktop.domain.models import PatientForm, WorkingHours
 from hms_desktop.services.backend import Backend
@@ -48,6 +49,10 @@ SAMPLES: dict[Any, Any] = {
     Sequence[int]: [7],
     Sequence[WorkingHours]: [],
     int | None: 7,
+    bool: True,
+    StaffForm: StaffForm("newdesk", Role.RECEPTIONIST, "Nia"),
+    AuditFilter: AuditFilter(actor="admin"),
+    ClinicSettings: ClinicSettings("Clinic", 28),
 }
 
 

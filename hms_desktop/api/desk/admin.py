@@ -43,6 +43,10 @@ class StaffFormIn(BaseModel):
     email: Email = ""
 
 
+class ActiveIn(BaseModel):
+    active: bool
+
+
 class ClinicSettingsIn(BaseModel):
     name: Name
     booking_horizon_days: DbInt
@@ -81,23 +85,14 @@ def create_staff(body: StaffFormIn, clinic: ClinicDep, actor: DeskUser) -> Any:
     return answer(staff.create_staff(clinic, actor, StaffForm(**body.model_dump())), 201)
 
 
-@router.post(
-    "/staff/{user_id}/deactivate",
+@router.put(
+    "/staff/{user_id}/active",
     response_model=StaffMember,
-    summary="No more log-ins; the account's tokens stop working",
+    summary="Deactivate (no more log-ins anywhere; its tokens stop working) or reactivate",
     openapi_extra=access(Kind.STAFF, Action.UPDATE),
 )
-def deactivate_staff(user_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Any:
-    return answer(staff.set_staff_active(clinic, actor, user_id, False))
-
-
-@router.post(
-    "/staff/{user_id}/reactivate",
-    response_model=StaffMember,
-    openapi_extra=access(Kind.STAFF, Action.UPDATE),
-)
-def reactivate_staff(user_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Any:
-    return answer(staff.set_staff_active(clinic, actor, user_id, True))
+def set_staff_active(user_id: DbInt, body: ActiveIn, clinic: ClinicDep, actor: DeskUser) -> Any:
+    return answer(staff.set_staff_active(clinic, actor, user_id, body.active))
 
 
 @router.post(

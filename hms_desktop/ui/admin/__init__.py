@@ -1,0 +1,1 @@
+"""The admin area: one tab per page of `pages.PAGES` (admins only)."""

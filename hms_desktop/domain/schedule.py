@@ -14,6 +14,8 @@ from hms_desktop.domain.validation import positive_minutes
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # A window's slots are at least this long and at most a working day.
 MAX_SLOT_MINUTES = 24 * 60
+# More windows than any real week has (a bound on what one request may send).
+MAX_WINDOWS = 100
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ def hours_problems(hours: Sequence[WorkingHours]) -> list[HoursProblem]:
 
 def check_hours(hours: Sequence[WorkingHours]) -> None:
     """Refuse a week with any problem, naming the first window's field."""
+    if len(hours) > MAX_WINDOWS:
+        raise ValidationError(f"At most {MAX_WINDOWS} windows a week.", field="hours")
     problems = hours_problems(hours)
     if problems:
         first = problems[0]

@@ -17,6 +17,7 @@ from hms_desktop.domain.models import (
     DoctorSummary,
     FreeSlot,
     Hold,
+    HoursSaved,
     NamedItem,
     PatientForm,
     PatientRecord,
@@ -24,6 +25,7 @@ from hms_desktop.domain.models import (
     WorkingHours,
 )
 from hms_desktop.services import accounts, catalogue, changes, doctors, patients, scheduling
+from hms_desktop.services import hours as hours_service
 from hms_desktop.services.backend import Backend, Subscription
 from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
@@ -129,8 +131,8 @@ class LocalBackend(Backend):
     def create_designation(self, name: str, slug: str = "") -> NamedItem:
         return catalogue.create_named(self.clinic, self.actor, NamedList.DESIGNATIONS, name, slug)
 
-    def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> int:
-        return doctors.set_working_hours(self.clinic, self.actor, doctor_id, hours)
+    def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> HoursSaved:
+        return hours_service.change_working_hours(self.clinic, self.actor, doctor_id, hours)
 
     # --- calendar and booking --------------------------------------------------------------
     def calendar(

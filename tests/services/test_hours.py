@@ -18,6 +18,7 @@ from hms_desktop.domain.errors import ValidationError
 from hms_desktop.domain.models import SYSTEM, WorkingHours
 from hms_desktop.services import doctors, hours, scheduling
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.local import LocalBackend
 from hms_desktop.services.slot_keeper import SlotKeeper
 from hms_desktop.store.tables import Slot, WorkingHoursRow
 from tests import factories
@@ -236,3 +237,22 @@ def test_the_slot_keeper_tops_up_at_start_and_stops_promptly(
         keeper.stop()
     # It was waiting an hour for its next run; stopping does not wait for that.
     assert not keeper.running and time.monotonic() - stopping < 2
+
+
+def test_a_desktop_on_the_database_tops_up_at_log_in(open_store: Callable[..., Clinic]) -> None:
+    clinic = open_store(booking_horizon_days=7)
+    user, _ = factories.staff(clinic)
+    doc = factories.doctor(clinic, hours=MORNINGS)
+    real = clinic.clock
+    clinic.clock = lambda: real() + timedelta(days=30)
+    assert _free_within(clinic, doc.doctor_id, 7) == 0
+    backend = LocalBackend(clinic)
+    try:
+        backend.login(user.username, factories.PASSWORD)
+        deadline = time.monotonic() + 30
+        while _free_within(clinic, doc.doctor_id, 7) == 0:
+            assert time.monotonic() < deadline, "logging in did not top up the slots"
+            time.sleep(0.02)
+    finally:
+        backend.close()
+    assert not hours.needs_top_up(clinic)  # the whole horizon, not just a first slot

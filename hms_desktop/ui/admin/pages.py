@@ -1,0 +1,19 @@
+"""The admin area's pages, one tab each, in this order. A page is a QWidget built as
+`Page(backend, tasks, tz, parent)`; it may have `start()` (called when first shown),
+`reload()` (F5), `on_change(event)` (live changes) and a `message` signal (status bar)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from PySide6.QtWidgets import QWidget
+
+from hms_desktop.services.backend import Backend
+from hms_desktop.ui.admin.hours import HoursPage
+from hms_desktop.ui.tasks import Tasks
+
+PageFactory = Callable[[Backend, Tasks, ZoneInfo, QWidget | None], QWidget]
+
+PAGES: list[tuple[str, str, PageFactory]] = []
+PAGES.append(("hours", "Weekly hours", HoursPage))

@@ -100,7 +100,7 @@ class HoursPage(QWidget):
         self._build_toolbar(left)
         self._build_editor(left)
         self._build_preview(right)
-        two_panes(self, left, right, (560, 640))
+        two_panes(self, left, right, (520, 480))
 
     # --- building ----------------------------------------------------------------------------
     def _build_toolbar(self, pane: QWidget) -> None:

@@ -40,6 +40,10 @@ class WindowRow:
         self.slot_minutes.setSuffix(" min")
         self.remove = QPushButton("Remove", parent)
         self.remove.setToolTip("Remove this window")
+        # Compact, so a row fits beside the preview on a 1024-pixel-wide screen.
+        self.weekday.setMaximumWidth(125)
+        self.slot_minutes.setMaximumWidth(95)
+        self.remove.setMaximumWidth(90)
         self.error = ErrorLabel(parent)
         self.weekday.setCurrentIndex(window.weekday if 0 <= window.weekday <= 6 else 0)
         self.slot_minutes.setValue(window.slot_minutes)
@@ -160,6 +164,7 @@ class WindowsEditor(QWidget):
 def _time_edit(parent: QWidget, value: time) -> QTimeEdit:
     edit = QTimeEdit(QTime(value.hour, value.minute), parent)
     edit.setDisplayFormat("HH:mm")
+    edit.setMaximumWidth(80)
     return edit
 
 

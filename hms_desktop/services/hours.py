@@ -100,6 +100,7 @@ def change_working_hours(
                         ~exists().where(Appointment.slot_id == Slot.id),
                     )
                 )
+            _drop_late_misfits(clinic, session, doctor_id, now, {s.id for s in future}, wanted)
             made = _insert(session, doctor_id, wanted)
             outside = _booked_outside(session, doctor_id, now, wanted)
             horizon_end = local_day_bounds(today + timedelta(days=horizon - 1), clinic.settings.tz)[
@@ -133,6 +134,28 @@ def _future_slots(session: Session, doctor_id: int, now: datetime) -> list[_Futu
         ).where(Slot.doctor_id == doctor_id, Slot.start_at > now)
     )
     return [_FutureSlot(row[0], as_utc(row[1]), row[2], bool(row[3])) for row in rows]
+
+
+def _drop_late_misfits(
+    clinic: Clinic,
+    session: Session,
+    doctor_id: int,
+    now: datetime,
+    known: set[int],
+    wanted: dict[tuple[datetime, int], None],
+) -> None:
+    """A top-up that ran between reading the slots and locking the doctor made slots from
+    the old hours: remove those that do not fit the new ones (unless booked or held)."""
+    late = [
+        s
+        for s in _future_slots(session, doctor_id, now)
+        if s.id not in known and not s.ever_booked and (s.start, s.duration) not in wanted
+    ]
+    if late:
+        held = clinic.locks.get_many(s.id for s in late)
+        free = [s.id for s in late if s.id not in held]
+        for start in range(0, len(free), 500):
+            session.execute(delete(Slot).where(Slot.id.in_(free[start : start + 500])))
 
 
 def _local_day(clinic: Clinic, slot: _FutureSlot) -> date:

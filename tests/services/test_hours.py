@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import ValidationError
 from hms_desktop.domain.models import SYSTEM, WorkingHours
+from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import doctors, hours, scheduling
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import LocalBackend
@@ -183,9 +184,7 @@ def test_slots_that_fit_the_new_hours_keep_their_ids(open_store: Callable[..., C
     assert saved.slots == 5 * 2 + 2 and saved.outside == ()
     with clinic.db.read() as session:
         starts = {
-            row.start_at.replace(tzinfo=UTC)
-            if row.start_at.tzinfo is None
-            else row.start_at: row.id
+            as_utc(row.start_at): row.id
             for row in session.execute(
                 select(Slot.start_at, Slot.id).where(Slot.doctor_id == doc.doctor_id)
             )
@@ -256,3 +255,33 @@ def test_a_desktop_on_the_database_tops_up_at_log_in(open_store: Callable[..., C
     finally:
         backend.close()
     assert not hours.needs_top_up(clinic)  # the whole horizon, not just a first slot
+
+
+def test_slots_a_top_up_makes_during_an_hours_change_follow_the_new_hours(
+    open_store: Callable[..., Clinic], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clinic = open_store(booking_horizon_days=7)
+    doc = factories.doctor(clinic, hours=MORNINGS)
+    real = clinic.clock
+    guard = hours._guard
+
+    def top_up_meanwhile(*args: object) -> tuple[dict[int, str], int]:
+        # Another process tops up from the old hours while this change is under way.
+        clinic.clock = lambda: real() + timedelta(days=7)
+        assert hours.top_up(clinic) > 0
+        clinic.clock = real
+        return guard(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hours, "_guard", top_up_meanwhile)
+    afternoons = [WorkingHours(day, clock_time(14), clock_time(15), 30) for day in range(5)]
+    hours.change_working_hours(clinic, SYSTEM, doc.doctor_id, afternoons)
+    with clinic.db.read() as session:
+        starts = [
+            as_utc(value).astimezone(clinic.settings.tz).time()
+            for value in session.scalars(
+                select(Slot.start_at).where(
+                    Slot.doctor_id == doc.doctor_id, Slot.start_at > clinic.now()
+                )
+            )
+        ]
+    assert starts and set(starts) <= {clock_time(14), clock_time(14, 30)}

@@ -338,10 +338,3 @@ def _top_up_doctor(clinic: Clinic, doctor_id: int, days: int) -> int:
 
 def _window(row: WorkingHoursRow) -> WorkingHours:
     return WorkingHours(row.weekday, row.start_time, row.end_time, row.slot_minutes)
-
-
-def newest_slot(clinic: Clinic) -> datetime | None:
-    """The latest slot of any doctor (what `hms-desktop check` and the README's figures use)."""
-    with clinic.db.read() as session:
-        value = session.scalar(select(func.max(Slot.start_at)))
-    return as_utc(value) if value is not None else None

@@ -285,3 +285,29 @@ def test_slots_a_top_up_makes_during_an_hours_change_follow_the_new_hours(
             )
         ]
     assert starts and set(starts) <= {clock_time(14), clock_time(14, 30)}
+
+
+def test_the_slot_keeper_tops_up_again_at_every_interval(
+    open_store: Callable[..., Clinic],
+) -> None:
+    clinic = open_store(booking_horizon_days=7)
+    doc = factories.doctor(clinic, hours=factories.ALL_WEEK)
+    initial, _ = _slot_count(clinic, doc.doctor_id)
+    start = clinic.now()
+    moved = [start]
+    clinic.clock = lambda: moved[0]
+    keeper = SlotKeeper(clinic, interval=0.05).start()
+    try:
+        deadline = time.monotonic() + 30
+        for days in (3, 6):  # time passes between two runs: each run catches up
+            moved[0] = start + timedelta(days=days)
+            runs = keeper.runs
+            while keeper.runs < runs + 2:
+                assert time.monotonic() < deadline, "the keeper stopped topping up"
+                time.sleep(0.01)
+            assert not hours.needs_top_up(clinic)
+    finally:
+        keeper.stop()
+    # Six new days of 47 half-hour slots, each made once.
+    assert keeper.made == 6 * 47
+    assert _slot_count(clinic, doc.doctor_id) == (initial + keeper.made,) * 2

@@ -57,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("demo-data", help="load the demo clinic (idempotent)")
+    slots = commands.add_parser("slots", help="doctors' slots")
+    slots_actions = slots.add_subparsers(dest="action", required=True)
+    extend = slots_actions.add_parser(
+        "extend", help="make every doctor's slots reach the booking horizon (for cron)"
+    )
+    extend.add_argument(
+        "--days", type=int, help="days ahead (default: booking_horizon_days)", metavar="N"
+    )
     commands.add_parser("check", help="show the configuration and whether the stores answer")
 
     backup = commands.add_parser("backup", help="back up the database to FILE")
@@ -129,6 +137,22 @@ def _demo_data(settings: Settings) -> int:
     return 0
 
 
+def _slots_extend(settings: Settings, days: int | None) -> int:
+    from hms_desktop.services import hours
+    from hms_desktop.services.clinic import open_clinic
+
+    if days is not None and not 1 <= days <= 366:
+        return _fail("--days must be 1 to 366")
+    clinic = open_clinic(settings)
+    try:
+        ahead = days if days is not None else hours.booking_horizon_days(clinic)
+        made = hours.top_up(clinic, ahead)
+    finally:
+        clinic.close()
+    print(f"made {made} slots; every doctor's slots now reach {ahead} days ahead")  # noqa: T201
+    return 0
+
+
 def _fail(text: str, code: int = 1) -> int:
     """One line for IT; the traceback only with log_level = "DEBUG"."""
     log.debug("the command failed", exc_info=True)
@@ -178,6 +202,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _create_user(settings, args)
     if args.command == "demo-data":
         return _demo_data(settings)
+    if args.command == "slots":
+        return _slots_extend(settings, args.days)
     if args.command == "check":
         from hms_desktop.app.diagnostics import run_check
 

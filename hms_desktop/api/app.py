@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 import hms_desktop
 from hms_desktop.config import Settings, load_settings
 from hms_desktop.services.clinic import Clinic, open_clinic
+from hms_desktop.services.slot_keeper import SlotKeeper
 from hms_desktop.services.version_gate import published_requirements
 
 from . import booking, desk, health, hospital, hospital_users, media, openapi
@@ -37,8 +38,12 @@ def version(request: Request) -> dict[str, str]:
     }
 
 
-def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -> FastAPI:
-    """The app over `clinic`, or over a clinic opened from `settings` (closed on shutdown)."""
+def create_app(
+    clinic: Clinic | None = None, settings: Settings | None = None, *, keep_slots: bool = False
+) -> FastAPI:
+    """The app over `clinic`, or over a clinic opened from `settings` (closed on shutdown).
+    With `keep_slots` (`hms-desktop serve`) it tops up every doctor's slots to the booking
+    horizon at start and hourly, in a background thread stopped at shutdown."""
     if settings is None:
         settings = clinic.settings if clinic is not None else load_settings()
     owns_clinic = clinic is None
@@ -48,7 +53,10 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keeper = SlotKeeper(the_clinic).start() if keep_slots else None
         yield
+        if keeper is not None:
+            keeper.stop()
         answers.close()
         if owns_clinic:
             the_clinic.close()

@@ -76,7 +76,7 @@ def server_app() -> FastAPI:
     up its own logging."""
     settings = load_settings()
     log_to_stderr(settings)
-    app = create_app(settings=with_server_secret(settings))
+    app = create_app(settings=with_server_secret(settings), keep_slots=True)
     tune_garbage_collector()
     return app
 
@@ -116,7 +116,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
             **_LOGGING,
         )
     else:
-        app = create_app(settings=settings)
+        app = create_app(settings=settings, keep_slots=True)
         tune_garbage_collector()
         uvicorn.run(
             app,

@@ -11,8 +11,9 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTime
 from PySide6.QtWidgets import QApplication, QWidget
 
 from hms_desktop.app.bootstrap import open_backend
@@ -20,6 +21,7 @@ from hms_desktop.config import Settings
 from hms_desktop.domain.models import SlotState
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import app as desk_app
+from hms_desktop.ui.admin.hours import HoursPage
 from hms_desktop.ui.common import local_midnight
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
@@ -89,6 +91,48 @@ def _busiest_doctor_today(backend: Backend, window: MainWindow) -> None:
         today.doctor.setCurrentIndex(counts.index(max(counts)))
 
 
+def _hours_page(admin: Backend, tz: ZoneInfo, target: Path) -> None:
+    """The weekly hours editor (admin) on the busiest doctor, with a lunch break being added
+    to Mondays: the preview and the bookings it would leave outside."""
+    page = HoursPage(admin, Tasks(), tz, None)
+    page.resize(*SCREEN_SIZE)
+    page.show()
+    page.start()
+    settle(page.tasks)
+    now = datetime.now(UTC)
+    doctors = admin.doctors()
+    slots = admin.calendar([d.id for d in doctors], now, now + timedelta(days=7))
+    booked = Counter(s.slot.doctor_id for s in slots if s.state is SlotState.BOOKED)
+    busiest = max(doctors, key=lambda d: booked[d.id])
+    page.doctor.setCurrentIndex(page.doctor.findData(busiest.id))
+    settle(page.tasks)
+    # A lunch break on the day of the next booking (from that booking's start): the preview
+    # then lists it as falling outside the new hours.
+    upcoming = sorted(a.start for a in page.outside_candidates() if a.start is not None)
+    for moment in (start.astimezone(tz) for start in upcoming):
+        rows = page.editor.rows
+        inside = [
+            row
+            for row in rows
+            if row.value().weekday == moment.weekday()
+            and row.value().start < moment.time() < row.value().end
+            and moment.hour < 22
+        ]
+        if inside:
+            window = inside[0].value()
+            inside[0].end.setTime(QTime(moment.hour, moment.minute))
+            afternoon = page.editor.add_window()
+            afternoon.weekday.setCurrentIndex(window.weekday)
+            afternoon.start.setTime(QTime(moment.hour + 1, moment.minute))
+            afternoon.end.setTime(QTime(window.end.hour, window.end.minute))
+            afternoon.slot_minutes.setValue(window.slot_minutes)
+            break
+    settle(page.tasks)
+    _save(page, target, "hours")
+    page.close()
+    page.deleteLater()
+
+
 def render_screens(settings: Settings, directory: str) -> int:
     from hms_desktop.services.local import DEMO_RECEPTIONIST
 
@@ -156,6 +200,8 @@ def render_screens(settings: Settings, directory: str) -> int:
         window.show_view("requests")
         settle(window.tasks)
         _save(window, target, "requests")
+
+        _hours_page(other, temp_settings.tz, target)
 
         for desk, slot_id, token in held:
             desk.release_hold(slot_id, token)

@@ -29,6 +29,7 @@ from hms_desktop.domain.models import (
     DoctorSummary,
     FreeSlot,
     Hold,
+    HoursSaved,
     NamedItem,
     PatientForm,
     PatientRecord,
@@ -152,11 +153,11 @@ class RemoteBackend(Backend):
         answer = self._call("POST", "/designations", json={"name": name, "slug": slug})
         return decode(NamedItem, answer)
 
-    def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> int:
+    def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> HoursSaved:
         answer = self._call(
             "PUT", f"/doctors/{doctor_id}/working-hours", json=to_jsonable(list(hours))
         )
-        return int(answer["slots"])
+        return decode(HoursSaved, answer)
 
     # --- calendar and booking --------------------------------------------------------------
     def calendar(

@@ -271,3 +271,14 @@ class ContactItem:
     name: str
     phone: str
     message: str
+
+
+@dataclass(frozen=True)
+class HoursSaved:
+    """What saving a doctor's weekly hours did: the free slots the new hours make within the
+    booking horizon, the slots kept although outside the hours because someone held them,
+    and the booked appointments that now fall outside the hours (for the desk to move)."""
+
+    slots: int
+    kept_held: int = 0
+    outside: tuple[AppointmentRecord, ...] = ()

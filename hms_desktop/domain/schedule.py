@@ -2,12 +2,93 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hms_desktop.domain.errors import ValidationError
 from hms_desktop.domain.models import WorkingHours
 from hms_desktop.domain.validation import positive_minutes
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# A window's slots are at least this long and at most a working day.
+MAX_SLOT_MINUTES = 24 * 60
+# More windows than any real week has (a bound on what one request may send).
+MAX_WINDOWS = 100
+
+
+@dataclass(frozen=True)
+class HoursProblem:
+    """What is wrong with one window of a week's hours: `index` into the list, the field
+    ("weekday", "start", "end", "slot_minutes") and the message shown next to it."""
+
+    index: int
+    field: str
+    message: str
+
+    @property
+    def field_path(self) -> str:
+        """How the error names the field over the API, e.g. `hours.2.end`."""
+        return f"hours.{self.index}.{self.field}"
+
+
+def hours_problems(hours: Sequence[WorkingHours]) -> list[HoursProblem]:
+    """Every window's problems: the editor shows each next to its row, the service refuses
+    the first (so a desk and the API refuse exactly the same weeks)."""
+    problems: list[HoursProblem] = []
+    for index, window in enumerate(hours):
+        if not 0 <= window.weekday <= 6:
+            problems.append(
+                HoursProblem(index, "weekday", "Weekday must be 0 (Monday) to 6 (Sunday).")
+            )
+        if window.start.tzinfo is not None or window.end.tzinfo is not None:
+            problems.append(
+                HoursProblem(index, "start", "Working hours are the clinic's wall-clock times.")
+            )
+        elif window.start >= window.end:
+            problems.append(HoursProblem(index, "end", "Working hours must end after they start."))
+        if window.slot_minutes <= 0:
+            problems.append(
+                HoursProblem(index, "slot_minutes", "Duration must be more than 0 minutes.")
+            )
+        elif window.slot_minutes > MAX_SLOT_MINUTES:
+            problems.append(
+                HoursProblem(index, "slot_minutes", "A slot cannot be longer than a day.")
+            )
+    bad = {problem.index for problem in problems}
+    # Overlaps only between windows that are right in themselves: two windows of one day
+    # that share any minute would make a doctor's slots overlap.
+    by_day: dict[int, list[tuple[int, WorkingHours]]] = {}
+    for index, window in enumerate(hours):
+        if index not in bad:
+            by_day.setdefault(window.weekday, []).append((index, window))
+    for windows in by_day.values():
+        windows.sort(key=lambda item: (item[1].start, item[0]))
+        reaching = windows[0][1]  # of the windows so far, the one that ends last
+        for index, later in windows[1:]:
+            if later.start < reaching.end:
+                problems.append(
+                    HoursProblem(
+                        index,
+                        "start",
+                        f"Overlaps {WEEKDAY_NAMES[later.weekday]} "
+                        f"{reaching.start:%H:%M}-{reaching.end:%H:%M}.",
+                    )
+                )
+            if later.end > reaching.end:
+                reaching = later
+    return sorted(problems, key=lambda problem: problem.index)
+
+
+def check_hours(hours: Sequence[WorkingHours]) -> None:
+    """Refuse a week with any problem, naming the first window's field."""
+    if len(hours) > MAX_WINDOWS:
+        raise ValidationError(f"At most {MAX_WINDOWS} windows a week.", field="hours")
+    problems = hours_problems(hours)
+    if problems:
+        first = problems[0]
+        raise ValidationError(first.message, field=first.field_path)
 
 
 def slot_starts(

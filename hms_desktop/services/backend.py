@@ -28,6 +28,7 @@ from hms_desktop.domain.models import (
     DoctorSummary,
     FreeSlot,
     Hold,
+    HoursSaved,
     NamedItem,
     PatientForm,
     PatientRecord,
@@ -104,7 +105,9 @@ class Backend(ABC):
     def create_designation(self, name: str, slug: str = "") -> NamedItem: ...
 
     @abstractmethod
-    def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> int: ...
+    def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> HoursSaved:
+        """Replace a doctor's weekly hours: booked and held slots stay; booked appointments
+        now outside the hours are listed in the answer."""
 
     # --- calendar and booking --------------------------------------------------------------
     @abstractmethod

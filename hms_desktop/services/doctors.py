@@ -27,10 +27,10 @@ from hms_desktop.domain.models import (
     WorkingHours,
 )
 from hms_desktop.domain.policy import Action, Kind, Owner
-from hms_desktop.domain.schedule import as_utc, slot_starts
+from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services import hours as hours_service
 from hms_desktop.services.catalogue import replace_image, specialisation_by_name
 from hms_desktop.services.clinic import Clinic
-from hms_desktop.store.sql import insert_new_rows
 from hms_desktop.store.tables import (
     Appointment,
     AvailableTime,
@@ -42,7 +42,6 @@ from hms_desktop.store.tables import (
     Slot,
     Specialisation,
     User,
-    WorkingHoursRow,
     doctor_available_times,
     doctor_designations,
     doctor_specialisations,
@@ -356,82 +355,16 @@ def _require_all(found: Mapping[int, object], wanted: Sequence[int], field: str)
 def set_working_hours(
     clinic: Clinic, actor: Actor, doctor_id: int, hours: Sequence[WorkingHours]
 ) -> int:
-    """Replace a doctor's weekly hours and regenerate their free future slots.
-    Returns how many slots now lie ahead within the booking horizon."""
-    policy.require(actor, Kind.DOCTOR, Action.UPDATE, Owner(doctor_id=doctor_id))
-    for window in hours:
-        if not 0 <= window.weekday <= 6:
-            raise ValidationError("Weekday must be 0 (Monday) to 6 (Sunday).", field="weekday")
-        if window.start.tzinfo is not None or window.end.tzinfo is not None:
-            raise ValidationError("Working hours are the clinic's wall-clock times.", field="start")
-        if window.start >= window.end:
-            raise ValidationError("Working hours must end after they start.", field="end")
-        validation.positive_minutes(window.slot_minutes, field="slot_minutes")
-    with clinic.work(actor) as work:
-        session = work.session
-        doctor = session.get(Doctor, doctor_id)
-        if doctor is None:
-            raise DoctorMissing()
-        session.execute(delete(WorkingHoursRow).where(WorkingHoursRow.doctor_id == doctor_id))
-        session.add_all(
-            WorkingHoursRow(
-                doctor_id=doctor_id,
-                weekday=window.weekday,
-                start_time=window.start,
-                end_time=window.end,
-                slot_minutes=window.slot_minutes,
-            )
-            for window in hours
-        )
-        # Future slots nobody has ever booked follow the new hours; booked ones stay.
-        session.execute(
-            delete(Slot).where(
-                Slot.doctor_id == doctor_id,
-                Slot.start_at > clinic.now(),
-                ~exists().where(Appointment.slot_id == Slot.id),
-            )
-        )
-        created = _generate(
-            session, clinic, doctor_id, list(hours), clinic.settings.booking_horizon_days
-        )
-        work.record("set_hours", "doctor", doctor_id, windows=len(hours), slots=created)
-        work.publish("schedule", doctor_id=doctor_id)
-    return created
-
-
-def _generate(
-    session: Session, clinic: Clinic, doctor_id: int, hours: list[WorkingHours], days: int
-) -> int:
-    now = clinic.now()
-    rows = [
-        {"doctor_id": doctor_id, "start_at": start, "duration": minutes}
-        for start, minutes in slot_starts(hours, clinic.today(), days, clinic.settings.tz)
-        if start > now
-    ]
-    if not rows:
-        return 0
-    insert_new_rows(session, Slot, rows, unique=("doctor_id", "start_at"))
-    return len(rows)
+    """Replace a doctor's weekly hours (see `hours.change_working_hours`). Returns how many
+    slots the new hours make within the booking horizon."""
+    return hours_service.change_working_hours(clinic, actor, doctor_id, hours).slots
 
 
 def generate_slots(
     clinic: Clinic, days: int | None = None, doctor_ids: Sequence[int] | None = None
 ) -> int:
-    """Top up every doctor's slots to the booking horizon (run daily, idempotent)."""
-    horizon = days if days is not None else clinic.settings.booking_horizon_days
-    with clinic.db.transaction() as session:
-        query = select(WorkingHoursRow)
-        if doctor_ids is not None:
-            query = query.where(WorkingHoursRow.doctor_id.in_(doctor_ids))
-        by_doctor: dict[int, list[WorkingHours]] = {}
-        for row in session.scalars(query):
-            by_doctor.setdefault(row.doctor_id, []).append(
-                WorkingHours(row.weekday, row.start_time, row.end_time, row.slot_minutes)
-            )
-        return sum(
-            _generate(session, clinic, doctor_id, hours, horizon)
-            for doctor_id, hours in by_doctor.items()
-        )
+    """Top up every doctor's slots to the booking horizon (see `hours.top_up`)."""
+    return hours_service.top_up(clinic, days, doctor_ids)
 
 
 def update_doctor(

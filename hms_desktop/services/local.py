@@ -25,6 +25,7 @@ from hms_desktop.domain.models import (
     DoctorSummary,
     FreeSlot,
     Hold,
+    HoursSaved,
     NamedItem,
     PatientForm,
     PatientRecord,
@@ -42,9 +43,13 @@ from hms_desktop.services import (
     scheduling,
     staff,
 )
+from hms_desktop.services import (
+    hours as hours_service,
+)
 from hms_desktop.services.backend import Backend, Subscription
 from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.slot_keeper import SlotKeeper, top_up_in_background
 
 DEMO_RECEPTIONIST = ("reception", "reception123")
 
@@ -55,6 +60,7 @@ class LocalBackend(Backend):
         self._owns_clinic = owns_clinic
         self._user: UserInfo | None = None
         self._actor: Actor | None = None
+        self._keeper: SlotKeeper | None = None
 
     # --- session ---------------------------------------------------------------------------
     def login(self, username: str, password: str) -> UserInfo:
@@ -62,6 +68,9 @@ class LocalBackend(Backend):
         client = f"desk:{platform.node()}"
         user = accounts.log_in_at_desk(self.clinic, username, password, client=client)
         self._user, self._actor = user, accounts.actor_for(user)
+        # Slots never run out even where no server or cron job tops them up (a single desk).
+        if self._keeper is None or not self._keeper.running:
+            self._keeper = top_up_in_background(self.clinic)
         return user
 
     def logout(self) -> None:
@@ -142,8 +151,8 @@ class LocalBackend(Backend):
     def create_designation(self, name: str, slug: str = "") -> NamedItem:
         return catalogue.create_named(self.clinic, self.actor, NamedList.DESIGNATIONS, name, slug)
 
-    def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> int:
-        return doctors.set_working_hours(self.clinic, self.actor, doctor_id, hours)
+    def set_working_hours(self, doctor_id: int, hours: Sequence[WorkingHours]) -> HoursSaved:
+        return hours_service.change_working_hours(self.clinic, self.actor, doctor_id, hours)
 
     # --- calendar and booking --------------------------------------------------------------
     def calendar(
@@ -239,5 +248,7 @@ class LocalBackend(Backend):
         return changes.follow(self.clinic, self.actor, listener)
 
     def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.stop()
         if self._owns_clinic:
             self.clinic.close()

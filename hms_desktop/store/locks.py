@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -233,6 +233,54 @@ class DatabaseLockStore:
                 .on_conflict_do_nothing(index_elements=["slot_id"])
             )
         return hold
+
+    def acquire_many(self, holds: Sequence[Hold], ttl_ms: int) -> set[int]:
+        """Hold every slot of `holds` that nobody holds, in one transaction (the system's
+        holds: no cap); returns the slots now held by these holds."""
+        now = _now_ms()
+        taken: set[int] = set()
+        with self._db.transaction() as session:
+            for start in range(0, len(holds), 500):
+                batch = {hold.slot_id: hold for hold in holds[start : start + 500]}
+                session.execute(
+                    delete(SlotHoldRow).where(
+                        SlotHoldRow.slot_id.in_(list(batch)), SlotHoldRow.expires_at_ms <= now
+                    )
+                )
+                held = set(
+                    session.scalars(
+                        select(SlotHoldRow.slot_id).where(SlotHoldRow.slot_id.in_(list(batch)))
+                    )
+                )
+                free = [hold for slot_id, hold in batch.items() if slot_id not in held]
+                if free:
+                    session.execute(
+                        sqlite_insert(SlotHoldRow),
+                        [
+                            {
+                                "slot_id": hold.slot_id,
+                                "token": hold.token,
+                                "patient_id": None,
+                                "payload": _encode(hold),
+                                "expires_at_ms": now + ttl_ms,
+                            }
+                            for hold in free
+                        ],
+                    )
+                taken.update(hold.slot_id for hold in free)
+        return taken
+
+    def release_many(self, tokens: dict[int, str]) -> None:
+        """Let go of the holds `acquire_many` took (slot id -> token), in one transaction."""
+        items = list(tokens.items())
+        with self._db.transaction() as session:
+            for start in range(0, len(items), 500):
+                for slot_id, token in items[start : start + 500]:
+                    session.execute(
+                        delete(SlotHoldRow).where(
+                            SlotHoldRow.slot_id == slot_id, SlotHoldRow.token == token
+                        )
+                    )
 
     def get(self, slot_id: int) -> Hold | None:
         return self.get_many([slot_id]).get(slot_id)

@@ -44,13 +44,23 @@ def _dialect(session: Session) -> str:
 
 def insert_new_rows(
     session: Session, table: Any, rows: Sequence[dict[str, Any]], unique: Sequence[str]
-) -> None:
+) -> int:
     """Insert the rows that are not there yet (by the `unique` columns), in batches: making
-    slots twice, or from two processes at once, makes each slot once."""
+    slots twice, or from two processes at once, makes each slot once. Returns how many it
+    inserted (RETURNING names only the rows that were new, so the count is exact even when
+    another process inserted some of them first)."""
     insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    core = table.__table__
+    statement = (
+        insert(core)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(core.c[unique[0]])
+    )
+    made = 0
+    connection = session.connection()
     for start in range(0, len(rows), 500):
-        session.execute(statement, list(rows[start : start + 500]))
+        made += len(connection.execute(statement, list(rows[start : start + 500])).all())
+    return made
 
 
 def bytewise(session: Session, expression: Any) -> Any:

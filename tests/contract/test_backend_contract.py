@@ -124,7 +124,7 @@ def test_catalogue_doctors_and_free_slots(world: World) -> None:
     assert details.next_free_slots and details.next_free_slots[0].doctor_id == doc.doctor_id
 
     morning = [WorkingHours(day, time(9, 0), time(12, 0), 30) for day in range(7)]
-    assert backend.set_working_hours(doc.doctor_id, morning) > 0
+    assert backend.set_working_hours(doc.doctor_id, morning).slots > 0
     now = world.clinic.now()
     free = backend.free_slots_by_speciality("cardiology", now, now + timedelta(days=3))
     assert free and {slot.doctor_id for slot in free} == {doc.doctor_id}
@@ -298,3 +298,31 @@ def test_booking_errors_for_missing_records_and_other_doctors(world: World) -> N
         world.doctor_desk(other).reschedule(booked.id, second)
     assert backend.get_patient(patient.id) == patient
     assert [a.id for a in backend.patient_history(patient.id)] == [booked.id]
+
+
+def test_an_hours_change_lists_the_bookings_left_outside(world: World) -> None:
+    backend, _ = world.desk(Role.ADMIN)
+    doc = factories.doctor(world.clinic, first_name="Hal")  # all week, round the clock
+    patient = factories.patient(world.clinic)
+    booked_slot, held_slot = _free(world.clinic, doc.doctor_id, 2)
+    booked = backend.confirm_booking(
+        booked_slot, patient.id, backend.hold_slot(booked_slot, patient.id).token
+    )
+    backend.hold_slot(held_slot, patient.id)
+    with pytest.raises(ValidationError) as refused:
+        backend.set_working_hours(
+            doc.doctor_id,
+            [WorkingHours(0, time(9), time(12), 30), WorkingHours(0, time(11), time(13), 30)],
+        )
+    assert refused.value.field == "hours.1.start"
+    assert refused.value.message == "Overlaps Monday 09:00-12:00."
+    with pytest.raises(ValidationError) as refused:
+        backend.set_working_hours(doc.doctor_id, [WorkingHours(2, time(9), time(12), 0)])
+    assert refused.value.field == "hours.0.slot_minutes"
+
+    saved = backend.set_working_hours(doc.doctor_id, [])
+    assert (saved.slots, saved.kept_held) == (0, 1)
+    assert saved.outside == (booked,)
+    calendar = backend.calendar([doc.doctor_id], booked.start, booked.start + timedelta(days=1))
+    states = {entry.slot.id: entry.state for entry in calendar}
+    assert states[booked_slot] is SlotState.BOOKED and states[held_slot] is SlotState.HELD_BY_ME

@@ -55,10 +55,6 @@ class WorkingHoursIn(BaseModel):
     slot_minutes: DbInt = 30
 
 
-class SlotCount(BaseModel):
-    slots: int
-
-
 class HoldIn(BaseModel):
     slot_id: DbInt
     patient_id: DbInt

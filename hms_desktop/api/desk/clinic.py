@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 
 from hms_desktop.api.deps import ClinicDep, DbInt, DeskUser
-from hms_desktop.api.desk.bodies import NamedIn, SlotCount, WorkingHoursIn
+from hms_desktop.api.desk.bodies import NamedIn, WorkingHoursIn
 from hms_desktop.api.desk.common import answer
 from hms_desktop.api.fields import Day, Instant, Search
 from hms_desktop.api.openapi import access
@@ -17,11 +17,13 @@ from hms_desktop.domain.models import (
     DoctorDetails,
     DoctorSummary,
     FreeSlot,
+    HoursSaved,
     NamedItem,
     WorkingHours,
 )
 from hms_desktop.domain.policy import Action, Kind
-from hms_desktop.services import catalogue, doctors, scheduling
+from hms_desktop.domain.schedule import MAX_WINDOWS
+from hms_desktop.services import catalogue, doctors, hours, scheduling
 from hms_desktop.services.catalogue import NamedList
 
 router = APIRouter(dependencies=EVERY_REQUEST)
@@ -95,15 +97,21 @@ def doctor_details(doctor_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Any:
 
 @router.put(
     "/doctors/{doctor_id}/working-hours",
-    response_model=SlotCount,
-    summary="Replace a doctor's weekly hours; answers how many slots now lie ahead",
+    response_model=HoursSaved,
+    summary=(
+        "Replace a doctor's weekly hours; answers how many slots they make ahead, how many "
+        "held slots were kept, and the booked appointments now outside the hours"
+    ),
     openapi_extra=access(Kind.DOCTOR, Action.UPDATE),
 )
 def set_working_hours(
-    doctor_id: DbInt, body: list[WorkingHoursIn], clinic: ClinicDep, actor: DeskUser
+    doctor_id: DbInt,
+    body: Annotated[list[WorkingHoursIn], Body(max_length=MAX_WINDOWS)],
+    clinic: ClinicDep,
+    actor: DeskUser,
 ) -> Any:
-    hours = [WorkingHours(**window.model_dump()) for window in body]
-    return answer({"slots": doctors.set_working_hours(clinic, actor, doctor_id, hours)})
+    windows = [WorkingHours(**window.model_dump()) for window in body]
+    return answer(hours.change_working_hours(clinic, actor, doctor_id, windows))
 
 
 @router.get(

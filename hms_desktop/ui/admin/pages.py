@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.admin.audit import AuditLogPage
 from hms_desktop.ui.admin.clinic import ClinicPage
+from hms_desktop.ui.admin.hours import HoursPage
 from hms_desktop.ui.admin.staff import StaffPage
 from hms_desktop.ui.tasks import Tasks
 
@@ -21,3 +22,4 @@ PAGES: list[tuple[str, str, PageFactory]] = []
 PAGES.append(("staff", "Staff", StaffPage))
 PAGES.append(("audit", "Audit log", AuditLogPage))
 PAGES.append(("clinic", "Clinic", ClinicPage))
+PAGES.append(("hours", "Weekly hours", HoursPage))

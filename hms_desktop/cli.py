@@ -138,14 +138,14 @@ def _demo_data(settings: Settings) -> int:
 
 
 def _slots_extend(settings: Settings, days: int | None) -> int:
-    from hms_desktop.services import hours
+    from hms_desktop.services import clinic_settings, hours
     from hms_desktop.services.clinic import open_clinic
 
     if days is not None and not 1 <= days <= 366:
         return _fail("--days must be 1 to 366")
     clinic = open_clinic(settings)
     try:
-        ahead = days if days is not None else hours.booking_horizon_days(clinic)
+        ahead = days if days is not None else clinic_settings.booking_horizon_days(clinic)
         made = hours.top_up(clinic, ahead)
     finally:
         clinic.close()

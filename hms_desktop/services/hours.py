@@ -26,6 +26,7 @@ from hms_desktop.domain.models import Actor, AppointmentRecord, Hold, HoursSaved
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc, check_hours, local_day_bounds, slot_starts
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.clinic_settings import booking_horizon_days
 from hms_desktop.services.scheduling.records import record_query, to_record
 from hms_desktop.store.locks import expiry
 from hms_desktop.store.sql import insert_new_rows
@@ -36,11 +37,6 @@ log = logging.getLogger(__name__)
 # A slot about to be removed is held this long by the hours change (it takes milliseconds;
 # if the process dies meanwhile, the slot is bookable again after this).
 RESHAPE_HOLD_MS = 60_000
-
-
-def booking_horizon_days(clinic: Clinic) -> int:
-    """How many days ahead every doctor's slots are kept (the one place that reads it)."""
-    return clinic.settings.booking_horizon_days
 
 
 # --- changing the hours -----------------------------------------------------------------------

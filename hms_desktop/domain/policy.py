@@ -44,6 +44,7 @@ class Kind(StrEnum):
     IMAGE = "image"  # stored pictures, reached through signed links
     AUDIT = "audit"
     EVENT = "event"  # live change events
+    LEAVE = "leave"  # leave, public holidays and blocked time (a doctor's or the clinic's)
 
 
 class Action(StrEnum):
@@ -166,6 +167,14 @@ RULES: dict[Kind, dict[Action, dict[Role, Scope]]] = {
     },
     Kind.EVENT: {
         Action.READ: _rule(NO, OWN, OWN, ALL, ALL),
+    },
+    # The admin enters and removes leave and holidays; the desk sees them (and the bookings
+    # they affect) to rebook patients, moving or cancelling under the APPOINTMENT rules; a
+    # doctor sees their own leave and the clinic's holidays.
+    Kind.LEAVE: {
+        Action.READ: _rule(NO, NO, OWN, ALL, ALL),
+        Action.CREATE: _rule(NO, NO, NO, NO, ALL),
+        Action.DELETE: _rule(NO, NO, NO, NO, ALL),
     },
 }
 

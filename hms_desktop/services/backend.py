@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.models import (
+    AffectedBooking,
     AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
@@ -20,9 +21,12 @@ from hms_desktop.domain.models import (
     DoctorSummary,
     FreeSlot,
     Hold,
+    MoveReport,
     NamedItem,
     PatientForm,
     PatientRecord,
+    TimeBlock,
+    TimeBlockForm,
     UserInfo,
     WorkingHours,
 )
@@ -145,6 +149,30 @@ class Backend(ABC):
 
     @abstractmethod
     def decline_request(self, appointment_id: int, reason: str) -> AppointmentRecord: ...
+
+    # --- leave, holidays and blocked time ----------------------------------------------------
+    @abstractmethod
+    def time_blocks(self, include_past: bool = False) -> list[TimeBlock]: ...
+
+    @abstractmethod
+    def add_time_block(self, form: TimeBlockForm) -> TimeBlock: ...
+
+    @abstractmethod
+    def remove_time_block(self, block_id: int) -> None: ...
+
+    @abstractmethod
+    def affected_bookings(self, block_id: int | None = None) -> list[AffectedBooking]:
+        """Booked appointments still ahead inside a block (this one, or any)."""
+
+    @abstractmethod
+    def move_affected(
+        self, appointment_ids: Sequence[int], other_doctors: bool = False
+    ) -> MoveReport:
+        """Each to the next free slot of its doctor (or of a doctor of the same speciality);
+        reports those that could not be moved."""
+
+    @abstractmethod
+    def cancel_affected(self, appointment_id: int, reason: str) -> AppointmentRecord: ...
 
     # --- live changes ----------------------------------------------------------------------
     @abstractmethod

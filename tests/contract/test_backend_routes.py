@@ -25,7 +25,7 @@ from hms_desktop.client import RemoteBackend
 from hms_desktop.config import Settings
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import DomainError
-from hms_desktop.domain.models import PatientForm, WorkingHours
+from hms_desktop.domain.models import PatientForm, TimeBlockForm, WorkingHours
 from hms_desktop.services.backend import Backend
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import LocalBackend
@@ -48,6 +48,8 @@ SAMPLES: dict[Any, Any] = {
     Sequence[int]: [7],
     Sequence[WorkingHours]: [],
     int | None: 7,
+    bool: False,
+    TimeBlockForm: TimeBlockForm(7, date(2026, 12, 1), date(2026, 12, 1), "Annual leave"),
 }
 
 

@@ -1,0 +1,1 @@
+"""The admin area: one page per module, listed in `pages.py` (admins only)."""

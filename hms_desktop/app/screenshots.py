@@ -20,6 +20,7 @@ from hms_desktop.config import Settings
 from hms_desktop.domain.models import SlotState
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import app as desk_app
+from hms_desktop.ui.admin.leave import LeavePage
 from hms_desktop.ui.common import local_midnight
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
@@ -89,6 +90,21 @@ def _busiest_doctor_today(backend: Backend, window: MainWindow) -> None:
         today.doctor.setCurrentIndex(counts.index(max(counts)))
 
 
+def _leave_page(admin: Backend, settings: Settings, target: Path) -> None:
+    """The admin's leave page: the demo doctor on leave next week, their affected bookings."""
+    page = LeavePage(admin, Tasks(), settings.tz, None)
+    page.resize(*SCREEN_SIZE)
+    page.show()
+    settle(page.tasks)
+    if page.blocks_model.rowCount():
+        page.blocks_table.selectRow(0)
+        settle(page.tasks)
+        page.affected_table.selectRow(0)
+    page.reason.setText("Staff training")
+    _save(page, target, "leave")
+    page.close()
+
+
 def render_screens(settings: Settings, directory: str) -> int:
     from hms_desktop.services.local import DEMO_RECEPTIONIST
 
@@ -156,6 +172,8 @@ def render_screens(settings: Settings, directory: str) -> int:
         window.show_view("requests")
         settle(window.tasks)
         _save(window, target, "requests")
+
+        _leave_page(other, temp_settings, target)
 
         for desk, slot_id, token in held:
             desk.release_hold(slot_id, token)

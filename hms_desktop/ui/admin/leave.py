@@ -7,7 +7,7 @@ two admins (or an admin and a desk moving patients) see the same lists."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QTime, Signal
@@ -73,6 +73,21 @@ def _to_date(value: QDate) -> date:
     return date(value.year(), value.month(), value.day())
 
 
+def block_when(block: TimeBlock, tz: ZoneInfo) -> str:
+    """ "Mon 30 Nov – Fri 04 Dec 2026" for whole days, else the times: the days a desk
+    reads, not the midnight instants stored."""
+    start = block.start.astimezone(tz)
+    if block.all_day:
+        last = (block.end.astimezone(tz) - timedelta(seconds=1)).date()
+        if last == start.date():
+            return f"{start:%a %d %b %Y}"
+        return f"{start:%a %d %b} – {last:%a %d %b %Y}"
+    end = block.end.astimezone(tz)
+    if end.date() == start.date():
+        return f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M}"
+    return f"{start:%a %d %b %H:%M} – {end:%a %d %b %Y %H:%M}"
+
+
 class LeavePage(QWidget):
     message = Signal(str)
     loaded = Signal()
@@ -120,11 +135,12 @@ class LeavePage(QWidget):
         self.errors = {name: ErrorLabel(box) for name in ("doctor", "days", "times", "reason")}
         self.form_error = ErrorLabel(box, name="FormError")
         days = QHBoxLayout()
-        days.addWidget(self.first_day)
+        days.addWidget(self.first_day, 1)
         days.addWidget(QLabel("to", box))
-        days.addWidget(self.last_day)
+        days.addWidget(self.last_day, 1)
         times = QHBoxLayout()
         times.addWidget(self.whole_days)
+        times.addStretch(1)
         times.addWidget(self.start_time)
         times.addWidget(QLabel("to", box))
         times.addWidget(self.end_time)
@@ -158,8 +174,7 @@ class LeavePage(QWidget):
         box = QGroupBox("Blocks not over yet", self)
         self.blocks_model = RecordTableModel(
             [
-                ("From", lambda b: fmt_datetime(b.start, self.tz)),
-                ("To", lambda b: fmt_datetime(b.end, self.tz)),
+                ("When", lambda b: block_when(b, self.tz)),
                 ("For", lambda b: b.doctor_name or "Whole clinic"),
                 ("Kind", lambda b: KIND_WORDS[b.kind]),
                 ("Reason", lambda b: b.reason),
@@ -169,7 +184,7 @@ class LeavePage(QWidget):
         self.blocks_table = record_table(self.blocks_model, box, stretch=STRETCH_LAST)
         self.remove_button = QPushButton("&Remove block", box)
         self.remove_button.setObjectName("Danger")
-        self.show_all = QPushButton("Affected by &all blocks", box)
+        self.show_all = QPushButton("Show &all affected", box)
         layout = QVBoxLayout(box)
         layout.addWidget(self.blocks_table, 1)
         layout.addLayout(button_row(self.show_all, self.remove_button))

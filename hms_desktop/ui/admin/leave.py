@@ -152,6 +152,7 @@ class LeavePage(QWidget):
         form.addRow("&Reason *", self._with_error(self.reason, "reason"))
         form.addRow(self.form_error)
         form.addRow(button_row(self.add_button))
+        self.first_day.dateChanged.connect(self._first_day_changed)
         self.whole_days.toggled.connect(self._whole_days_toggled)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.add_button.clicked.connect(self.add_block)
@@ -300,6 +301,11 @@ class LeavePage(QWidget):
         self.move_all_button.setEnabled(bool(self.affected_model.records))
 
     # --- entering a block --------------------------------------------------------------------
+    def _first_day_changed(self, first: QDate) -> None:
+        # Entering a later first day moves the last day along (one-day leave by default).
+        if self.last_day.date() < first:
+            self.last_day.setDate(first)
+
     def _whole_days_toggled(self, whole: bool) -> None:
         self.start_time.setEnabled(not whole)
         self.end_time.setEnabled(not whole)

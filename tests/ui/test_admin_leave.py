@@ -12,7 +12,7 @@ from PySide6.QtCore import QDate, Qt, QTime
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.enums import AppointmentStatus, BlockKind, Role
-from hms_desktop.domain.models import AppointmentRecord, SlotState
+from hms_desktop.domain.models import AppointmentRecord, ChangeEvent, SlotState
 from hms_desktop.services import scheduling
 from hms_desktop.services.local import LocalBackend
 from hms_desktop.ui.admin.leave import LeavePage
@@ -172,3 +172,27 @@ def test_move_all_reports_what_could_not_be_moved(
     assert page.outcome.text().startswith("Moved 0.")
     assert "Not moved 2" in page.outcome.text()
     assert page.affected_model.rowCount() == 2
+
+
+def test_another_desks_change_reaches_the_page_through_its_change_event(
+    qtbot: QtBot, page: LeavePage, desk: Desk
+) -> None:
+    day = desk.clinic.today() + timedelta(days=2)
+    slots = free_slots(desk, desk.doctors[0].doctor_id, day)
+    booked = _book(desk, slots[7], 0)
+    _fill(qtbot, page, desk, day, "Annual leave")
+    _click(qtbot, page, page.add_button)
+    assert page.affected_model.rowCount() == 1
+
+    heard: list[ChangeEvent] = []
+    subscription = desk.backend.subscribe(heard.append)
+    try:
+        desk.backend.cancel_affected(booked.id, "Doctor on leave")  # the front desk
+        qtbot.waitUntil(lambda: any(e.kind == "cancel" for e in heard), timeout=10_000)
+    finally:
+        subscription.close()
+    assert page.affected_model.rowCount() == 1  # not yet told
+    for event in heard:
+        page.on_change(event)  # as the admin area hands each change to its pages
+    settle(qtbot, page.tasks)
+    assert page.affected_model.rowCount() == 0

@@ -115,7 +115,7 @@ class SlotBlocked(Conflict):
     """The slot lies in a doctor's leave, a holiday or blocked time."""
 
     kind = "unprocessable"
-    message = "Slot is not available."
+    message = "Slot is not available: the doctor is away or the clinic is closed then."
 
 
 class MissingSlot(ValidationError):

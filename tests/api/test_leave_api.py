@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hms_desktop.domain.enums import Role
+from hms_desktop.domain.errors import SlotBlocked
 from hms_desktop.domain.models import SYSTEM
 from hms_desktop.domain.schedule import iso_millis, local_day_bounds
 from hms_desktop.services import doctors
@@ -60,7 +61,8 @@ def test_leave_hides_slots_from_both_apis_and_refuses_holds(api: LiveServer) -> 
         assert {s.id for s in colleague_slots} <= by_speciality
 
         held = patient.post("/appointments/me", json={"slot": blocked[1]})
-        assert (held.status_code, held.json()) == (422, {"error": "Slot is not available."})
+        assert (held.status_code, held.json()) == (422, {"error": SlotBlocked.message})
+        assert held.json()["error"].startswith("Slot is not available: the doctor is away")
         patient_id = factories.patient(clinic).id
         at_desk = front_desk.post(
             "/desk/v1/holds", json={"slot_id": blocked[2], "patient_id": patient_id}

@@ -22,6 +22,7 @@ from hms_desktop.domain.models import SlotState
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import app as desk_app
 from hms_desktop.ui.admin.hours import HoursPage
+from hms_desktop.ui.admin.leave import LeavePage
 from hms_desktop.ui.common import local_midnight
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
@@ -133,6 +134,21 @@ def _hours_page(admin: Backend, tz: ZoneInfo, target: Path) -> None:
     page.deleteLater()
 
 
+def _leave_page(admin: Backend, settings: Settings, target: Path) -> None:
+    """The admin's leave page: the demo doctor on leave next week, their affected bookings."""
+    page = LeavePage(admin, Tasks(), settings.tz, None)
+    page.resize(*SCREEN_SIZE)
+    page.show()
+    settle(page.tasks)
+    if page.blocks_model.rowCount():
+        page.blocks_table.selectRow(0)
+        settle(page.tasks)
+        page.affected_table.selectRow(0)
+    page.reason.setText("Staff training")
+    _save(page, target, "leave")
+    page.close()
+
+
 def render_screens(settings: Settings, directory: str) -> int:
     from hms_desktop.services.local import DEMO_RECEPTIONIST
 
@@ -202,6 +218,7 @@ def render_screens(settings: Settings, directory: str) -> int:
         _save(window, target, "requests")
 
         _hours_page(other, temp_settings.tz, target)
+        _leave_page(other, temp_settings, target)
 
         for desk, slot_id, token in held:
             desk.release_hold(slot_id, token)

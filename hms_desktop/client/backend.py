@@ -22,6 +22,7 @@ from hms_desktop.domain.admin import (
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import BackendUnavailable, TokenInvalid
 from hms_desktop.domain.models import (
+    AffectedBooking,
     AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
@@ -30,9 +31,12 @@ from hms_desktop.domain.models import (
     FreeSlot,
     Hold,
     HoursSaved,
+    MoveReport,
     NamedItem,
     PatientForm,
     PatientRecord,
+    TimeBlock,
+    TimeBlockForm,
     UserInfo,
     WorkingHours,
     to_jsonable,
@@ -266,6 +270,34 @@ class RemoteBackend(Backend):
     def update_clinic_settings(self, changes: ClinicSettings) -> ClinicSettings:
         answer = self._call("PUT", "/clinic-settings", json=to_jsonable(changes))
         return decode(ClinicSettings, answer)
+
+    # --- leave, holidays and blocked time ----------------------------------------------------
+    def time_blocks(self, include_past: bool = False) -> list[TimeBlock]:
+        answer = self._call("GET", "/time-blocks", params={"include_past": include_past})
+        return decode_list(TimeBlock, answer)
+
+    def add_time_block(self, form: TimeBlockForm) -> TimeBlock:
+        return decode(TimeBlock, self._call("POST", "/time-blocks", json=to_jsonable(form)))
+
+    def remove_time_block(self, block_id: int) -> None:
+        self._call("DELETE", f"/time-blocks/{block_id}")
+
+    def affected_bookings(self, block_id: int | None = None) -> list[AffectedBooking]:
+        params = {"block_id": block_id} if block_id is not None else None
+        answer = self._call("GET", "/time-blocks/affected", params=params)
+        return decode_list(AffectedBooking, answer)
+
+    def move_affected(
+        self, appointment_ids: Sequence[int], other_doctors: bool = False
+    ) -> MoveReport:
+        body = {"appointment_ids": list(appointment_ids), "other_doctors": other_doctors}
+        return decode(MoveReport, self._call("POST", "/time-blocks/affected/move", json=body))
+
+    def cancel_affected(self, appointment_id: int, reason: str) -> AppointmentRecord:
+        answer = self._call(
+            "POST", f"/appointments/{appointment_id}/cancel-with-reason", json={"reason": reason}
+        )
+        return decode(AppointmentRecord, answer)
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:

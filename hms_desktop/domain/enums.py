@@ -90,3 +90,11 @@ STATUS_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
 
 def can_transition(current: AppointmentStatus, target: AppointmentStatus) -> bool:
     return target in STATUS_TRANSITIONS.get(current, frozenset())
+
+
+class BlockKind(StrEnum):
+    """Why a range of time is not bookable (all three block the same way)."""
+
+    LEAVE = "leave"  # a doctor away
+    HOLIDAY = "holiday"  # a public holiday: the whole clinic is closed
+    BLOCKED = "blocked"  # any other time taken out of the calendar (training, a meeting)

@@ -115,6 +115,13 @@ class SlotInPast(Conflict):
     message = "Slot is in the past."
 
 
+class SlotBlocked(Conflict):
+    """The slot lies in a doctor's leave, a holiday or blocked time."""
+
+    kind = "unprocessable"
+    message = "Slot is not available: the doctor is away or the clinic is closed then."
+
+
 class MissingSlot(ValidationError):
     message = "Missing slot ID."
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from enum import Enum, StrEnum
 from typing import Any
 
-from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, BlockKind, Role
 
 
 def to_jsonable(value: Any) -> Any:
@@ -221,6 +221,7 @@ class SlotState(StrEnum):
     HELD = "held"
     BOOKED = "booked"
     PAST = "past"
+    BLOCKED = "blocked"  # free, but inside leave, a holiday or blocked time: not bookable
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,56 @@ class CalendarSlot:
     state: SlotState
     hold: Hold | None = None
     appointment: AppointmentRecord | None = None
+    note: str = ""  # a blocked slot's reason ("Annual leave")
+
+
+@dataclass(frozen=True)
+class TimeBlockForm:
+    """Leave, a holiday or blocked time as the desk enters it: whole local days
+    `first_day`..`last_day`, or from `start_time` on the first day to `end_time` on the last."""
+
+    doctor_id: int | None  # None: the whole clinic
+    first_day: date
+    last_day: date
+    reason: str
+    kind: BlockKind = BlockKind.LEAVE
+    start_time: time | None = None
+    end_time: time | None = None
+
+
+@dataclass(frozen=True)
+class TimeBlock:
+    id: int
+    doctor_id: int | None
+    doctor_name: str  # "" for the whole clinic
+    kind: BlockKind
+    start: datetime  # UTC, inclusive
+    end: datetime  # UTC, exclusive
+    all_day: bool
+    reason: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AffectedBooking:
+    """A booked appointment inside a block: to be moved or cancelled by the desk."""
+
+    appointment: AppointmentRecord
+    block_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class NotMoved:
+    appointment_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MoveReport:
+    moved: tuple[AppointmentRecord, ...]
+    not_moved: tuple[NotMoved, ...]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class Kind(StrEnum):
     EVENT = "event"  # live change events
     PASSWORD = "password"  # one's own password
     SETTINGS = "settings"  # the clinic's central settings (name, booking horizon)
+    LEAVE = "leave"  # leave, public holidays and blocked time (a doctor's or the clinic's)
 
 
 class Action(StrEnum):
@@ -175,6 +176,14 @@ RULES: dict[Kind, dict[Action, dict[Role, Scope]]] = {
     Kind.SETTINGS: {
         Action.READ: _rule(NO, NO, ALL, ALL, ALL),
         Action.UPDATE: _rule(NO, NO, NO, NO, ALL),
+    },
+    # The admin enters and removes leave and holidays; the desk sees them (and the bookings
+    # they affect) to rebook patients, moving or cancelling under the APPOINTMENT rules; a
+    # doctor sees their own leave and the clinic's holidays.
+    Kind.LEAVE: {
+        Action.READ: _rule(NO, NO, OWN, ALL, ALL),
+        Action.CREATE: _rule(NO, NO, NO, NO, ALL),
+        Action.DELETE: _rule(NO, NO, NO, NO, ALL),
     },
 }
 

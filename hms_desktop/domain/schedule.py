@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hms_desktop.domain.enums import BlockKind
 from hms_desktop.domain.errors import ValidationError
-from hms_desktop.domain.models import WorkingHours
-from hms_desktop.domain.validation import positive_minutes
+from hms_desktop.domain.models import TimeBlockForm, WorkingHours
+from hms_desktop.domain.validation import SHORT_TEXT_MAX, check_date, clean_text, positive_minutes
+
+# The longest block one entry makes (a sabbatical); longer ones are entered in parts.
+MAX_BLOCK_DAYS = 366
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # A window's slots are at least this long and at most a working day.
@@ -146,3 +150,33 @@ def iso_millis(value: datetime) -> str:
 def local_midnight_utc(value: datetime, tz: ZoneInfo) -> datetime:
     local_date = as_utc(value).astimezone(tz).date()
     return datetime.combine(local_date, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+
+
+def block_bounds(form: TimeBlockForm, tz: ZoneInfo) -> tuple[datetime, datetime, str]:
+    """A block's [start, end) in UTC and its cleaned reason; whole days run from local
+    midnight to local midnight, so a block follows the clinic's clock across DST changes."""
+    reason = clean_text(form.reason, field="reason", max_length=SHORT_TEXT_MAX, required=True)
+    check_date(form.first_day, field="first_day")
+    check_date(form.last_day, field="last_day")
+    if form.last_day < form.first_day:
+        raise ValidationError("The last day cannot be before the first day.", field="last_day")
+    if (form.last_day - form.first_day).days >= MAX_BLOCK_DAYS:
+        raise ValidationError(
+            f"A block spans at most {MAX_BLOCK_DAYS} days; enter a longer one in parts.",
+            field="last_day",
+        )
+    if form.kind is BlockKind.HOLIDAY and form.doctor_id is not None:
+        raise ValidationError("A public holiday is for the whole clinic.", field="doctor_id")
+    if (form.start_time is None) != (form.end_time is None):
+        raise ValidationError("Give both times, or neither for whole days.", field="start_time")
+    if form.start_time is None or form.end_time is None:
+        start, _ = local_day_bounds(form.first_day, tz)
+        _, end = local_day_bounds(form.last_day, tz)
+        return start, end, reason
+    if form.start_time.tzinfo is not None or form.end_time.tzinfo is not None:
+        raise ValidationError("Times are the clinic's wall-clock times.", field="start_time")
+    start = datetime.combine(form.first_day, form.start_time, tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(form.last_day, form.end_time, tzinfo=tz).astimezone(UTC)
+    if end <= start:
+        raise ValidationError("The block must end after it starts.", field="end_time")
+    return start, end, reason

@@ -21,6 +21,7 @@ from hms_desktop.domain.admin import (
 )
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.models import (
+    AffectedBooking,
     AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
@@ -29,9 +30,12 @@ from hms_desktop.domain.models import (
     FreeSlot,
     Hold,
     HoursSaved,
+    MoveReport,
     NamedItem,
     PatientForm,
     PatientRecord,
+    TimeBlock,
+    TimeBlockForm,
     UserInfo,
     WorkingHours,
 )
@@ -187,6 +191,29 @@ class Backend(ABC):
 
     @abstractmethod
     def update_clinic_settings(self, changes: ClinicSettings) -> ClinicSettings: ...
+    # --- leave, holidays and blocked time ----------------------------------------------------
+    @abstractmethod
+    def time_blocks(self, include_past: bool = False) -> list[TimeBlock]: ...
+
+    @abstractmethod
+    def add_time_block(self, form: TimeBlockForm) -> TimeBlock: ...
+
+    @abstractmethod
+    def remove_time_block(self, block_id: int) -> None: ...
+
+    @abstractmethod
+    def affected_bookings(self, block_id: int | None = None) -> list[AffectedBooking]:
+        """Booked appointments still ahead inside a block (this one, or any)."""
+
+    @abstractmethod
+    def move_affected(
+        self, appointment_ids: Sequence[int], other_doctors: bool = False
+    ) -> MoveReport:
+        """Each to the next free slot of its doctor (or of a doctor of the same speciality);
+        reports those that could not be moved."""
+
+    @abstractmethod
+    def cancel_affected(self, appointment_id: int, reason: str) -> AppointmentRecord: ...
 
     # --- live changes ----------------------------------------------------------------------
     @abstractmethod

@@ -29,6 +29,8 @@ from hms_desktop.domain.models import (
     PatientForm,
     PatientRecord,
     SlotInfo,
+    SlotState,
+    TimeBlockForm,
     WorkingHours,
 )
 from hms_desktop.domain.schedule import local_day_bounds
@@ -36,6 +38,7 @@ from hms_desktop.services import (
     accounts,
     catalogue,
     doctors,
+    leave,
     patients,
     reviews,
     scheduling,
@@ -121,6 +124,7 @@ def load_demo_clinic(clinic: Clinic) -> str:
     _doctors(clinic, admin, rng, loaded)
     _patients(clinic, admin, rng, loaded)
     _appointments(clinic, admin, rng, loaded)
+    _leave_next_week(clinic, admin, rng, loaded)
     _requests(clinic, admin, rng, loaded)
     _reviews(clinic, rng, loaded)
     for name, phone, message in CONTACT_MESSAGES:
@@ -357,6 +361,32 @@ def _appointments(clinic: Clinic, admin: Actor, rng: random.Random, loaded: _Loa
                         clinic, admin, record.id, rng.choice(spare).id
                     )
                     loaded.taken_slots.add(moved.slot_id or 0)
+
+
+def _leave_next_week(clinic: Clinic, admin: Actor, rng: random.Random, loaded: _Loaded) -> None:
+    """A doctor on leave all next week with exactly two bookings in it, so the desk can try
+    moving and cancelling affected appointments."""
+    monday = clinic.today() + timedelta(days=7 - clinic.today().weekday())
+    start, _ = local_day_bounds(monday, clinic.settings.tz)
+    _, end = local_day_bounds(monday + timedelta(days=4), clinic.settings.tz)
+    for doctor_id in loaded.doctor_ids[1:]:
+        week = scheduling.calendar(clinic, admin, [doctor_id], start, end)
+        booked = [
+            item
+            for item in week
+            if item.appointment is not None and item.appointment.status in leave.AFFECTED_STATUSES
+        ]
+        free = [item.slot for item in week if item.state is SlotState.FREE]
+        if len(booked) > 2 or len(booked) + len(free) < 2:
+            continue
+        for slot in rng.sample(free, k=2 - len(booked)):
+            _book(clinic, admin, loaded, slot, rng.choice(loaded.patients), rng)
+        leave.add_block(
+            clinic,
+            admin,
+            TimeBlockForm(doctor_id, monday, monday + timedelta(days=4), "Annual leave"),
+        )
+        return
 
 
 def _finish(

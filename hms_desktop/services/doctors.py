@@ -29,6 +29,7 @@ from hms_desktop.domain.models import (
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import hours as hours_service
+from hms_desktop.services.blocking import slot_is_blocked
 from hms_desktop.services.catalogue import replace_image, specialisation_by_name
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import (
@@ -219,7 +220,8 @@ def free_slots(
     *,
     limit: int | None = None,
 ) -> list[SlotInfo]:
-    """Future slots of these doctors in [start, end) that are neither booked nor held."""
+    """Future slots of these doctors in [start, end) that are neither booked, held nor in
+    leave, a holiday or blocked time."""
     policy.require(actor, Kind.SLOT, Action.READ)
     start, end = validation.check_window(start, end, fields=("startTime", "endTime"))
     query = (
@@ -229,6 +231,7 @@ def free_slots(
             Slot.start_at >= max(start, clinic.now()),
             Slot.start_at < end,
             ~slot_is_booked(),
+            ~slot_is_blocked(Slot.doctor_id, Slot.start_at),
         )
         .order_by(Slot.start_at, Slot.doctor_id)
     )
@@ -277,6 +280,7 @@ def free_slots_by_speciality(
                     Slot.start_at >= max(start, clinic.now()),
                     Slot.start_at < end,
                     ~slot_is_booked(),
+                    ~slot_is_blocked(Slot.doctor_id, Slot.start_at),
                 )
                 .order_by(Slot.start_at, Slot.doctor_id)
             )

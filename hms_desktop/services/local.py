@@ -18,6 +18,7 @@ from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import NotLoggedIn
 from hms_desktop.domain.models import (
     Actor,
+    AffectedBooking,
     AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
@@ -26,9 +27,12 @@ from hms_desktop.domain.models import (
     FreeSlot,
     Hold,
     HoursSaved,
+    MoveReport,
     NamedItem,
     PatientForm,
     PatientRecord,
+    TimeBlock,
+    TimeBlockForm,
     UserInfo,
     WorkingHours,
 )
@@ -39,6 +43,7 @@ from hms_desktop.services import (
     changes,
     clinic_settings,
     doctors,
+    leave,
     patients,
     scheduling,
     staff,
@@ -242,6 +247,29 @@ class LocalBackend(Backend):
 
     def update_clinic_settings(self, changes: ClinicSettings) -> ClinicSettings:
         return clinic_settings.update_clinic_settings(self.clinic, self.actor, changes)
+
+    # --- leave, holidays and blocked time ----------------------------------------------------
+    def time_blocks(self, include_past: bool = False) -> list[TimeBlock]:
+        return leave.list_blocks(self.clinic, self.actor, include_past=include_past)
+
+    def add_time_block(self, form: TimeBlockForm) -> TimeBlock:
+        return leave.add_block(self.clinic, self.actor, form)
+
+    def remove_time_block(self, block_id: int) -> None:
+        leave.remove_block(self.clinic, self.actor, block_id)
+
+    def affected_bookings(self, block_id: int | None = None) -> list[AffectedBooking]:
+        return leave.affected_bookings(self.clinic, self.actor, block_id)
+
+    def move_affected(
+        self, appointment_ids: Sequence[int], other_doctors: bool = False
+    ) -> MoveReport:
+        return leave.move_affected(
+            self.clinic, self.actor, appointment_ids, other_doctors=other_doctors
+        )
+
+    def cancel_affected(self, appointment_id: int, reason: str) -> AppointmentRecord:
+        return leave.cancel_affected(self.clinic, self.actor, appointment_id, reason)
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:

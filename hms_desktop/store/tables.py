@@ -211,6 +211,27 @@ class Slot(Base):
     )
 
 
+class TimeBlockRow(Base):
+    """Leave, a public holiday or blocked time: no slot starting in [start_at, end_at) of
+    the doctor (of every doctor when doctor_id is NULL) can be held or booked. Ranges, not
+    marked slots, so slots made later inside a block are blocked too."""
+
+    __tablename__ = "time_blocks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    start_at: Mapped[datetime] = mapped_column(Timestamp)
+    end_at: Mapped[datetime] = mapped_column(Timestamp)
+    all_day: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(150), default="")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+
+    __table_args__ = (Index("ix_time_blocks_end_doctor", "end_at", "doctor_id"),)
+
+
 class Appointment(Base):
     __tablename__ = "appointments"
     id: Mapped[int] = mapped_column(primary_key=True)

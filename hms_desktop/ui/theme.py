@@ -30,6 +30,7 @@ SLOT_COLOURS: dict[SlotState, tuple[str, str]] = {  # background, text
     SlotState.HELD: ("#f6c8a8", "#6b2c00"),
     SlotState.BOOKED: ("#1f6fb2", "#ffffff"),
     SlotState.PAST: ("#eceff2", "#7d8894"),
+    SlotState.BLOCKED: ("#d9d4e8", "#3d3357"),
 }
 
 

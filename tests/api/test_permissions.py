@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -24,9 +24,9 @@ from hms_desktop.api import openapi
 from hms_desktop.api.media import _signature
 from hms_desktop.domain import policy
 from hms_desktop.domain.enums import Role
-from hms_desktop.domain.models import SYSTEM, Actor
+from hms_desktop.domain.models import SYSTEM, Actor, TimeBlockForm
 from hms_desktop.domain.policy import Action, Kind, Owner
-from hms_desktop.services import accounts, catalogue
+from hms_desktop.services import accounts, catalogue, leave
 from tests import factories
 from tests.api.conftest import LiveServer
 from tests.api.permission_world import PASSWORD, ROLES, World, build_world, unique
@@ -283,6 +283,23 @@ def clinic_settings_body(world: World) -> dict[str, Any]:
 # A wrong current password: the policy's answer without changing the persona's password.
 WRONG_CURRENT = {"current_password": "not-the-password", "new_password": "another-one-1"}
 DESK_PEOPLE = ("doctor", "other_doctor", "receptionist", "admin")
+
+
+def far_block_body(world: World) -> dict[str, Any]:
+    """Leave far beyond the slots the matrix books, so no later call finds them blocked."""
+    day = (world.clinic.today() + timedelta(days=300)).isoformat()
+    return {"doctor_id": world.doctor_a, "first_day": day, "last_day": day, "reason": "Leave"}
+
+
+def far_block(world: World) -> int:
+    body = far_block_body(world)
+    form = TimeBlockForm(
+        body["doctor_id"],
+        date.fromisoformat(body["first_day"]),
+        date.fromisoformat(body["last_day"]),
+        body["reason"],
+    )
+    return leave.add_block(world.clinic, SYSTEM, form).id
 
 
 def named(path: str) -> Build:
@@ -629,6 +646,27 @@ RECIPES: dict[tuple[str, str], list[Recipe]] = {
     ("GET", "/desk/v1/clinic-settings"): [Recipe(get("/desk/v1/clinic-settings"))],
     ("PUT", "/desk/v1/clinic-settings"): [
         Recipe(body("/desk/v1/clinic-settings", clinic_settings_body))
+    ],
+    ("GET", "/desk/v1/time-blocks"): [Recipe(get("/desk/v1/time-blocks"))],
+    ("POST", "/desk/v1/time-blocks"): [Recipe(body("/desk/v1/time-blocks", far_block_body))],
+    ("DELETE", "/desk/v1/time-blocks/{block_id}"): [
+        Recipe(fresh("/desk/v1/time-blocks/{id}", far_block))
+    ],
+    ("GET", "/desk/v1/time-blocks/affected"): [Recipe(get("/desk/v1/time-blocks/affected"))],
+    ("POST", "/desk/v1/time-blocks/affected/move"): [
+        Recipe(
+            lambda world, role: Request(
+                "/desk/v1/time-blocks/affected/move",
+                json={"appointment_ids": [world.booking_for_a()]},
+            ),
+            owner=appointment_a,
+        )
+    ],
+    ("POST", "/desk/v1/appointments/{appointment_id}/cancel-with-reason"): [
+        Recipe(
+            booking_path("/desk/v1/appointments/{id}/cancel-with-reason", {"reason": "Leave"}),
+            owner=appointment_a,
+        )
     ],
 }
 

@@ -3,12 +3,13 @@ the same domain errors (class and message) on LocalBackend and on RemoteBackend.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import date, time, timedelta
 
 import pytest
 
-from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, BlockKind, Role
 from hms_desktop.domain.errors import (
     AppointmentMissing,
     AuthenticationFailed,
@@ -23,11 +24,20 @@ from hms_desktop.domain.errors import (
     PermissionDenied,
     PhoneTaken,
     SlotAlreadyBooked,
+    SlotBlocked,
     SlotLocked,
     TokenInvalid,
     ValidationError,
 )
-from hms_desktop.domain.models import SYSTEM, ChangeEvent, PatientForm, SlotState, WorkingHours
+from hms_desktop.domain.models import (
+    SYSTEM,
+    ChangeEvent,
+    PatientForm,
+    SlotState,
+    TimeBlockForm,
+    WorkingHours,
+)
+from hms_desktop.domain.schedule import local_day_bounds
 from hms_desktop.services import doctors, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
@@ -326,3 +336,58 @@ def test_an_hours_change_lists_the_bookings_left_outside(world: World) -> None:
     calendar = backend.calendar([doc.doctor_id], booked.start, booked.start + timedelta(days=1))
     states = {entry.slot.id: entry.state for entry in calendar}
     assert states[booked_slot] is SlotState.BOOKED and states[held_slot] is SlotState.HELD_BY_ME
+
+
+def test_leave_blocks_slots_and_the_desk_moves_or_cancels_the_affected(world: World) -> None:
+    admin, _ = world.desk(Role.ADMIN)
+    desk, _ = world.desk()
+    doc = factories.doctor(world.clinic, specialisation_ids=[factories.speciality(world.clinic)])
+    alice, bob = factories.patient(world.clinic), factories.patient(world.clinic)
+    day = world.clinic.today() + timedelta(days=2)
+    start, end = local_day_bounds(day, world.clinic.settings.tz)
+    slots = [item.slot.id for item in desk.calendar([doc.doctor_id], start, end)]
+    booked = [
+        desk.confirm_booking(slot, patient.id, desk.hold_slot(slot, patient.id).token)
+        for slot, patient in ((slots[16], alice), (slots[17], bob))
+    ]
+    form = TimeBlockForm(doc.doctor_id, day, day, "Annual leave")
+    with pytest.raises(PermissionDenied):
+        desk.add_time_block(form)
+    with pytest.raises(ValidationError) as refused:
+        admin.add_time_block(dataclasses.replace(form, last_day=day - timedelta(days=1)))
+    assert refused.value.field == "last_day"
+    assert desk.time_blocks() == []
+
+    block = admin.add_time_block(form)
+    assert (block.doctor_id, block.kind, block.reason, block.all_day) == (
+        doc.doctor_id,
+        BlockKind.LEAVE,
+        "Annual leave",
+        True,
+    )
+    assert (block.start, block.end) == (start, end)
+    assert desk.time_blocks() == [block]
+    states = {item.slot.id: item.state for item in desk.calendar([doc.doctor_id], start, end)}
+    assert states.pop(slots[16]) is states.pop(slots[17]) is SlotState.BOOKED
+    assert set(states.values()) == {SlotState.BLOCKED}
+    with pytest.raises(SlotBlocked, match="^Slot is not available: the doctor is away or the "):
+        desk.hold_slot(slots[3], bob.id)
+    affected = desk.affected_bookings(block.id)
+    assert [item.appointment.id for item in affected] == [b.id for b in booked]
+    assert {item.reason for item in affected} == {"Annual leave"}
+
+    report = desk.move_affected([booked[0].id])
+    (moved,) = report.moved
+    assert report.not_moved == () and moved.start is not None and moved.start >= end
+    with pytest.raises(ValidationError):
+        desk.cancel_affected(booked[1].id, "")
+    cancelled = desk.cancel_affected(booked[1].id, "Doctor on leave")
+    assert (cancelled.status, cancelled.decline_reason) == (
+        AppointmentStatus.CANCELLED,
+        "Doctor on leave",
+    )
+    assert desk.affected_bookings() == []
+
+    admin.remove_time_block(block.id)
+    assert desk.time_blocks() == []
+    assert desk.calendar([doc.doctor_id], start, end)[3].state is SlotState.FREE

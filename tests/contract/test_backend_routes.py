@@ -26,7 +26,7 @@ from hms_desktop.config import Settings
 from hms_desktop.domain.admin import AuditFilter, ClinicSettings, StaffForm
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
 from hms_desktop.domain.errors import DomainError
-from hms_desktop.domain.models import PatientForm, WorkingHours
+from hms_desktop.domain.models import PatientForm, TimeBlockForm, WorkingHours
 from hms_desktop.services.backend import Backend
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import LocalBackend
@@ -53,6 +53,7 @@ SAMPLES: dict[Any, Any] = {
     StaffForm: StaffForm("newdesk", Role.RECEPTIONIST, "Nia"),
     AuditFilter: AuditFilter(actor="admin"),
     ClinicSettings: ClinicSettings("Clinic", 28),
+    TimeBlockForm: TimeBlockForm(7, date(2026, 12, 1), date(2026, 12, 1), "Annual leave"),
 }
 
 

@@ -14,7 +14,7 @@ from hms_desktop.store import schema
 from hms_desktop.store.schema import UPGRADE_LOCK_KEY, SchemaAhead, UpgradeInProgress
 from tests.store.conftest import FIRST_REVISION, Blank, snapshot
 
-NEW_TABLES = {"hms_meta", "clinic_settings"}  # made by revisions after 0001
+NEW_TABLES = {"hms_meta", "clinic_settings", "time_blocks"}  # made by revisions after 0001
 NEW_COLUMNS = frozenset({("users", "must_change_password")})  # added after 0001
 
 

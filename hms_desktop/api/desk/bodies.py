@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hms_desktop.api.deps import DbInt
 from hms_desktop.api.fields import Day, Email, LongText, Name, Password, ShortText, TimeOfDay, Token
-from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
-from hms_desktop.domain.models import PatientForm, UserInfo
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, BlockKind
+from hms_desktop.domain.models import PatientForm, TimeBlockForm, UserInfo
 
 
 class Credentials(BaseModel):
@@ -86,3 +86,25 @@ class StatusIn(BaseModel):
 
 class ReasonIn(BaseModel):
     reason: ShortText
+
+
+class TimeBlockIn(BaseModel):
+    doctor_id: DbInt | None = None  # none: the whole clinic
+    first_day: Day
+    last_day: Day
+    reason: ShortText
+    kind: BlockKind = BlockKind.LEAVE
+    start_time: TimeOfDay | None = None
+    end_time: TimeOfDay | None = None
+
+    def to_form(self) -> TimeBlockForm:
+        return TimeBlockForm(**self.model_dump())
+
+
+# A bulk move names at most this many appointments (a month of one doctor's bookings).
+MAX_BULK = 500
+
+
+class MoveAffectedIn(BaseModel):
+    appointment_ids: list[DbInt] = Field(max_length=MAX_BULK)
+    other_doctors: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import update
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
 
 from hms_desktop.domain import validation
@@ -16,12 +16,14 @@ from hms_desktop.domain.errors import (
     MissingSlot,
     NotFound,
     SlotAlreadyBooked,
+    SlotBlocked,
     SlotInPast,
     ValidationError,
 )
 from hms_desktop.domain.models import Actor, AppointmentRecord
 from hms_desktop.domain.policy import Action
 from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services.blocking import slot_is_blocked
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.scheduling.holds import guard_new_slot
 from hms_desktop.services.scheduling.records import (
@@ -38,6 +40,10 @@ def _bookable_slot(session: Session, clinic: Clinic, slot_id: int) -> Slot:
         raise NotFound("Slot does not exist.")
     if as_utc(slot.start_at) <= clinic.now():
         raise SlotInPast()
+    # Checked again inside the move's transaction: leave may have been entered since the
+    # guard's hold looked.
+    if session.scalar(select(slot_is_blocked(slot.doctor_id, slot.start_at))):
+        raise SlotBlocked()
     return slot
 
 
@@ -51,8 +57,11 @@ def move_into_slot(
     allowed: Sequence[AppointmentStatus],
     action: str,
     permission: Action,
+    from_slot_id: int | None = None,
 ) -> AppointmentRecord:
-    """Put an appointment into another slot in one transaction, guarded like a booking."""
+    """Put an appointment into another slot in one transaction, guarded like a booking.
+    With `from_slot_id`, only if it is still in that slot (two desks moving the same
+    affected booking at once: one moves it, the other is told it has moved)."""
     if slot_id is None:
         raise MissingSlot()
     with clinic.db.read() as session:
@@ -60,6 +69,8 @@ def move_into_slot(
         patient_id, old_slot = current.patient_id, current.slot_id
         if AppointmentStatus(current.status) not in allowed:
             raise InvalidTransition()
+    if from_slot_id is not None and old_slot != from_slot_id:
+        raise InvalidTransition("The appointment has been moved already.")
     if old_slot == slot_id:
         raise SlotAlreadyBooked()
     with guard_new_slot(clinic, actor, slot_id, patient_id), clinic.work(actor) as work:
@@ -69,6 +80,7 @@ def move_into_slot(
             .where(
                 Appointment.id == appointment_id,
                 Appointment.status.in_([s.value for s in allowed]),
+                Appointment.slot_id == from_slot_id if from_slot_id is not None else true(),
             )
             .values(
                 slot_id=slot.id,
@@ -107,8 +119,12 @@ def reschedule_appointment(
     )
 
 
-def cancel_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> AppointmentRecord:
-    """Cancel; the slot is free again at once (the unique index ignores cancelled rows)."""
+def cancel_appointment(
+    clinic: Clinic, actor: Actor, appointment_id: int, *, reason: str = ""
+) -> AppointmentRecord:
+    """Cancel; the slot is free again at once (the unique index ignores cancelled rows).
+    A `reason` (the doctor's leave) is kept on the appointment and in the audit entry."""
+    reason = validation.clean_text(reason, field="reason", max_length=validation.SHORT_TEXT_MAX)
     with clinic.work(actor) as work:
         appointment = load_for_change(work.session, actor, appointment_id, Action.CANCEL, lock=True)
         status = AppointmentStatus(appointment.status)
@@ -117,7 +133,11 @@ def cancel_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> App
                 raise InvalidTransition("Only an appointment still ahead can be cancelled.")
             appointment.status = AppointmentStatus.CANCELLED.value
             appointment.updated_at = clinic.now()
-            work.record("cancel", "appointment", appointment_id)
+            if reason:
+                appointment.decline_reason = reason
+                work.record("cancel", "appointment", appointment_id, reason=reason)
+            else:
+                work.record("cancel", "appointment", appointment_id)
         work.session.flush()
         record = load_appointment(work.session, appointment_id)
         publish_change(work, "cancel", record)

@@ -27,6 +27,7 @@ from hms_desktop.domain.errors import (
     NotFound,
     PatientMissing,
     SlotAlreadyBooked,
+    SlotBlocked,
     SlotInPast,
     SlotLocked,
     TooManyHolds,
@@ -34,6 +35,7 @@ from hms_desktop.domain.errors import (
 from hms_desktop.domain.models import Actor, AppointmentRecord, Hold
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services.blocking import slot_is_blocked
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.scheduling.records import (
     check_online_quota,
@@ -50,7 +52,8 @@ _slots, _appointments, _patients = (
     cast(Table, model.__table__) for model in (Slot, Appointment, Patient)
 )
 
-# Everything a hold checks in one round trip: the slot and its time, the patient, a live booking.
+# Everything a hold checks in one round trip: the slot and its time, the patient, a live
+# booking, leave or a holiday over it.
 _HOLD_CHECK = select(
     _slots.c.doctor_id,
     _slots.c.start_at,
@@ -61,9 +64,11 @@ _HOLD_CHECK = select(
     exists()
     .where(_appointments.c.slot_id == _slots.c.id, _appointments.c.status.not_in(FREEING_STATUSES))
     .label("booked"),
+    slot_is_blocked(_slots.c.doctor_id, _slots.c.start_at).label("blocked"),
 ).where(_slots.c.id == bindparam("slot_id"))
 
-# The appointment takes its doctor from the slot in the same statement (one round trip).
+# The appointment takes its doctor from the slot in the same statement (one round trip);
+# no row is inserted when the slot does not exist or is blocked.
 _BOOK = (
     insert(_appointments)
     .from_select(
@@ -88,7 +93,11 @@ _BOOK = (
             literal(""),
             bindparam("now", type_=_appointments.c.created_at.type),
             bindparam("now", type_=_appointments.c.created_at.type),
-        ).where(_slots.c.id == bindparam("slot_id")),
+        ).where(
+            _slots.c.id == bindparam("slot_id"),
+            # Leave entered while the slot was held: the hold does not outlive it.
+            ~slot_is_blocked(_slots.c.doctor_id, _slots.c.start_at),
+        ),
     )
     .returning(_appointments.c.id)
 )
@@ -139,6 +148,8 @@ def _hold(
         raise PatientMissing()
     if found.booked:
         raise SlotAlreadyBooked()
+    if found.blocked:
+        raise SlotBlocked()
     wanted = Hold(
         token=str(uuid.uuid4()),
         slot_id=slot_id,
@@ -278,12 +289,13 @@ def confirm_booking(
                 },
             )
             if appointment_id is None:
-                raise NotFound("Slot does not exist.")
+                exists_ = work.session.get(Slot, slot_id) is not None
+                raise SlotBlocked() if exists_ else NotFound("Slot does not exist.")
             work.record("book", "appointment", appointment_id, slot_id=slot_id)
             record = load_appointment(work.session, appointment_id)
             publish_change(work, "book", record)
-    except SlotAlreadyBooked:
-        # Someone booked it between our hold and now: the hold is worthless, drop it.
+    except (SlotAlreadyBooked, SlotBlocked):
+        # Someone booked it (or blocked it) between our hold and now: the hold is worthless.
         _drop_hold(clinic, slot_id, hold.token)
         raise
     _drop_hold(clinic, slot_id, hold.token)

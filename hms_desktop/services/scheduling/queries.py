@@ -21,6 +21,7 @@ from hms_desktop.domain.models import (
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc, local_day_bounds
 from hms_desktop.services import access
+from hms_desktop.services.blocking import block_reason
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.patients import require_patient
 from hms_desktop.services.scheduling.holds import hold_as_seen_by
@@ -124,8 +125,9 @@ def doctor_day(clinic: Clinic, actor: Actor, doctor_id: int, day: date) -> list[
 def calendar(
     clinic: Clinic, actor: Actor, doctor_ids: Sequence[int], start: datetime, end: datetime
 ) -> list[CalendarSlot]:
-    """Every slot of these doctors in [start, end) with its state for this desk. A hold's
-    token (the key to confirm or release it) is shown only to whoever holds it."""
+    """Every slot of these doctors in [start, end) with its state for this desk (a free slot
+    in leave or a holiday is BLOCKED, with the reason as its note). A hold's token (the key
+    to confirm or release it) is shown only to whoever holds it."""
     doctor_ids = list(dict.fromkeys(doctor_ids))
     for doctor_id in doctor_ids:
         policy.require(actor, Kind.CALENDAR, Action.READ, Owner(doctor_id=doctor_id))
@@ -135,7 +137,13 @@ def calendar(
     now = clinic.now()
     with clinic.db.read() as session:
         slots = session.execute(
-            select(Slot.id, Slot.doctor_id, Slot.start_at, Slot.duration)
+            select(
+                Slot.id,
+                Slot.doctor_id,
+                Slot.start_at,
+                Slot.duration,
+                block_reason(Slot.doctor_id, Slot.start_at).label("blocked"),
+            )
             .where(Slot.doctor_id.in_(doctor_ids), Slot.start_at >= start, Slot.start_at < end)
             .order_by(Slot.start_at, Slot.doctor_id)
         ).all()
@@ -153,7 +161,9 @@ def calendar(
                 )
             )
         }
-    holds = clinic.locks.get_many(row.id for row in slots if row.id not in booked)
+    holds = clinic.locks.get_many(
+        row.id for row in slots if row.id not in booked and row.blocked is None
+    )
     result = []
     for row in slots:
         info = SlotInfo(row.id, row.doctor_id, as_utc(row.start_at), row.duration)
@@ -162,6 +172,9 @@ def calendar(
             state, appointment = SlotState.BOOKED, booked[row.id]
         elif info.start <= now:
             state, appointment = SlotState.PAST, None
+        elif row.blocked is not None:
+            result.append(CalendarSlot(slot=info, state=SlotState.BLOCKED, note=row.blocked))
+            continue
         elif hold is not None:
             mine = hold.holder_user_id == actor.user_id and actor.user_id is not None
             state, appointment = (SlotState.HELD_BY_ME if mine else SlotState.HELD), None

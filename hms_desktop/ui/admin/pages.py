@@ -13,6 +13,7 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui.admin.audit import AuditLogPage
 from hms_desktop.ui.admin.clinic import ClinicPage
 from hms_desktop.ui.admin.hours import HoursPage
+from hms_desktop.ui.admin.leave import LeavePage
 from hms_desktop.ui.admin.staff import StaffPage
 from hms_desktop.ui.tasks import Tasks
 
@@ -23,3 +24,4 @@ PAGES.append(("staff", "Staff", StaffPage))
 PAGES.append(("audit", "Audit log", AuditLogPage))
 PAGES.append(("clinic", "Clinic", ClinicPage))
 PAGES.append(("hours", "Weekly hours", HoursPage))
+PAGES.append(("leave", "Leave and holidays", LeavePage))

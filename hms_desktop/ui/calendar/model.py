@@ -21,6 +21,7 @@ STATE_WORDS = {
     SlotState.HELD: "Held by another desk",
     SlotState.BOOKED: "Booked",
     SlotState.PAST: "Past",
+    SlotState.BLOCKED: "Not bookable",
 }
 
 
@@ -108,6 +109,8 @@ class CalendarModel(QAbstractTableModel):
             return f"Held by you · {countdown(item.hold, self.clock())}"
         if item.state is SlotState.HELD:
             return f"Held · {item.hold.holder}" if item.hold else "Held"
+        if item.state is SlotState.BLOCKED:
+            return item.note or STATE_WORDS[item.state]
         return STATE_WORDS[item.state] if item.state is SlotState.FREE else ""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -126,6 +129,8 @@ class CalendarModel(QAbstractTableModel):
                 detail = f"{item.appointment.patient_name} ({status})"
             elif item.hold is not None:
                 detail += f" ({item.hold.holder}, {countdown(item.hold, self.clock())} left)"
+            elif item.note:
+                detail += f" ({item.note})"
             return f"{when}, {item.slot.duration} min — {detail}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{STATE_WORDS[item.state]} {self.text(item)}"

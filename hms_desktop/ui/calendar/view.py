@@ -379,6 +379,8 @@ class CalendarView(QWidget):
             self.ask_take_over(item)
         elif item.state is SlotState.HELD_BY_ME:
             self.message.emit("You are holding this slot in an open booking window.")
+        elif item.state is SlotState.BLOCKED:
+            self.message.emit(f"Not bookable: {item.note or 'blocked time'}.")
         else:
             self.message.emit("This slot is in the past.")
 

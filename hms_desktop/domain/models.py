@@ -268,3 +268,6 @@ class ContactItem:
     name: str
     phone: str
     message: str
+    created_at: datetime | None = None
+    # Handled by the desk (answered, called back); the inbox shows the rest first.
+    handled: bool = False

@@ -49,6 +49,7 @@ from hms_desktop.store.tables import (
 )
 
 NEXT_FREE_SLOTS = 12
+_ROSTER = (Kind.DOCTOR, Action.MANAGE)  # who sees deactivated doctors
 MAX_WINDOW = validation.MAX_WINDOW
 
 
@@ -141,6 +142,8 @@ def list_doctors(
     )
     if ids is not None:
         query = query.where(Doctor.id.in_(list(ids)))
+    # A deactivated doctor is in no booking list (the admin's roster shows them).
+    query = query.where(Doctor.is_active.is_(True))
     with clinic.db.read() as session:
         return _summaries(session, session.scalars(query).all())
 
@@ -160,7 +163,7 @@ def doctor_details(clinic: Clinic, actor: Actor, doctor_id: int) -> DoctorDetail
             .options(selectinload(Doctor.working_hours))
             .where(Doctor.id == doctor_id)
         )
-        if doctor is None:
+        if doctor is None or not (doctor.is_active or policy.allows(actor, *_ROSTER)):
             raise DoctorMissing()
         summary = _summaries(session, [doctor])[0]
         reviews = _reviews(session, doctor_id)
@@ -226,7 +229,9 @@ def free_slots(
     query = (
         select(Slot.id, Slot.doctor_id, Slot.start_at, Slot.duration)
         .where(
-            Slot.doctor_id.in_(list(doctor_ids)),
+            Slot.doctor_id.in_(
+                select(Doctor.id).where(Doctor.id.in_(list(doctor_ids)), Doctor.is_active)
+            ),
             Slot.start_at >= max(start, clinic.now()),
             Slot.start_at < end,
             ~slot_is_booked(),
@@ -289,13 +294,14 @@ def free_slots_by_speciality(
                 select(Doctor.id, User.first_name, User.last_name, Profile.gender, Doctor.fee)
                 .join(User, User.id == Doctor.user_id)
                 .join(Profile, Profile.user_id == User.id, isouter=True)
-                .where(Doctor.id.in_({row[1] for row in rows}))
+                .where(Doctor.id.in_({row[1] for row in rows}), Doctor.is_active)
             )
         }
     held = clinic.locks.get_many(row[0] for row in rows)
     found = []
     for slot_id, doctor_id, start_at, duration in rows:
-        if slot_id not in held:
+        # A deactivated doctor's slots are not bookable (their doctor was not read above).
+        if slot_id not in held and doctor_id in doctor_of:
             name, gender, fee = doctor_of[doctor_id]
             found.append(
                 FreeSlot(slot_id, doctor_id, name, gender, fee, as_utc(start_at), duration)

@@ -6,6 +6,13 @@ import platform
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
+from hms_desktop.domain.doctor_records import (
+    CatalogueEntry,
+    CatalogueKind,
+    DoctorDeactivation,
+    DoctorForm,
+    DoctorRecord,
+)
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import NotLoggedIn
 from hms_desktop.domain.models import (
@@ -13,6 +20,7 @@ from hms_desktop.domain.models import (
     AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
+    ContactItem,
     DoctorDetails,
     DoctorSummary,
     FreeSlot,
@@ -23,7 +31,16 @@ from hms_desktop.domain.models import (
     UserInfo,
     WorkingHours,
 )
-from hms_desktop.services import accounts, catalogue, changes, doctors, patients, scheduling
+from hms_desktop.services import (
+    accounts,
+    catalogue,
+    catalogue_admin,
+    changes,
+    doctor_admin,
+    doctors,
+    patients,
+    scheduling,
+)
 from hms_desktop.services.backend import Backend, Subscription
 from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
@@ -183,6 +200,62 @@ class LocalBackend(Backend):
 
     def decline_request(self, appointment_id: int, reason: str) -> AppointmentRecord:
         return scheduling.decline_request(self.clinic, self.actor, appointment_id, reason)
+
+    # --- administration: doctors, the catalogue, the contact inbox ---------------------------
+    def doctor_roster(self) -> list[DoctorRecord]:
+        return doctor_admin.doctor_roster(self.clinic, self.actor)
+
+    def doctor_record(self, doctor_id: int) -> DoctorRecord:
+        return doctor_admin.get_doctor_record(self.clinic, self.actor, doctor_id)
+
+    def create_doctor(self, form: DoctorForm) -> DoctorRecord:
+        return doctor_admin.create_doctor(self.clinic, self.actor, form)
+
+    def update_doctor(self, doctor_id: int, form: DoctorForm) -> DoctorRecord:
+        return doctor_admin.update_doctor_record(self.clinic, self.actor, doctor_id, form)
+
+    def set_doctor_picture(self, doctor_id: int, data: bytes) -> DoctorRecord:
+        return doctor_admin.set_doctor_picture(self.clinic, self.actor, doctor_id, data)
+
+    def deactivate_doctor(self, doctor_id: int) -> DoctorDeactivation:
+        return doctor_admin.deactivate_doctor(self.clinic, self.actor, doctor_id)
+
+    def reactivate_doctor(self, doctor_id: int) -> DoctorRecord:
+        return doctor_admin.reactivate_doctor(self.clinic, self.actor, doctor_id)
+
+    def bookings_to_rebook(self, doctor_id: int) -> list[AppointmentRecord]:
+        return doctor_admin.bookings_to_rebook(self.clinic, self.actor, doctor_id)
+
+    def catalogue_entries(self, kind: CatalogueKind) -> list[CatalogueEntry]:
+        return catalogue_admin.list_entries(self.clinic, self.actor, kind)
+
+    def add_catalogue_entry(
+        self, kind: CatalogueKind, name: str, description: str | None = None
+    ) -> CatalogueEntry:
+        return catalogue_admin.save_entry(
+            self.clinic, self.actor, kind, name, description=description
+        )
+
+    def rename_catalogue_entry(
+        self, kind: CatalogueKind, item_id: int, name: str, description: str | None = None
+    ) -> CatalogueEntry:
+        return catalogue_admin.save_entry(
+            self.clinic, self.actor, kind, name, item_id=item_id, description=description
+        )
+
+    def set_service_image(self, service_id: int, data: bytes) -> CatalogueEntry:
+        return catalogue_admin.save_entry(
+            self.clinic, self.actor, CatalogueKind.SERVICES, None, item_id=service_id, image=data
+        )
+
+    def delete_catalogue_entry(self, kind: CatalogueKind, item_id: int) -> None:
+        catalogue_admin.delete_entry(self.clinic, self.actor, kind, item_id)
+
+    def contact_messages(self, handled: bool | None = None) -> list[ContactItem]:
+        return catalogue_admin.inbox(self.clinic, self.actor, handled)
+
+    def mark_contact_handled(self, contact_id: int, handled: bool = True) -> ContactItem:
+        return catalogue_admin.mark_handled(self.clinic, self.actor, contact_id, handled)
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:

@@ -23,6 +23,7 @@ import hms_desktop
 from hms_desktop.api.app import create_app
 from hms_desktop.client import RemoteBackend
 from hms_desktop.config import Settings
+from hms_desktop.domain.doctor_records import CatalogueKind, DoctorForm
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import DomainError
 from hms_desktop.domain.models import PatientForm, WorkingHours
@@ -48,6 +49,12 @@ SAMPLES: dict[Any, Any] = {
     Sequence[int]: [7],
     Sequence[WorkingHours]: [],
     int | None: 7,
+    bool: True,
+    bool | None: None,
+    bytes: b"picture",
+    str | None: "x",
+    DoctorForm: DoctorForm(first_name="Ann"),
+    CatalogueKind: CatalogueKind.SPECIALISATIONS,
 }
 
 

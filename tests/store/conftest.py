@@ -177,14 +177,31 @@ def copy_rows(source_url: str, target_url: str) -> None:
         target.dispose()
 
 
-def snapshot(url: str, *, skip: Callable[[str], bool] = lambda _name: False) -> dict[str, list]:
-    """Every row of every table (alembic_version aside), in a stable order."""
+def snapshot(
+    url: str,
+    *,
+    skip: Callable[[str], bool] = lambda _name: False,
+    without: dict[str, set[str]] | None = None,
+) -> dict[str, list]:
+    """Every row of every table (alembic_version aside), in a stable order; `without`:
+    columns (by table) left out, e.g. those a later revision added."""
     engine = create_engine(url, poolclass=pool.NullPool)
+    dropped = without or {}
     try:
         metadata = _reflect(engine)
         with engine.connect() as connection:
             return {
-                name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
+                name: sorted(
+                    (
+                        tuple(row)
+                        for row in connection.execute(
+                            select(
+                                *(c for c in table.columns if c.name not in dropped.get(name, ()))
+                            )
+                        )
+                    ),
+                    key=repr,
+                )
                 for name, table in metadata.tables.items()
                 if name != "alembic_version" and not skip(name)
             }

@@ -14,6 +14,16 @@ from hms_desktop.domain.errors import ValidationError
 
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 NOT_AN_IMAGE = "Upload a valid PNG, JPEG or WebP image."
+# The settings' defaults (`image_max_bytes`, `image_max_pixels`): what a desk checks a chosen
+# file against before sending it; the server checks again with the clinic's own settings.
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 12_000_000
+
+
+def check_picture_file(data: bytes, *, field: str) -> bytes:
+    """A picture as the desk will send it, or the error the server would answer."""
+    reencode_image(data, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, field=field)
+    return data
 
 
 def _too_many_pixels(max_pixels: int) -> str:

@@ -1,0 +1,1 @@
+"""The admin area: pages shown to the admin role only (`pages.PAGES`)."""

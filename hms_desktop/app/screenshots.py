@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
+from hms_desktop.app.admin_doctor_screens import render_doctor_editor
 from hms_desktop.app.bootstrap import open_backend
 from hms_desktop.config import Settings
 from hms_desktop.domain.models import SlotState
@@ -156,6 +157,8 @@ def render_screens(settings: Settings, directory: str) -> int:
         window.show_view("requests")
         settle(window.tasks)
         _save(window, target, "requests")
+
+        render_doctor_editor(other, temp_settings.tz, target, settle, SCREEN_SIZE)
 
         for desk, slot_id, token in held:
             desk.release_hold(slot_id, token)

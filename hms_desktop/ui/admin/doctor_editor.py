@@ -8,6 +8,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -29,6 +30,7 @@ from hms_desktop.ui.common import ErrorLabel, button_row, primary
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 LIST_HEIGHT = 96
+PREVIEW = 56  # the chosen picture's thumbnail, in pixels
 
 
 def _checklist(parent: QWidget) -> QListWidget:
@@ -106,7 +108,8 @@ class DoctorEditor(QDialog):
         row = QHBoxLayout(self.picture)
         row.setContentsMargins(0, 0, 0, 0)
         self.picture_preview = QLabel("No picture", self.picture)
-        self.picture_preview.setFixedSize(56, 56)
+        self.picture_preview.setFixedSize(PREVIEW * 2, PREVIEW)
+        self.picture_preview.setFrameShape(QFrame.Shape.StyledPanel)
         self.picture_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.choose_picture = QPushButton("Choose &picture…", self.picture)
         self.choose_picture.clicked.connect(self.pick_picture)
@@ -154,7 +157,7 @@ class DoctorEditor(QDialog):
         self.meet_link.setText(record.meet_link)
         self.email.setText(record.email)
         if record.picture_id is not None:
-            self.picture_preview.setText("Has a\npicture")
+            self.picture_preview.setText("Has a picture")
         if record.has_login:
             self.login_box.setTitle("Log-in (leave the password empty to keep it)")
             self.login_box.setChecked(True)
@@ -193,7 +196,9 @@ class DoctorEditor(QDialog):
         self.picture_data = data
         preview = QPixmap()
         preview.loadFromData(data)
-        self.picture_preview.setPixmap(preview.scaled(56, 56, Qt.AspectRatioMode.KeepAspectRatio))
+        self.picture_preview.setPixmap(
+            preview.scaled(PREVIEW, PREVIEW, Qt.AspectRatioMode.KeepAspectRatio)
+        )
 
     # --- saving ----------------------------------------------------------------------------
     def _form(self) -> DoctorForm | None:

@@ -30,6 +30,9 @@ def _buddy(label: QLabel, field: QWidget) -> QLabel:
     return label
 
 
+DESCRIPTION_COLUMN, USES_COLUMN, IMAGE_COLUMN = 1, 2, 3  # only services have 1 and 3
+
+
 class CataloguePage(QWidget):
     def __init__(
         self, backend: Backend, tasks: Tasks, tz: ZoneInfo, parent: QWidget | None = None
@@ -45,7 +48,7 @@ class CataloguePage(QWidget):
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
         title = QLabel("Catalogue", self)
-        title.setObjectName("Heading")
+        title.setObjectName("SectionTitle")
         self.kind = QComboBox(self)
         for kind in CatalogueKind:
             self.kind.addItem(kind.value.replace("-", " ").capitalize(), kind)
@@ -76,7 +79,7 @@ class CataloguePage(QWidget):
         self.description = QLineEdit(self)
         self.general_error = ErrorLabel(self, name="FormError")
         self.errors = FieldErrors(self.general_error)
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("&Name", self.errors.wrap("name", self.name, self))
         self.errors.alias("time", "name")  # an available time's label
         self.description_row = self.errors.wrap("description", self.description, self)
@@ -106,7 +109,10 @@ class CataloguePage(QWidget):
     def _kind_changed(self, reload: bool = True) -> None:
         services = self.current_kind() is CatalogueKind.SERVICES
         for widget in (self.description_row, self.image_holder):
-            widget.setVisible(services)
+            self.form.setRowVisible(widget, services)
+        for column in (DESCRIPTION_COLUMN, IMAGE_COLUMN):
+            self.table.setColumnHidden(column, not services)
+        self.table.setColumnHidden(USES_COLUMN, services)  # nothing links to a service
         self.errors.clear()
         if reload:
             self.reload()

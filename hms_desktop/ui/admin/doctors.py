@@ -51,7 +51,7 @@ class DoctorsPage(QWidget):
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
         title = QLabel("Doctors", self)
-        title.setObjectName("Heading")
+        title.setObjectName("SectionTitle")
         self.add_button = primary(QPushButton("&Add doctor…", self))
         self.edit_button = QPushButton("&Edit…", self)
         self.active_button = QPushButton("&Deactivate", self)
@@ -59,8 +59,10 @@ class DoctorsPage(QWidget):
         self.edit_button.clicked.connect(self.edit_selected)
         self.active_button.clicked.connect(self.toggle_active)
         self.message = ErrorLabel(self, name="FormError")
+        self.active_button.setObjectName("Danger")
         row.addWidget(title)
-        row.addWidget(self.message, 1)
+        row.addWidget(self.message)
+        row.addStretch(1)
         for button in (self.add_button, self.edit_button, self.active_button):
             row.addWidget(button)
         return row
@@ -100,6 +102,8 @@ class DoctorsPage(QWidget):
         self.rebook_table = record_table(self.rebook_model, box)
         column.addWidget(self.rebook_title)
         column.addWidget(self.rebook_table)
+        self.rebook_box = box
+        box.hide()  # shown for a deactivated doctor
         return box
 
     # --- loading ---------------------------------------------------------------------------
@@ -141,6 +145,7 @@ class DoctorsPage(QWidget):
 
     def _show_rebook(self, record: DoctorRecord | None, found: list[AppointmentRecord]) -> None:
         self.rebook_model.set_rows(found)
+        self.rebook_box.setVisible(record is not None)
         if record is None:
             self.rebook_title.setText("")
         elif found:

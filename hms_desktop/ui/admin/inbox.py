@@ -43,7 +43,7 @@ class InboxPage(QWidget):
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
         title = QLabel("Contact inbox", self)
-        title.setObjectName("Heading")
+        title.setObjectName("SectionTitle")
         self.show_filter = QComboBox(self)
         for label, value in FILTERS:
             self.show_filter.addItem(label, value)
@@ -52,7 +52,8 @@ class InboxPage(QWidget):
         self.handled_button.clicked.connect(self.toggle_handled)
         self.error = ErrorLabel(self, name="FormError")
         row.addWidget(title)
-        row.addWidget(self.error, 1)
+        row.addWidget(self.error)
+        row.addStretch(1)
         row.addWidget(_buddy(QLabel("&Show:", self), self.show_filter))
         row.addWidget(self.show_filter)
         row.addWidget(self.handled_button)

@@ -126,6 +126,7 @@ def list_doctors(
     fee: int | None = None,
     available_time_id: int | None = None,
     ids: Iterable[int] | None = None,
+    inactive_too: bool = False,
 ) -> list[DoctorSummary]:
     policy.require(actor, Kind.DOCTOR, Action.READ)
     query = (
@@ -142,14 +143,14 @@ def list_doctors(
     )
     if ids is not None:
         query = query.where(Doctor.id.in_(list(ids)))
-    # A deactivated doctor is in no booking list (the admin's roster shows them).
-    query = query.where(Doctor.is_active.is_(True))
+    if not inactive_too:  # a deactivated doctor is in no booking list (the roster has them)
+        query = query.where(Doctor.is_active.is_(True))
     with clinic.db.read() as session:
         return _summaries(session, session.scalars(query).all())
 
 
 def get_doctor_summary(clinic: Clinic, actor: Actor, doctor_id: int) -> DoctorSummary:
-    found = list_doctors(clinic, actor, ids=[doctor_id])
+    found = list_doctors(clinic, actor, ids=[doctor_id], inactive_too=True)
     if not found:
         raise DoctorMissing()
     return found[0]

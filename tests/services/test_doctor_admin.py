@@ -191,6 +191,10 @@ def test_deactivated_doctor_is_not_bookable_and_their_bookings_are_listed(
         scheduling.hold_slot(clinic, desk, other_slot, factories.patient(clinic).id)
     with pytest.raises(DoctorMissing):
         doctors.doctor_details(clinic, desk, doctor.doctor_id)
+    with pytest.raises(DoctorNotBookable):
+        scheduling.request_appointment(
+            clinic, desk, doctor_id=doctor.doctor_id, patient_id=patient.id
+        )
     # Still on the admin's roster, marked inactive.
     roster = {d.id: d for d in doctor_admin.doctor_roster(clinic, admin)}
     assert roster[doctor.doctor_id].is_active is False
@@ -287,3 +291,12 @@ def test_contact_inbox_marks_messages_handled(clinic: Clinic) -> None:
     )
     with pytest.raises(PermissionDenied):
         catalogue_admin.inbox(clinic, patient)
+
+
+def test_a_deactivated_doctor_can_still_be_edited_through_the_record_api(clinic: Clinic) -> None:
+    admin = _admin(clinic)
+    doctor = factories.doctor(clinic, hours=[])
+    doctor_admin.deactivate_doctor(clinic, admin, doctor.doctor_id)
+    summary = doctors.update_doctor(clinic, doctor.actor, doctor.doctor_id, fee=99)
+    assert summary.fee == 99
+    assert not doctor_admin.get_doctor_record(clinic, admin, doctor.doctor_id).is_active

@@ -15,6 +15,7 @@ from hms_desktop.domain.errors import DuplicateEntry, NotFound, ValidationError
 from hms_desktop.domain.images import reencode_image
 from hms_desktop.domain.models import Actor, AvailableTimeItem, ContactItem, NamedItem, ServiceItem
 from hms_desktop.domain.policy import Action, Kind
+from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import (
     AvailableTime,
@@ -239,7 +240,7 @@ def _service(row: ClinicService) -> ServiceItem:
 
 def _contact(row: Contact) -> ContactItem:
     return ContactItem(
-        row.id, row.name, row.phone, row.message, row.created_at, row.handled_at is not None
+        row.id, row.name, row.phone, row.message, as_utc(row.created_at), row.handled_at is not None
     )
 
 

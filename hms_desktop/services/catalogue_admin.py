@@ -18,6 +18,7 @@ from hms_desktop.domain.doctor_records import CatalogueEntry, CatalogueKind
 from hms_desktop.domain.errors import InUse, NotFound
 from hms_desktop.domain.models import Actor, ContactItem
 from hms_desktop.domain.policy import Action, Kind
+from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import catalogue
 from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
@@ -146,7 +147,7 @@ def delete_entry(clinic: Clinic, actor: Actor, kind: CatalogueKind, item_id: int
 
 def _message(row: Contact) -> ContactItem:
     return ContactItem(
-        row.id, row.name, row.phone, row.message, row.created_at, row.handled_at is not None
+        row.id, row.name, row.phone, row.message, as_utc(row.created_at), row.handled_at is not None
     )
 
 

@@ -4,7 +4,10 @@ real HTTP; reactivated, they are bookable again."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+
+from PIL import Image
 
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SYSTEM
@@ -106,3 +109,16 @@ def test_desk_api_refuses_bad_pictures_and_deleting_what_is_in_use(api: LiveServ
         assert (negative.status_code, negative.json()["field"]) == (400, "fee")
         unknown = client.get("/desk/v1/catalogue/planets")
         assert unknown.status_code == 400
+
+
+def test_a_decompression_bomb_as_a_doctor_picture_is_refused(api: LiveServer) -> None:
+    admin = api.token_for(api.staff(Role.ADMIN))
+    doctor = api.doctor()
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(buffer, format="PNG")  # tiny file, 400 MB decoded
+    with api.client(admin) as client:
+        answer = client.put(
+            f"/desk/v1/admin/doctors/{doctor.doctor_id}/picture",
+            files={"picture": ("bomb.png", buffer.getvalue(), "image/png")},
+        )
+    assert answer.status_code == 400 and "megapixels" in answer.text, answer.text

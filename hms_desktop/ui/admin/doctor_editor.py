@@ -133,7 +133,7 @@ class DoctorEditor(QDialog):
         form.addRow("F&ee", wrap("fee", self.fee, self))
         form.addRow("Descr&iption", wrap("description", self.description, self))
         form.addRow("&Meet link", wrap("meet_link", self.meet_link, self))
-        form.addRow("E&mail", wrap("email", self.email, self))
+        form.addRow("Em&ail", wrap("email", self.email, self))
         form.addRow("Picture", wrap("picture", self.picture, self))
         self.errors.alias("image", "picture")
         login = QFormLayout(self.login_box)

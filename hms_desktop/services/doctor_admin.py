@@ -113,13 +113,19 @@ def _placeholder_username(session: Session) -> str:
             return name
 
 
-def _give_login(session: Session, doctor: Doctor, form: DoctorForm) -> None:
+def _set_login(session: Session, doctor: Doctor, form: DoctorForm) -> None:
+    """A username in the form gives a doctor without a log-in one (a password is then
+    needed), renames an existing log-in, and a password given replaces theirs."""
+    if not form.username.strip():
+        return
     username = validation.clean_username(form.username)
-    password = validation.clean_password(form.password)
-    taken = find_user(session, username)
-    if taken is not None and taken.id != doctor.user_id:
-        raise UsernameTaken()
-    doctor.user.username, doctor.user.password_hash = username, hash_password(password)
+    if doctor.user.password_hash is None or form.password:
+        doctor.user.password_hash = hash_password(validation.clean_password(form.password))
+    if username.lower() != doctor.user.username.lower():
+        taken = find_user(session, username)
+        if taken is not None and taken.id != doctor.user_id:
+            raise UsernameTaken()
+    doctor.user.username = username
 
 
 def _check_login_fields(form: DoctorForm) -> None:
@@ -161,18 +167,14 @@ def create_doctor(
 def update_doctor_record(
     clinic: Clinic, actor: Actor, doctor_id: int, form: DoctorForm
 ) -> DoctorRecord:
-    """Everything the editor shows; a username on a doctor without a log-in gives them one
-    (and a password given for a doctor with one sets it)."""
+    """Everything the editor shows, the log-in too (`_set_login`)."""
     policy.require(actor, Kind.DOCTOR, Action.MANAGE)
     policy.require(actor, Kind.DOCTOR, Action.UPDATE, Owner(doctor_id=doctor_id))
-    if form.username.strip() and form.password:
-        _check_login_fields(form)
     with clinic.work(actor) as work:
         session = work.session
         doctor = _load(session, doctor_id)
         _apply(session, clinic, doctor, form)
-        if form.username.strip() and (form.password or doctor.user.password_hash is None):
-            _give_login(session, doctor, form)
+        _set_login(session, doctor, form)
         session.flush()
         work.record("update", "doctor", doctor_id, name=doctor.user.first_name)
         work.publish("doctors", doctor_id=doctor_id)

@@ -151,7 +151,22 @@ def test_edit_a_doctor_and_give_them_a_log_in(clinic: Clinic) -> None:
     )
     assert edited.has_login and edited.username == "dr.park"
     assert accounts.log_in(clinic, "dr.park", "park-secret-1", client="t").doctor_id == created.id
-    assert _audit(clinic, "doctor", created.id) == ["create", "update"]
+    # Renamed without a new password: the same password logs in under the new name.
+    renamed = doctor_admin.update_doctor_record(
+        clinic, admin, created.id, DoctorForm(first_name="Leah", username="dr.leah")
+    )
+    assert renamed.username == "dr.leah" and renamed.first_name == "Leah"
+    assert accounts.log_in(clinic, "dr.leah", "park-secret-1", client="t").doctor_id == created.id
+    # A doctor without a log-in needs a password to get one; nothing is saved without it.
+    plain = doctor_admin.create_doctor(clinic, admin, DoctorForm(first_name="Noor"))
+    with pytest.raises(ValidationError) as error:
+        doctor_admin.update_doctor_record(
+            clinic, admin, plain.id, DoctorForm(first_name="Noora", username="dr.noor")
+        )
+    assert error.value.field == "password"
+    unchanged = doctor_admin.get_doctor_record(clinic, admin, plain.id)
+    assert (unchanged.first_name, unchanged.has_login) == ("Noor", False)
+    assert _audit(clinic, "doctor", created.id) == ["create", "update", "update"]
 
 
 def test_deactivated_doctor_is_not_bookable_and_their_bookings_are_listed(

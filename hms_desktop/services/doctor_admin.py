@@ -231,7 +231,23 @@ def deactivate_doctor(clinic: Clinic, actor: Actor, doctor_id: int) -> DoctorDea
     with clinic.work(actor) as work:
         doctor = _set_active(work, doctor_id, False)
         to_rebook = _future_bookings(work.session, clinic, doctor_id)
-        return DoctorDeactivation(_record(doctor), tuple(to_rebook))
+        deactivated = DoctorDeactivation(_record(doctor), tuple(to_rebook))
+    _release_holds(clinic, doctor_id)
+    return deactivated
+
+
+def _release_holds(clinic: Clinic, doctor_id: int) -> None:
+    """Holds taken on the doctor's slots before the deactivation are let go, so none of
+    them can still be confirmed (new ones are refused by the hold check)."""
+    with clinic.db.read() as session:
+        slot_ids = session.scalars(
+            select(Slot.id).where(Slot.doctor_id == doctor_id, Slot.start_at > clinic.now())
+        ).all()
+    for slot_id, hold in clinic.locks.get_many(slot_ids).items():
+        if clinic.locks.release(slot_id, hold.token):
+            clinic.publish(
+                "release", slot_id=slot_id, doctor_id=doctor_id, patient_id=hold.patient_id
+            )
 
 
 def reactivate_doctor(clinic: Clinic, actor: Actor, doctor_id: int) -> DoctorRecord:

@@ -17,6 +17,7 @@ from hms_desktop.domain.errors import (
     DoctorMissing,
     DoctorNotBookable,
     InUse,
+    NoHoldFound,
     PermissionDenied,
     UsernameTaken,
     ValidationError,
@@ -183,7 +184,14 @@ def test_deactivated_doctor_is_not_bookable_and_their_bookings_are_listed(
     hold = scheduling.hold_slot(clinic, desk, booked_slot, patient.id)
     booking = scheduling.confirm_booking(clinic, desk, booked_slot, patient.id, token=hold.token)
 
+    talking = factories.patient(clinic)
+    earlier = scheduling.hold_slot(clinic, desk, free[2].id, talking.id)
+
     result = doctor_admin.deactivate_doctor(clinic, admin, doctor.doctor_id)
+
+    # A hold taken before is let go: it cannot be confirmed any more.
+    with pytest.raises(NoHoldFound):
+        scheduling.confirm_booking(clinic, desk, free[2].id, talking.id, token=earlier.token)
 
     assert not result.doctor.is_active
     assert [item.id for item in result.to_rebook] == [booking.id]

@@ -81,7 +81,7 @@ class DoctorsPage(QWidget):
         )
         self.table = record_table(self.model, self, stretch=1)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
-        self.table.doubleClicked.connect(lambda *_: self.edit_selected())
+        self.table.activated.connect(lambda *_: self.edit_selected())  # double-click or Enter
         return self.table
 
     def _build_rebook(self) -> QWidget:

@@ -94,7 +94,6 @@ class DoctorsPage(QWidget):
             [
                 ("When", lambda a: fmt_datetime(a.start, self.tz)),
                 ("Patient", lambda a: a.patient_name),
-                ("Doctor", lambda a: a.doctor_name),
                 ("Status", lambda a: STATUS_WORDS.get(a.status, a.status.value)),
             ],
             box,
@@ -130,9 +129,12 @@ class DoctorsPage(QWidget):
         record = self.selected()
         self.edit_button.setEnabled(record is not None)
         self.active_button.setEnabled(record is not None)
-        self.active_button.setText(
-            "&Reactivate" if record and not record.is_active else "&Deactivate"
-        )
+        inactive = record is not None and not record.is_active
+        self.active_button.setText("&Reactivate" if inactive else "&Deactivate")
+        # Deactivating is the step to think twice about: only it looks like one.
+        self.active_button.setObjectName("" if inactive else "Danger")
+        self.active_button.style().unpolish(self.active_button)
+        self.active_button.style().polish(self.active_button)
         if record is None or record.is_active:
             self._show_rebook(None, [])
         else:

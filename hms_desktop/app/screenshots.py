@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QSettings, QTime
 from PySide6.QtWidgets import QApplication, QWidget
 
+from hms_desktop.app.admin_doctor_screens import render_doctor_editor
 from hms_desktop.app.bootstrap import open_backend
 from hms_desktop.config import Settings
 from hms_desktop.domain.models import SlotState
@@ -219,6 +220,7 @@ def render_screens(settings: Settings, directory: str) -> int:
 
         _hours_page(other, temp_settings.tz, target)
         _leave_page(other, temp_settings, target)
+        render_doctor_editor(other, temp_settings.tz, target, settle, SCREEN_SIZE)
 
         for desk, slot_id, token in held:
             desk.release_hold(slot_id, token)

@@ -19,6 +19,13 @@ from hms_desktop.domain.admin import (
     StaffMember,
     TemporaryPassword,
 )
+from hms_desktop.domain.doctor_records import (
+    CatalogueEntry,
+    CatalogueKind,
+    DoctorDeactivation,
+    DoctorForm,
+    DoctorRecord,
+)
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import BackendUnavailable, TokenInvalid
 from hms_desktop.domain.models import (
@@ -26,6 +33,7 @@ from hms_desktop.domain.models import (
     AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
+    ContactItem,
     DoctorDetails,
     DoctorSummary,
     FreeSlot,
@@ -298,6 +306,70 @@ class RemoteBackend(Backend):
             "POST", f"/appointments/{appointment_id}/cancel-with-reason", json={"reason": reason}
         )
         return decode(AppointmentRecord, answer)
+
+    # --- administration: doctors, the catalogue, the contact inbox ---------------------------
+    def doctor_roster(self) -> list[DoctorRecord]:
+        return decode_list(DoctorRecord, self._call("GET", "/admin/doctors"))
+
+    def doctor_record(self, doctor_id: int) -> DoctorRecord:
+        return decode(DoctorRecord, self._call("GET", f"/admin/doctors/{doctor_id}"))
+
+    def create_doctor(self, form: DoctorForm) -> DoctorRecord:
+        return decode(DoctorRecord, self._call("POST", "/admin/doctors", json=to_jsonable(form)))
+
+    def update_doctor(self, doctor_id: int, form: DoctorForm) -> DoctorRecord:
+        answer = self._call("PUT", f"/admin/doctors/{doctor_id}", json=to_jsonable(form))
+        return decode(DoctorRecord, answer)
+
+    def set_doctor_picture(self, doctor_id: int, data: bytes) -> DoctorRecord:
+        answer = self._call(
+            "PUT", f"/admin/doctors/{doctor_id}/picture", files={"picture": ("picture", data)}
+        )
+        return decode(DoctorRecord, answer)
+
+    def deactivate_doctor(self, doctor_id: int) -> DoctorDeactivation:
+        answer = self._call("POST", f"/admin/doctors/{doctor_id}/deactivate")
+        return decode(DoctorDeactivation, answer)
+
+    def reactivate_doctor(self, doctor_id: int) -> DoctorRecord:
+        return decode(DoctorRecord, self._call("POST", f"/admin/doctors/{doctor_id}/reactivate"))
+
+    def bookings_to_rebook(self, doctor_id: int) -> list[AppointmentRecord]:
+        answer = self._call("GET", f"/admin/doctors/{doctor_id}/to-rebook")
+        return decode_list(AppointmentRecord, answer)
+
+    def catalogue_entries(self, kind: CatalogueKind) -> list[CatalogueEntry]:
+        return decode_list(CatalogueEntry, self._call("GET", f"/catalogue/{kind.value}"))
+
+    def add_catalogue_entry(
+        self, kind: CatalogueKind, name: str, description: str | None = None
+    ) -> CatalogueEntry:
+        body = {"name": name, "description": description}
+        return decode(CatalogueEntry, self._call("POST", f"/catalogue/{kind.value}", json=body))
+
+    def rename_catalogue_entry(
+        self, kind: CatalogueKind, item_id: int, name: str, description: str | None = None
+    ) -> CatalogueEntry:
+        body = {"name": name, "description": description}
+        answer = self._call("PUT", f"/catalogue/{kind.value}/{item_id}", json=body)
+        return decode(CatalogueEntry, answer)
+
+    def set_service_image(self, service_id: int, data: bytes) -> CatalogueEntry:
+        answer = self._call(
+            "PUT", f"/catalogue/services/{service_id}/image", files={"image": ("image", data)}
+        )
+        return decode(CatalogueEntry, answer)
+
+    def delete_catalogue_entry(self, kind: CatalogueKind, item_id: int) -> None:
+        self._call("DELETE", f"/catalogue/{kind.value}/{item_id}")
+
+    def contact_messages(self, handled: bool | None = None) -> list[ContactItem]:
+        params = {} if handled is None else {"handled": str(handled).lower()}
+        return decode_list(ContactItem, self._call("GET", "/contacts", params=params))
+
+    def mark_contact_handled(self, contact_id: int, handled: bool = True) -> ContactItem:
+        answer = self._call("POST", f"/contacts/{contact_id}/handled", json={"handled": handled})
+        return decode(ContactItem, answer)
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:

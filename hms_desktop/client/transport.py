@@ -167,6 +167,7 @@ class Transport:
         json: Any = None,
         params: Any = None,
         token: str | None = None,
+        files: Any = None,
     ) -> httpx.Response:
         attempts = 1 + (self.retries if method == "GET" else 0)
         headers = {"Authorization": f"Bearer {token}"} if token else None
@@ -174,7 +175,7 @@ class Transport:
             last = attempt == attempts - 1
             try:
                 response = self._http.request(
-                    method, path, json=json, params=params, headers=headers
+                    method, path, json=json, params=params, headers=headers, files=files
                 )
             except httpx.TransportError as error:
                 if last:
@@ -209,13 +210,16 @@ class Transport:
         json: Any = None,
         params: Any = None,
         auth: bool = True,
+        files: Any = None,
     ) -> Any:
-        """The decoded JSON answer of a desk API call, or the domain error it raised."""
+        """The decoded JSON answer of a desk API call, or the domain error it raised
+        (`files`: a multipart upload, e.g. a picture)."""
         token = self.access_token() if auth else None
-        response = self._send(method, path, json=json, params=params, token=token)
+        sent = {"json": json, "params": params, "files": files}
+        response = self._send(method, path, token=token, **sent)
         if response.status_code == 401 and auth:
             token = self.access_token(force_refresh=True, stale=token)
-            response = self._send(method, path, json=json, params=params, token=token)
+            response = self._send(method, path, token=token, **sent)
         if response.is_success:
             return response.json() if response.content else None
         raise self._error(response)

@@ -167,6 +167,16 @@ class DoctorMissing(NotFound):
     message = "Doctor does not exist."
 
 
+class DoctorNotBookable(Conflict):
+    message = "This doctor is not taking appointments."
+
+
+class InUse(Conflict):
+    """A catalogue entry still linked to records: deleting it would change them silently."""
+
+    message = "It is still in use; remove it from those records first."
+
+
 class AppointmentMissing(ValidationError):
     message = "Appointment does not exist."
 

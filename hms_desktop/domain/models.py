@@ -322,6 +322,9 @@ class ContactItem:
     name: str
     phone: str
     message: str
+    created_at: datetime | None = None
+    # Handled by the desk (answered, called back); the inbox shows the rest first.
+    handled: bool = False
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ class Action(StrEnum):
     REVEAL = "reveal"  # see a hold's token (the key to confirm or release it)
     ASSIGN = "assign"  # give a request a slot
     DECLINE = "decline"
+    # Run a kind's roster: add doctors with or without a log-in, see and set who is active.
+    MANAGE = "manage"
 
 
 class Scope(Enum):
@@ -115,6 +117,7 @@ RULES: dict[Kind, dict[Action, dict[Role, Scope]]] = {
         Action.CREATE: _rule(NO, NO, OWN, NO, ALL),
         Action.UPDATE: _rule(NO, NO, OWN, NO, ALL),
         Action.DELETE: _rule(NO, NO, NO, NO, ALL),
+        Action.MANAGE: _rule(NO, NO, NO, NO, ALL),
     },
     Kind.SLOT: {
         Action.READ: _rule(ALL, ALL, ALL, ALL, ALL),

@@ -19,12 +19,20 @@ from hms_desktop.domain.admin import (
     StaffMember,
     TemporaryPassword,
 )
+from hms_desktop.domain.doctor_records import (
+    CatalogueEntry,
+    CatalogueKind,
+    DoctorDeactivation,
+    DoctorForm,
+    DoctorRecord,
+)
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.models import (
     AffectedBooking,
     AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
+    ContactItem,
     DoctorDetails,
     DoctorSummary,
     FreeSlot,
@@ -214,6 +222,59 @@ class Backend(ABC):
 
     @abstractmethod
     def cancel_affected(self, appointment_id: int, reason: str) -> AppointmentRecord: ...
+    # --- administration: doctors, the catalogue, the contact inbox ---------------------------
+    @abstractmethod
+    def doctor_roster(self) -> list[DoctorRecord]:
+        """Every doctor, deactivated ones too (admin)."""
+
+    @abstractmethod
+    def doctor_record(self, doctor_id: int) -> DoctorRecord: ...
+
+    @abstractmethod
+    def create_doctor(self, form: DoctorForm) -> DoctorRecord: ...
+
+    @abstractmethod
+    def update_doctor(self, doctor_id: int, form: DoctorForm) -> DoctorRecord: ...
+
+    @abstractmethod
+    def set_doctor_picture(self, doctor_id: int, data: bytes) -> DoctorRecord: ...
+
+    @abstractmethod
+    def deactivate_doctor(self, doctor_id: int) -> DoctorDeactivation:
+        """No longer bookable; answers the booked future appointments to move."""
+
+    @abstractmethod
+    def reactivate_doctor(self, doctor_id: int) -> DoctorRecord: ...
+
+    @abstractmethod
+    def bookings_to_rebook(self, doctor_id: int) -> list[AppointmentRecord]: ...
+
+    @abstractmethod
+    def catalogue_entries(self, kind: CatalogueKind) -> list[CatalogueEntry]: ...
+
+    @abstractmethod
+    def add_catalogue_entry(
+        self, kind: CatalogueKind, name: str, description: str | None = None
+    ) -> CatalogueEntry: ...
+
+    @abstractmethod
+    def rename_catalogue_entry(
+        self, kind: CatalogueKind, item_id: int, name: str, description: str | None = None
+    ) -> CatalogueEntry:
+        """A new name (a service also a description)."""
+
+    @abstractmethod
+    def set_service_image(self, service_id: int, data: bytes) -> CatalogueEntry: ...
+
+    @abstractmethod
+    def delete_catalogue_entry(self, kind: CatalogueKind, item_id: int) -> None:
+        """Refused (`InUse`) while doctors or requests still use the entry."""
+
+    @abstractmethod
+    def contact_messages(self, handled: bool | None = None) -> list[ContactItem]: ...
+
+    @abstractmethod
+    def mark_contact_handled(self, contact_id: int, handled: bool = True) -> ContactItem: ...
 
     # --- live changes ----------------------------------------------------------------------
     @abstractmethod

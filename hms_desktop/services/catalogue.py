@@ -4,18 +4,18 @@ contact messages and stored images."""
 from __future__ import annotations
 
 import hashlib
-import io
 from enum import StrEnum
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hms_desktop.domain import policy, validation
 from hms_desktop.domain.errors import DuplicateEntry, NotFound, ValidationError
+from hms_desktop.domain.images import reencode_image
 from hms_desktop.domain.models import Actor, AvailableTimeItem, ContactItem, NamedItem, ServiceItem
 from hms_desktop.domain.policy import Action, Kind
+from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import (
     AvailableTime,
@@ -26,8 +26,6 @@ from hms_desktop.store.tables import (
     Specialisation,
     StoredImage,
 )
-
-_IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
 class NamedList(StrEnum):
@@ -145,6 +143,10 @@ def delete_service(clinic: Clinic, actor: Actor, service_id: int) -> None:
     _delete(clinic, actor, Kind.CATALOGUE, ClinicService, service_id)
 
 
+def delete_available_time(clinic: Clinic, actor: Actor, item_id: int) -> None:
+    _delete(clinic, actor, Kind.CATALOGUE, AvailableTime, item_id)
+
+
 def delete_contact(clinic: Clinic, actor: Actor, contact_id: int) -> None:
     _delete(clinic, actor, Kind.CONTACT, Contact, contact_id)
 
@@ -192,45 +194,6 @@ def save_available_time(
 # --- images -----------------------------------------------------------------------------------
 
 
-_NOT_AN_IMAGE = "Upload a valid PNG, JPEG or WebP image."
-
-
-def _too_many_pixels(max_pixels: int) -> str:
-    return f"Image is too large (at most {max_pixels / 1e6:g} megapixels)."
-
-
-def reencode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[str, bytes]:
-    """The picture decoded and written afresh in its own format: what is stored is only
-    the image (no trailing bytes, no metadata), and a picture of more than `max_pixels`
-    is refused from its header, before a decompression bomb is ever decoded."""
-    if len(data) > max_bytes:
-        message = f"Image is too large (at most {max_bytes // 1024} KiB)."
-        raise ValidationError(message, field="image")
-    try:
-        with Image.open(io.BytesIO(data)) as picture:
-            kind = picture.format or ""
-            if kind not in _IMAGE_TYPES:
-                raise ValidationError(_NOT_AN_IMAGE, field="image")
-            width, height = picture.size
-            if width * height > max_pixels:
-                raise ValidationError(_too_many_pixels(max_pixels), field="image")
-            picture.load()
-            # Nothing but the pixels goes back out: no comment, profile or EXIF segments
-            # (a palette's transparency is part of the picture).
-            picture.info = {
-                key: value for key, value in picture.info.items() if key == "transparency"
-            }
-            written = io.BytesIO()
-            picture.save(written, format=kind)
-    except Image.DecompressionBombError as error:  # Pillow's own, far larger, limit
-        raise ValidationError(_too_many_pixels(max_pixels), field="image") from error
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise ValidationError(_NOT_AN_IMAGE, field="image") from error
-    except ValueError as error:  # Pillow's answer to some malformed headers
-        raise ValidationError(_NOT_AN_IMAGE, field="image") from error
-    return _IMAGE_TYPES[kind], written.getvalue()
-
-
 def store_image(session: Session, clinic: Clinic, data: bytes) -> StoredImage:
     """Keep an uploaded picture centrally, after checking it really is PNG, JPEG or WebP."""
     content_type, clean = reencode_image(
@@ -276,7 +239,9 @@ def _service(row: ClinicService) -> ServiceItem:
 
 
 def _contact(row: Contact) -> ContactItem:
-    return ContactItem(row.id, row.name, row.phone, row.message)
+    return ContactItem(
+        row.id, row.name, row.phone, row.message, as_utc(row.created_at), row.handled_at is not None
+    )
 
 
 def list_services(clinic: Clinic, actor: Actor) -> list[ServiceItem]:

@@ -49,6 +49,7 @@ from hms_desktop.store.tables import (
 )
 
 NEXT_FREE_SLOTS = 12
+_ROSTER = (Kind.DOCTOR, Action.MANAGE)  # who sees deactivated doctors
 MAX_WINDOW = validation.MAX_WINDOW
 
 
@@ -125,6 +126,7 @@ def list_doctors(
     fee: int | None = None,
     available_time_id: int | None = None,
     ids: Iterable[int] | None = None,
+    inactive_too: bool = False,
 ) -> list[DoctorSummary]:
     policy.require(actor, Kind.DOCTOR, Action.READ)
     query = (
@@ -141,12 +143,14 @@ def list_doctors(
     )
     if ids is not None:
         query = query.where(Doctor.id.in_(list(ids)))
+    if not inactive_too:  # a deactivated doctor is in no booking list (the roster has them)
+        query = query.where(Doctor.is_active.is_(True))
     with clinic.db.read() as session:
         return _summaries(session, session.scalars(query).all())
 
 
 def get_doctor_summary(clinic: Clinic, actor: Actor, doctor_id: int) -> DoctorSummary:
-    found = list_doctors(clinic, actor, ids=[doctor_id])
+    found = list_doctors(clinic, actor, ids=[doctor_id], inactive_too=True)
     if not found:
         raise DoctorMissing()
     return found[0]
@@ -160,7 +164,7 @@ def doctor_details(clinic: Clinic, actor: Actor, doctor_id: int) -> DoctorDetail
             .options(selectinload(Doctor.working_hours))
             .where(Doctor.id == doctor_id)
         )
-        if doctor is None:
+        if doctor is None or not (doctor.is_active or policy.allows(actor, *_ROSTER)):
             raise DoctorMissing()
         summary = _summaries(session, [doctor])[0]
         reviews = _reviews(session, doctor_id)
@@ -227,7 +231,9 @@ def free_slots(
     query = (
         select(Slot.id, Slot.doctor_id, Slot.start_at, Slot.duration)
         .where(
-            Slot.doctor_id.in_(list(doctor_ids)),
+            Slot.doctor_id.in_(
+                select(Doctor.id).where(Doctor.id.in_(list(doctor_ids)), Doctor.is_active)
+            ),
             Slot.start_at >= max(start, clinic.now()),
             Slot.start_at < end,
             ~slot_is_booked(),
@@ -292,13 +298,14 @@ def free_slots_by_speciality(
                 select(Doctor.id, User.first_name, User.last_name, Profile.gender, Doctor.fee)
                 .join(User, User.id == Doctor.user_id)
                 .join(Profile, Profile.user_id == User.id, isouter=True)
-                .where(Doctor.id.in_({row[1] for row in rows}))
+                .where(Doctor.id.in_({row[1] for row in rows}), Doctor.is_active)
             )
         }
     held = clinic.locks.get_many(row[0] for row in rows)
     found = []
     for slot_id, doctor_id, start_at, duration in rows:
-        if slot_id not in held:
+        # A deactivated doctor's slots are not bookable (their doctor was not read above).
+        if slot_id not in held and doctor_id in doctor_of:
             name, gender, fee = doctor_of[doctor_id]
             found.append(
                 FreeSlot(slot_id, doctor_id, name, gender, fee, as_utc(start_at), duration)

@@ -252,6 +252,7 @@ def doctor_listing(clinic: Clinic, actor: Actor) -> list[DoctorListing]:
     doctors_query = (
         select(Doctor.id, User.first_name, User.last_name)
         .join(User, User.id == Doctor.user_id)
+        .where(Doctor.is_active.is_(True))  # a deactivated doctor is not bookable
         .order_by(User.first_name, User.last_name, Doctor.id)
     )
     links_query = (
@@ -282,7 +283,7 @@ def list_doctor_cards(
 ) -> Page:
     policy.require(actor, Kind.DOCTOR, Action.READ)
     query = with_catalogue_filters(
-        _doctor_query().order_by(Doctor.id),
+        _doctor_query().where(Doctor.is_active.is_(True)).order_by(Doctor.id),
         specialisation_id=specialisation_id,
         designation_id=designation_id,
         available_time_id=available_time_id,

@@ -14,6 +14,13 @@ from hms_desktop.domain.admin import (
     StaffMember,
     TemporaryPassword,
 )
+from hms_desktop.domain.doctor_records import (
+    CatalogueEntry,
+    CatalogueKind,
+    DoctorDeactivation,
+    DoctorForm,
+    DoctorRecord,
+)
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import NotLoggedIn
 from hms_desktop.domain.models import (
@@ -22,6 +29,7 @@ from hms_desktop.domain.models import (
     AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
+    ContactItem,
     DoctorDetails,
     DoctorSummary,
     FreeSlot,
@@ -40,8 +48,10 @@ from hms_desktop.services import (
     accounts,
     audit,
     catalogue,
+    catalogue_admin,
     changes,
     clinic_settings,
+    doctor_admin,
     doctors,
     leave,
     patients,
@@ -270,6 +280,62 @@ class LocalBackend(Backend):
 
     def cancel_affected(self, appointment_id: int, reason: str) -> AppointmentRecord:
         return leave.cancel_affected(self.clinic, self.actor, appointment_id, reason)
+
+    # --- administration: doctors, the catalogue, the contact inbox ---------------------------
+    def doctor_roster(self) -> list[DoctorRecord]:
+        return doctor_admin.doctor_roster(self.clinic, self.actor)
+
+    def doctor_record(self, doctor_id: int) -> DoctorRecord:
+        return doctor_admin.get_doctor_record(self.clinic, self.actor, doctor_id)
+
+    def create_doctor(self, form: DoctorForm) -> DoctorRecord:
+        return doctor_admin.create_doctor(self.clinic, self.actor, form)
+
+    def update_doctor(self, doctor_id: int, form: DoctorForm) -> DoctorRecord:
+        return doctor_admin.update_doctor_record(self.clinic, self.actor, doctor_id, form)
+
+    def set_doctor_picture(self, doctor_id: int, data: bytes) -> DoctorRecord:
+        return doctor_admin.set_doctor_picture(self.clinic, self.actor, doctor_id, data)
+
+    def deactivate_doctor(self, doctor_id: int) -> DoctorDeactivation:
+        return doctor_admin.deactivate_doctor(self.clinic, self.actor, doctor_id)
+
+    def reactivate_doctor(self, doctor_id: int) -> DoctorRecord:
+        return doctor_admin.reactivate_doctor(self.clinic, self.actor, doctor_id)
+
+    def bookings_to_rebook(self, doctor_id: int) -> list[AppointmentRecord]:
+        return doctor_admin.bookings_to_rebook(self.clinic, self.actor, doctor_id)
+
+    def catalogue_entries(self, kind: CatalogueKind) -> list[CatalogueEntry]:
+        return catalogue_admin.list_entries(self.clinic, self.actor, kind)
+
+    def add_catalogue_entry(
+        self, kind: CatalogueKind, name: str, description: str | None = None
+    ) -> CatalogueEntry:
+        return catalogue_admin.save_entry(
+            self.clinic, self.actor, kind, name, description=description
+        )
+
+    def rename_catalogue_entry(
+        self, kind: CatalogueKind, item_id: int, name: str, description: str | None = None
+    ) -> CatalogueEntry:
+        return catalogue_admin.save_entry(
+            self.clinic, self.actor, kind, name, item_id=item_id, description=description
+        )
+
+    def set_service_image(self, service_id: int, data: bytes) -> CatalogueEntry:
+        return catalogue_admin.save_entry(
+            self.clinic, self.actor, CatalogueKind.SERVICES, None, item_id=service_id, image=data
+        )
+
+    def delete_catalogue_entry(self, kind: CatalogueKind, item_id: int) -> None:
+        catalogue_admin.delete_entry(self.clinic, self.actor, kind, item_id)
+
+    def contact_messages(self, handled: bool | None = None) -> list[ContactItem]:
+        return catalogue_admin.inbox(self.clinic, self.actor, handled)
+
+    def mark_contact_handled(self, contact_id: int, handled: bool = True) -> ContactItem:
+        return catalogue_admin.mark_handled(self.clinic, self.actor, contact_id, handled)
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:

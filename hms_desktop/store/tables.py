@@ -23,6 +23,7 @@ from sqlalchemy import (
     false,
     func,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -176,6 +177,8 @@ class Doctor(Base):
     picture_id: Mapped[int | None] = mapped_column(
         ForeignKey("images.id", ondelete="SET NULL"), nullable=True
     )
+    # A deactivated doctor is kept (their history, reviews) but can no longer be booked.
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     user: Mapped[User] = relationship(back_populates="doctor")
     specialisations: Mapped[list[Specialisation]] = relationship(
@@ -295,6 +298,8 @@ class Contact(Base):
     phone: Mapped[str] = mapped_column(String(30))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+    # When the desk dealt with it (None: still waiting in the inbox).
+    handled_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
 
 
 class RevokedToken(Base):

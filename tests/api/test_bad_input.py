@@ -85,16 +85,19 @@ def _fields(schema: dict[str, Any], operation: dict[str, Any]) -> Iterator[tuple
             yield media_type, name, _types(schema, node)
 
 
-def _mutated(request: Request, where: str, name: str, value: Any) -> Request | None:
+def _mutated(request: Request, where: str, name: str, value: Any, template: str) -> Request | None:
     """The valid request with one value replaced (None: this request does not send it)."""
     if where == "path":
-        path = request.path
-        # Path values are the only numbers in the path; replace the one for this name.
-        segments = path.split("/")
-        numeric = [i for i, part in enumerate(segments) if part.isdigit()]
-        if not numeric:
+        # The segment the operation's path names `{name}`, when it is a number (an id); a
+        # word there (a list's name, such as `/catalogue/{kind}`) is one of a fixed set.
+        segments = request.path.split("/")
+        named = template.split("/")
+        if len(named) != len(segments) or "{" + name + "}" not in named:
             return None
-        segments[numeric[-1] if name != "image_id" else numeric[0]] = str(value)
+        index = named.index("{" + name + "}")
+        if not segments[index].isdigit():
+            return None
+        segments[index] = str(value)
         return Request("/".join(segments), request.params, request.json, request.data)
     if where == "query":
         return Request(request.path, {**(request.params or {}), name: value}, request.json)
@@ -142,7 +145,7 @@ def test_bad_values_in_every_field_are_refused_and_store_nothing(
                 continue
             for where, name, types in _fields(schema, operation):
                 for problem, value in _bad_values(types, where).items():
-                    request = _mutated(recipe.call(world, ROLE), where, name, value)
+                    request = _mutated(recipe.call(world, ROLE), where, name, value, path)
                     if request is None:
                         continue
                     before = table_counts(world.clinic)

@@ -26,7 +26,7 @@ from hms_desktop.domain import policy
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SYSTEM, Actor, TimeBlockForm
 from hms_desktop.domain.policy import Action, Kind, Owner
-from hms_desktop.services import accounts, catalogue, leave
+from hms_desktop.services import accounts, catalogue, doctor_admin, leave
 from tests import factories
 from tests.api.conftest import LiveServer
 from tests.api.permission_world import PASSWORD, ROLES, World, build_world, unique
@@ -38,6 +38,7 @@ class Request:
     params: dict[str, Any] | None = None
     json: Any = None
     data: dict[str, Any] | None = None
+    files: dict[str, Any] | None = None
     token: str | bool | None = True  # True: the caller's own token; else this one (or none)
 
 
@@ -304,6 +305,46 @@ def far_block(world: World) -> int:
 
 def named(path: str) -> Build:
     return lambda world, role: Request(path, json={"name": unique("Entry")})
+
+
+def doctor_form_of_a(world: World) -> dict[str, Any]:
+    """Doctor A's record sent back as it is (other recipes need A's specialisation)."""
+    record = doctor_admin.get_doctor_record(world.clinic, SYSTEM, world.doctor_a)
+    return {
+        "first_name": record.first_name,
+        "last_name": record.last_name,
+        "specialisation_ids": list(record.specialisation_ids),
+        "designation_ids": list(record.designation_ids),
+        "fee": record.fee,
+    }
+
+
+def deactivate_a_new_doctor(world: World, role: str) -> Request:
+    doctor_id = factories.doctor(world.clinic, hours=[]).doctor_id
+    return Request(f"/desk/v1/admin/doctors/{doctor_id}/deactivate")
+
+
+def doctor_picture(world: World, role: str) -> Request:
+    return Request(
+        f"/desk/v1/admin/doctors/{world.doctor_a}/picture",
+        files={"picture": ("a.png", factories.png_bytes())},
+    )
+
+
+def service_image(world: World, role: str) -> Request:
+    return Request(
+        f"/desk/v1/catalogue/services/{world.service_id}/image",
+        files={"image": ("a.png", factories.png_bytes())},
+    )
+
+
+def rename_a_new_designation(world: World, role: str) -> Request:
+    item = factories.designation(world.clinic)
+    return Request(f"/desk/v1/catalogue/designations/{item}", json={"name": unique("Renamed")})
+
+
+def delete_a_new_designation(world: World, role: str) -> Request:
+    return Request(f"/desk/v1/catalogue/designations/{factories.designation(world.clinic)}")
 
 
 # --- one recipe (or more) per operation --------------------------------------------------------
@@ -668,6 +709,36 @@ RECIPES: dict[tuple[str, str], list[Recipe]] = {
             owner=appointment_a,
         )
     ],
+    # desk API: the admin area's doctors, catalogue and contact inbox
+    ("GET", "/desk/v1/admin/doctors"): [Recipe(get("/desk/v1/admin/doctors"))],
+    ("POST", "/desk/v1/admin/doctors"): [
+        Recipe(body("/desk/v1/admin/doctors", lambda w: {"first_name": unique("Doc")}))
+    ],
+    ("GET", "/desk/v1/admin/doctors/{doctor_id}"): [Recipe(get("/desk/v1/admin/doctors/{doctor}"))],
+    ("PUT", "/desk/v1/admin/doctors/{doctor_id}"): [
+        Recipe(body("/desk/v1/admin/doctors/{doctor}", doctor_form_of_a))
+    ],
+    ("PUT", "/desk/v1/admin/doctors/{doctor_id}/picture"): [Recipe(doctor_picture)],
+    ("POST", "/desk/v1/admin/doctors/{doctor_id}/deactivate"): [Recipe(deactivate_a_new_doctor)],
+    ("POST", "/desk/v1/admin/doctors/{doctor_id}/reactivate"): [
+        Recipe(body("/desk/v1/admin/doctors/{doctor}/reactivate", lambda w: None))
+    ],
+    ("GET", "/desk/v1/admin/doctors/{doctor_id}/to-rebook"): [
+        Recipe(get("/desk/v1/admin/doctors/{doctor}/to-rebook"))
+    ],
+    ("GET", "/desk/v1/catalogue/{kind}"): [
+        Recipe(get(f"/desk/v1/catalogue/{kind}")) for kind in ("specialisations", "services")
+    ],
+    ("POST", "/desk/v1/catalogue/{kind}"): [
+        Recipe(body("/desk/v1/catalogue/designations", lambda w: {"name": unique("Entry")}))
+    ],
+    ("PUT", "/desk/v1/catalogue/{kind}/{item_id}"): [Recipe(rename_a_new_designation)],
+    ("DELETE", "/desk/v1/catalogue/{kind}/{item_id}"): [Recipe(delete_a_new_designation)],
+    ("PUT", "/desk/v1/catalogue/services/{item_id}/image"): [Recipe(service_image)],
+    ("GET", "/desk/v1/contacts"): [Recipe(get("/desk/v1/contacts", handled="false"))],
+    ("POST", "/desk/v1/contacts/{contact_id}/handled"): [
+        Recipe(body("/desk/v1/contacts/{contact}/handled", lambda w: {"handled": True}))
+    ],
 }
 
 
@@ -696,7 +767,12 @@ def call(world: World, method: str, request: Request, role: str, stream: bool) -
                 answer.read() if answer.status_code != 200 else next(answer.iter_bytes())
                 return answer
         return client.request(
-            method, request.path, params=request.params, json=request.json, data=request.data
+            method,
+            request.path,
+            params=request.params,
+            json=request.json,
+            data=request.data,
+            files=request.files,
         )
 
 

@@ -9,12 +9,14 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from hms_desktop.domain.doctor_records import CatalogueKind, DoctorForm
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, BlockKind, Role
 from hms_desktop.domain.errors import (
     AppointmentMissing,
     AuthenticationFailed,
     Conflict,
     HoldNotYours,
+    InUse,
     InvalidSpeciality,
     InvalidTransition,
     NoHoldFound,
@@ -38,7 +40,7 @@ from hms_desktop.domain.models import (
     WorkingHours,
 )
 from hms_desktop.domain.schedule import local_day_bounds
-from hms_desktop.services import doctors, scheduling
+from hms_desktop.services import catalogue, doctors, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
 from tests.contract.conftest import World
@@ -391,3 +393,70 @@ def test_leave_blocks_slots_and_the_desk_moves_or_cancels_the_affected(world: Wo
     admin.remove_time_block(block.id)
     assert desk.time_blocks() == []
     assert desk.calendar([doc.doctor_id], start, end)[3].state is SlotState.FREE
+
+
+def test_admin_adds_edits_deactivates_and_reactivates_a_doctor(world: World) -> None:
+    admin, _ = world.desk(Role.ADMIN)
+    desk, _ = world.desk()
+    spec = factories.speciality(world.clinic, factories.unique("Speciality "))
+    created = admin.create_doctor(
+        DoctorForm(first_name="Ola", last_name="Berg", specialisation_ids=(spec,), fee=40)
+    )
+    assert (created.full_name, created.fee, created.is_active) == ("Ola Berg", 40, True)
+    with pytest.raises(ValidationError, match="^Fee cannot be negative.$") as error:
+        admin.update_doctor(created.id, DoctorForm(first_name="Ola", fee=-1))
+    assert error.value.field == "fee"
+    with pytest.raises(ValidationError, match="PNG, JPEG or WebP"):
+        admin.set_doctor_picture(created.id, b"not a picture")
+    assert admin.set_doctor_picture(created.id, factories.png_bytes()).picture_id is not None
+    edited = admin.update_doctor(
+        created.id, DoctorForm(first_name="Ola", last_name="Berg-Lund", specialisation_ids=(spec,))
+    )
+    assert admin.doctor_record(created.id) == edited and edited.last_name == "Berg-Lund"
+    with pytest.raises(PermissionDenied):
+        desk.doctor_roster()
+    with pytest.raises(PermissionDenied):
+        desk.deactivate_doctor(created.id)
+
+    doctor = factories.doctor(world.clinic, specialisation_ids=[spec])
+    slot, other = _free(world.clinic, doctor.doctor_id, 2)
+    patient = factories.patient(world.clinic)
+    hold = desk.hold_slot(slot, patient.id)
+    booking = desk.confirm_booking(slot, patient.id, hold.token)
+    result = admin.deactivate_doctor(doctor.doctor_id)
+    assert not result.doctor.is_active
+    assert [item.id for item in result.to_rebook] == [booking.id]
+    assert admin.bookings_to_rebook(doctor.doctor_id) == list(result.to_rebook)
+    assert doctor.doctor_id not in [item.id for item in desk.doctors()]
+    with pytest.raises(Conflict, match="^This doctor is not taking appointments.$"):
+        desk.hold_slot(other, patient.id)
+    assert admin.reactivate_doctor(doctor.doctor_id).is_active
+    assert doctor.doctor_id in [item.id for item in desk.doctors()]
+    assert desk.hold_slot(other, patient.id).slot_id == other
+
+
+def test_admin_keeps_the_catalogue_and_the_inbox(world: World) -> None:
+    admin, _ = world.desk(Role.ADMIN)
+    for kind in CatalogueKind:
+        added = admin.add_catalogue_entry(kind, factories.unique("Entry "))
+        renamed = admin.rename_catalogue_entry(kind, added.id, factories.unique("Renamed "))
+        assert renamed.id == added.id and renamed in admin.catalogue_entries(kind)
+        with pytest.raises(ValidationError) as error:
+            admin.add_catalogue_entry(kind, "")
+        assert error.value.field in ("name", "time")
+        admin.delete_catalogue_entry(kind, added.id)
+        assert added.id not in [item.id for item in admin.catalogue_entries(kind)]
+    used = factories.speciality(world.clinic, factories.unique("Used "))
+    factories.doctor(world.clinic, specialisation_ids=[used], hours=[])
+    with pytest.raises(InUse, match="^Specialisation is used by 1 doctor"):
+        admin.delete_catalogue_entry(CatalogueKind.SPECIALISATIONS, used)
+    service = admin.add_catalogue_entry(CatalogueKind.SERVICES, "Physio", "Twice a week.")
+    assert admin.set_service_image(service.id, factories.png_bytes()).image_id is not None
+
+    message = catalogue.save_contact(
+        world.clinic, SYSTEM, name="Kim", phone=factories.phone(), message="Call me"
+    )
+    assert message.id in [item.id for item in admin.contact_messages(handled=False)]
+    assert admin.mark_contact_handled(message.id).handled
+    assert message.id in [item.id for item in admin.contact_messages(handled=True)]
+    assert message.id not in [item.id for item in admin.contact_messages(handled=False)]

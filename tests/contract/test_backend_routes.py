@@ -24,6 +24,7 @@ from hms_desktop.api.app import create_app
 from hms_desktop.client import RemoteBackend
 from hms_desktop.config import Settings
 from hms_desktop.domain.admin import AuditFilter, ClinicSettings, StaffForm
+from hms_desktop.domain.doctor_records import CatalogueKind, DoctorForm
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
 from hms_desktop.domain.errors import DomainError
 from hms_desktop.domain.models import PatientForm, TimeBlockForm, WorkingHours
@@ -54,6 +55,11 @@ SAMPLES: dict[Any, Any] = {
     AuditFilter: AuditFilter(actor="admin"),
     ClinicSettings: ClinicSettings("Clinic", 28),
     TimeBlockForm: TimeBlockForm(7, date(2026, 12, 1), date(2026, 12, 1), "Annual leave"),
+    bool | None: None,
+    bytes: b"picture",
+    str | None: "x",
+    DoctorForm: DoctorForm(first_name="Ann"),
+    CatalogueKind: CatalogueKind.SPECIALISATIONS,
 }
 
 

@@ -181,11 +181,12 @@ def snapshot(
     url: str,
     *,
     skip: Callable[[str], bool] = lambda _name: False,
-    skip_columns: frozenset[tuple[str, str]] = frozenset(),
+    without: dict[str, set[str]] | None = None,
 ) -> dict[str, list]:
-    """Every row of every table (alembic_version aside), in a stable order; `skip_columns`:
-    (table, column) pairs left out (columns later revisions added)."""
+    """Every row of every table (alembic_version aside), in a stable order; `without`:
+    columns (by table) left out, e.g. those a later revision added."""
     engine = create_engine(url, poolclass=pool.NullPool)
+    dropped = without or {}
     try:
         metadata = _reflect(engine)
         with engine.connect() as connection:
@@ -194,7 +195,9 @@ def snapshot(
                     (
                         tuple(row)
                         for row in connection.execute(
-                            select(*(c for c in table.c if (name, c.name) not in skip_columns))
+                            select(
+                                *(c for c in table.columns if c.name not in dropped.get(name, ()))
+                            )
                         )
                     ),
                     key=repr,

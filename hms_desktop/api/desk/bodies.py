@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from hms_desktop.api.deps import DbInt
 from hms_desktop.api.fields import Day, Email, LongText, Name, Password, ShortText, TimeOfDay, Token
+from hms_desktop.domain.doctor_records import DoctorForm
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, BlockKind
 from hms_desktop.domain.models import PatientForm, TimeBlockForm, UserInfo
 
@@ -108,3 +109,31 @@ MAX_BULK = 500
 class MoveAffectedIn(BaseModel):
     appointment_ids: list[DbInt] = Field(max_length=MAX_BULK)
     other_doctors: bool = False
+
+
+class DoctorFormIn(BaseModel):
+    first_name: Name
+    last_name: Name = ""
+    specialisation_ids: list[DbInt] = Field(default_factory=list, max_length=100)
+    designation_ids: list[DbInt] = Field(default_factory=list, max_length=100)
+    fee: DbInt | None = None
+    description: LongText = ""
+    meet_link: ShortText = ""
+    email: Email = ""
+    username: Name = ""
+    password: Password = ""
+
+    def to_form(self) -> DoctorForm:
+        values = self.model_dump()
+        values["specialisation_ids"] = tuple(self.specialisation_ids)
+        values["designation_ids"] = tuple(self.designation_ids)
+        return DoctorForm(**values)
+
+
+class CatalogueEntryIn(BaseModel):
+    name: Name | None = None
+    description: LongText | None = None
+
+
+class HandledIn(BaseModel):
+    handled: bool = True

@@ -20,6 +20,7 @@ from sqlalchemy import Integer, String, Table, bindparam, exists, insert, litera
 from hms_desktop.domain import policy, validation
 from hms_desktop.domain.enums import FREEING_STATUSES, AppointmentStatus, AppointmentType, Role
 from hms_desktop.domain.errors import (
+    DoctorNotBookable,
     HoldNotYours,
     LockStoreUnavailable,
     MissingSlot,
@@ -43,13 +44,13 @@ from hms_desktop.services.scheduling.records import (
     publish_change,
 )
 from hms_desktop.store.locks import expiry
-from hms_desktop.store.tables import Appointment, Patient, Slot
+from hms_desktop.store.tables import Appointment, Doctor, Patient, Slot
 
 log = logging.getLogger(__name__)
 
 # Core tables, not ORM entities, on the hot path (declarative types them as any FromClause).
-_slots, _appointments, _patients = (
-    cast(Table, model.__table__) for model in (Slot, Appointment, Patient)
+_slots, _appointments, _patients, _doctors = (
+    cast(Table, model.__table__) for model in (Slot, Appointment, Patient, Doctor)
 )
 
 # Everything a hold checks in one round trip: the slot and its time, the patient, a live
@@ -65,6 +66,10 @@ _HOLD_CHECK = select(
     .where(_appointments.c.slot_id == _slots.c.id, _appointments.c.status.not_in(FREEING_STATUSES))
     .label("booked"),
     slot_is_blocked(_slots.c.doctor_id, _slots.c.start_at).label("blocked"),
+    select(_doctors.c.is_active)
+    .where(_doctors.c.id == _slots.c.doctor_id)
+    .scalar_subquery()
+    .label("bookable"),
 ).where(_slots.c.id == bindparam("slot_id"))
 
 # The appointment takes its doctor from the slot in the same statement (one round trip);
@@ -146,6 +151,8 @@ def _hold(
         raise SlotInPast()
     if found.patient_id is None:
         raise PatientMissing()
+    if not found.bookable:
+        raise DoctorNotBookable()
     if found.booked:
         raise SlotAlreadyBooked()
     if found.blocked:

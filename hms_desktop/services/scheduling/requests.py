@@ -8,6 +8,7 @@ from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import (
     AppointmentMissing,
     DoctorMissing,
+    DoctorNotBookable,
     InvalidTransition,
     PatientMissing,
     ValidationError,
@@ -45,8 +46,11 @@ def request_appointment(
     with clinic.work(actor) as work:
         session = work.session
         check_online_quota(session, clinic, actor, patient_id)
-        if session.get(Doctor, doctor_id) is None:
+        doctor = session.get(Doctor, doctor_id)
+        if doctor is None:
             raise DoctorMissing()
+        if not doctor.is_active:
+            raise DoctorNotBookable()
         if session.get(Patient, patient_id) is None:
             raise PatientMissing()
         if available_time_id is not None and session.get(AvailableTime, available_time_id) is None:

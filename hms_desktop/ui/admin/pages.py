@@ -11,8 +11,11 @@ from PySide6.QtWidgets import QWidget
 
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.admin.audit import AuditLogPage
+from hms_desktop.ui.admin.catalogue import CataloguePage
 from hms_desktop.ui.admin.clinic import ClinicPage
+from hms_desktop.ui.admin.doctors import DoctorsPage
 from hms_desktop.ui.admin.hours import HoursPage
+from hms_desktop.ui.admin.inbox import InboxPage
 from hms_desktop.ui.admin.leave import LeavePage
 from hms_desktop.ui.admin.staff import StaffPage
 from hms_desktop.ui.tasks import Tasks
@@ -21,7 +24,10 @@ PageFactory = Callable[[Backend, Tasks, ZoneInfo, QWidget | None], QWidget]
 
 PAGES: list[tuple[str, str, PageFactory]] = []
 PAGES.append(("staff", "Staff", StaffPage))
-PAGES.append(("audit", "Audit log", AuditLogPage))
-PAGES.append(("clinic", "Clinic", ClinicPage))
+PAGES.append(("doctors", "Doctors", DoctorsPage))
 PAGES.append(("hours", "Weekly hours", HoursPage))
 PAGES.append(("leave", "Leave and holidays", LeavePage))
+PAGES.append(("catalogue", "Catalogue", CataloguePage))
+PAGES.append(("inbox", "Contact inbox", InboxPage))
+PAGES.append(("audit", "Audit log", AuditLogPage))
+PAGES.append(("clinic", "Clinic", ClinicPage))

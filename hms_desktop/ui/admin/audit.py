@@ -36,11 +36,13 @@ from hms_desktop.ui.tasks import Tasks
 PAGE = 200
 # The most rows one export writes (a year of a busy clinic is far below it).
 EXPORT_MAX = 200_000
-ACTIONS = ("", "create", "update", "delete", "book", "reschedule", "cancel", "status",
-           "take_over", "deactivate", "reactivate", "unlock", "reset_password",
-           "change_password", "logout", "register")  # fmt: skip
-RECORDS = ("", "user", "patient", "appointment", "slot", "doctor", "clinic_settings",
-           "specialisation", "designation", "service", "contact", "review", "token")  # fmt: skip
+# What the filters offer (both lists are editable: any action or record kind can be typed).
+ACTIONS = ("", "book", "reschedule", "cancel", "status", "request", "decline", "take_over",
+           "create", "update", "delete", "save", "register", "set_hours", "deactivate",
+           "reactivate", "activate", "unlock", "reset_password", "change_password",
+           "logout")  # fmt: skip
+RECORDS = ("", "user", "patient", "appointment", "hold", "doctor", "profile", "review",
+           "services", "contacts", "available_times", "clinic_settings", "token")  # fmt: skip
 DATE_HINT = "YYYY-MM-DD"
 
 

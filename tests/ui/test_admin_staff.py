@@ -360,3 +360,31 @@ def test_every_page_builds_on_its_own(qtbot: QtBot, admin_desk: Desk) -> None:
         assert not page.findChildren(QPushButton) or all(
             b.text() for b in page.findChildren(QPushButton)
         )
+
+
+def test_an_export_waits_out_the_request_budget_instead_of_failing(
+    admin_desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A remote desk is allowed `rate_limit_default` calls a minute: a long export paces
+    itself when the server says so, and still writes every row."""
+    from hms_desktop.domain.errors import RateLimited
+    from hms_desktop.ui.admin import audit as audit_module
+
+    for _ in range(5):
+        factories.staff(admin_desk.clinic)
+    backend = admin_desk.backend
+    real = backend.audit_page
+    refusals = iter([True, True, False, True, False, False, False])
+    waits: list[float] = []
+
+    def budgeted(where, before=None, limit=100):  # type: ignore[no-untyped-def]
+        if next(refusals, False):
+            raise RateLimited.after(3)
+        return real(where, before, 2)  # tiny pages: several calls
+
+    monkeypatch.setattr(backend, "audit_page", budgeted)
+    monkeypatch.setattr(audit_module.time, "sleep", waits.append)
+    expected = [row.id for row in real(audit_module.AuditFilter(), None, 500).rows]
+    rows = audit_module.export_rows(backend, audit_module.AuditFilter())
+    assert [row.id for row in rows] == expected and len(expected) >= 3
+    assert waits == [3, 3, 3]

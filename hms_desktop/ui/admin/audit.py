@@ -3,6 +3,7 @@ filtered rows exported as CSV (paged through the backend, so remote desks export
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from hms_desktop.domain.admin import (
     AuditRecord,
     audit_csv,
 )
+from hms_desktop.domain.errors import RateLimited
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.common import RecordTableModel, fmt_short, local_midnight, primary, record_table
 from hms_desktop.ui.fields import FieldErrors
@@ -36,6 +38,7 @@ from hms_desktop.ui.tasks import Tasks
 PAGE = 200
 # The most rows one export writes (a year of a busy clinic is far below it).
 EXPORT_MAX = 200_000
+PACED_TRIES = 120
 # What the filters offer (both lists are editable: any action or record kind can be typed).
 ACTIONS = ("", "book", "reschedule", "cancel", "status", "request", "decline", "take_over",
            "create", "update", "delete", "save", "register", "set_hours", "deactivate",
@@ -46,12 +49,23 @@ RECORDS = ("", "user", "patient", "appointment", "hold", "doctor", "profile", "r
 DATE_HINT = "YYYY-MM-DD"
 
 
+def _page_paced(backend: Backend, where: AuditFilter, before: int | None) -> AuditPage:
+    """One page; a remote desk over its request budget (`rate_limit_default`) waits for it
+    (this runs off the GUI thread) rather than failing a long export half-way."""
+    for _ in range(PACED_TRIES):
+        try:
+            return backend.audit_page(where, before, AUDIT_PAGE_MAX)
+        except RateLimited as error:
+            time.sleep(min(max(error.retry_after, 1), 60))
+    return backend.audit_page(where, before, AUDIT_PAGE_MAX)
+
+
 def export_rows(backend: Backend, where: AuditFilter) -> list[AuditRecord]:
     """Every row `where` matches, newest first, paged through the backend (bounded)."""
     rows: list[AuditRecord] = []
     before: int | None = None
     while len(rows) < EXPORT_MAX:
-        page = backend.audit_page(where, before, AUDIT_PAGE_MAX)
+        page = _page_paced(backend, where, before)
         rows.extend(page.rows)
         if page.next_before is None:
             break

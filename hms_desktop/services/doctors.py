@@ -30,6 +30,7 @@ from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc, slot_starts
 from hms_desktop.services.catalogue import replace_image, specialisation_by_name
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.clinic_settings import booking_horizon_days
 from hms_desktop.store.sql import insert_new_rows
 from hms_desktop.store.tables import (
     Appointment,
@@ -367,6 +368,7 @@ def set_working_hours(
         if window.start >= window.end:
             raise ValidationError("Working hours must end after they start.", field="end")
         validation.positive_minutes(window.slot_minutes, field="slot_minutes")
+    horizon = booking_horizon_days(clinic)  # the admin's central value (read before writing)
     with clinic.work(actor) as work:
         session = work.session
         doctor = session.get(Doctor, doctor_id)
@@ -391,9 +393,7 @@ def set_working_hours(
                 ~exists().where(Appointment.slot_id == Slot.id),
             )
         )
-        created = _generate(
-            session, clinic, doctor_id, list(hours), clinic.settings.booking_horizon_days
-        )
+        created = _generate(session, clinic, doctor_id, list(hours), horizon)
         work.record("set_hours", "doctor", doctor_id, windows=len(hours), slots=created)
         work.publish("schedule", doctor_id=doctor_id)
     return created
@@ -418,7 +418,7 @@ def generate_slots(
     clinic: Clinic, days: int | None = None, doctor_ids: Sequence[int] | None = None
 ) -> int:
     """Top up every doctor's slots to the booking horizon (run daily, idempotent)."""
-    horizon = days if days is not None else clinic.settings.booking_horizon_days
+    horizon = days if days is not None else booking_horizon_days(clinic)
     with clinic.db.transaction() as session:
         query = select(WorkingHoursRow)
         if doctor_ids is not None:

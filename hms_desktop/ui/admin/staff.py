@@ -247,10 +247,6 @@ class StaffPage(QWidget):
                 self.table.selectRow(row)
         self._selection_changed()
 
-    def on_change(self, event: object) -> None:
-        if getattr(event, "kind", "") == "staff":
-            self.reload()
-
     # --- the selected account -----------------------------------------------------------------
     def selected(self) -> StaffMember | None:
         rows = self.table.selectionModel().selectedRows()

@@ -303,6 +303,10 @@ def test_the_audit_log_filters_and_exports_csv(
     settle(qtbot, tasks)
     shown = len(page.model.records)
     assert shown >= 5
+    # The whole detail on hover (the column cuts long ones short).
+    detailed = next(r for r, record in enumerate(page.model.records) if record.detail)
+    tip = page.model.data(page.model.index(detailed, 4), Qt.ItemDataRole.ToolTipRole)
+    assert tip == page.model.records[detailed].detail and "username" in tip
     target = tmp_path / "audit.csv"
     page.choose_file = lambda: str(target)
     qtbot.mouseClick(page.export_button, LEFT)

@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -31,7 +32,14 @@ from hms_desktop.domain.admin import (
 )
 from hms_desktop.domain.errors import RateLimited
 from hms_desktop.services.backend import Backend
-from hms_desktop.ui.common import RecordTableModel, fmt_short, local_midnight, primary, record_table
+from hms_desktop.ui.common import (
+    Index,
+    RecordTableModel,
+    fmt_short,
+    local_midnight,
+    primary,
+    record_table,
+)
 from hms_desktop.ui.fields import FieldErrors
 from hms_desktop.ui.tasks import Tasks
 
@@ -78,6 +86,16 @@ def write_csv(backend: Backend, where: AuditFilter, path: str) -> int:
     rows = export_rows(backend, where)
     Path(path).write_text(audit_csv(rows), encoding="utf-8", newline="")
     return len(rows)
+
+
+class AuditModel(RecordTableModel):
+    """The entries; hovering a row shows its whole detail (the column cuts it short)."""
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid():
+            record = self.row_record(index.row())
+            return record.detail or None
+        return super().data(index, role)
 
 
 def _editable(choices: tuple[str, ...], parent: QWidget) -> QComboBox:
@@ -151,7 +169,7 @@ class AuditLogPage(QWidget):
         return holder
 
     def _build_table(self) -> QWidget:
-        self.model = RecordTableModel(
+        self.model = AuditModel(
             [
                 ("When", lambda r: fmt_short(r.at, self.tz)),
                 ("Person", lambda r: r.actor),

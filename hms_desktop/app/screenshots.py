@@ -19,6 +19,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 from hms_desktop.app.admin_doctor_screens import render_doctor_editor
 from hms_desktop.app.bootstrap import open_backend
 from hms_desktop.config import Settings
+from hms_desktop.domain.admin import StaffForm
+from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SlotState
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import app as desk_app
@@ -150,6 +152,29 @@ def _leave_page(admin: Backend, settings: Settings, target: Path) -> None:
     page.close()
 
 
+def _admin_screens(admin: Backend, settings: Settings, prefs: QSettings, target: Path) -> None:
+    """The admin area as the demo admin sees it: staff accounts, the audit log."""
+    user = admin.current_user
+    assert user is not None
+    # One account made at the desk, so the list shows a password still to be changed.
+    admin.create_staff(StaffForm("new.desk", Role.RECEPTIONIST, "Nia", "Okoro"))
+    window = MainWindow(admin, user, settings.tz, prefs)
+    window.resize(*SCREEN_SIZE)
+    window.show()
+    settle(window.tasks)
+    window.show_view("admin")
+    assert window.admin is not None
+    page = window.admin.show_page("staff")
+    settle(window.tasks)
+    page.select_username("new.desk")  # type: ignore[attr-defined]
+    _save(window, target, "staff")
+    window.admin.show_page("audit")
+    settle(window.tasks)
+    _save(window, target, "audit")
+    window.close()
+    settle(window.tasks)
+
+
 def render_screens(settings: Settings, directory: str) -> int:
     from hms_desktop.services.local import DEMO_RECEPTIONIST
 
@@ -226,6 +251,7 @@ def render_screens(settings: Settings, directory: str) -> int:
             desk.release_hold(slot_id, token)
         window.close()
         settle(window.tasks)
+        _admin_screens(other, temp_settings, prefs, target)
         app.processEvents()
     finally:
         other.close()

@@ -40,7 +40,7 @@ class AccountInactive(AuthenticationFailed):
 
 
 class PasswordChangeRequired(PermissionDenied):
-    message = "Your password was reset by an administrator. Change it before going on."
+    message = "Your password is a temporary one from an administrator: change it first."
 
 
 class TokenInvalid(DomainError):

@@ -73,5 +73,4 @@ def update_clinic_settings(clinic: Clinic, actor: Actor, changes: ClinicSettings
             name=[before.name, name],
             booking_horizon_days=[before.booking_horizon_days, horizon],
         )
-        work.publish("settings")
     return ClinicSettings(name=name, booking_horizon_days=horizon)

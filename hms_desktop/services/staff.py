@@ -106,7 +106,6 @@ def _add_staff(
             user.doctor = Doctor()
         session.flush()
         work.record("create", "user", user.id, username=user.username, role=form.role)
-        work.publish("staff", extra={"user_id": user.id})
         return TemporaryPassword(member(user), password)
 
 
@@ -122,7 +121,6 @@ def set_staff_active(clinic: Clinic, actor: Actor, user_id: int, active: bool) -
         if user.is_active != active:
             user.is_active = active
             work.record("reactivate" if active else "deactivate", "user", user_id)
-            work.publish("staff", extra={"user_id": user_id})
         return member(user)
 
 
@@ -144,7 +142,6 @@ def unlock_staff(clinic: Clinic, actor: Actor, user_id: int) -> StaffMember:
         user.locked_until = None
         user.failed_logins = 0
         work.record("unlock", "user", user_id)
-        work.publish("staff", extra={"user_id": user_id})
         return member(user)
 
 
@@ -161,7 +158,6 @@ def reset_password(clinic: Clinic, actor: Actor, user_id: int) -> TemporaryPassw
         clinic.throttle.forget(accounts.throttle_name(user.username))
         # The password itself is never written down, only that it was reset.
         work.record("reset_password", "user", user_id)
-        work.publish("staff", extra={"user_id": user_id})
         return TemporaryPassword(member(user), password)
 
 

@@ -50,6 +50,9 @@ class FieldErrors:
         label.show_message(message)
         widget = self.widgets[field or ""]
         _mark(widget, True)
+        if self.owner.isWindow():
+            # A dialog grows by the error line; otherwise its rows squeeze over each other.
+            self.owner.adjustSize()
         if self.owner.isVisible():
             widget.setFocus()
 

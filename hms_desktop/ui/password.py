@@ -53,7 +53,10 @@ class ChangePasswordDialog(QDialog):
         self.errors = FieldErrors(self)
         layout = QVBoxLayout(self)
         if current is not None:
-            note = QLabel("An administrator reset your password. Choose a new one to go on.", self)
+            note = QLabel(
+                "Your password is a temporary one from an administrator. Choose your own to go on.",
+                self,
+            )
             note.setWordWrap(True)
             layout.addWidget(note)
         layout.addLayout(self._build_form())

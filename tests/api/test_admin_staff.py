@@ -80,7 +80,7 @@ def test_a_reset_password_allows_only_its_change_on_every_api(api: LiveServer) -
         answers = _logins(anonymous, username, temporary)
     session = answers["desk"].json()
     assert session["user"]["must_change_password"] is True
-    refused = "Your password was reset by an administrator"
+    refused = "Your password is a temporary one from an administrator"
     with api.client(session["access"]) as desk:
         assert desk.get("/desk/v1/session").status_code == 200
         blocked = desk.get("/desk/v1/patients", params={"q": "a"})

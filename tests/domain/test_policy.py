@@ -143,3 +143,24 @@ def test_the_public_sees_a_reviewer_by_first_name_and_initial(
     first: str, last: str, shown: str
 ) -> None:
     assert policy.public_name(first, last) == shown
+
+
+def test_a_temporary_password_allows_nothing_but_changing_it() -> None:
+    from hms_desktop.domain.errors import PasswordChangeRequired
+
+    for role in (Role.ADMIN, Role.RECEPTIONIST, Role.DOCTOR, Role.PATIENT):
+        actor = Actor(41, "temp", role, must_change_password=True)
+        allowed = {
+            (kind, action)
+            for kind, actions in policy.RULES.items()
+            for action in actions
+            if policy.allows(actor, kind, action, Owner(user_id=41))
+        }
+        expected = {
+            entry
+            for entry in policy.WHILE_PASSWORD_RESET
+            if policy.allows(Actor(41, "temp", role), *entry, Owner(user_id=41))
+        }
+        assert allowed == expected and (Kind.PASSWORD, Action.UPDATE) in allowed, role
+        with pytest.raises(PasswordChangeRequired):
+            policy.require(actor, Kind.PATIENT, Action.READ)

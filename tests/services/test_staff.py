@@ -26,6 +26,7 @@ from hms_desktop.domain.errors import (
     ValidationError,
 )
 from hms_desktop.domain.models import SYSTEM
+from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import accounts, audit, clinic_settings, patients, staff
 from hms_desktop.services.clinic import Clinic
 from tests import factories
@@ -243,3 +244,26 @@ def test_clinic_settings_live_in_the_database_and_fall_back_to_config(
     _, desk = factories.staff(other)
     assert clinic_settings.get_clinic_settings(other, desk) == ClinicSettings("Green Clinic", 42)
     assert clinic_settings.get_clinic_settings(other, SYSTEM).booking_horizon_days == 42
+
+
+def test_slots_are_made_up_to_the_admins_horizon(clinic: Clinic) -> None:
+    from sqlalchemy import func, select
+
+    from hms_desktop.services import doctors
+    from hms_desktop.store.tables import Slot
+
+    admin = _admin(clinic)
+    clinic_settings.update_clinic_settings(clinic, admin, ClinicSettings("Clinic", 3))
+    doctor = factories.doctor(clinic)  # every day, all day: slots up to the horizon
+
+    def newest() -> object:
+        with clinic.db.read() as session:
+            return session.scalar(
+                select(func.max(Slot.start_at)).where(Slot.doctor_id == doctor.doctor_id)
+            )
+
+    limit = clinic.now() + timedelta(days=4)
+    assert newest() is not None and as_utc(newest()) < limit
+    clinic_settings.update_clinic_settings(clinic, admin, ClinicSettings("Clinic", 9))
+    assert doctors.generate_slots(clinic) > 0
+    assert as_utc(newest()) > limit

@@ -303,6 +303,10 @@ def test_the_audit_log_filters_and_exports_csv(
     settle(qtbot, tasks)
     shown = len(page.model.records)
     assert shown >= 5
+    # The whole detail on hover (the column cuts long ones short).
+    detailed = next(r for r, record in enumerate(page.model.records) if record.detail)
+    tip = page.model.data(page.model.index(detailed, 4), Qt.ItemDataRole.ToolTipRole)
+    assert tip == page.model.records[detailed].detail and "username" in tip
     target = tmp_path / "audit.csv"
     page.choose_file = lambda: str(target)
     qtbot.mouseClick(page.export_button, LEFT)
@@ -360,3 +364,31 @@ def test_every_page_builds_on_its_own(qtbot: QtBot, admin_desk: Desk) -> None:
         assert not page.findChildren(QPushButton) or all(
             b.text() for b in page.findChildren(QPushButton)
         )
+
+
+def test_an_export_waits_out_the_request_budget_instead_of_failing(
+    admin_desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A remote desk is allowed `rate_limit_default` calls a minute: a long export paces
+    itself when the server says so, and still writes every row."""
+    from hms_desktop.domain.errors import RateLimited
+    from hms_desktop.ui.admin import audit as audit_module
+
+    for _ in range(5):
+        factories.staff(admin_desk.clinic)
+    backend = admin_desk.backend
+    real = backend.audit_page
+    refusals = iter([True, True, False, True, False, False, False])
+    waits: list[float] = []
+
+    def budgeted(where, before=None, limit=100):  # type: ignore[no-untyped-def]
+        if next(refusals, False):
+            raise RateLimited.after(3)
+        return real(where, before, 2)  # tiny pages: several calls
+
+    monkeypatch.setattr(backend, "audit_page", budgeted)
+    monkeypatch.setattr(audit_module.time, "sleep", waits.append)
+    expected = [row.id for row in real(audit_module.AuditFilter(), None, 500).rows]
+    rows = audit_module.export_rows(backend, audit_module.AuditFilter())
+    assert [row.id for row in rows] == expected and len(expected) >= 3
+    assert waits == [3, 3, 3]

@@ -3,12 +3,14 @@ filtered rows exported as CSV (paged through the backend, so remote desks export
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -28,20 +30,42 @@ from hms_desktop.domain.admin import (
     AuditRecord,
     audit_csv,
 )
+from hms_desktop.domain.errors import RateLimited
 from hms_desktop.services.backend import Backend
-from hms_desktop.ui.common import RecordTableModel, fmt_short, local_midnight, primary, record_table
+from hms_desktop.ui.common import (
+    Index,
+    RecordTableModel,
+    fmt_short,
+    local_midnight,
+    primary,
+    record_table,
+)
 from hms_desktop.ui.fields import FieldErrors
 from hms_desktop.ui.tasks import Tasks
 
 PAGE = 200
 # The most rows one export writes (a year of a busy clinic is far below it).
 EXPORT_MAX = 200_000
-ACTIONS = ("", "create", "update", "delete", "book", "reschedule", "cancel", "status",
-           "take_over", "deactivate", "reactivate", "unlock", "reset_password",
-           "change_password", "logout", "register")  # fmt: skip
-RECORDS = ("", "user", "patient", "appointment", "slot", "doctor", "clinic_settings",
-           "specialisation", "designation", "service", "contact", "review", "token")  # fmt: skip
+PACED_TRIES = 120
+# What the filters offer (both lists are editable: any action or record kind can be typed).
+ACTIONS = ("", "book", "reschedule", "cancel", "status", "request", "decline", "take_over",
+           "create", "update", "delete", "save", "register", "set_hours", "deactivate",
+           "reactivate", "activate", "unlock", "reset_password", "change_password",
+           "logout")  # fmt: skip
+RECORDS = ("", "user", "patient", "appointment", "hold", "doctor", "profile", "review",
+           "services", "contacts", "available_times", "clinic_settings", "token")  # fmt: skip
 DATE_HINT = "YYYY-MM-DD"
+
+
+def _page_paced(backend: Backend, where: AuditFilter, before: int | None) -> AuditPage:
+    """One page; a remote desk over its request budget (`rate_limit_default`) waits for it
+    (this runs off the GUI thread) rather than failing a long export half-way."""
+    for _ in range(PACED_TRIES):
+        try:
+            return backend.audit_page(where, before, AUDIT_PAGE_MAX)
+        except RateLimited as error:
+            time.sleep(min(max(error.retry_after, 1), 60))
+    return backend.audit_page(where, before, AUDIT_PAGE_MAX)
 
 
 def export_rows(backend: Backend, where: AuditFilter) -> list[AuditRecord]:
@@ -49,7 +73,7 @@ def export_rows(backend: Backend, where: AuditFilter) -> list[AuditRecord]:
     rows: list[AuditRecord] = []
     before: int | None = None
     while len(rows) < EXPORT_MAX:
-        page = backend.audit_page(where, before, AUDIT_PAGE_MAX)
+        page = _page_paced(backend, where, before)
         rows.extend(page.rows)
         if page.next_before is None:
             break
@@ -62,6 +86,16 @@ def write_csv(backend: Backend, where: AuditFilter, path: str) -> int:
     rows = export_rows(backend, where)
     Path(path).write_text(audit_csv(rows), encoding="utf-8", newline="")
     return len(rows)
+
+
+class AuditModel(RecordTableModel):
+    """The entries; hovering a row shows its whole detail (the column cuts it short)."""
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid():
+            record = self.row_record(index.row())
+            return record.detail or None
+        return super().data(index, role)
 
 
 def _editable(choices: tuple[str, ...], parent: QWidget) -> QComboBox:
@@ -135,7 +169,7 @@ class AuditLogPage(QWidget):
         return holder
 
     def _build_table(self) -> QWidget:
-        self.model = RecordTableModel(
+        self.model = AuditModel(
             [
                 ("When", lambda r: fmt_short(r.at, self.tz)),
                 ("Person", lambda r: r.actor),

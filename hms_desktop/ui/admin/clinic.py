@@ -53,6 +53,9 @@ class ClinicPage(QWidget):
         self.horizon = QSpinBox(self)
         self.horizon.setRange(1, HORIZON_MAX)
         self.horizon.setSuffix(" days")
+        # Short values: fields of a readable width rather than the whole page's.
+        self.name.setMaximumWidth(480)
+        self.horizon.setMaximumWidth(140)
         form = QFormLayout()
         form.addRow("Clinic &name", self.errors.wrap("name", self.name))
         form.addRow("&Book up to", self.errors.wrap("booking_horizon_days", self.horizon))

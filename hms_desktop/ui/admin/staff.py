@@ -168,6 +168,8 @@ class PasswordShownOnce(QDialog):
         self.copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(made.password))
         self.close_button = primary(QPushButton("Done", self))
         self.close_button.clicked.connect(self.accept)
+        self.close_button.setDefault(True)
+        self.close_button.setFocus()
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.password)
@@ -245,10 +247,6 @@ class StaffPage(QWidget):
                 self.table.selectRow(row)
         self._selection_changed()
 
-    def on_change(self, event: object) -> None:
-        if getattr(event, "kind", "") == "staff":
-            self.reload()
-
     # --- the selected account -----------------------------------------------------------------
     def selected(self) -> StaffMember | None:
         rows = self.table.selectionModel().selectedRows()
@@ -262,6 +260,7 @@ class StaffPage(QWidget):
         for row, member in enumerate(self.model.records):
             if member.username == username:
                 self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
                 return True
         return False
 

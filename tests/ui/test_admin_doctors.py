@@ -240,7 +240,7 @@ def test_inbox_filters_and_marks_handled(qtbot: QtBot, admin_desk: Desk, tasks: 
     page = _page(qtbot, InboxPage, admin_desk, tasks)
     assert page.model.rowCount() == 2  # unhandled, newest first
     page.table.selectRow([m.name for m in page.model.records].index("Ann Caller"))
-    assert "Ann Caller asks" in page.message.toPlainText()
+    assert "Ann Caller asks" in page.reading.toPlainText()
     qtbot.mouseClick(page.handled_button, LEFT)
     settle(qtbot, tasks)
     assert [m.name for m in page.model.records] == ["Ben Caller"]

@@ -58,10 +58,10 @@ class DoctorsPage(QWidget):
         self.add_button.clicked.connect(self.add_doctor)
         self.edit_button.clicked.connect(self.edit_selected)
         self.active_button.clicked.connect(self.toggle_active)
-        self.message = ErrorLabel(self, name="FormError")
+        self.problem = ErrorLabel(self, name="FormError")
         self.active_button.setObjectName("Danger")
         row.addWidget(title)
-        row.addWidget(self.message)
+        row.addWidget(self.problem)
         row.addStretch(1)
         for button in (self.add_button, self.edit_button, self.active_button):
             row.addWidget(button)
@@ -176,7 +176,7 @@ class DoctorsPage(QWidget):
         record = self.selected()
         if record is None:
             return
-        self.message.show_message("")
+        self.problem.show_message("")
         if record.is_active:
             self.tasks.run(
                 self.backend.deactivate_doctor,
@@ -204,4 +204,4 @@ class DoctorsPage(QWidget):
             )
 
     def _failed(self, error: Exception) -> None:
-        self.message.show_message(friendly_message(error))
+        self.problem.show_message(friendly_message(error))

@@ -75,10 +75,10 @@ class InboxPage(QWidget):
         return self.table
 
     def _build_message(self) -> QWidget:
-        self.message = QPlainTextEdit(self)
-        self.message.setReadOnly(True)
-        self.message.setPlaceholderText("The selected message")
-        return self.message
+        self.reading = QPlainTextEdit(self)
+        self.reading.setReadOnly(True)
+        self.reading.setPlaceholderText("The selected message")
+        return self.reading
 
     def shown(self) -> bool | None:
         value = self.show_filter.currentData()
@@ -107,7 +107,7 @@ class InboxPage(QWidget):
         item = self.selected()
         self.handled_button.setEnabled(item is not None)
         self.handled_button.setText("Mark &unhandled" if item and item.handled else "Mark &handled")
-        self.message.setPlainText(f"{item.name} · {item.phone}\n\n{item.message}" if item else "")
+        self.reading.setPlainText(f"{item.name} · {item.phone}\n\n{item.message}" if item else "")
 
     def toggle_handled(self) -> None:
         item = self.selected()

@@ -14,7 +14,7 @@ from hms_desktop.store import schema
 from hms_desktop.store.schema import UPGRADE_LOCK_KEY, SchemaAhead, UpgradeInProgress
 from tests.store.conftest import FIRST_REVISION, Blank, snapshot
 
-NEW_TABLES = {"hms_meta"}  # made by revisions after 0001
+NEW_TABLES = {"hms_meta", "change_events"}  # made by revisions after 0001
 
 
 def test_a_populated_database_upgrades_from_the_first_revision_without_loss(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -340,7 +342,12 @@ def set_active(clinic: Clinic, actor: Actor, user_id: int, active: bool) -> User
 
 
 def _encode(
-    clinic: Clinic, info: UserInfo, kind: str, lifetime: timedelta, sid: str | None = None
+    clinic: Clinic,
+    info: UserInfo,
+    kind: str,
+    lifetime: timedelta,
+    sid: str | None = None,
+    desk: str | None = None,
 ) -> str:
     """A signed token. `sid` names the log-in it belongs to: logging out revokes the sid,
     and with it every access token that log-in was ever given."""
@@ -356,17 +363,28 @@ def _encode(
         "iat": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
     }
+    if desk is not None:  # a desk log-in: its holds are this desk's (desk_session)
+        claims["desk"] = desk
     return jwt.encode(claims, clinic.settings.secret_key, algorithm=ALGORITHM)
 
 
-def issue_tokens(clinic: Clinic, info: UserInfo) -> TokenPair:
+def issue_tokens(clinic: Clinic, info: UserInfo, *, desk: str | None = None) -> TokenPair:
+    """Access + refresh tokens of one log-in; `desk` names the desk it is made at."""
     settings = clinic.settings
     sid = uuid.uuid4().hex
     access = timedelta(minutes=settings.access_token_minutes)
+    refresh = timedelta(days=settings.refresh_token_days)
     return TokenPair(
-        access=_encode(clinic, info, "access", access, sid),
-        refresh=_encode(clinic, info, "refresh", timedelta(days=settings.refresh_token_days), sid),
+        access=_encode(clinic, info, "access", access, sid, desk),
+        refresh=_encode(clinic, info, "refresh", refresh, sid, desk),
     )
+
+
+def at_desk(actor: Actor, login_id: str, desk: str) -> Actor:
+    """The actor of one desk log-in: its holds are its own, not every desk of the account's.
+    Holds keep a digest of the log-in's id, never the id itself."""
+    digest = hashlib.sha256(login_id.encode()).hexdigest()[:16]
+    return dataclasses.replace(actor, desk_session=digest, desk_name=desk)
 
 
 def issue_session_token(clinic: Clinic, info: UserInfo) -> str:
@@ -416,7 +434,10 @@ def verify_token(
     if row is None or row[5] or not row.is_active:
         raise TokenInvalid()
     username, role, _, patient_id, doctor_id, _ = row
-    return Actor(int(claims["sub"]), username, Role(role), patient_id, doctor_id)
+    actor = Actor(int(claims["sub"]), username, Role(role), patient_id, doctor_id)
+    if "desk" in claims:
+        actor = at_desk(actor, claims.get("sid") or claims["jti"], str(claims["desk"]))
+    return actor
 
 
 def refresh_access(clinic: Clinic, refresh_token: str) -> str:
@@ -429,7 +450,8 @@ def refresh_access(clinic: Clinic, refresh_token: str) -> str:
             raise TokenInvalid()
         info = user_info(user)
     lifetime = timedelta(minutes=clinic.settings.access_token_minutes)
-    return _encode(clinic, info, "access", lifetime, claims.get("sid") or claims["jti"])
+    sid = claims.get("sid") or claims["jti"]
+    return _encode(clinic, info, "access", lifetime, sid, claims.get("desk"))
 
 
 def end_session(clinic: Clinic, actor: Actor, token: str | None) -> None:

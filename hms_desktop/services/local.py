@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
@@ -43,7 +44,10 @@ class LocalBackend(Backend):
         # Failed log-ins are counted per desk: a slip at one desk locks out no other.
         client = f"desk:{platform.node()}"
         user = accounts.log_in_at_desk(self.clinic, username, password, client=client)
-        self._user, self._actor = user, accounts.actor_for(user)
+        # Each log-in is a desk session of its own: "held by you" means this window's holds.
+        actor = accounts.actor_for(user)
+        self._actor = accounts.at_desk(actor, uuid.uuid4().hex, self.clinic.settings.desk_label)
+        self._user = user
         return user
 
     def logout(self) -> None:

@@ -23,7 +23,7 @@ from hms_desktop.domain.schedule import as_utc, local_day_bounds
 from hms_desktop.services import access
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.patients import require_patient
-from hms_desktop.services.scheduling.holds import hold_as_seen_by
+from hms_desktop.services.scheduling.holds import held_here, hold_as_seen_by
 from hms_desktop.services.scheduling.records import (
     load_appointment,
     load_for_change,
@@ -163,8 +163,8 @@ def calendar(
         elif info.start <= now:
             state, appointment = SlotState.PAST, None
         elif hold is not None:
-            mine = hold.holder_user_id == actor.user_id and actor.user_id is not None
-            state, appointment = (SlotState.HELD_BY_ME if mine else SlotState.HELD), None
+            state = SlotState.HELD_BY_ME if held_here(actor, hold) else SlotState.HELD
+            appointment = None
             hold = hold_as_seen_by(actor, hold)
         else:
             state, appointment = SlotState.FREE, None

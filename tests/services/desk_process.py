@@ -3,8 +3,10 @@ module, so it imports only what booking needs."""
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hms_desktop.config import Settings
 from hms_desktop.domain.enums import Role
@@ -12,6 +14,9 @@ from hms_desktop.domain.errors import DomainError
 from hms_desktop.domain.models import Actor
 from hms_desktop.services import scheduling
 from hms_desktop.services.clinic import open_clinic
+
+if TYPE_CHECKING:
+    from tests.stores import StoreSpec
 
 
 def book(settings: Settings, slot_id: int, patient_id: int, barrier: Any, results: Any) -> None:
@@ -63,3 +68,50 @@ def follow_and_act(settings: Settings, commands: Any, heard: Any) -> None:
     finally:
         subscription.close()
         clinic.close()
+
+
+class Child:
+    """The other desk's process: commands in, what it heard and did out."""
+
+    def __init__(self, store: StoreSpec) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.commands: Any = context.Queue()
+        self.heard: Any = context.Queue()
+        self.process = context.Process(
+            target=follow_and_act,
+            args=(store.settings(), self.commands, self.heard),
+        )
+        self.done_at = 0.0
+        self.process.start()
+        assert self._next(lambda item: item[0] == "ready", timeout=60)[0] == "ready"
+
+    def _next(self, wanted: Any, timeout: float = 10.0) -> tuple[Any, ...]:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0 and self.process.exitcode is None, "the other desk went quiet"
+            try:
+                item = self.heard.get(timeout=min(left, 0.5))
+            except queue.Empty:
+                continue
+            assert item[0] != "error", item
+            if wanted(item):
+                return tuple(item)
+
+    def heard_within(self, kind: str, slot_id: int, since: float) -> float:
+        item = self._next(lambda i: i[0] == "event" and i[1] == kind and i[2] == slot_id)
+        return float(item[3]) - since
+
+    def do(self, *command: Any) -> Any:
+        """Run a command in the other desk; its answer. `done_at`: when it was done there."""
+        self.commands.put(command)
+        item = self._next(lambda item: item[0] == "done" and item[1] == command[0])
+        self.done_at = float(item[3])
+        return item[2]
+
+    def stop(self) -> None:
+        self.commands.put(None)
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)

@@ -3,11 +3,9 @@ hears the other's hold, booking, move and cancel within a second, with no refres
 
 from __future__ import annotations
 
-import multiprocessing
 import queue
 import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -16,54 +14,11 @@ from hms_desktop.domain.models import SYSTEM, Actor, ChangeEvent
 from hms_desktop.services import doctors, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
-from tests.services import desk_process
+from tests.services.desk_process import Child
 from tests.stores import StoreSpec
 
 WITHIN = 1.0  # seconds from the change to the other process hearing of it
 DESK = Actor(user_id=None, username="desk-parent", role=Role.RECEPTIONIST)
-
-
-class Child:
-    """The other desk's process: commands in, what it heard and did out."""
-
-    def __init__(self, store: StoreSpec) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.commands: Any = context.Queue()
-        self.heard: Any = context.Queue()
-        self.process = context.Process(
-            target=desk_process.follow_and_act,
-            args=(store.settings(), self.commands, self.heard),
-        )
-        self.process.start()
-        assert self._next(lambda item: item[0] == "ready", timeout=60)[0] == "ready"
-
-    def _next(self, wanted: Any, timeout: float = 10.0) -> tuple[Any, ...]:
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            assert left > 0 and self.process.exitcode is None, "the other desk went quiet"
-            try:
-                item = self.heard.get(timeout=min(left, 0.5))
-            except queue.Empty:
-                continue
-            assert item[0] != "error", item
-            if wanted(item):
-                return tuple(item)
-
-    def heard_within(self, kind: str, slot_id: int, since: float) -> float:
-        item = self._next(lambda i: i[0] == "event" and i[1] == kind and i[2] == slot_id)
-        return float(item[3]) - since
-
-    def do(self, *command: Any) -> Any:
-        self.commands.put(command)
-        return self._next(lambda item: item[0] == "done" and item[1] == command[0])[2]
-
-    def stop(self) -> None:
-        self.commands.put(None)
-        self.process.join(timeout=30)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(timeout=5)
 
 
 def _heard_within(

@@ -155,5 +155,8 @@ def test_ui_bench_reports_the_desk_timings(bench_env: dict[str, str], tmp_path: 
     figures = report["figures"]
     for name in ("startup", "search", "week_switch", "longest_stall"):
         assert figures[name]["count"] >= 1 and figures[name]["p50_ms"] > 0, name
-    assert len(report["targets"]) == 4
+    # Every change was shown on the second desk's window (a miss would have ended the run).
+    assert figures["desk_to_desk"]["count"] == figures["desk_to_desk_floor"]["count"] == 12
+    assert 0 < figures["desk_to_desk_floor"]["p50_ms"] < figures["desk_to_desk"]["p50_ms"]
+    assert len(report["targets"]) == 5
     assert "search keystroke to results" in stdout

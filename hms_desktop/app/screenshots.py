@@ -99,8 +99,9 @@ def render_screens(settings: Settings, directory: str) -> int:
         database_url=f"sqlite:///{scratch / 'demo.sqlite3'}", redis_url="", api_url="", mode="local"
     )
     app = desk_app.application()
-    backend = open_backend(temp_settings)
-    other = open_backend(temp_settings)
+    backend = open_backend(temp_settings.with_overrides(desk_name="Front desk 1"))
+    # The other desk's hold shows as "Held at Front desk 2 by <person>".
+    other = open_backend(temp_settings.with_overrides(desk_name="Front desk 2"))
     prefs = QSettings(str(scratch / "desk.ini"), QSettings.Format.IniFormat)
     try:
         login = LoginWindow(backend)

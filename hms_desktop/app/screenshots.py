@@ -61,7 +61,7 @@ def _hold_two_slots(
     free = [s for s in slots if s.state is SlotState.FREE]
     patients = desk.search_patients("a", limit=2)
     held: list[tuple[Backend, int, str]] = []
-    for backend, slot, patient in zip((desk, other), free[3::9], patients, strict=False):
+    for backend, slot, patient in zip((desk, other), free[3::2], patients, strict=False):
         hold = backend.hold_slot(slot.slot.id, patient.id)
         held.append((backend, slot.slot.id, hold.token))
     return held

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import platform
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -122,6 +123,11 @@ class Settings(BaseSettings):
     update_url: str = Field(
         "", description="where IT puts new builds (web page or shared folder), shown to old desks"
     )
+    # Holds belong to one desk's log-in: the same account at two PCs sees the other's hold
+    # as "held at <desk name> by <person>".
+    desk_name: str = Field(
+        "", max_length=60, description="this desk's name on other desks; empty: the host name"
+    )
     config_file: str = Field("", description="(set by hms-desktop: the file that was read)")
 
     @classmethod
@@ -163,6 +169,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{data_dir() / 'hms.sqlite3'}"
+
+    @property
+    def desk_label(self) -> str:
+        return (self.desk_name.strip() or platform.node() or "this desk")[:60]
 
     @property
     def is_embedded(self) -> bool:

@@ -93,11 +93,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         "proxy_headers": True,
         "forwarded_allow_ips": ",".join(settings.trusted_proxies),
     }
-    if workers > 1 and not settings.redis_url:
+    if workers > 1 and not settings.redis_url and not settings.is_embedded:
+        # The embedded file carries holds and change events between its processes; a
+        # central database without Redis keeps change events inside each process.
         print(  # noqa: T201
-            f"error: --workers {workers} needs Redis (redis_url): without it holds and change "
-            "events stay inside one process, and desks on different workers would not see "
-            "each other. Serve the embedded store with one worker.",
+            f"error: --workers {workers} on PostgreSQL needs Redis (redis_url): without it "
+            "change events stay inside one process, and desks on different workers would "
+            "not see each other. Set redis_url, or serve with one worker.",
             file=sys.stderr,
         )
         return 2

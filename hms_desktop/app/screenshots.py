@@ -67,7 +67,7 @@ def _hold_two_slots(
     free = [s for s in slots if s.state is SlotState.FREE]
     patients = desk.search_patients("a", limit=2)
     held: list[tuple[Backend, int, str]] = []
-    for backend, slot, patient in zip((desk, other), free[3::9], patients, strict=False):
+    for backend, slot, patient in zip((desk, other), free[3::2], patients, strict=False):
         hold = backend.hold_slot(slot.slot.id, patient.id)
         held.append((backend, slot.slot.id, hold.token))
     return held
@@ -185,8 +185,9 @@ def render_screens(settings: Settings, directory: str) -> int:
         database_url=f"sqlite:///{scratch / 'demo.sqlite3'}", redis_url="", api_url="", mode="local"
     )
     app = desk_app.application()
-    backend = open_backend(temp_settings)
-    other = open_backend(temp_settings)
+    backend = open_backend(temp_settings.with_overrides(desk_name="Front desk 1"))
+    # The other desk's hold shows as "Held at Front desk 2 by <person>".
+    other = open_backend(temp_settings.with_overrides(desk_name="Front desk 2"))
     prefs = QSettings(str(scratch / "desk.ini"), QSettings.Format.IniFormat)
     try:
         login = LoginWindow(backend)

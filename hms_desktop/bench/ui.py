@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from hms_desktop.bench import live
 from hms_desktop.bench.common import Report, Table, Target, latency_summary
 from hms_desktop.bench.data import FIRST_NAMES, LAST_NAMES
 from hms_desktop.config import Settings
@@ -32,6 +33,7 @@ from hms_desktop.domain.models import SYSTEM, SlotState, WorkingHours
 from hms_desktop.services import accounts, catalogue, doctors
 from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import open_clinic
+from hms_desktop.services.local import LocalBackend
 from hms_desktop.store import schema
 
 log = logging.getLogger(__name__)
@@ -370,6 +372,13 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
         prepare_s = time.perf_counter() - started
         startup = _startup(url, 2 if quick else 5)
         gui = _measure_in_gui(url, speciality, quick)
+        spread = live.desk_to_desk(
+            lambda: LocalBackend(open_clinic(Settings(database_url=url)), owns_clinic=True),
+            live.environment(HMS_DATABASE_URL=url),
+            DESK_USER,
+            UTC,
+            live.CHANGES[1 if quick else 0],
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -416,6 +425,18 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             flows["p50_ms"],
             flows["max_ms"],
         ],
+        [
+            "change on one desk → shown on a second desk process",
+            spread["shown"]["count"],
+            spread["shown"]["p50_ms"],
+            spread["shown"]["max_ms"],
+        ],
+        [
+            "  floor: the same kind of write + a calendar reload, one process",
+            spread["floor"]["count"],
+            spread["floor"]["p50_ms"],
+            spread["floor"]["max_ms"],
+        ],
     ]
     return Report(
         name="ui",
@@ -433,6 +454,8 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             "week_switch": weeks,
             "longest_stall": stalls,
             "booking_flow": flows,
+            "desk_to_desk": spread["shown"],
+            "desk_to_desk_floor": spread["floor"],
             "patients": patients,
             "doctors": doctor_count,
         },
@@ -441,6 +464,11 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             Target("search keystroke to results, max ms", search["max_ms"], 100),
             Target("calendar week switch, max ms", weeks["max_ms"], 150),
             Target("longest GUI-thread stall in a booking flow, max ms", stalls["max_ms"], 100),
+            Target(
+                "change on one desk shown on another desk process, p99 ms",
+                spread["shown"]["p99_ms"],
+                live.TARGET_P99_MS,
+            ),
         ],
         notes=[
             "start-up includes the Python interpreter and Qt start in a fresh process",

@@ -75,7 +75,10 @@ class RemoteBackend(Backend):
     def login(self, username: str, password: str) -> UserInfo:
         self.server_versions = self.transport.check_version()
         answer = self._call(
-            "POST", "/session", json={"username": username, "password": password}, auth=False
+            "POST",
+            "/session",
+            json={"username": username, "password": password, "desk": self.settings.desk_label},
+            auth=False,
         )
         self.transport.set_tokens(answer["access"], answer["refresh"])
         self._user = decode(UserInfo, answer["user"])

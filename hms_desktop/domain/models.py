@@ -36,6 +36,10 @@ class Actor:
     doctor_id: int | None = None
     # A password an admin reset: until its owner changes it, the policy allows nothing else.
     must_change_password: bool = False
+    # A desk log-in (the desktop, the desk API): its holds are this desk's, not the
+    # account's. Empty for the booking and hospital APIs, whose holds are the account's.
+    desk_session: str = ""
+    desk_name: str = ""
 
     @property
     def is_staff(self) -> bool:
@@ -193,6 +197,8 @@ class Hold:
     holder_user_id: int | None
     holder: str
     expires_at: datetime
+    desk: str = ""  # the holding desk's name, when a desk holds it
+    desk_session: str = ""  # which log-in holds it (shown to that log-in only)
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,9 @@ class Owner:
     patient_id: int | None = None
     doctor_id: int | None = None
     doctor_ids: frozenset[int] = field(default_factory=frozenset)
+    # A record of one desk's log-in (a hold): the same account at another desk does not
+    # own it.
+    desk_session: str = ""
 
 
 NOBODY = Owner()
@@ -223,6 +226,8 @@ def scope(actor: Actor, kind: Kind, action: Action) -> Scope:
 
 
 def owns(actor: Actor, owner: Owner) -> bool:
+    if owner.desk_session and actor.desk_session and owner.desk_session != actor.desk_session:
+        return False
     if actor.user_id is not None and owner.user_id == actor.user_id:
         return True
     if actor.patient_id is not None and owner.patient_id == actor.patient_id:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import bcrypt
 import jwt
-from limits import RateLimitItem
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,6 @@ from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
     AccountInactive,
     AuthenticationFailed,
-    LoginThrottled,
     NotForDesk,
     NotFound,
     RateLimited,
@@ -29,6 +29,11 @@ from hms_desktop.domain.models import ANONYMOUS, Actor, TokenPair, UserInfo
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.login_throttle import (
+    count_attempt,
+    refuse_if_throttled,
+    throttle_keys,
+)
 from hms_desktop.store.tables import Doctor, Patient, Profile, RevokedToken, User
 
 ALGORITHM = "HS256"
@@ -235,70 +240,13 @@ def _add_patient_account(
         return user_info(user)
 
 
-def throttle_name(username: str) -> str:
-    return (username or "").strip().lower()[:150]
-
-
-def _throttle_keys(
-    clinic: Clinic, client: str, username: str
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The keys of the per-name and per-client counters. The per-name one carries the name's
-    generation, so an admin's unlock (`staff.unlock`) clears it on every desk and server."""
-    name = throttle_name(username)
-    generation = clinic.throttle.generation(name)
-    return ("login", client, name, generation), ("login-client", client)
-
-
-def _limits(
-    clinic: Clinic, client: str, username: str
-) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
-    per_name, per_client = _throttle_keys(clinic, client, username)
-    parse = clinic.throttle.parse
-    return [
-        (parse(clinic.settings.rate_limit_login), per_name),
-        (parse(clinic.settings.rate_limit_login_client), per_client),
-    ]
-
-
-def count_attempt(clinic: Clinic, client: str, username: str) -> None:
-    """Count an attempt from `client` before its password is even checked (so attempts
-    racing from one place all count), and refuse it over the limit, for this name or any:
-    the same answer whether the account exists or not, and nothing for the owner elsewhere."""
-    throttle = clinic.throttle
-    for item, keys in _limits(clinic, client, username):
-        if not throttle.hit(item, *keys):
-            wait = throttle.retry_after(item, *keys) or 1
-            if keys[0] == "login":
-                _mark_locked(clinic, username, clinic.now() + timedelta(seconds=wait))
-            raise LoginThrottled.after(wait)
-
-
-def _mark_locked(clinic: Clinic, username: str, until: datetime) -> None:
-    """Note on the account that its name is locked out somewhere, so the admin's staff list
-    shows it (the counters themselves live in the throttle's store)."""
-    with clinic.db.transaction() as session:
-        session.execute(
-            update(User)
-            .where(func.lower(User.username) == throttle_name(username))
-            .where(or_(User.locked_until.is_(None), User.locked_until < until))
-            .values(locked_until=until)
-        )
-
-
-def refuse_if_throttled(clinic: Clinic, client: str, username: str) -> None:
-    for item, keys in _limits(clinic, client, username):
-        wait = clinic.throttle.retry_after(item, *keys)
-        if wait is not None:
-            raise LoginThrottled.after(wait)
-
-
 def log_in(clinic: Clinic, username: str, password: str, *, client: str) -> UserInfo:
     """Check a password for someone at `client` (an address, or a desk's name). Attempts are
     counted per client: a stranger guessing cannot lock the owner out elsewhere. A success
     forgets this client's earlier slips with this name."""
     count_attempt(clinic, client, username)
     user = authenticate(clinic, username, password)
-    per_name, _ = _throttle_keys(clinic, client, username)
+    per_name, _ = throttle_keys(clinic, client, username)
     clinic.throttle.clear(clinic.throttle.parse(clinic.settings.rate_limit_login), *per_name)
     return user
 
@@ -366,7 +314,12 @@ def set_active(clinic: Clinic, actor: Actor, user_id: int, active: bool) -> User
 
 
 def _encode(
-    clinic: Clinic, info: UserInfo, kind: str, lifetime: timedelta, sid: str | None = None
+    clinic: Clinic,
+    info: UserInfo,
+    kind: str,
+    lifetime: timedelta,
+    sid: str | None = None,
+    desk: str | None = None,
 ) -> str:
     """A signed token. `sid` names the log-in it belongs to: logging out revokes the sid,
     and with it every access token that log-in was ever given."""
@@ -382,17 +335,28 @@ def _encode(
         "iat": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
     }
+    if desk is not None:  # a desk log-in: its holds are this desk's (desk_session)
+        claims["desk"] = desk
     return jwt.encode(claims, clinic.settings.secret_key, algorithm=ALGORITHM)
 
 
-def issue_tokens(clinic: Clinic, info: UserInfo) -> TokenPair:
+def issue_tokens(clinic: Clinic, info: UserInfo, *, desk: str | None = None) -> TokenPair:
+    """Access + refresh tokens of one log-in; `desk` names the desk it is made at."""
     settings = clinic.settings
     sid = uuid.uuid4().hex
     access = timedelta(minutes=settings.access_token_minutes)
+    refresh = timedelta(days=settings.refresh_token_days)
     return TokenPair(
-        access=_encode(clinic, info, "access", access, sid),
-        refresh=_encode(clinic, info, "refresh", timedelta(days=settings.refresh_token_days), sid),
+        access=_encode(clinic, info, "access", access, sid, desk),
+        refresh=_encode(clinic, info, "refresh", refresh, sid, desk),
     )
+
+
+def at_desk(actor: Actor, login_id: str, desk: str) -> Actor:
+    """The actor of one desk log-in: its holds are its own, not every desk of the account's.
+    Holds keep a digest of the log-in's id, never the id itself."""
+    digest = hashlib.sha256(login_id.encode()).hexdigest()[:16]
+    return dataclasses.replace(actor, desk_session=digest, desk_name=desk)
 
 
 def issue_session_token(clinic: Clinic, info: UserInfo) -> str:
@@ -450,7 +414,12 @@ def verify_token(
     if row is None or row[5] or not row.is_active:
         raise TokenInvalid()
     username, role, _, patient_id, doctor_id, _, must_change = row
-    return Actor(int(claims["sub"]), username, Role(role), patient_id, doctor_id, bool(must_change))
+    actor = Actor(
+        int(claims["sub"]), username, Role(role), patient_id, doctor_id, bool(must_change)
+    )
+    if "desk" in claims:
+        actor = at_desk(actor, claims.get("sid") or claims["jti"], str(claims["desk"]))
+    return actor
 
 
 def refresh_access(clinic: Clinic, refresh_token: str) -> str:
@@ -463,7 +432,8 @@ def refresh_access(clinic: Clinic, refresh_token: str) -> str:
             raise TokenInvalid()
         info = user_info(user)
     lifetime = timedelta(minutes=clinic.settings.access_token_minutes)
-    return _encode(clinic, info, "access", lifetime, claims.get("sid") or claims["jti"])
+    sid = claims.get("sid") or claims["jti"]
+    return _encode(clinic, info, "access", lifetime, sid, claims.get("desk"))
 
 
 def end_session(clinic: Clinic, actor: Actor, token: str | None) -> None:

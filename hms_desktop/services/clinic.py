@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from hms_desktop.config import Settings
 from hms_desktop.domain.models import Actor, ChangeEvent
 from hms_desktop.services.unit_of_work import UnitOfWork, unit_of_work
 from hms_desktop.services.version_gate import require_compatible
 from hms_desktop.store import schema
 from hms_desktop.store.db import Database
+from hms_desktop.store.db_events import DatabaseEventBus
 from hms_desktop.store.events import EventBus, InProcessEventBus, RedisEventBus
 from hms_desktop.store.locks import DatabaseLockStore, LockStore, RedisLockStore
 from hms_desktop.store.throttle import Throttle
@@ -57,6 +60,13 @@ class Clinic:
         self.db.dispose()
 
 
+def _shared_file(db: Database) -> bool:
+    """An SQLite file other processes can open (SQLite serialises writers, which keeps the
+    event table's ids in commit order; PostgreSQL without Redis keeps events in-process)."""
+    database = make_url(db.url).database
+    return db.is_sqlite and bool(database) and database != ":memory:"
+
+
 def open_clinic(settings: Settings, *, migrate: bool | None = None) -> Clinic:
     """Connect to the configured stores. The embedded database is migrated on open;
     a central one must have been upgraded by IT (`hms-desktop db upgrade`)."""
@@ -74,6 +84,8 @@ def open_clinic(settings: Settings, *, migrate: bool | None = None) -> Clinic:
         events: EventBus = RedisEventBus(settings.redis_url, settings.redis_prefix)
     else:
         locks = DatabaseLockStore(db)
-        events = InProcessEventBus(channel=url)
+        # Every process on the embedded file (desktops, `serve` workers) hears the others
+        # through its change_events table; an in-memory database has only this process.
+        events = DatabaseEventBus(db) if _shared_file(db) else InProcessEventBus(channel=url)
     throttle = Throttle(settings.redis_url, settings.redis_prefix, channel=url)
     return Clinic(settings=settings, db=db, locks=locks, events=events, throttle=throttle)

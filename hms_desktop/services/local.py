@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
@@ -82,7 +83,10 @@ class LocalBackend(Backend):
         # Failed log-ins are counted per desk: a slip at one desk locks out no other.
         client = f"desk:{platform.node()}"
         user = accounts.log_in_at_desk(self.clinic, username, password, client=client)
-        self._user, self._actor = user, accounts.actor_for(user)
+        # Each log-in is a desk session of its own: "held by you" means this window's holds.
+        actor = accounts.actor_for(user)
+        self._actor = accounts.at_desk(actor, uuid.uuid4().hex, self.clinic.settings.desk_label)
+        self._user = user
         # Slots never run out even where no server or cron job tops them up (a single desk).
         if self._keeper is None or not self._keeper.running:
             self._keeper = top_up_in_background(self.clinic)

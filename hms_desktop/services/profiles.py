@@ -22,13 +22,12 @@ from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import access
 from hms_desktop.services.accounts import (
     add_user,
-    count_attempt,
     find_user,
-    refuse_if_throttled,
     user_info,
 )
 from hms_desktop.services.catalogue import drop_image, replace_image
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.login_throttle import count_attempt, refuse_if_throttled
 from hms_desktop.store.sql import AnyRow, AnySelect, contains, page_of
 from hms_desktop.store.tables import (
     Patient,

@@ -21,7 +21,7 @@ from hms_desktop.domain.errors import NotFound, UsernameTaken, ValidationError
 from hms_desktop.domain.models import Actor, UserInfo
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
-from hms_desktop.services import accounts
+from hms_desktop.services import accounts, login_throttle
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Doctor, User
 
@@ -138,7 +138,7 @@ def unlock_staff(clinic: Clinic, actor: Actor, user_id: int) -> StaffMember:
     policy.require(actor, Kind.STAFF, Action.UPDATE)
     with clinic.work(actor) as work:
         user = _staff_user(work.session, user_id)
-        clinic.throttle.forget(accounts.throttle_name(user.username))
+        clinic.throttle.forget(login_throttle.throttle_name(user.username))
         user.locked_until = None
         user.failed_logins = 0
         work.record("unlock", "user", user_id)
@@ -155,7 +155,7 @@ def reset_password(clinic: Clinic, actor: Actor, user_id: int) -> TemporaryPassw
         user.password_hash = accounts.hash_password(password)
         user.must_change_password = True
         user.locked_until = None
-        clinic.throttle.forget(accounts.throttle_name(user.username))
+        clinic.throttle.forget(login_throttle.throttle_name(user.username))
         # The password itself is never written down, only that it was reset.
         work.record("reset_password", "user", user_id)
         return TemporaryPassword(member(user), password)
@@ -165,7 +165,7 @@ def change_own_password(clinic: Clinic, actor: Actor, current: str, new: str) ->
     """The caller's own password: the current one, then a new one by the API's rules."""
     policy.require(actor, Kind.PASSWORD, Action.UPDATE, Owner(user_id=actor.user_id))
     # Guessing the current password with a stolen session is throttled like a log-in.
-    accounts.count_attempt(clinic, f"password-change:{actor.user_id}", actor.username)
+    login_throttle.count_attempt(clinic, f"password-change:{actor.user_id}", actor.username)
     try:
         validation.clean_password(new)
     except ValidationError as error:

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -33,8 +33,13 @@ def _encode(hold: Hold) -> str:
     return json.dumps(data)
 
 
+_HOLD_FIELDS = {item.name for item in fields(Hold)}
+
+
 def _decode(raw: str | bytes) -> Hold:
-    data = json.loads(raw)
+    """A stored hold; fields a newer desktop added are ignored (desks are updated one by
+    one, and share one lock store meanwhile)."""
+    data = {key: value for key, value in json.loads(raw).items() if key in _HOLD_FIELDS}
     data["expires_at"] = datetime.fromisoformat(data["expires_at"])
     return Hold(**data)
 

@@ -331,6 +331,20 @@ class SlotHoldRow(Base):
     expires_at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
+class ChangeEventRow(Base):
+    """Change events of the embedded setup, so every process on the file hears them (each
+    follows the table; Redis pub/sub carries them centrally). Rows live a few minutes."""
+
+    __tablename__ = "change_events"
+    # AUTOINCREMENT: an id is never reused, even after pruning empties the table, so a
+    # follower's "after id N" never skips a new event.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    origin: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class MetaEntry(Base):
     """Facts about the database itself that IT's commands keep: the oldest desktop version
     allowed (`db require-version`), where new builds are, when the last backup was made."""

@@ -95,6 +95,39 @@ def test_session_tokens_refresh_and_logout(server: ServerThread) -> None:
         assert client.get("/desk/v1/session", headers=bearer).status_code == 401
 
 
+def test_a_desk_log_in_names_its_desk_and_its_holds_stay_with_it(server: ServerThread) -> None:
+    user, _ = factories.staff(server.clinic)
+    doc = factories.doctor(server.clinic)
+    alice = factories.patient(server.clinic)
+    now = server.clinic.now()
+    first, second = doctors.free_slots(
+        server.clinic, SYSTEM, [doc.doctor_id], now, now + timedelta(days=7), limit=2
+    )
+    with (
+        httpx.Client(base_url=server.url, timeout=10) as named,
+        httpx.Client(base_url=server.url, timeout=10) as unnamed,
+    ):
+        answer = named.post(
+            "/desk/v1/session",
+            json={"username": user.username, "password": factories.PASSWORD, "desk": "Desk 3"},
+        )
+        named.headers["Authorization"] = f"Bearer {answer.json()['access']}"
+        unnamed.headers["Authorization"] = f"Bearer {_login(unnamed, user.username)['access']}"
+        held = named.post("/desk/v1/holds", json={"slot_id": first.id, "patient_id": alice.id})
+        assert held.status_code == 201 and held.json()["desk"] == "Desk 3"
+        # A client that names no desk is known by its address.
+        other = unnamed.post("/desk/v1/holds", json={"slot_id": second.id, "patient_id": alice.id})
+        assert other.status_code == 201 and other.json()["desk"] == "127.0.0.1"
+        # The same account's other log-in holds nothing of the first one's.
+        again = unnamed.post("/desk/v1/holds", json={"slot_id": first.id, "patient_id": alice.id})
+        assert again.status_code == 422 and again.json()["type"] == "SlotLocked"
+        too_long = named.post(
+            "/desk/v1/session",
+            json={"username": user.username, "password": factories.PASSWORD, "desk": "d" * 151},
+        )
+        assert too_long.status_code == 400 and too_long.json()["field"] == "desk"
+
+
 def test_domain_errors_travel_as_json_with_kind_and_field(server: ServerThread) -> None:
     user, _ = factories.staff(server.clinic)
     doc = factories.doctor(server.clinic)

@@ -54,5 +54,7 @@ def test_serve_logs_one_json_line_per_request_with_its_id(tmp_path: Path) -> Non
     assert (requests[0]["path"], requests[0]["status"]) == ("/health", 200)
 
 
-def test_more_workers_need_redis() -> None:
-    assert server.serve(Settings(), workers=2) == 2
+def test_more_workers_on_postgresql_need_redis() -> None:
+    # The embedded store serves several workers (tests/remote/test_embedded_workers.py).
+    central = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/none")
+    assert server.serve(central, workers=2) == 2

@@ -148,6 +148,10 @@ def test_remote_bench_reports_booking_latency_and_propagation(
     for name in ("booking_local", "booking_remote", "propagation_local", "propagation_remote"):
         assert figures[name]["count"] >= 30
         assert 0 < figures[name]["p50_ms"] <= figures[name]["p99_ms"]
+    # serve --workers 2 on the embedded store: every change reached the other desk's window.
+    shown, floor = figures["embedded_workers_desk_to_desk"], figures["embedded_workers_floor"]
+    assert shown["count"] == floor["count"] == 12
+    assert 0 < floor["p50_ms"] < shown["p50_ms"] <= shown["p99_ms"]
 
 
 def test_ui_bench_reports_the_desk_timings(bench_env: dict[str, str], tmp_path: Path) -> None:
@@ -155,5 +159,8 @@ def test_ui_bench_reports_the_desk_timings(bench_env: dict[str, str], tmp_path: 
     figures = report["figures"]
     for name in ("startup", "search", "week_switch", "longest_stall"):
         assert figures[name]["count"] >= 1 and figures[name]["p50_ms"] > 0, name
-    assert len(report["targets"]) == 4
+    # Every change was shown on the second desk's window (a miss would have ended the run).
+    assert figures["desk_to_desk"]["count"] == figures["desk_to_desk_floor"]["count"] == 12
+    assert 0 < figures["desk_to_desk_floor"]["p50_ms"] < figures["desk_to_desk"]["p50_ms"]
+    assert len(report["targets"]) == 5
     assert "search keystroke to results" in stdout

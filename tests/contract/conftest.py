@@ -21,8 +21,8 @@ from tests.live_server import GENEROUS_LIMIT, ServerThread
 LIMITS = {"rate_limit_default": GENEROUS_LIMIT, "rate_limit_login": GENEROUS_LIMIT}
 
 
-def remote_settings(url: str) -> Settings:
-    return Settings(mode="remote", api_url=url)
+def remote_settings(url: str, **overrides: object) -> Settings:
+    return Settings(mode="remote", api_url=url, **overrides)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -33,13 +33,14 @@ class World:
     server: ServerThread | None = None
     backends: list[Backend] = field(default_factory=list)
 
-    def backend(self, kind: str | None = None) -> Backend:
+    def backend(self, kind: str | None = None, desk_name: str = "") -> Backend:
         kind = kind or self.kind
         if kind == "remote":
             assert self.server is not None
-            backend: Backend = RemoteBackend(remote_settings(self.server.url), backoff=0.05)
+            settings = remote_settings(self.server.url, desk_name=desk_name)
+            backend: Backend = RemoteBackend(settings, backoff=0.05)
         else:
-            backend = LocalBackend(self.open_store(**LIMITS))
+            backend = LocalBackend(self.open_store(**LIMITS, desk_name=desk_name))
         self.backends.append(backend)
         return backend
 

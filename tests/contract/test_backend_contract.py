@@ -147,6 +147,46 @@ def test_catalogue_doctors_and_free_slots(world: World) -> None:
         backend.free_slots_by_speciality("Cardiology", now, now)
 
 
+def test_the_same_account_at_two_desks_sees_the_other_desks_hold_as_another_desks(
+    world: World,
+) -> None:
+    user, _ = factories.staff(world.clinic)
+    front, back = world.backend(desk_name="Front desk"), world.backend(desk_name="Back office")
+    for backend in (front, back):
+        backend.login(user.username, factories.PASSWORD)
+    doc = factories.doctor(world.clinic)
+    alice = factories.patient(world.clinic)
+    (slot,) = _free(world.clinic, doc.doctor_id, 1)
+    now = world.clinic.now()
+    window = (now, now + timedelta(days=7))
+
+    hold = front.hold_slot(slot, alice.id)
+    assert (hold.holder, hold.desk) == (user.username, "Front desk")
+    at_front = {c.slot.id: c for c in front.calendar([doc.doctor_id], *window)}[slot]
+    at_back = {c.slot.id: c for c in back.calendar([doc.doctor_id], *window)}[slot]
+    assert at_front.state is SlotState.HELD_BY_ME and at_front.hold == hold
+    # Held by this account, but at the other desk: neither "yours" nor its key.
+    assert at_back.state is SlotState.HELD and at_back.hold is not None
+    assert (at_back.hold.holder, at_back.hold.desk, at_back.hold.token) == (
+        user.username,
+        "Front desk",
+        "",
+    )
+    # Holding it again from the other desk, even for the same patient, is another desk's
+    # slot; only the desk that holds it confirms or releases it.
+    with pytest.raises(SlotLocked, match="^Slot is temporarily locked.$"):
+        back.hold_slot(slot, alice.id)
+    assert not back.release_hold(slot, "not-the-token")
+    assert front.hold_slot(slot, alice.id).token == hold.token
+    # Taking it over (audited) is how the other desk gets it.
+    assert back.take_over_hold(slot)
+    taken = back.hold_slot(slot, alice.id)
+    assert taken.desk == "Back office" and taken.token != hold.token
+    at_front = {c.slot.id: c for c in front.calendar([doc.doctor_id], *window)}[slot]
+    assert at_front.state is SlotState.HELD and at_front.hold is not None
+    assert at_front.hold.desk == "Back office"
+
+
 def test_hold_confirm_reschedule_cancel_and_their_errors(world: World) -> None:
     backend, desk_user = world.desk()
     doc = factories.doctor(world.clinic)

@@ -47,9 +47,11 @@ def test_local_and_remote_desks_see_each_other_and_respect_holds(world: World) -
     local_hold = local.hold_slot(first, alice.id)
     assert _next(heard_remotely, "hold", first).doctor_id == doc.doctor_id
     seen = {c.slot.id: c for c in remote.calendar([doc.doctor_id], *window)}
-    # Another desk's hold shows who holds it, never its token (the key to confirm it).
+    # Another desk's hold shows who holds it and where, never its token (the key to confirm
+    # it) nor which log-in holds it.
     assert seen[first].state is SlotState.HELD
-    assert seen[first].hold == dataclasses.replace(local_hold, token="")
+    assert seen[first].hold == dataclasses.replace(local_hold, token="", desk_session="")
+    assert seen[first].hold.desk == local_hold.desk != ""
     with pytest.raises(SlotLocked, match="^Slot is temporarily locked.$"):
         remote.hold_slot(first, bob.id)
     with pytest.raises(HoldNotYours, match="^Unauthorized access to the slot.$"):

@@ -27,7 +27,9 @@ from tests.stores import StoreSpec
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start_serve(store: StoreSpec, tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+def start_serve(
+    store: StoreSpec, tmp_path: Path, port: int, workers: int = 1
+) -> subprocess.Popen[bytes]:
     settings = store.settings()
     config = tmp_path / "config.toml"
     config.touch()
@@ -42,6 +44,7 @@ def _start_serve(store: StoreSpec, tmp_path: Path, port: int) -> subprocess.Pope
         PYTHONPATH=str(ROOT),
     )
     command = [sys.executable, "-m", "hms_desktop", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 30
     while True:
@@ -69,7 +72,7 @@ def test_remote_desk_through_serve_which_stops_promptly(
         )
     )
     port = free_port()
-    process = _start_serve(store, tmp_path, port)
+    process = start_serve(store, tmp_path, port)
     remote = RemoteBackend(remote_settings(f"http://127.0.0.1:{port}"), backoff=0.05)
     try:
         remote.login(user.username, factories.PASSWORD)
@@ -79,12 +82,11 @@ def test_remote_desk_through_serve_which_stops_promptly(
             first, patient.id, remote.hold_slot(first, patient.id).token
         )
         hold = scheduling.hold_slot(clinic, desk, second, patient.id)
-        # Across processes only through Redis; the embedded store has no cross-process bus.
-        if store.redis_url:
-            kinds = set()
-            while ("hold", second) not in kinds:
-                event = heard.get(timeout=5)
-                kinds.add((event.kind, event.slot_id))
+        # Across processes: through Redis, or the embedded file's change_events table.
+        kinds = set()
+        while ("hold", second) not in kinds:
+            event = heard.get(timeout=5)
+            kinds.add((event.kind, event.slot_id))
         assert remote.patient_history(patient.id) == [booked]
         assert hold.slot_id == second
 

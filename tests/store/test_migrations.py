@@ -14,7 +14,12 @@ from hms_desktop.store import schema
 from hms_desktop.store.schema import UPGRADE_LOCK_KEY, SchemaAhead, UpgradeInProgress
 from tests.store.conftest import FIRST_REVISION, Blank, snapshot
 
-NEW_TABLES = {"hms_meta", "clinic_settings", "time_blocks"}  # made by revisions after 0001
+NEW_TABLES = {
+    "hms_meta",
+    "clinic_settings",
+    "time_blocks",
+    "change_events",
+}  # made by revisions after 0001
 # Columns added by revisions after 0001, with the value every existing row gets (no account
 # must change its password just because the database was upgraded).
 NEW_COLUMNS = {

@@ -14,6 +14,9 @@ from hms_desktop.domain.models import PatientForm, TimeBlockForm, UserInfo
 class Credentials(BaseModel):
     username: Name
     password: Password
+    # The desk's name (its `desk_name` setting, or host name): other desks see its holds as
+    # "held at <desk> by <person>". Missing: the client's address.
+    desk: Name = ""
 
 
 class RefreshBody(BaseModel):

@@ -34,7 +34,8 @@ def login(body: Credentials, request: Request, clinic: ClinicDep) -> Any:
     user = accounts.log_in_at_desk(
         clinic, body.username, body.password, client=client_address(request)
     )
-    tokens = accounts.issue_tokens(clinic, user)
+    desk = body.desk.strip() or client_address(request)
+    tokens = accounts.issue_tokens(clinic, user, desk=desk)
     return answer({"access": tokens.access, "refresh": tokens.refresh, "user": user})
 
 

@@ -164,6 +164,8 @@ def _hold(
         holder_user_id=actor.user_id,
         holder=actor.username,
         expires_at=expiry(clinic.settings.hold_ttl_ms),
+        desk=actor.desk_name,
+        desk_session=actor.desk_session,
     )
     hold = clinic.locks.acquire(wanted, clinic.settings.hold_ttl_ms, max_per_patient=limit)
     if hold is None:
@@ -179,28 +181,37 @@ def _hold(
             slot_id=slot_id,
             doctor_id=found.doctor_id,
             patient_id=patient_id,
-            extra={"holder": actor.username},
+            extra={"holder": actor.username, "desk": actor.desk_name},
         )
     return hold
 
 
 def _hold_owner(hold: Hold) -> Owner:
-    """A hold belongs to whoever holds it (a desk's user, or the patient holding online)."""
-    return Owner(user_id=hold.holder_user_id)
+    """A hold belongs to whoever holds it: the desk log-in that made it (the same account at
+    another desk is another desk), or the patient holding online."""
+    return Owner(user_id=hold.holder_user_id, desk_session=hold.desk_session)
 
 
 def may_see_token(actor: Actor, hold: Hold) -> bool:
     return policy.allows(actor, Kind.HOLD, Action.REVEAL, _hold_owner(hold))
 
 
+def held_here(actor: Actor, hold: Hold) -> bool:
+    """Whether the hold is this desk's own ("held by you"), not merely this account's."""
+    return actor.user_id is not None and policy.owns(actor, _hold_owner(hold))
+
+
 def hold_as_seen_by(actor: Actor, hold: Hold) -> Hold:
-    """A hold's token only for its holder; who holds it, and for whom, only for those who
-    may act on holds (the desk): a doctor sees that a slot is held, and when it frees."""
+    """A hold's token only for its holder; who holds it, at which desk, and for whom, only
+    for those who may act on holds (the desk): a doctor sees that a slot is held, and when
+    it frees. Which log-in holds it stays with that log-in."""
     if may_see_token(actor, hold):
         return hold
     if policy.allows(actor, Kind.HOLD, Action.TAKE_OVER):
-        return dataclasses.replace(hold, token="")
-    return dataclasses.replace(hold, token="", holder="", holder_user_id=None, patient_id=0)
+        return dataclasses.replace(hold, token="", desk_session="")
+    return dataclasses.replace(
+        hold, token="", holder="", holder_user_id=None, patient_id=0, desk="", desk_session=""
+    )
 
 
 def release_hold(clinic: Clinic, actor: Actor, slot_id: int, token: str) -> bool:

@@ -24,7 +24,7 @@ from hms_desktop.services import access
 from hms_desktop.services.blocking import block_reason
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.patients import require_patient
-from hms_desktop.services.scheduling.holds import hold_as_seen_by
+from hms_desktop.services.scheduling.holds import held_here, hold_as_seen_by
 from hms_desktop.services.scheduling.records import (
     load_appointment,
     load_for_change,
@@ -176,8 +176,8 @@ def calendar(
             result.append(CalendarSlot(slot=info, state=SlotState.BLOCKED, note=row.blocked))
             continue
         elif hold is not None:
-            mine = hold.holder_user_id == actor.user_id and actor.user_id is not None
-            state, appointment = (SlotState.HELD_BY_ME if mine else SlotState.HELD), None
+            state = SlotState.HELD_BY_ME if held_here(actor, hold) else SlotState.HELD
+            appointment = None
             hold = hold_as_seen_by(actor, hold)
         else:
             state, appointment = SlotState.FREE, None

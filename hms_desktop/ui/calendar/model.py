@@ -36,6 +36,14 @@ def countdown(hold: Hold | None, now: datetime) -> str:
     return f"{left // 60}:{left % 60:02d}"
 
 
+def held_where(hold: Hold | None) -> str:
+    """Where and by whom another desk's hold is held: "at DESK-2 by reception" (the same
+    account at two PCs tells the desks apart by the name)."""
+    if hold is None or not hold.holder:
+        return ""
+    return f"at {hold.desk} by {hold.holder}" if hold.desk else f"by {hold.holder}"
+
+
 def short_name(name: str) -> str:
     return name if len(name) <= 18 else name.split(" ")[-1]
 
@@ -108,7 +116,7 @@ class CalendarModel(QAbstractTableModel):
         if item.state is SlotState.HELD_BY_ME:
             return f"Held by you · {countdown(item.hold, self.clock())}"
         if item.state is SlotState.HELD:
-            return f"Held · {item.hold.holder}" if item.hold else "Held"
+            return f"Held {held_where(item.hold)}".strip()
         if item.state is SlotState.BLOCKED:
             return item.note or STATE_WORDS[item.state]
         return STATE_WORDS[item.state] if item.state is SlotState.FREE else ""
@@ -128,7 +136,9 @@ class CalendarModel(QAbstractTableModel):
                 status = STATUS_WORDS[item.appointment.status]
                 detail = f"{item.appointment.patient_name} ({status})"
             elif item.hold is not None:
-                detail += f" ({item.hold.holder}, {countdown(item.hold, self.clock())} left)"
+                left = f"{countdown(item.hold, self.clock())} left"
+                where = held_where(item.hold)
+                detail += f" ({where}, {left})" if where else f" ({left})"
             elif item.note:
                 detail += f" ({item.note})"
             return f"{when}, {item.slot.duration} min — {detail}"

@@ -410,11 +410,14 @@ class CalendarView(QWidget):
     def ask_take_over(self, item: CalendarSlot) -> QMessageBox:
         """Another desk holds the slot: pick another, or release their hold (recorded in the
         audit log) when the patient is here now or the other desk has gone."""
-        holder = item.hold.holder if item.hold and item.hold.holder else "another desk"
+        holder = item.hold.holder if item.hold and item.hold.holder else "Someone"
+        desk = "another desk"
+        if item.hold and item.hold.desk:
+            desk += f" ({item.hold.desk})"
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Slot held at another desk",
-            f"{holder} is booking this slot at another desk. Release their hold so you can "
+            f"{holder} is booking this slot at {desk}. Release their hold so you can "
             "book it? Their booking window can then no longer confirm it; the release is "
             "recorded in the audit log.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,

@@ -23,6 +23,7 @@ def render_doctor_editor(
     """`doctor-editor.png`: the roster behind, the editor open on its first doctor."""
     tasks = Tasks()
     page = DoctorsPage(admin, tasks, tz, None)
+    page.start()
     page.resize(*size)
     page.show()
     settle(tasks)

@@ -140,6 +140,7 @@ def _hours_page(admin: Backend, tz: ZoneInfo, target: Path) -> None:
 def _leave_page(admin: Backend, settings: Settings, target: Path) -> None:
     """The admin's leave page: the demo doctor on leave next week, their affected bookings."""
     page = LeavePage(admin, Tasks(), settings.tz, None)
+    page.start()
     page.resize(*SCREEN_SIZE)
     page.show()
     settle(page.tasks)

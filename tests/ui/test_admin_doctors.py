@@ -56,6 +56,7 @@ def _page(qtbot: QtBot, cls: type, desk: Desk, tasks: Tasks):  # type: ignore[no
     qtbot.addWidget(page)
     page.resize(1024, 640)
     page.show()
+    page.start()
     settle(qtbot, tasks)
     return page
 

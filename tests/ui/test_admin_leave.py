@@ -42,6 +42,7 @@ def page(qtbot: QtBot, desk: Desk, admin: LocalBackend) -> LeavePage:
     qtbot.addWidget(made)
     made.resize(1024, 640)
     made.show()
+    made.start()
     settle(qtbot, made.tasks)
     return made
 

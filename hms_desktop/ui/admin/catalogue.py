@@ -43,7 +43,6 @@ class CataloguePage(QWidget):
         layout.addLayout(self._build_toolbar())
         layout.addWidget(self._build_table(), 1)
         layout.addLayout(self._build_form())
-        self.reload()
 
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -116,6 +115,10 @@ class CataloguePage(QWidget):
         self.errors.clear()
         if reload:
             self.reload()
+
+    def start(self) -> None:
+        """Load when the admin first opens the page (nothing is asked before)."""
+        self.reload()
 
     def reload(self, select_id: int | None = None) -> None:
         kind = self.current_kind()

@@ -46,7 +46,6 @@ class DoctorsPage(QWidget):
         layout.addLayout(self._build_toolbar())
         layout.addWidget(self._build_table(), 3)
         layout.addWidget(self._build_rebook(), 2)
-        self.reload()
 
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -106,6 +105,10 @@ class DoctorsPage(QWidget):
         return box
 
     # --- loading ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load when the admin first opens the page (nothing is asked before)."""
+        self.reload()
+
     def reload(self, select_id: int | None = None) -> None:
         self.tasks.run(
             self.backend.doctor_roster,

@@ -38,7 +38,6 @@ class InboxPage(QWidget):
         layout.addLayout(self._build_toolbar())
         layout.addWidget(self._build_table(), 3)
         layout.addWidget(self._build_message(), 1)
-        self.reload()
 
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -83,6 +82,10 @@ class InboxPage(QWidget):
     def shown(self) -> bool | None:
         value = self.show_filter.currentData()
         return None if value is None else bool(value)
+
+    def start(self) -> None:
+        """Load when the admin first opens the page (nothing is asked before)."""
+        self.reload()
 
     def reload(self, select_id: int | None = None) -> None:
         self.tasks.run(

@@ -109,7 +109,6 @@ class LeavePage(QWidget):
         layout.addWidget(affected, 1)
         self._whole_days_toggled(True)
         self._enable()
-        self.reload()
 
     # --- building ----------------------------------------------------------------------------
     def _build_entry(self) -> QGroupBox:
@@ -239,6 +238,10 @@ class LeavePage(QWidget):
         return box
 
     # --- loading -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load when the admin first opens the page (nothing is asked before)."""
+        self.reload()
+
     def reload(self) -> None:
         self.tasks.run(self.backend.doctors, on_done=self._show_doctors, retry=True)
         self.tasks.run(self.backend.time_blocks, on_done=self._show_blocks, retry=True)

@@ -79,29 +79,36 @@ def _frame(event: ChangeEvent) -> str:
 async def _event_stream(
     clinic: Clinic, token: str, queue: asyncio.Queue[ChangeEvent], release: object
 ) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
     away: DomainError | None = None
+    # Checked on time even while events keep coming (a busy clinic is never idle).
+    check_at = loop.time() + HEARTBEAT_SECONDS
     try:
         # At once, so the desk knows it is subscribed before it relies on the stream.
         yield ": connected\n\n"
         while True:
             try:
-                wait = OUTAGE_PROBE_SECONDS if away is not None else HEARTBEAT_SECONDS
-                event = await asyncio.wait_for(queue.get(), wait)
+                event = await asyncio.wait_for(queue.get(), max(0.0, check_at - loop.time()))
             except TimeoutError:
-                state = await asyncio.to_thread(_check, clinic, token)
-                if state is False:
-                    return  # logged out, expired or deactivated: the desk reconnects
-                if isinstance(state, DomainError):
-                    if away is None or type(away) is not type(state):
-                        log.info("event stream: %s", type(state).__name__)
-                        yield _frame(_store_event(STORE_AWAY, state.message))
-                    away = state
-                elif away is not None:
-                    away = None
-                    yield _frame(_store_event(STORE_BACK, ""))
-                yield ": heartbeat\n\n"
-                continue
-            yield _frame(event)
+                pass
+            else:
+                yield _frame(event)
+                if loop.time() < check_at:
+                    continue
+            state = await asyncio.to_thread(_check, clinic, token)
+            if state is False:
+                return  # logged out, expired or deactivated: the desk reconnects
+            if isinstance(state, DomainError):
+                if away is None or type(away) is not type(state):
+                    log.info("event stream: %s", type(state).__name__)
+                    yield _frame(_store_event(STORE_AWAY, state.message))
+                away = state
+            elif away is not None:
+                away = None
+                yield _frame(_store_event(STORE_BACK, ""))
+            yield ": heartbeat\n\n"
+            wait = OUTAGE_PROBE_SECONDS if away is not None else HEARTBEAT_SECONDS
+            check_at = loop.time() + wait
     finally:
         release()  # type: ignore[operator]
 

@@ -23,7 +23,12 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from hms_desktop.domain.errors import DomainError, RateLimited
+from hms_desktop.domain.errors import (
+    DomainError,
+    LockStoreUnavailable,
+    RateLimited,
+    RedisUnavailable,
+)
 from hms_desktop.domain.models import STORE_AWAY, STORE_BACK, ChangeEvent, to_jsonable
 from hms_desktop.domain.policy import Action, Kind
 from hms_desktop.services import accounts, changes, outages
@@ -61,7 +66,10 @@ def _check(clinic: Clinic, token: str) -> DomainError | bool:
     try:
         accounts.verify_token(clinic, token, ("access",))
         if clinic.settings.redis_url:
-            clinic.locks.ping()
+            try:
+                clinic.locks.ping()
+            except LockStoreUnavailable:
+                return RedisUnavailable()
     except DomainError as error:
         return error if error.kind == "unavailable" else False
     except outages.STORE_ERRORS as error:

@@ -201,6 +201,13 @@ class DatabaseUnavailable(StoreUnavailable):
     )
 
 
+class RedisUnavailable(StoreUnavailable):
+    message = (
+        "The clinic's lock store (Redis) is not reachable right now. Nothing was changed; "
+        "try again in a moment."
+    )
+
+
 class BackendUnavailable(DomainError):
     kind = "unavailable"
     message = "The clinic server cannot be reached. Check the network; the app keeps retrying."

@@ -8,7 +8,7 @@ import redis
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hms_desktop.domain.errors import DatabaseUnavailable, DomainError, LockStoreUnavailable
+from hms_desktop.domain.errors import DatabaseUnavailable, DomainError, RedisUnavailable
 
 # The exception classes to look at; `outage` decides which of their instances are outages.
 STORE_ERRORS: tuple[type[Exception], ...] = (
@@ -28,5 +28,5 @@ def outage(error: BaseException) -> DomainError | None:
         lost = isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated
         return DatabaseUnavailable() if lost else None
     if isinstance(error, redis.ConnectionError | redis.TimeoutError):
-        return LockStoreUnavailable()
+        return RedisUnavailable()
     return None

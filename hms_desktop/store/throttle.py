@@ -14,7 +14,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
-from hms_desktop.domain.errors import StoreUnavailable
+from hms_desktop.domain.errors import RedisUnavailable
 
 _memories: dict[str, MemoryStorage] = {}
 _memories_lock = threading.Lock()
@@ -48,7 +48,7 @@ class Throttle:
                 return None
             stats = self._limiter.get_window_stats(limit, *keys)
         except redis.RedisError as error:
-            raise StoreUnavailable() from error
+            raise RedisUnavailable() from error
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     def hit(self, limit: RateLimitItem, *keys: str) -> bool:
@@ -56,10 +56,10 @@ class Throttle:
         try:
             return self._limiter.hit(limit, *keys)
         except redis.RedisError as error:
-            raise StoreUnavailable() from error
+            raise RedisUnavailable() from error
 
     def clear(self, limit: RateLimitItem, *keys: str) -> None:
         try:
             self._limiter.clear(limit, *keys)
         except redis.RedisError as error:
-            raise StoreUnavailable() from error
+            raise RedisUnavailable() from error

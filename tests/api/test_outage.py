@@ -125,7 +125,7 @@ class Load:
 
 def follow_events(url: str, token: str, seen: list[tuple[float, str]]) -> Callable[[], None]:
     """A desk's event stream, read in a thread; returns a function that stops it."""
-    stop = threading.Event()
+    stop, connected = threading.Event(), threading.Event()
 
     def run() -> None:
         headers = {"Authorization": f"Bearer {token}"}
@@ -136,11 +136,14 @@ def follow_events(url: str, token: str, seen: list[tuple[float, str]]) -> Callab
             for line in response.iter_lines():
                 if stop.is_set():
                     return
-                if line.startswith("data:"):
+                if line.startswith(": connected"):
+                    connected.set()
+                elif line.startswith("data:"):
                     seen.append((time.monotonic(), json.loads(line[5:])["kind"]))
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
+    assert connected.wait(15), "the event stream did not open"
 
     def close() -> None:
         stop.set()
@@ -209,3 +212,68 @@ def test_the_database_away_under_load_is_503_never_500_and_bookings_resume(
     kinds = [kind for _, kind in events]
     assert STORE_AWAY in kinds and STORE_BACK in kinds
     assert kinds.index(STORE_AWAY) < len(kinds) - 1 - kinds[::-1].index(STORE_BACK)
+
+
+@pytest.fixture
+def redis_behind_proxy(store: StoreSpec) -> Iterator[tuple[Clinic, ServerThread, TcpProxy]]:
+    """A clinic seeded directly, and a server whose Redis is behind the proxy."""
+    url = make_url(store.redis_url.replace("redis://", "postgresql://", 1))
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 6379)
+    limits = {"rate_limit_default": GENEROUS_LIMIT, "rate_limit_desk": GENEROUS_LIMIT}
+    direct = open_clinic(store.settings(**limits), migrate=False)
+    behind = store.settings(**limits).model_copy(
+        update={"redis_url": f"redis://127.0.0.1:{proxy.port}/{url.database or 0}"}
+    )
+    server = ServerThread(open_clinic(behind, migrate=False)).start()
+    try:
+        yield direct, server, proxy
+    finally:
+        server.stop()
+        server.clinic.close()
+        proxy.close()
+        direct.close()
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_redis_away_under_load_is_503_naming_the_lock_store_and_holds_resume(
+    redis_behind_proxy: tuple[Clinic, ServerThread, TcpProxy],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(desk_events, "HEARTBEAT_SECONDS", 0.5)
+    monkeypatch.setattr(desk_events, "OUTAGE_PROBE_SECONDS", 0.5)
+    clinic, server, proxy = redis_behind_proxy
+    doctor = factories.doctor(clinic, hours=FEW_HOURS)
+    slots = free_slot_ids(clinic, doctor.doctor_id, PATIENTS * SLOTS_EACH)
+    desk, _ = factories.staff(clinic)
+    people = [desk] + [
+        accounts.get_user(clinic, SYSTEM, factories.patient(clinic).user_id)
+        for _ in range(PATIENTS)
+    ]
+    tokens = [accounts.issue_tokens(clinic, person).access for person in people]
+    events: list[tuple[float, str]] = []
+    stop_events = follow_events(server.url, tokens[0], events)
+    mine = [slots[i * SLOTS_EACH : (i + 1) * SLOTS_EACH] for i in range(PATIENTS)]
+    with Load(LiveServer(server.url, clinic), tokens, mine) as load:
+        time.sleep(1.0)
+        proxy.cut()
+        time.sleep(2.0)
+        proxy.restore()
+        back_at = time.monotonic()
+        deadline = back_at + 20
+        while time.monotonic() < deadline:
+            resumed = [a for a in load.between(back_at, time.monotonic()) if a.what == "hold"]
+            if sum(a.status == 201 for a in resumed) >= PATIENTS:
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)
+    stop_events()
+
+    answers = load.answers
+    assert not [a for a in answers if a.status >= 500 and a.status != 503][:1]
+    unavailable = [a for a in answers if a.status == 503]
+    assert unavailable and all(a.retry_after for a in unavailable)
+    assert all("lock store" in a.body or "slot-hold" in a.body for a in unavailable)
+    resumed = [a for a in load.between(back_at, time.monotonic()) if a.what == "hold"]
+    assert sum(a.status == 201 for a in resumed) >= PATIENTS, "holds did not resume"
+    kinds = [kind for _, kind in events]
+    assert STORE_AWAY in kinds

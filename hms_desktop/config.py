@@ -88,7 +88,15 @@ class Settings(BaseSettings):
     rate_limit_login_client: str = Field(
         "30/minute", description="failed log-ins per client address, all usernames"
     )
-    rate_limit_default: str = Field("100/minute", description="API calls per user")
+    rate_limit_default: str = Field(
+        "100/minute", description="API calls per patient (per address when anonymous)"
+    )
+    # A working desk: searches after each typing pause, a calendar week per change it is
+    # shown, holds and bookings, reconnects. Counted per account *and* desk address, since
+    # a clinic may share one reception account over every desk.
+    rate_limit_desk: str = Field(
+        "600/minute", description="API calls per staff or doctor account per desk address"
+    )
     # How long the API may reuse an encoded free-slot listing when no change event came.
     # Every booking change empties it; the age only bounds what no event announces (a hold
     # expiring, a slot starting), and both only err towards "not free" or a refused hold.

@@ -11,6 +11,7 @@ hospital API has no 409 or 422, so a taken name is its field's 400, as its clien
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -21,8 +22,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hms_desktop.domain.errors import DomainError, RateLimited
+from hms_desktop.services import outages
 
 log = logging.getLogger(__name__)
+
+# A store that is away answers 503 with this `Retry-After`: a database or Redis restart
+# takes a few seconds, and a desk retries its reads on its own every two.
+OUTAGE_RETRY_SECONDS = 3
+# An outage fails every request at once: one WARNING line per store this often, not a
+# traceback per request.
+OUTAGE_LOG_SECONDS = 10.0
 
 STATUS_BY_KIND: dict[str, int] = {
     "invalid": 400,
@@ -118,8 +127,48 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     elif status == 503:
-        response.headers["Retry-After"] = "5"
+        response.headers["Retry-After"] = str(OUTAGE_RETRY_SECONDS)
     return response
+
+
+class _OutageLog:
+    """Says once per `OUTAGE_LOG_SECONDS` and store that it is away, with how many answers
+    it cost since the last line."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self._quiet: dict[str, int] = {}
+
+    def note(self, away: DomainError, error: Exception, request: Request) -> None:
+        what = type(away).__name__
+        now = time.monotonic()
+        if now - self._last.get(what, -OUTAGE_LOG_SECONDS) < OUTAGE_LOG_SECONDS:
+            self._quiet[what] = self._quiet.get(what, 0) + 1
+            return
+        self._last[what] = now
+        quiet = self._quiet.pop(what, 0)
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+        log.warning(
+            "%s: answering 503 (%s %s: %s)%s",
+            what,
+            request.method,
+            request.url.path,
+            f"{type(error).__name__}: {cause[0] if cause else ''}",
+            f"; {quiet} more since the last line" if quiet else "",
+        )
+
+
+_outage_log = _OutageLog()
+
+
+async def _store_error(request: Request, error: Exception) -> JSONResponse:
+    """A store that is briefly away is the domain's "unavailable" (503 + Retry-After); any
+    other database or Redis failure stays an unexpected error (500, logged in full)."""
+    away = outages.outage(error)
+    if away is None:
+        raise error
+    _outage_log.note(away, error, request)
+    return await _domain_error(request, away)
 
 
 def _describe(error: dict[str, Any]) -> tuple[str | None, str]:
@@ -156,6 +205,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for store_error in outages.STORE_ERRORS:
+        app.add_exception_handler(store_error, _store_error)
 
 
 class RequestIdMiddleware:

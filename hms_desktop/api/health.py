@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from hms_desktop.services import health as checks
 
 from .deps import ClinicDep
+from .errors import OUTAGE_RETRY_SECONDS
 from .openapi import PUBLIC, access
 
 router = APIRouter(tags=["meta"])
@@ -25,4 +26,6 @@ def health(clinic: ClinicDep) -> JSONResponse:
     found = checks.health(clinic)
     healthy = checks.is_healthy(found)
     body = {"status": "ok" if healthy else "unavailable", **found}
-    return JSONResponse(body, status_code=200 if healthy else 503)
+    if healthy:
+        return JSONResponse(body)
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(OUTAGE_RETRY_SECONDS)})

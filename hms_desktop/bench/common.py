@@ -54,6 +54,7 @@ def server_settings(
         redis_prefix=redis_prefix,
         secret_key=secrets.token_urlsafe(32),
         rate_limit_default=UNLIMITED,
+        rate_limit_desk=UNLIMITED,
         rate_limit_login=UNLIMITED,
         rate_limit_register=UNLIMITED,
         max_holds_per_patient=NO_QUOTA,

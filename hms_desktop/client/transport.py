@@ -7,6 +7,11 @@
   reported rather than repeated, since the server may have applied it.
 - A connection failure raises `BackendUnavailable` and marks the transport offline until a
   request gets through again.
+- A 429 of the per-caller request budget is waited out (its `Retry-After`, when short) and
+  sent again, writes too: the server refused it before doing anything. A longer wait, or
+  another limit (failed log-ins), is reported as the `RateLimited` error it is.
+- A 503 (the clinic's database or Redis briefly away) is reported at once as the
+  "unavailable" error the server named: the desk shows its banner and retries its reads.
 """
 
 from __future__ import annotations
@@ -32,6 +37,27 @@ DESK = "/desk/v1"
 REFRESH_MARGIN_SECONDS = 30.0
 # Gateways answer these while the API server restarts behind them.
 _RETRYABLE_STATUS = frozenset({502, 504})
+# A throttled request is sent again after the server's Retry-After when that is at most
+# this long, and this many times at most; the caller waits meanwhile (a worker thread).
+THROTTLE_WAIT_MAX_SECONDS = 10.0
+THROTTLE_RETRIES = 2
+# Only the request budget's 429 is waited out (`type` in the desk API's error body).
+_WAITED_OUT = frozenset({"RateLimited"})
+
+
+def throttle_wait(response: httpx.Response) -> float | None:
+    """Seconds to wait before sending a throttled request again, or None: not throttled by
+    the request budget, or for longer than is worth waiting."""
+    if response.status_code != 429:
+        return None
+    try:
+        body = response.json()
+        seconds = float(response.headers.get("Retry-After", "1"))
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("type") not in _WAITED_OUT:
+        return None
+    return seconds if 0 <= seconds <= THROTTLE_WAIT_MAX_SECONDS else None
 
 
 class IncompatibleServer(DomainError):
@@ -169,6 +195,29 @@ class Transport:
         token: str | None = None,
         files: Any = None,
     ) -> httpx.Response:
+        response = self._send_once(method, path, json=json, params=params, token=token, files=files)
+        for _ in range(THROTTLE_RETRIES):
+            wait = throttle_wait(response)
+            if wait is None:
+                break
+            log.info("%s %s throttled; sending again in %.0f s", method, path, wait)
+            time.sleep(wait)
+            response = self._send_once(
+                method, path, json=json, params=params, token=token, files=files
+            )
+        return response
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        token: str | None = None,
+        files: Any = None,
+    ) -> httpx.Response:
+        """One request, with the retries of a GET the network or a gateway lost."""
         attempts = 1 + (self.retries if method == "GET" else 0)
         headers = {"Authorization": f"Bearer {token}"} if token else None
         for attempt in range(attempts):

@@ -215,6 +215,20 @@ class StoreUnavailable(DomainError):
     message = "A clinic service is not reachable right now. Nothing was changed; try again soon."
 
 
+class DatabaseUnavailable(StoreUnavailable):
+    message = (
+        "The clinic database is not reachable right now. Nothing was changed; "
+        "try again in a moment."
+    )
+
+
+class RedisUnavailable(StoreUnavailable):
+    message = (
+        "The clinic's lock store (Redis) is not reachable right now. Nothing was changed; "
+        "try again in a moment."
+    )
+
+
 class BackendUnavailable(DomainError):
     kind = "unavailable"
     message = "The clinic server cannot be reached. Check the network; the app keeps retrying."

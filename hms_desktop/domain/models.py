@@ -298,6 +298,9 @@ class ChangeEvent:
     appointment_id: int | None = None
     patient_id: int | None = None  # whom it concerns: decides who may hear of it
     old_slot_id: int | None = None
+    # When the (new) slot starts, ISO 8601 UTC, where the publisher knows it: a desk
+    # reloads only the days a change touches.
+    start: str = ""
     at: str = ""
     origin: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -306,6 +309,13 @@ class ChangeEvent:
     def from_dict(cls, data: dict[str, Any]) -> ChangeEvent:
         names = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in names})
+
+
+# What the desk API's event stream says, besides changes, while a store it needs is away
+# and once it is back (`extra["message"]` says which store): the desk shows or clears its
+# banner and reloads.
+STORE_AWAY = "store_unavailable"
+STORE_BACK = "store_available"
 
 
 @dataclass(frozen=True)

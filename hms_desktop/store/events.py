@@ -107,17 +107,24 @@ class _RedisFollower:
         self._thread.start()
 
     def _run(self) -> None:
+        lost = False
         while not self._stopped.is_set():
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self._channel)
                 self.ready.set()
+                if lost:
+                    log.info("event stream followed again")
+                lost = False
                 while not self._stopped.is_set():
                     message = pubsub.get_message(timeout=0.5)
                     if message and message.get("type") == "message":
                         self._deliver(ChangeEvent.from_dict(json.loads(message["data"])))
-            except redis.RedisError:
-                log.warning("event stream lost; reconnecting", exc_info=True)
+            except redis.RedisError as error:
+                # One line per outage, not a traceback a second while Redis is away.
+                if not lost:
+                    log.warning("event stream lost (%s); reconnecting", error)
+                lost = True
                 self._stopped.wait(1.0)
             finally:
                 pubsub.close()

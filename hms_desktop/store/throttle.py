@@ -14,7 +14,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
-from hms_desktop.domain.errors import StoreUnavailable
+from hms_desktop.domain.errors import RedisUnavailable
 
 _memories: dict[str, MemoryStorage] = {}
 # How long a name's generation is kept: longer than any sensible throttle window.
@@ -51,7 +51,7 @@ class Throttle:
                 return None
             stats = self._limiter.get_window_stats(limit, *keys)
         except redis.RedisError as error:
-            raise StoreUnavailable() from error
+            raise RedisUnavailable() from error
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     def hit(self, limit: RateLimitItem, *keys: str) -> bool:
@@ -59,13 +59,13 @@ class Throttle:
         try:
             return self._limiter.hit(limit, *keys)
         except redis.RedisError as error:
-            raise StoreUnavailable() from error
+            raise RedisUnavailable() from error
 
     def clear(self, limit: RateLimitItem, *keys: str) -> None:
         try:
             self._limiter.clear(limit, *keys)
         except redis.RedisError as error:
-            raise StoreUnavailable() from error
+            raise RedisUnavailable() from error
 
     def generation(self, name: str) -> str:
         """The current generation of a name's counters: part of their keys, so `forget`
@@ -73,11 +73,11 @@ class Throttle:
         try:
             return str(self._storage.get(f"generation/{name}"))
         except redis.RedisError as error:
-            raise StoreUnavailable() from error
+            raise RedisUnavailable() from error
 
     def forget(self, name: str) -> None:
         """Start a new generation for `name` (its old counters lapse with their windows)."""
         try:
             self._storage.incr(f"generation/{name}", GENERATION_SECONDS)
         except redis.RedisError as error:
-            raise StoreUnavailable() from error
+            raise RedisUnavailable() from error

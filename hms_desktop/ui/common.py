@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from hms_desktop.domain.enums import AppointmentStatus
+from hms_desktop.domain.models import ChangeEvent
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -73,6 +74,16 @@ def stars(rating: float | None) -> str:
         return "no reviews"
     full = round(rating)
     return "★" * full + "☆" * (5 - full)
+
+
+def event_day(event: ChangeEvent, tz: ZoneInfo) -> date | None:
+    """The clinic day of the slot a change event is about, when the event says."""
+    if not event.start:
+        return None
+    try:
+        return datetime.fromisoformat(event.start).astimezone(tz).date()
+    except ValueError:
+        return None
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

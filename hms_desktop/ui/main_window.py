@@ -22,7 +22,14 @@ from PySide6.QtWidgets import (
 )
 
 from hms_desktop.domain.enums import Role
-from hms_desktop.domain.models import ChangeEvent, DoctorSummary, PatientRecord, UserInfo
+from hms_desktop.domain.models import (
+    STORE_AWAY,
+    STORE_BACK,
+    ChangeEvent,
+    DoctorSummary,
+    PatientRecord,
+    UserInfo,
+)
 from hms_desktop.services.backend import Backend, Subscription
 from hms_desktop.ui import theme
 from hms_desktop.ui.admin.view import AdminView
@@ -293,6 +300,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10_000)
 
     def on_change(self, event: ChangeEvent) -> None:
+        # The server says a store it needs is away (or back): the banner, before any click.
+        if event.kind == STORE_AWAY:
+            self.banner.show_message(str(event.extra.get("message") or ""))
+            return
+        if event.kind == STORE_BACK:
+            self.banner.hide()
         self.calendar.on_change(event)
         self.today.on_change(event)
         if "requests" in self.view_names:

@@ -6,7 +6,7 @@ import functools
 import html
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -32,6 +32,10 @@ from hms_desktop.ui.common import (
 from hms_desktop.ui.patient_form import PatientFormDialog
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
+# A search starts once typing pauses this long: a name typed at any speed is one request,
+# not one per keystroke (each would count against the desk's request budget).
+TYPING_PAUSE_MS = 200
+
 
 def patient_model(parent: QWidget | None = None) -> RecordTableModel:
     return RecordTableModel(
@@ -46,8 +50,9 @@ def patient_model(parent: QWidget | None = None) -> RecordTableModel:
 
 
 class PatientSearch(QWidget):
-    """A search box over a results table. Every keystroke searches at once; while one
-    search runs, only the newest text waits, so results never lag behind typing."""
+    """A search box over a results table. A search starts when typing pauses
+    (`TYPING_PAUSE_MS`); while one runs, only the newest text waits, and an answer for
+    text that has changed since is dropped, so results never lag behind typing."""
 
     picked = Signal(object)  # PatientRecord (Enter or double-click)
     current = Signal(object)  # PatientRecord | None
@@ -72,7 +77,11 @@ class PatientSearch(QWidget):
         self._in_flight = False
         self._queued: str | None = None
         self._shown_text = ""
-        self.box.textChanged.connect(self._typed)
+        self.pause = QTimer(self)
+        self.pause.setSingleShot(True)
+        self.pause.setInterval(TYPING_PAUSE_MS)
+        self.pause.timeout.connect(lambda: self._typed(self.box.text()))
+        self.box.textChanged.connect(self._text_changed)
         self.box.returnPressed.connect(self._enter_from_box)
         self.table.activated.connect(self._activated)
         self.table.doubleClicked.connect(self._activated)
@@ -81,7 +90,17 @@ class PatientSearch(QWidget):
         )
 
     def refresh(self) -> None:
+        """Search for what the box holds now (F5, or text set by the program)."""
+        self.pause.stop()
         self._typed(self.box.text())
+
+    def _text_changed(self, text: str) -> None:
+        if not text.strip():
+            # Cleared: nothing to ask the server, and an empty list at once.
+            self.pause.stop()
+            self._typed(text)
+            return
+        self.pause.start()  # (re)started by each keystroke
 
     def _typed(self, text: str) -> None:
         if self._in_flight:
@@ -91,6 +110,7 @@ class PatientSearch(QWidget):
 
     def _search(self, text: str) -> None:
         if not text.strip():
+            self._queued = None
             self._show(text, [])
             return
         self._in_flight = True
@@ -108,6 +128,8 @@ class PatientSearch(QWidget):
         if queued is not None and queued != text:
             self._search(queued)
             return
+        if text != self.box.text() and self.pause.isActive():
+            return  # superseded: the search for the newer text starts when typing pauses
         self._show(text, rows)
 
     def _failed(self, error: Exception) -> None:

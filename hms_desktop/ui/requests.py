@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hms_desktop.domain.models import AppointmentRecord, ChangeEvent
+from hms_desktop.domain.models import STORE_BACK, AppointmentRecord, ChangeEvent
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.calendar import SlotPickerDialog
 from hms_desktop.ui.common import (
@@ -77,6 +77,10 @@ class DeclineDialog(QDialog):
         self.decline.setEnabled(True)
         self.error.show_message(friendly_message(error))
         self.reason.setFocus()
+
+
+# Changes that alter the queue whatever they are about (a resync: anything may have).
+QUEUE_CHANGES = frozenset({"request", "assign", "decline", "resync", STORE_BACK})
 
 
 class RequestsView(QWidget):
@@ -186,14 +190,12 @@ class RequestsView(QWidget):
         self.reload()
 
     def on_change(self, event: ChangeEvent) -> None:
-        if event.kind in (
-            "request",
-            "assign",
-            "decline",
-            "book",
-            "cancel",
-            "status",
-            "reschedule",
-            "resync",
+        """Reload for a change to the queue: a request made, assigned or declined, one
+        shown that changed, or any appointment without a slot (a request) changing."""
+        ids = {record.id for record in self.model.records}
+        if (
+            event.kind in QUEUE_CHANGES
+            or event.appointment_id in ids
+            or (event.appointment_id is not None and event.slot_id is None)
         ):
             self.reload()

@@ -29,6 +29,7 @@ from hms_desktop.ui.common import (
     STATUS_WORDS,
     STRETCH_LAST,
     RecordTableModel,
+    event_day,
     fmt_time,
     plain,
     record_table,
@@ -212,7 +213,17 @@ class TodayView(QWidget):
         self.reload()
 
     def on_change(self, event: ChangeEvent) -> None:
-        if event.doctor_id is None or event.doctor_id == self.doctor_id():
+        """Reload only for a change to this list: an appointment shown, or one of this
+        doctor's on this day (a change that names no day or doctor: to be safe)."""
+        if event.kind in ("hold", "release"):
+            return  # holds are the calendar's; this list shows appointments
+        if event.appointment_id in {record.id for record in self.rows}:
+            self.reload()
+            return
+        if event.doctor_id is not None and event.doctor_id != self.doctor_id():
+            return
+        day = event_day(event, self.tz)
+        if day is None or day == self.selected_day():
             self.reload()
 
     # --- print / PDF -----------------------------------------------------------------------

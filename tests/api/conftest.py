@@ -88,6 +88,7 @@ def serve(open_store: Callable[..., Clinic]) -> Iterator[Callable[..., LiveServe
         customize: Callable[[FastAPI], None] | None = None, **overrides: object
     ) -> LiveServer:
         overrides.setdefault("rate_limit_default", GENEROUS_LIMIT)
+        overrides.setdefault("rate_limit_desk", GENEROUS_LIMIT)
         overrides.setdefault("rate_limit_login", GENEROUS_LIMIT)
         server = ServerThread(open_store(**overrides), customize=customize).start()
         running.append(server)

@@ -51,7 +51,7 @@ def test_health_is_503_when_the_database_does_not_answer(
     monkeypatch.setattr(server.clinic.db, "read", unreachable)
     with server.client() as client:
         response = client.get("/health")
-    assert response.status_code == 503
+    assert response.status_code == 503 and response.headers["Retry-After"] == "3"
     assert response.json()["database"] == "unavailable"
     assert "db.clinic.lan" not in response.text
 

@@ -18,7 +18,11 @@ from hms_desktop.services.local import LocalBackend
 from tests import factories
 from tests.live_server import GENEROUS_LIMIT, ServerThread
 
-LIMITS = {"rate_limit_default": GENEROUS_LIMIT, "rate_limit_login": GENEROUS_LIMIT}
+LIMITS = {
+    "rate_limit_default": GENEROUS_LIMIT,
+    "rate_limit_desk": GENEROUS_LIMIT,
+    "rate_limit_login": GENEROUS_LIMIT,
+}
 
 
 def remote_settings(url: str, **overrides: object) -> Settings:

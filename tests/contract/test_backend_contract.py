@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -328,6 +328,41 @@ def test_subscribe_hears_changes_from_any_desk(world: World) -> None:
     count = len(heard)
     scheduling.cancel_appointment(world.clinic, other_desk, heard[-1].appointment_id or 0)
     assert len(heard) == count
+
+
+def test_a_booking_change_says_when_its_slot_starts(world: World) -> None:
+    """So a desk reloads only the days a change touches (the calendar, the day list)."""
+    backend, _ = world.desk()
+    doc = factories.doctor(world.clinic)
+    patient = factories.patient(world.clinic)
+    first, second = _free(world.clinic, doc.doctor_id, 2)
+    heard: list[ChangeEvent] = []
+    moved_heard = threading.Event()
+
+    def listener(event: ChangeEvent) -> None:
+        heard.append(event)
+        if event.kind == "reschedule":
+            moved_heard.set()
+
+    subscription = backend.subscribe(listener)
+    try:
+        _, other_desk = factories.staff(world.clinic)
+        hold = scheduling.hold_slot(world.clinic, other_desk, first, patient.id)
+        booked = scheduling.confirm_booking(
+            world.clinic, other_desk, first, patient.id, token=hold.token
+        )
+        moved = scheduling.reschedule_appointment(world.clinic, other_desk, booked.id, second)
+        assert moved_heard.wait(WAIT), heard
+    finally:
+        subscription.close()
+    starts = {
+        event.kind: datetime.fromisoformat(event.start)
+        for event in heard
+        if event.kind in ("book", "reschedule")
+    }
+    assert starts == {"book": booked.start, "reschedule": moved.start}
+    reschedule = next(event for event in heard if event.kind == "reschedule")
+    assert (reschedule.slot_id, reschedule.old_slot_id) == (second, first)
 
 
 def test_booking_errors_for_missing_records_and_other_doctors(world: World) -> None:

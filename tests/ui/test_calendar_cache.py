@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 from hms_desktop.domain.models import CalendarSlot
 from hms_desktop.ui.calendar import cache as cache_module
-from hms_desktop.ui.calendar.cache import Window, WindowCache
+from hms_desktop.ui.calendar.cache import Touch, Window, WindowCache
 
 WEEK = Window((1, 2), date(2025, 3, 3), 7)
 SLOTS: list[CalendarSlot] = []  # the cache keeps what it is given; contents do not matter
@@ -101,3 +102,43 @@ def test_neighbours_are_the_windows_just_before_and_after() -> None:
     ]
     _stored(cache, day.shifted(1))
     assert cache.missing_neighbours(day) == [day.shifted(-1)], "a cached neighbour is not asked"
+
+
+def _slots(*ids: int) -> list[CalendarSlot]:
+    """Stand-ins: a touch looks only at each slot's id."""
+    return [SimpleNamespace(slot=SimpleNamespace(id=i)) for i in ids]  # type: ignore[misc]
+
+
+def test_a_change_forgets_only_the_windows_it_touches() -> None:
+    cache = WindowCache()
+    other_doctor = Window((3,), WEEK.first_day, 7)
+    _stored(cache, WEEK, _slots(10, 11))
+    _stored(cache, WEEK.shifted(1), _slots(20, 21))
+    _stored(cache, other_doctor, _slots(30))
+    cache.touch(Touch(1, frozenset({20})))  # doctor 1's slot in the next week
+    assert WEEK in cache and other_doctor in cache and WEEK.shifted(1) not in cache
+    cache.touch(Touch(3, frozenset({999})))  # doctor 3's slot in no cached window
+    assert len(cache) == 2
+    cache.touch(Touch(2, frozenset(), WEEK.first_day))  # doctor 2, on a day of WEEK
+    assert WEEK not in cache and other_doctor in cache
+    cache.touch(Touch(3))  # new working hours of doctor 3: all their windows
+    assert len(cache) == 0
+
+
+def test_a_moved_booking_touches_its_old_slot_whoever_the_doctor() -> None:
+    cache = WindowCache()
+    _stored(cache, WEEK, _slots(10, 11))
+    cache.touch(Touch(None, frozenset({12})))
+    assert WEEK in cache
+    cache.touch(Touch(None, frozenset({11})))
+    assert WEEK not in cache
+
+
+def test_an_answer_a_change_touched_on_its_way_is_not_kept() -> None:
+    cache = WindowCache()
+    touched, untouched = cache.start_fetch(WEEK), cache.start_fetch(WEEK.shifted(1))
+    assert touched is not None and untouched is not None
+    cache.touch(Touch(1, frozenset({11})))  # the slot is in WEEK's answer, not known yet
+    assert not cache.store(touched, _slots(10, 11))
+    assert cache.store(untouched, _slots(20))
+    assert WEEK not in cache and WEEK.shifted(1) in cache

@@ -100,6 +100,7 @@ def move_into_slot(
             doctor_id=record.doctor_id,
             appointment_id=appointment_id,
             patient_id=record.patient_id,
+            start=record.start.isoformat() if record.start else "",
         )
     return record
 

@@ -135,4 +135,5 @@ def publish_change(work: UnitOfWork, kind: str, record: AppointmentRecord) -> No
         doctor_id=record.doctor_id,
         appointment_id=record.id,
         patient_id=record.patient_id,
+        start=record.start.isoformat() if record.start else "",
     )

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from hms_desktop.domain.models import (
+    STORE_BACK,
     AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
@@ -39,10 +40,16 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.calendar.appointment import AppointmentDialog
 from hms_desktop.ui.calendar.booking import BookingDialog
-from hms_desktop.ui.calendar.cache import Fetch, Window, WindowCache
+from hms_desktop.ui.calendar.cache import Fetch, Touch, Window, WindowCache
 from hms_desktop.ui.calendar.grid import CalendarTable
 from hms_desktop.ui.calendar.model import STATE_WORDS, CalendarModel, Column, utcnow
-from hms_desktop.ui.common import STATUS_WORDS, fmt_datetime, local_midnight, plain
+from hms_desktop.ui.common import (
+    STATUS_WORDS,
+    event_day,
+    fmt_datetime,
+    local_midnight,
+    plain,
+)
 from hms_desktop.ui.doctors import fill_combo
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
@@ -358,10 +365,30 @@ class CalendarView(QWidget):
             self.reload()
 
     def on_change(self, event: ChangeEvent) -> None:
-        """A change on any desk: redraw if it may touch what is shown (coalesced)."""
-        shown = {d.id for d in self.shown_doctors()}
-        self._cache.invalidate()
-        if event.doctor_id is None or event.doctor_id in shown:
+        """A change on any desk: forget the cached windows it touches (its doctor's, and
+        of those the one with its slot or day), and reload the shown window only when it
+        is one of them (coalesced). A resync forgets everything."""
+        if event.doctor_id is None or event.kind == STORE_BACK:
+            self._cache.invalidate()
+            self._live.start()
+            return
+        shown = self._window
+        shown_slots = self._cache.get(shown) if shown is not None else None
+        changes = [
+            Touch(
+                event.doctor_id,
+                frozenset({event.slot_id} if event.slot_id is not None else ()),
+                event_day(event, self.tz),
+            )
+        ]
+        if event.old_slot_id is not None:
+            changes.append(Touch(None, frozenset({event.old_slot_id})))
+        for change in changes:
+            self._cache.touch(change)
+        # (A shown window still on its way is fetched again when it arrives, if touched.)
+        if shown is None or shown_slots is None:
+            return
+        if any(change.hits(shown, shown_slots) for change in changes):
             self._live.start()
 
     # --- acting on a slot ------------------------------------------------------------------

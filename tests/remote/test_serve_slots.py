@@ -14,7 +14,7 @@ from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Slot, WorkingHoursRow
 from tests import factories
 from tests.live_server import free_port
-from tests.remote.test_serve import _start_serve
+from tests.remote.test_serve import start_serve
 from tests.stores import StoreSpec
 
 
@@ -41,7 +41,7 @@ def test_serve_tops_up_slots_at_start(
             for w in factories.ALL_WEEK
         )
     assert _slots(clinic, doc.doctor_id) == 0
-    process = _start_serve(store, tmp_path, free_port())
+    process = start_serve(store, tmp_path, free_port())
     try:
         deadline = time.monotonic() + 30
         while _slots(clinic, doc.doctor_id) < 27 * 47:  # the horizon is 28 days

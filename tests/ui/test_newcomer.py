@@ -122,7 +122,7 @@ def _set_week(qtbot: QtBot, page: HoursPage, doctor_id: int) -> int:
     assert [row.value().weekday for row in page.editor.rows] == list(range(7))
     assert all(row.value().end == time(20) for row in page.editor.rows)
     with qtbot.waitSignal(page.saved, timeout=20_000) as saved:
-        qtbot.keyClick(page, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        qtbot.mouseClick(page.save_button, LEFT)
     return int(saved.args[0].slots)
 
 
@@ -182,6 +182,7 @@ def test_a_new_clinic_is_set_up_and_books_from_the_desktop_alone(
         with qtbot.waitSignal(login.logged_in, timeout=20_000) as logged:
             qtbot.keyClick(login.password, Qt.Key.Key_Return)
         admin_user = logged.args[1]
+        login.close()
         assert backend.doctors() == [] and backend.search_patients("a") == []
         window = _window(qtbot, backend, admin_user, prefs)
         window.show_view("admin")
@@ -217,6 +218,7 @@ def test_a_new_clinic_is_set_up_and_books_from_the_desktop_alone(
         qtbot.keyClicks(dialog.repeat_password, "robin-at-the-desk")
         qtbot.keyClick(dialog.repeat_password, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: bool(opened), timeout=20_000)
+        login.close()
         assert opened[0].role is Role.RECEPTIONIST
         window = _window(qtbot, backend, opened[0], prefs)
         assert window.admin is None

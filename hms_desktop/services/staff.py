@@ -149,6 +149,9 @@ def reset_password(clinic: Clinic, actor: Actor, user_id: int) -> TemporaryPassw
     """A new temporary password, shown once; the old one stops working at once and the
     account may do nothing but change it (also unlocks the name)."""
     policy.require(actor, Kind.STAFF, Action.UPDATE)
+    if user_id == actor.user_id:
+        # A reset would lock the admin out of everything but a password change, mid-session.
+        raise ValidationError("Change your own password with “Change password”, not a reset.")
     password = temporary_password()
     with clinic.work(actor) as work:
         user = _staff_user(work.session, user_id)

@@ -41,7 +41,8 @@ def test_every_slot_change_publishes_an_event(clinic: Clinic, listener: EventRec
 
     hold = scheduling.hold_slot(clinic, desk, third, patient)
     event = listener.wait_for("hold", slot_id=third, doctor_id=d)
-    assert event.extra == {"holder": desk.username} and event.at
+    # A hold names who holds it and at which desk (none: this actor is at no desk).
+    assert event.extra == {"holder": desk.username, "desk": ""} and event.at
     scheduling.release_hold(clinic, desk, third, hold.token)
     listener.wait_for("release", slot_id=third, doctor_id=d)
 

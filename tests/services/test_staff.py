@@ -124,6 +124,15 @@ def test_an_admin_cannot_deactivate_themselves_or_the_last_admin(clinic: Clinic)
     assert accounts.verify_token(clinic, accounts.issue_tokens(clinic, admin_user).access)
 
 
+def test_an_admin_cannot_reset_their_own_password_mid_session(clinic: Clinic) -> None:
+    admin_user, admin = factories.staff(clinic, Role.ADMIN)
+    with pytest.raises(ValidationError, match="Change password"):
+        staff.reset_password(clinic, admin, admin_user.id)
+    # Still a working session, not one limited to a password change.
+    actor = accounts.verify_token(clinic, accounts.issue_tokens(clinic, admin_user).access)
+    assert not actor.must_change_password
+
+
 def test_a_reset_password_works_once_and_allows_only_a_password_change(clinic: Clinic) -> None:
     admin = _admin(clinic)
     user, _ = factories.staff(clinic)

@@ -295,14 +295,14 @@ class RemoteBackend(Backend):
 
     def affected_bookings(self, block_id: int | None = None) -> list[AffectedBooking]:
         params = {"block_id": block_id} if block_id is not None else None
-        answer = self._call("GET", "/time-blocks/affected", params=params)
+        answer = self._call("GET", "/affected-appointments", params=params)
         return decode_list(AffectedBooking, answer)
 
     def move_affected(
         self, appointment_ids: Sequence[int], other_doctors: bool = False
     ) -> MoveReport:
         body = {"appointment_ids": list(appointment_ids), "other_doctors": other_doctors}
-        return decode(MoveReport, self._call("POST", "/time-blocks/affected/move", json=body))
+        return decode(MoveReport, self._call("POST", "/affected-appointments/move", json=body))
 
     def cancel_affected(self, appointment_id: int, reason: str) -> AppointmentRecord:
         answer = self._call(

@@ -693,11 +693,11 @@ RECIPES: dict[tuple[str, str], list[Recipe]] = {
     ("DELETE", "/desk/v1/time-blocks/{block_id}"): [
         Recipe(fresh("/desk/v1/time-blocks/{id}", far_block))
     ],
-    ("GET", "/desk/v1/time-blocks/affected"): [Recipe(get("/desk/v1/time-blocks/affected"))],
-    ("POST", "/desk/v1/time-blocks/affected/move"): [
+    ("GET", "/desk/v1/affected-appointments"): [Recipe(get("/desk/v1/affected-appointments"))],
+    ("POST", "/desk/v1/affected-appointments/move"): [
         Recipe(
             lambda world, role: Request(
-                "/desk/v1/time-blocks/affected/move",
+                "/desk/v1/affected-appointments/move",
                 json={"appointment_ids": [world.booking_for_a()]},
             ),
             owner=appointment_a,

@@ -51,7 +51,7 @@ def remove_time_block(block_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Re
 
 
 @router.get(
-    "/time-blocks/affected",
+    "/affected-appointments",
     response_model=list[AffectedBooking],
     summary="Booked appointments inside a block (this one, or any)",
     openapi_extra=access(Kind.LEAVE, Action.READ),
@@ -61,7 +61,7 @@ def affected_bookings(clinic: ClinicDep, actor: DeskUser, block_id: DbInt | None
 
 
 @router.post(
-    "/time-blocks/affected/move",
+    "/affected-appointments/move",
     response_model=MoveReport,
     summary="Move affected appointments to the next free slots; reports those not moved",
     openapi_extra=access(Kind.APPOINTMENT, Action.MOVE),

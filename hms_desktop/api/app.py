@@ -15,6 +15,7 @@ from hms_desktop.services.version_gate import published_requirements
 
 from . import booking, desk, health, hospital, hospital_users, media, openapi
 from .answer_cache import AnswerCache
+from .desk_events import end_streams_on_stop
 from .edge import EdgeMiddleware
 from .errors import RequestIdMiddleware, install_error_handlers
 from .openapi import PUBLIC, access
@@ -48,6 +49,7 @@ def create_app(clinic: Clinic | None = None, settings: Settings | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        end_streams_on_stop()
         yield
         answers.close()
         if owns_clinic:

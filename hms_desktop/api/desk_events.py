@@ -1,10 +1,12 @@
 """`GET /desk/v1/events`: the desk's live changes as server-sent events.
 
 Each stream carries what its caller may see (services/changes.py). It lasts as long as
-the log-in that opened it: the token is checked again at every heartbeat, so a stream
-ends within one of a log-out, the token's expiry or the account's deactivation (the desk
-reconnects with a fresh token). One account holds at most `max_event_streams_per_user`
-streams at once.
+the log-in that opened it: the token is checked again every few heartbeats, so a
+stream ends within that of a log-out, the token's expiry or the account's deactivation (the
+desk reconnects with a fresh token). One account holds at most `max_event_streams_per_user`
+streams at once. When the server is asked to stop, every stream ends at once (the desks
+reconnect to the next server, or show that they are offline), so open streams never hold a
+shutdown up.
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
+import threading
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator
+from types import FrameType
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -31,8 +38,11 @@ from .ratelimit import EVERY_REQUEST
 log = logging.getLogger(__name__)
 
 # A comment line this often keeps proxies from closing an idle stream and lets the
-# desktop notice a dead connection (it gives up after a few missed heartbeats).
-HEARTBEAT_SECONDS = 10.0
+# desktop notice a dead connection within seconds (it gives up after two missed ones).
+HEARTBEAT_SECONDS = 2.0
+# A stream checks that its log-in still holds at every this many heartbeats (a database
+# read each time: every 10 s, not every 2).
+TOKEN_CHECK_HEARTBEATS = 5
 
 router = APIRouter(dependencies=EVERY_REQUEST)
 
@@ -56,9 +66,62 @@ async def _still_valid(clinic: Clinic, token: str) -> bool:
     return True
 
 
+# None in a stream's queue: the server is stopping, the stream ends.
+Queue = asyncio.Queue[ChangeEvent | None]
+
+
+class _OpenStreams:
+    """The queues of the streams one server (one event loop) is sending, so a stop can end
+    them all together."""
+
+    def __init__(self) -> None:
+        self.queues: set[Queue] = set()
+        self.stopping = False
+
+    def end_all(self) -> None:
+        self.stopping = True
+        for queue in self.queues:
+            queue.put_nowait(None)
+
+
+_servers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _OpenStreams] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _open_streams_here() -> _OpenStreams:
+    return _servers.setdefault(asyncio.get_running_loop(), _OpenStreams())
+
+
+def end_streams() -> None:
+    """End every event stream of the server running on this event loop, now."""
+    _open_streams_here().end_all()
+
+
+def end_streams_on_stop() -> None:
+    """Called at the server's start-up: the stop signals (SIGTERM, Ctrl+C) end the event
+    streams first, then go on to the server's own handler. uvicorn otherwise waits for the
+    streams, which never end by themselves, until its graceful-shutdown timeout cuts them
+    (with an ERROR line). Only a server on the main thread receives signals."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+    streams = _open_streams_here()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(number)
+
+        def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(streams.end_all)
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(number, handler)
+
+
 async def _event_stream(
-    clinic: Clinic, token: str, queue: asyncio.Queue[ChangeEvent], release: object
+    clinic: Clinic, token: str, queue: Queue, release: object
 ) -> AsyncIterator[str]:
+    beats = 0
     try:
         # At once, so the desk knows it is subscribed before it relies on the stream.
         yield ": connected\n\n"
@@ -66,10 +129,13 @@ async def _event_stream(
             try:
                 event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
             except TimeoutError:
-                if not await _still_valid(clinic, token):
+                beats += 1
+                if beats % TOKEN_CHECK_HEARTBEATS == 0 and not await _still_valid(clinic, token):
                     return  # logged out, expired or deactivated: the desk reconnects
                 yield ": heartbeat\n\n"
                 continue
+            if event is None:
+                return  # the server is stopping
             yield f"data: {json.dumps(to_jsonable(event))}\n\n"
     finally:
         release()  # type: ignore[operator]
@@ -82,8 +148,8 @@ async def _event_stream(
     description=(
         "A `text/event-stream`: each change the caller may see as `data: <ChangeEvent "
         f"JSON>`, and a `: heartbeat` comment every {HEARTBEAT_SECONDS:.0f} s. The stream "
-        "ends with the log-in that opened it; after a dropped connection the desk "
-        "reconnects and reloads what it shows."
+        "ends with the log-in that opened it, and when the server stops; after a dropped "
+        "connection the desk reconnects and reloads what it shows."
     ),
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     openapi_extra=access(Kind.EVENT, Action.READ),
@@ -96,7 +162,10 @@ async def events(
     if streams[actor.user_id] >= clinic.settings.max_event_streams_per_user:
         raise TooManyStreams.after(int(HEARTBEAT_SECONDS))
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[ChangeEvent] = asyncio.Queue()
+    queue: Queue = asyncio.Queue()
+    open_streams = _open_streams_here()
+    if open_streams.stopping:
+        queue.put_nowait(None)
 
     def deliver(event: ChangeEvent) -> None:
         try:
@@ -106,10 +175,12 @@ async def events(
 
     subscription = await asyncio.to_thread(changes.follow, clinic, actor, deliver)
     streams[actor.user_id] += 1
+    open_streams.queues.add(queue)
     user_id = actor.user_id
 
     def release() -> None:
         streams[user_id] -= 1
+        open_streams.queues.discard(queue)
         # The desk went away (or the server stops): stop listening, without blocking the loop.
         loop.run_in_executor(None, subscription.close)
 

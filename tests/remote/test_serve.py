@@ -27,7 +27,9 @@ from tests.stores import StoreSpec
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start_serve(store: StoreSpec, tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_serve(
+    store: StoreSpec, tmp_path: Path, port: int, log: Path | None = None, level: str = "WARNING"
+) -> subprocess.Popen[bytes]:
     settings = store.settings()
     config = tmp_path / "config.toml"
     config.touch()
@@ -38,11 +40,12 @@ def _start_serve(store: StoreSpec, tmp_path: Path, port: int) -> subprocess.Pope
         HMS_REDIS_URL=settings.redis_url,
         HMS_REDIS_PREFIX=settings.redis_prefix,
         HMS_SECRET_KEY=settings.secret_key,
-        HMS_LOG_LEVEL="WARNING",
+        HMS_LOG_LEVEL=level,
         PYTHONPATH=str(ROOT),
     )
     command = [sys.executable, "-m", "hms_desktop", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    stderr = log.open("wb") if log is not None else None
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=stderr)
     deadline = time.monotonic() + 30
     while True:
         assert process.poll() is None, "hms-desktop serve exited"
@@ -95,6 +98,41 @@ def test_remote_desk_through_serve_which_stops_promptly(
         subscription.close()
     finally:
         remote.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_serve_stops_within_two_seconds_with_open_event_streams_and_no_error(
+    store: StoreSpec, open_store: Callable[..., Clinic], tmp_path: Path
+) -> None:
+    clinic = open_store()
+    user, _ = factories.staff(clinic)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    process = _start_serve(store, tmp_path, port, log=log, level="INFO")
+    remote = RemoteBackend(remote_settings(f"http://127.0.0.1:{port}"), backoff=0.05)
+    other = RemoteBackend(remote_settings(f"http://127.0.0.1:{port}"), backoff=0.05)
+    try:
+        remote.login(user.username, factories.PASSWORD)
+        other.login(user.username, factories.PASSWORD)
+        streams = [remote.subscribe(lambda _e: None), other.subscribe(lambda _e: None)]
+        assert all(getattr(stream, "connected", False) for stream in streams)
+
+        stopping = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+        took = time.monotonic() - stopping
+        assert took < 2.0, f"serve took {took:.1f} s to stop with two open event streams"
+        # uvicorn raises the signal again once it has shut down cleanly.
+        assert process.returncode in (0, -signal.SIGTERM)
+        text = log.read_text()
+        assert "Shutting down" in text  # the log was captured
+        assert "ERROR" not in text and "Traceback" not in text, text
+        print(f"serve stopped in {took:.2f} s")  # noqa: T201  # the README's figure
+    finally:
+        remote.close()
+        other.close()
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)

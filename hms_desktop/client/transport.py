@@ -92,6 +92,13 @@ class Transport:
         """`listener(online)` is called (from the calling thread) when reachability flips."""
         self._online_listeners.append(listener)
 
+    def mark_offline(self) -> None:
+        """The event stream found the server unreachable (no request needed to learn it)."""
+        self._set_online(False)
+
+    def mark_online(self) -> None:
+        self._set_online(True)
+
     def _set_online(self, online: bool) -> None:
         if online == self._online:
             return
@@ -187,6 +194,10 @@ class Transport:
                     return response
             time.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def error_of(self, response: httpx.Response) -> DomainError:
+        """The domain error a failed answer stands for."""
+        return self._error(response)
 
     def _error(self, response: httpx.Response) -> DomainError:
         try:

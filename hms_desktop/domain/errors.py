@@ -196,4 +196,4 @@ class StoreUnavailable(DomainError):
 
 class BackendUnavailable(DomainError):
     kind = "unavailable"
-    message = "The clinic server cannot be reached. Check the network; the app keeps retrying."
+    message = "The clinic server cannot be reached. Check the network."

@@ -248,6 +248,18 @@ class ChangeEvent:
         return cls(**{key: value for key, value in data.items() if key in names})
 
 
+# Kinds of ChangeEvent a desk's subscription also delivers, about the connection rather
+# than a change: OFFLINE when the clinic's server (or database, or Redis) stops answering,
+# with `extra["message"]` saying which; RESYNC when it answers again after a gap (events
+# may have been missed meanwhile: reload what is shown).
+OFFLINE = "offline"
+RESYNC = "resync"
+
+
+def offline_event(message: str) -> ChangeEvent:
+    return ChangeEvent(kind=OFFLINE, extra={"message": message})
+
+
 @dataclass(frozen=True)
 class Page:
     items: tuple[Any, ...]

@@ -23,7 +23,15 @@ from hms_desktop.domain.models import (
     UserInfo,
     WorkingHours,
 )
-from hms_desktop.services import accounts, catalogue, changes, doctors, patients, scheduling
+from hms_desktop.services import (
+    accounts,
+    catalogue,
+    changes,
+    doctors,
+    liveness,
+    patients,
+    scheduling,
+)
 from hms_desktop.services.backend import Backend, Subscription
 from hms_desktop.services.catalogue import NamedList
 from hms_desktop.services.clinic import Clinic
@@ -186,8 +194,21 @@ class LocalBackend(Backend):
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:
-        return changes.follow(self.clinic, self.actor, listener)
+        # The stores are also watched: an idle desk learns within seconds that one is away.
+        return _Subscriptions(
+            changes.follow(self.clinic, self.actor, listener),
+            liveness.StoreWatch(self.clinic, listener),
+        )
 
     def close(self) -> None:
         if self._owns_clinic:
             self.clinic.close()
+
+
+class _Subscriptions:
+    def __init__(self, *parts: Subscription) -> None:
+        self._parts = parts
+
+    def close(self) -> None:
+        for part in self._parts:
+            part.close()

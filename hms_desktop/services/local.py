@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
-from hms_desktop.domain.errors import NotLoggedIn
+from hms_desktop.domain.errors import BackendUnavailable, NotLoggedIn
 from hms_desktop.domain.models import (
     Actor,
     AppointmentRecord,
@@ -66,6 +66,12 @@ class LocalBackend(Backend):
         store = "SQLite" if self.clinic.settings.is_embedded else "PostgreSQL"
         locks = "Redis" if self.clinic.settings.redis_url else "built-in locks"
         return f"{store} · {locks}"
+
+    def contact(self) -> str:
+        away = liveness.problem(self.clinic)
+        if away is not None:
+            raise BackendUnavailable(away)
+        return self.description
 
     def demo_login_hint(self) -> tuple[str, str] | None:
         if self.clinic.settings.is_embedded and accounts.password_is(

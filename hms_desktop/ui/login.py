@@ -1,10 +1,14 @@
-"""The log-in window: username and password; the main window then adapts to the role."""
+"""The log-in window: username and password; the main window then adapts to the role.
+
+Its status line says "Connecting…" until the clinic (server, or database) has answered,
+then where it is connected, or why it is not (unreachable, not a clinic server); while
+not connected it asks again every few seconds."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -24,6 +28,9 @@ from hms_desktop.ui.common import ErrorLabel, primary
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 Opener = Callable[[], Backend]
+
+# While the clinic does not answer, the form asks again this often.
+RECONTACT_MS = 5000
 
 
 class LoginWindow(QWidget):
@@ -47,6 +54,11 @@ class LoginWindow(QWidget):
         self._demo: tuple[str, str] | None = None
         self._opening = False
         self._pending: tuple[str, str] | None = None
+        self.connected = False  # the clinic has answered this backend
+        self._recontact = QTimer(self)
+        self._recontact.setSingleShot(True)
+        self._recontact.setInterval(RECONTACT_MS)
+        self._recontact.timeout.connect(self._contact)
 
         card = self._build_card()
         outer = QVBoxLayout(self)
@@ -127,9 +139,35 @@ class LoginWindow(QWidget):
         self._on_backend(backend)
 
     def _on_backend(self, backend: Backend) -> None:
-        self.status.setText(f"Connected: {backend.description}")
+        self.connected = False
+        self._contact()
         self.tasks.run(backend.demo_login_hint, on_done=self._show_hint, on_error=lambda _e: None)
         self.backend_ready.emit(backend)
+
+    def _contact(self) -> None:
+        """Ask the clinic once whether it answers; the status line says what it found."""
+        backend = self.backend
+        if backend is None or self.connected:
+            return
+        if not self.status.text().startswith("Not connected"):
+            self.status.setText(f"Connecting… ({backend.description})")
+        self.tasks.run(
+            backend.contact,
+            on_done=lambda where: self._contacted(backend, where),
+            on_error=lambda error: self._not_contacted(backend, error),
+        )
+
+    def _contacted(self, backend: Backend, where: str) -> None:
+        if backend is self.backend:
+            self.connected = True
+            self.status.setText(f"Connected: {where}")
+
+    def _not_contacted(self, backend: Backend, error: Exception) -> None:
+        if backend is not self.backend or self.connected:
+            return
+        self.status.setText(f"Not connected ({backend.description}): {friendly_message(error)}")
+        if self.isVisible():
+            self._recontact.start()
 
     def _show_hint(self, hint: tuple[str, str] | None) -> None:
         self._demo = hint
@@ -209,6 +247,7 @@ class LoginWindow(QWidget):
         )
 
     def _logged_in(self, backend: Backend, user: UserInfo) -> None:
+        self._contacted(backend, backend.description)
         self._set_busy(False)
         self.password.clear()
         self.logged_in.emit(backend, user)

@@ -304,6 +304,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def _stop_listening(self) -> None:
+        self.tasks.stop_retrying()
         if self.listening is not None:
             self.listening.close()  # in the background
             self.listening = None

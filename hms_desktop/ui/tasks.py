@@ -157,6 +157,7 @@ class Tasks(QObject):
         self._retrying: set[_Job] = set()
         self._lost: str | None = None  # why the connection is lost, while it is
         self._clear_when_back: list[tuple[weakref.ref[Any], str]] = []
+        self._retries_stopped = False
         self.retry_delay_ms = RETRY_DELAY_MS
 
     @property
@@ -185,6 +186,15 @@ class Tasks(QObject):
                 label.show_message("")
         for job in list(self._retrying):
             self._retry(job)
+
+    def stop_retrying(self) -> None:
+        """Retry nothing any more: the window is closing."""
+        self._retries_stopped = True
+        for job in self._retrying:
+            self._pending.discard(job)
+        self._retrying.clear()
+        if not self.busy:
+            self.busy_changed.emit(False)
 
     def clear_when_back(self, label: MessageLabel, text: str) -> None:
         """Empty `label` when the connection is back, if it still says `text`."""
@@ -215,7 +225,7 @@ class Tasks(QObject):
     def _finish(self, job: _Job, result: object, error: object) -> None:
         self._pending.discard(job)
         if isinstance(error, BaseException) and is_unavailable(error):
-            if job.retry and job.attempts < MAX_RETRIES:
+            if job.retry and job.attempts < MAX_RETRIES and not self._retries_stopped:
                 self._pending.add(job)
                 self._retrying.add(job)
                 attempt = job.attempts

@@ -2,8 +2,9 @@
 
 A desk that talks to the stores directly has no event stream whose silence would tell it
 they are gone, so a small thread asks them every few seconds and tells the desk's listener
-when that changes: `offline` (with what is away) when one stops answering, `resync` when
-both answer again (change events published meanwhile may be lost: reload what is shown).
+what it finds: `offline` (with what is away) at every probe while one does not answer,
+`resync` once both answer again (change events published meanwhile may be lost: reload
+what is shown).
 """
 
 from __future__ import annotations
@@ -66,13 +67,13 @@ class StoreWatch:
     def _run(self) -> None:
         while not self._stopped.wait(self._interval):
             found = problem(self._clinic)
-            if found == self._away or self._stopped.is_set():
+            if self._stopped.is_set() or (found is None and self._away is None):
                 continue
-            if found is None:
-                log.warning("clinic stores answer again")
-            else:
-                log.warning("clinic stores: %s", found)
+            if found != self._away:
+                log.warning("clinic stores: %s", found or "answer again")
             self._away = found
+            # Said again at every probe while a store is away: a call that got through
+            # meanwhile (one that needs only the database) may have cleared the banner.
             event = ChangeEvent(kind=RESYNC) if found is None else offline_event(found)
             try:
                 self._listener(event)

@@ -16,7 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_serve(
-    store: StoreSpec, tmp_path: Path, port: int, log: Path | None = None, level: str = "WARNING"
+    store: StoreSpec,
+    tmp_path: Path,
+    port: int,
+    log: Path | None = None,
+    level: str = "WARNING",
+    workers: int = 1,
 ) -> subprocess.Popen[bytes]:
     settings = store.settings()
     config = tmp_path / "config.toml"
@@ -32,6 +37,7 @@ def start_serve(
         PYTHONPATH=str(ROOT),
     )
     command = [sys.executable, "-m", "hms_desktop", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     stderr = log.open("wb") if log is not None else None
     process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=stderr)
     deadline = time.monotonic() + 30

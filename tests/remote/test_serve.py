@@ -74,7 +74,9 @@ def test_serve_stops_within_two_seconds_with_open_event_streams_and_no_error(
     user, _ = factories.staff(clinic)
     port = free_port()
     log = tmp_path / "serve.log"
-    process = start_serve(store, tmp_path, port, log=log, level="INFO")
+    # Several workers where Redis lets them share the clinic (the central setup).
+    workers = 2 if store.redis_url else 1
+    process = start_serve(store, tmp_path, port, log=log, level="INFO", workers=workers)
     remote = RemoteBackend(remote_settings(f"http://127.0.0.1:{port}"), backoff=0.05)
     other = RemoteBackend(remote_settings(f"http://127.0.0.1:{port}"), backoff=0.05)
     try:
@@ -87,13 +89,13 @@ def test_serve_stops_within_two_seconds_with_open_event_streams_and_no_error(
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
         took = time.monotonic() - stopping
-        assert took < 2.0, f"serve took {took:.1f} s to stop with two open event streams"
+        assert took < 2.0, f"serve ({workers} workers) took {took:.1f} s to stop with open streams"
         # uvicorn raises the signal again once it has shut down cleanly.
         assert process.returncode in (0, -signal.SIGTERM)
         text = log.read_text()
         assert "Shutting down" in text  # the log was captured
         assert "ERROR" not in text and "Traceback" not in text, text
-        print(f"serve stopped in {took:.2f} s")  # noqa: T201  # the README's figure
+        print(f"serve ({workers} workers) stopped in {took:.2f} s")  # noqa: T201  # README
     finally:
         remote.close()
         other.close()

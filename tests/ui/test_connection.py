@@ -84,7 +84,9 @@ def test_a_local_desk_shows_a_lost_redis_by_itself_and_its_return(
         redis_server.kill()
         lost = time.monotonic()
         qtbot.waitUntil(window.banner.isVisible, timeout=5_000)
-        assert time.monotonic() - lost <= 5.0
+        took = time.monotonic() - lost
+        assert took <= 5.0
+        print(f"banner {took:.2f} s after Redis died")  # noqa: T201  # the README's figure
         text = window.banner.label.text()
         assert liveness.REDIS_AWAY in text and "Offline — press F5 to retry." in text
         redis_server.start()

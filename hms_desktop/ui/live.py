@@ -22,11 +22,15 @@ Listener = Callable[[ChangeEvent], None]
 
 class Listening:
     """One subscription, opened in the background at once and closed in the background;
-    closing before it is open closes it as soon as it opens."""
+    closing before it is open closes it as soon as it opens. Once `close()` has returned
+    the listener is never called again, though the subscription may still be closing: the
+    window it feeds may be gone by then."""
 
     def __init__(self, backend: Backend, listener: Listener) -> None:
         self._backend = backend
         self._listener = listener
+        # Held while the listener runs, and to close: no call starts or is still running
+        # once `close()` returns.
         self._lock = threading.Lock()
         self._subscription: Subscription | None = None
         self._closed = False
@@ -35,11 +39,11 @@ class Listening:
 
     def _open(self) -> None:
         try:
-            subscription = self._backend.subscribe(self._listener)
+            subscription = self._backend.subscribe(self._deliver)
         except DomainError as error:
             # Not subscribed: the desk shows why; F5 and every retried call still work.
             log.warning("could not follow live changes: %s", error)
-            self._listener(offline_event(error.message))
+            self._deliver(offline_event(error.message))
             self.opened.set()
             return
         except Exception:
@@ -53,6 +57,11 @@ class Listening:
         if close_now:
             subscription.close()
         self.opened.set()
+
+    def _deliver(self, event: ChangeEvent) -> None:
+        with self._lock:
+            if not self._closed:
+                self._listener(event)
 
     def close(self) -> None:
         with self._lock:

@@ -58,7 +58,7 @@ class LoginWindow(QWidget):
         self._recontact = QTimer(self)
         self._recontact.setSingleShot(True)
         self._recontact.setInterval(RECONTACT_MS)
-        self._recontact.timeout.connect(self._contact)
+        self._recontact.timeout.connect(self._contact_again)
 
         card = self._build_card()
         outer = QVBoxLayout(self)
@@ -156,6 +156,10 @@ class LoginWindow(QWidget):
             on_done=lambda where: self._contacted(backend, where),
             on_error=lambda error: self._not_contacted(backend, error),
         )
+
+    def _contact_again(self) -> None:
+        if self.isVisible():  # a hidden form (the desk is logged in) asks nothing
+            self._contact()
 
     def _contacted(self, backend: Backend, where: str) -> None:
         if backend is self.backend:

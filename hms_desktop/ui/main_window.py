@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         self.relay.changed.connect(self.on_change)
         # In the background: subscribing waits for a server or Redis that is away.
         self.listening: Listening | None = Listening(backend, self.relay.deliver)
+        # Also when the window goes without being closed: no event may reach its relay.
+        self.destroyed.connect(self.listening.close)
         self._start_views()
         self._restore()
 
@@ -280,7 +282,11 @@ class MainWindow(QMainWindow):
             self.tasks.report_lost(str(event.extra.get("message") or BackendUnavailable.message))
             return
         if event.kind == RESYNC:
+            # Back after a gap: changes made meanwhile were not heard; reload everything
+            # shown, the views that had given up included (F5's work, done for the desk).
             self.tasks.report_back()
+            self.refresh()
+            return
         self.calendar.on_change(event)
         self.today.on_change(event)
         if "requests" in self.view_names:

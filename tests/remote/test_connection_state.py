@@ -187,6 +187,7 @@ def test_the_log_in_form_says_connecting_until_the_server_answered(
     assert first.startswith("Connecting…") and "Connected" not in first
     qtbot.waitUntil(lambda: login.status.text().startswith("Connected: Remote"), timeout=WAIT_MS)
     assert login.connected
+    login.hide()
     backend.close()
 
     # A port nobody listens on: never "Connected".
@@ -195,6 +196,7 @@ def test_the_log_in_form_says_connecting_until_the_server_answered(
     assert first.startswith("Connecting…")
     qtbot.waitUntil(lambda: login.status.text().startswith("Not connected"), timeout=WAIT_MS)
     assert BackendUnavailable.message in login.status.text() and not login.connected
+    login.hide()  # it would ask again every few seconds
     backend.close()
 
     # Some other web server: named as not being a clinic server.
@@ -207,6 +209,7 @@ def test_the_log_in_form_says_connecting_until_the_server_answered(
         assert first.startswith("Connecting…")
         qtbot.waitUntil(lambda: login.status.text().startswith("Not connected"), timeout=WAIT_MS)
         assert f"{url} answers, but it is not an hms-desktop clinic server" in login.status.text()
+        login.hide()
         backend.close()
     finally:
         server.shutdown()

@@ -55,6 +55,7 @@ class LoginWindow(QWidget):
         self._opening = False
         self._pending: tuple[str, str] | None = None
         self.connected = False  # the clinic has answered this backend
+        self._contact_error = ""
         self._recontact = QTimer(self)
         self._recontact.setSingleShot(True)
         self._recontact.setInterval(RECONTACT_MS)
@@ -95,6 +96,7 @@ class LoginWindow(QWidget):
         buttons = self._build_buttons(card)
         self.status = QLabel("", card)
         self.status.setObjectName("Subtitle")
+        self.status.setWordWrap(True)
         inner = QVBoxLayout(card)
         inner.setContentsMargins(28, 24, 28, 24)
         inner.setSpacing(10)
@@ -165,11 +167,15 @@ class LoginWindow(QWidget):
         if backend is self.backend:
             self.connected = True
             self.status.setText(f"Connected: {where}")
+            if self._contact_error and self.message.text() == self._contact_error:
+                self.message.show_message("")  # the reason it was not connected is gone
 
     def _not_contacted(self, backend: Backend, error: Exception) -> None:
         if backend is not self.backend or self.connected:
             return
-        self.status.setText(f"Not connected ({backend.description}): {friendly_message(error)}")
+        self.status.setText(f"Not connected ({backend.description}).")
+        self._contact_error = friendly_message(error)
+        self.message.show_message(self._contact_error)
         if self.isVisible():
             self._recontact.start()
 

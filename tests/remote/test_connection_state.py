@@ -195,7 +195,8 @@ def test_the_log_in_form_says_connecting_until_the_server_answered(
     first, login, backend = _login_status(qtbot, dead)
     assert first.startswith("Connecting…")
     qtbot.waitUntil(lambda: login.status.text().startswith("Not connected"), timeout=WAIT_MS)
-    assert BackendUnavailable.message in login.status.text() and not login.connected
+    assert dead in login.status.text() and not login.connected
+    assert login.message.text() == BackendUnavailable.message
     login.hide()  # it would ask again every few seconds
     backend.close()
 
@@ -208,7 +209,7 @@ def test_the_log_in_form_says_connecting_until_the_server_answered(
         first, login, backend = _login_status(qtbot, url)
         assert first.startswith("Connecting…")
         qtbot.waitUntil(lambda: login.status.text().startswith("Not connected"), timeout=WAIT_MS)
-        assert f"{url} answers, but it is not an hms-desktop clinic server" in login.status.text()
+        assert f"{url} answers, but it is not an hms-desktop clinic server" in login.message.text()
         login.hide()
         backend.close()
     finally:

@@ -101,12 +101,12 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect_views()
         self._add_shortcuts()
-        self.relay = EventRelay(self)
+        # Not the window's child: the subscription's thread may still hold it a moment
+        # after the window is gone, and must then find it alive (its signal goes nowhere).
+        self.relay = EventRelay()
         self.relay.changed.connect(self.on_change)
         # In the background: subscribing waits for a server or Redis that is away.
         self.listening: Listening | None = Listening(backend, self.relay.deliver)
-        # Also when the window goes without being closed: no event may reach its relay.
-        self.destroyed.connect(self.listening.close)
         self._start_views()
         self._restore()
 

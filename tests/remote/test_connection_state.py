@@ -47,7 +47,7 @@ class _Watch:
         self.calendar = calendar
         self.samples = 0
         self.disagreements: list[str] = []
-        self.timer = QTimer()
+        self.timer = QTimer(calendar)  # goes with the calendar
         self.timer.setInterval(20)
         self.timer.timeout.connect(self._sample)
         self.timer.start()

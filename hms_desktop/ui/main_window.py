@@ -101,9 +101,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect_views()
         self._add_shortcuts()
-        # Not the window's child: the subscription's thread may still hold it a moment
-        # after the window is gone, and must then find it alive (its signal goes nowhere).
-        self.relay = EventRelay()
+        self.relay = EventRelay(self)
         self.relay.changed.connect(self.on_change)
         # In the background: subscribing waits for a server or Redis that is away.
         self.listening: Listening | None = Listening(backend, self.relay.deliver)

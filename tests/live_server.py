@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from hms_desktop.api.app import create_app
+from hms_desktop.api.desk_events import end_streams
 from hms_desktop.services.clinic import Clinic
 
 # Desks in these tests make far more than the default 100 requests a minute.
@@ -22,6 +23,11 @@ GENEROUS_LIMIT = "100000/minute"
 class _Server(uvicorn.Server):
     def install_signal_handlers(self) -> None:  # the test thread is not the main thread
         pass
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # What a stop signal does for `hms-desktop serve` (no signals reach this thread).
+        end_streams()
+        await super().shutdown(sockets)
 
 
 def free_port() -> int:
@@ -55,7 +61,7 @@ class ServerThread:
             app,
             log_level="warning",
             lifespan="on",
-            # Open event streams never finish by themselves: cut them after a second.
+            # Event streams end at the stop; anything else still running is cut after a second.
             timeout_graceful_shutdown=1,
         )
         server = _Server(config)

@@ -224,12 +224,49 @@ def test_check_in_remote_mode_asks_the_api(tmp_path: Path, version_server: str) 
     older = run(
         store.env(tmp_path, HMS_MODE="remote", HMS_API_URL=version_server + "/old"), "check"
     )
-    assert older.returncode == 0, older.stdout
-    assert "reachable, version unknown (404)" in older.stdout
+    # A web server that is no clinic server (here: 404 for /api/version) fails the check.
+    assert older.returncode == 1, older.stdout
+    assert (
+        f"FAIL api: {version_server}/old/api/version answered HTTP 404: this is not an "
+        "hms-desktop clinic server" in older.stdout
+    )
 
     gone = run(store.env(tmp_path, HMS_MODE="remote", HMS_API_URL="http://127.0.0.1:1"), "check")
     assert gone.returncode == 1
     assert "FAIL api: http://127.0.0.1:1/api/version not reachable" in gone.stdout
+
+
+class _WebPageHandler(BaseHTTPRequestHandler):
+    """Some other web server: a page for every address (a proxy's default, an intranet)."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>It works!</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_check_fails_against_a_web_server_that_is_no_clinic_server(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _WebPageHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        result = run(EmptyStore("").env(tmp_path, HMS_MODE="remote", HMS_API_URL=url), "check")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert result.returncode == 1, result.stdout
+    assert (
+        f"FAIL api: {url}/api/version gave no desk API version: this is not an hms-desktop "
+        "clinic server" in result.stdout
+    )
 
 
 def test_a_fresh_machine_gets_its_embedded_database_in_the_user_data_folder(

@@ -16,6 +16,7 @@ from hms_desktop.services.version_gate import published_requirements
 
 from . import booking, desk, health, hospital, hospital_users, media, openapi
 from .answer_cache import AnswerCache
+from .desk_events import end_streams_on_stop
 from .edge import EdgeMiddleware
 from .errors import RequestIdMiddleware, install_error_handlers
 from .openapi import PUBLIC, access
@@ -53,6 +54,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        end_streams_on_stop()
         keeper = SlotKeeper(the_clinic).start() if keep_slots else None
         yield
         if keeper is not None:

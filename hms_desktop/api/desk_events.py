@@ -1,15 +1,17 @@
 """`GET /desk/v1/events`: the desk's live changes as server-sent events.
 
 Each stream carries what its caller may see (services/changes.py). It lasts as long as
-the log-in that opened it: the token is checked again at every heartbeat, so a stream
-ends within one of a log-out, the token's expiry or the account's deactivation (the desk
+the log-in that opened it: the token is checked again every few heartbeats, so a stream
+ends within those of a log-out, the token's expiry or the account's deactivation (the desk
 reconnects with a fresh token). One account holds at most `max_event_streams_per_user`
 streams at once.
 
 The heartbeat's check also tells whether the database (and Redis) answer: while one is
 away the stream says so (`store_unavailable`, with the message a request would get as its
 503) and checks again every `OUTAGE_PROBE_SECONDS`; once it answers, `store_available`.
-The desk shows and clears its banner from these, even when nobody clicks.
+The desk shows and clears its banner from these, even when nobody clicks. When the server
+is asked to stop, every stream ends at once (the desks reconnect to the next server, or show
+that they are offline), so open streams never hold a shutdown up.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
+import threading
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator
+from types import FrameType
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -41,8 +48,11 @@ from .ratelimit import EVERY_REQUEST
 log = logging.getLogger(__name__)
 
 # A comment line this often keeps proxies from closing an idle stream and lets the
-# desktop notice a dead connection (it gives up after a few missed heartbeats).
-HEARTBEAT_SECONDS = 10.0
+# desktop notice a dead connection within seconds (it gives up after two missed ones).
+HEARTBEAT_SECONDS = 2.0
+# The log-in and the stores are asked at every this many heartbeats (a database read each
+# time: every 4 s, not every 2), and at every probe while a store is away.
+TOKEN_CHECK_HEARTBEATS = 2
 # While a store is away, it is asked this often whether it is back.
 OUTAGE_PROBE_SECONDS = 2.0
 
@@ -84,39 +94,97 @@ def _frame(event: ChangeEvent) -> str:
     return f"data: {json.dumps(to_jsonable(event))}\n\n"
 
 
+# None in a stream's queue: the server is stopping, the stream ends.
+Queue = asyncio.Queue[ChangeEvent | None]
+
+
+class _OpenStreams:
+    """The queues of the streams one server (one event loop) is sending, so a stop can end
+    them all together."""
+
+    def __init__(self) -> None:
+        self.queues: set[Queue] = set()
+        self.stopping = False
+
+    def end_all(self) -> None:
+        self.stopping = True
+        for queue in self.queues:
+            queue.put_nowait(None)
+
+
+_servers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _OpenStreams] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _open_streams_here() -> _OpenStreams:
+    return _servers.setdefault(asyncio.get_running_loop(), _OpenStreams())
+
+
+def end_streams() -> None:
+    """End every event stream of the server running on this event loop, now."""
+    _open_streams_here().end_all()
+
+
+def end_streams_on_stop() -> None:
+    """Called at the server's start-up: the stop signals (SIGTERM, Ctrl+C) end the event
+    streams first, then go on to the server's own handler. uvicorn otherwise waits for the
+    streams, which never end by themselves, until its graceful-shutdown timeout cuts them
+    (with an ERROR line). Only a server on the main thread receives signals."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+    streams = _open_streams_here()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(number)
+
+        def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(streams.end_all)
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(number, handler)
+
+
 async def _event_stream(
-    clinic: Clinic, token: str, queue: asyncio.Queue[ChangeEvent], release: object
+    clinic: Clinic, token: str, queue: Queue, release: object
 ) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
     away: DomainError | None = None
-    # Checked on time even while events keep coming (a busy clinic is never idle).
-    check_at = loop.time() + HEARTBEAT_SECONDS
+    beats = 0
+    # The next heartbeat is due on time even while events keep coming (a busy clinic is
+    # never idle, and its desks still need to know the log-in and the stores hold).
+    beat_at = loop.time() + HEARTBEAT_SECONDS
     try:
         # At once, so the desk knows it is subscribed before it relies on the stream.
         yield ": connected\n\n"
         while True:
             try:
-                event = await asyncio.wait_for(queue.get(), max(0.0, check_at - loop.time()))
+                event = await asyncio.wait_for(queue.get(), max(0.0, beat_at - loop.time()))
             except TimeoutError:
                 pass
             else:
+                if event is None:
+                    return  # the server is stopping
                 yield _frame(event)
-                if loop.time() < check_at:
+                if loop.time() < beat_at:
                     continue
-            state = await asyncio.to_thread(_check, clinic, token)
-            if state is False:
-                return  # logged out, expired or deactivated: the desk reconnects
-            if isinstance(state, DomainError):
-                if away is None or type(away) is not type(state):
-                    log.info("event stream: %s", type(state).__name__)
-                    yield _frame(_store_event(STORE_AWAY, state.message))
-                away = state
-            elif away is not None:
-                away = None
-                yield _frame(_store_event(STORE_BACK, ""))
+            beats += 1
+            if away is not None or beats % TOKEN_CHECK_HEARTBEATS == 0:
+                state = await asyncio.to_thread(_check, clinic, token)
+                if state is False:
+                    return  # logged out, expired or deactivated: the desk reconnects
+                if isinstance(state, DomainError):
+                    if away is None or type(away) is not type(state):
+                        log.info("event stream: %s", type(state).__name__)
+                        yield _frame(_store_event(STORE_AWAY, state.message))
+                    away = state
+                elif away is not None:
+                    away = None
+                    yield _frame(_store_event(STORE_BACK, ""))
             yield ": heartbeat\n\n"
             wait = OUTAGE_PROBE_SECONDS if away is not None else HEARTBEAT_SECONDS
-            check_at = loop.time() + wait
+            beat_at = loop.time() + wait
     finally:
         release()  # type: ignore[operator]
 
@@ -132,8 +200,8 @@ def _store_event(kind: str, message: str) -> ChangeEvent:
     description=(
         "A `text/event-stream`: each change the caller may see as `data: <ChangeEvent "
         f"JSON>`, and a `: heartbeat` comment every {HEARTBEAT_SECONDS:.0f} s. The stream "
-        "ends with the log-in that opened it; after a dropped connection the desk "
-        "reconnects and reloads what it shows."
+        "ends with the log-in that opened it, and when the server stops; after a dropped "
+        "connection the desk reconnects and reloads what it shows."
     ),
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     openapi_extra=access(Kind.EVENT, Action.READ),
@@ -146,7 +214,10 @@ async def events(
     if streams[actor.user_id] >= clinic.settings.max_event_streams_per_user:
         raise TooManyStreams.after(int(HEARTBEAT_SECONDS))
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[ChangeEvent] = asyncio.Queue()
+    queue: Queue = asyncio.Queue()
+    open_streams = _open_streams_here()
+    if open_streams.stopping:
+        queue.put_nowait(None)
 
     def deliver(event: ChangeEvent) -> None:
         try:
@@ -156,10 +227,12 @@ async def events(
 
     subscription = await asyncio.to_thread(changes.follow, clinic, actor, deliver)
     streams[actor.user_id] += 1
+    open_streams.queues.add(queue)
     user_id = actor.user_id
 
     def release() -> None:
         streams[user_id] -= 1
+        open_streams.queues.discard(queue)
         # The desk went away (or the server stops): stop listening, without blocking the loop.
         loop.run_in_executor(None, subscription.close)
 

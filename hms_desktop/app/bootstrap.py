@@ -23,10 +23,7 @@ Progress = Callable[[str], None]
 
 
 class DatabaseUnreachable(BackendUnavailable):
-    message = (
-        "The clinic database cannot be reached. Check the network or ask IT; "
-        "the app keeps retrying."
-    )
+    message = "The clinic database cannot be reached. Check the network or ask IT."
 
 
 class RemoteModeUnavailable(BackendUnavailable):

@@ -19,6 +19,7 @@ from hms_desktop.store import meta, schema
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 3.0
+NOT_A_CLINIC_SERVER = "this is not an hms-desktop clinic server (check api_url)"
 
 
 @dataclass(frozen=True)
@@ -115,18 +116,23 @@ def check_api(settings: Settings) -> CheckResult:
         response = httpx.get(url, timeout=TIMEOUT_SECONDS)
     except httpx.HTTPError as error:
         return CheckResult("api", False, f"{url} not reachable: {_first_line(error)}")
-    if response.status_code == 404:
-        return CheckResult("api", True, f"{url} reachable, version unknown (404)")
-    if response.status_code != 200:
+    if response.status_code >= 500:
         return CheckResult("api", False, f"{url} answered HTTP {response.status_code}")
+    if response.status_code != 200:
+        return CheckResult(
+            "api", False, f"{url} answered HTTP {response.status_code}: {NOT_A_CLINIC_SERVER}"
+        )
     try:
         body = response.json()
     except ValueError:
-        return CheckResult("api", False, f"{url} did not answer JSON")
+        body = None
+    if not isinstance(body, dict) or not body.get("api_version"):
+        # Some other web server (a proxy's default page, another application) answers here.
+        return CheckResult("api", False, f"{url} gave no desk API version: {NOT_A_CLINIC_SERVER}")
     return CheckResult(
         "api",
         True,
-        f"answers (API {body.get('api_version', '?')}, server {body.get('server_version', '?')})",
+        f"answers (API {body['api_version']}, server {body.get('server_version', '?')})",
     )
 
 

@@ -101,6 +101,10 @@ class RemoteBackend(Backend):
     def description(self) -> str:
         return f"Remote · {self.transport.base_url}"
 
+    def contact(self) -> str:
+        self.server_versions = self.transport.check_version()
+        return self.description
+
     def demo_login_hint(self) -> tuple[str, str] | None:
         return None
 

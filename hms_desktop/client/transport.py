@@ -65,6 +65,10 @@ class IncompatibleServer(DomainError):
     message = "The clinic server speaks another version of the desk API."
 
 
+class NotAClinicServer(IncompatibleServer):
+    message = "That address answers, but it is not an hms-desktop clinic server."
+
+
 def _major(version: str) -> str:
     return version.split(".", 1)[0]
 
@@ -117,6 +121,13 @@ class Transport:
     def on_online_change(self, listener: Callable[[bool], None]) -> None:
         """`listener(online)` is called (from the calling thread) when reachability flips."""
         self._online_listeners.append(listener)
+
+    def mark_offline(self) -> None:
+        """The event stream found the server unreachable (no request needed to learn it)."""
+        self._set_online(False)
+
+    def mark_online(self) -> None:
+        self._set_online(True)
 
     def _set_online(self, online: bool) -> None:
         if online == self._online:
@@ -238,6 +249,10 @@ class Transport:
             time.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def error_of(self, response: httpx.Response) -> DomainError:
+        """The domain error a failed answer stands for."""
+        return self._error(response)
+
     def _error(self, response: httpx.Response) -> DomainError:
         try:
             body = response.json()
@@ -274,8 +289,16 @@ class Transport:
         raise self._error(response)
 
     def check_version(self) -> dict[str, str]:
-        """The server's versions; refuses a server whose desk API major version differs."""
-        info = self.request("GET", "/api/version", auth=False)
+        """The server's versions; refuses a server whose desk API major version differs,
+        and a web server that is no clinic server at all."""
+        try:
+            info = self.request("GET", "/api/version", auth=False)
+        except BackendUnavailable:
+            raise
+        except (DomainError, ValueError) as error:  # a 404 page, HTML: some other server
+            raise self._not_a_clinic() from error
+        if not isinstance(info, dict) or not info.get("api_version"):
+            raise self._not_a_clinic()
         server = str(info.get("api_version", ""))
         if _major(server) != _major(hms_desktop.API_VERSION):
             raise IncompatibleServer(
@@ -292,6 +315,12 @@ class Transport:
                 + (f"IT puts it here: {where}" if where else "Ask IT to install it.")
             )
         return info
+
+    def _not_a_clinic(self) -> NotAClinicServer:
+        return NotAClinicServer(
+            f"{self.base_url} answers, but it is not an hms-desktop clinic server. Check the "
+            "server's address (api_url) with IT."
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -231,4 +231,4 @@ class RedisUnavailable(StoreUnavailable):
 
 class BackendUnavailable(DomainError):
     kind = "unavailable"
-    message = "The clinic server cannot be reached. Check the network; the app keeps retrying."
+    message = "The clinic server cannot be reached. Check the network."

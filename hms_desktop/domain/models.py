@@ -318,6 +318,18 @@ STORE_AWAY = "store_unavailable"
 STORE_BACK = "store_available"
 
 
+# Kinds of ChangeEvent a desk's subscription also delivers, about the connection rather
+# than a change: OFFLINE when the clinic's server (or database, or Redis) stops answering,
+# with `extra["message"]` saying which; RESYNC when it answers again after a gap (events
+# may have been missed meanwhile: reload what is shown).
+OFFLINE = "offline"
+RESYNC = "resync"
+
+
+def offline_event(message: str) -> ChangeEvent:
+    return ChangeEvent(kind=OFFLINE, extra={"message": message})
+
+
 @dataclass(frozen=True)
 class Page:
     items: tuple[Any, ...]

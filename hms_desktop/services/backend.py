@@ -67,6 +67,11 @@ class Backend(ABC):
     def description(self) -> str:
         """Where this backend points (shown in the status bar)."""
 
+    def contact(self) -> str:
+        """Talk to the clinic once (its server, or its database and Redis) and return
+        `description`; raises `BackendUnavailable` (or why the clinic cannot be used)."""
+        return self.description
+
     @abstractmethod
     def demo_login_hint(self) -> tuple[str, str] | None:
         """The demo receptionist's credentials on a fresh embedded clinic, else None."""

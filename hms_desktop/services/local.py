@@ -23,7 +23,7 @@ from hms_desktop.domain.doctor_records import (
     DoctorRecord,
 )
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
-from hms_desktop.domain.errors import NotLoggedIn
+from hms_desktop.domain.errors import BackendUnavailable, NotLoggedIn
 from hms_desktop.domain.models import (
     Actor,
     AffectedBooking,
@@ -55,6 +55,7 @@ from hms_desktop.services import (
     doctor_admin,
     doctors,
     leave,
+    liveness,
     patients,
     scheduling,
     staff,
@@ -104,6 +105,12 @@ class LocalBackend(Backend):
         store = "SQLite" if self.clinic.settings.is_embedded else "PostgreSQL"
         locks = "Redis" if self.clinic.settings.redis_url else "built-in locks"
         return f"{store} · {locks}"
+
+    def contact(self) -> str:
+        away = liveness.problem(self.clinic)
+        if away is not None:
+            raise BackendUnavailable(away)
+        return self.description
 
     def demo_login_hint(self) -> tuple[str, str] | None:
         if self.clinic.settings.is_embedded and accounts.password_is(
@@ -343,10 +350,23 @@ class LocalBackend(Backend):
 
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:
-        return changes.follow(self.clinic, self.actor, listener)
+        # The stores are also watched: an idle desk learns within seconds that one is away.
+        return _Subscriptions(
+            changes.follow(self.clinic, self.actor, listener),
+            liveness.StoreWatch(self.clinic, listener),
+        )
 
     def close(self) -> None:
         if self._keeper is not None:
             self._keeper.stop()
         if self._owns_clinic:
             self.clinic.close()
+
+
+class _Subscriptions:
+    def __init__(self, *parts: Subscription) -> None:
+        self._parts = parts
+
+    def close(self) -> None:
+        for part in self._parts:
+            part.close()

@@ -106,7 +106,9 @@ class ErrorLabel(QLabel):
 
 
 class Banner(QFrame):
-    """The red strip across the top while the clinic's server cannot be reached."""
+    """The red strip across the top while the clinic's server cannot be reached: what is
+    away, and whether the desk is retrying or waits for F5 (reads are retried a while;
+    changes never are)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,8 +120,9 @@ class Banner(QFrame):
         layout.addWidget(self.label, 1)
         self.hide()
 
-    def show_message(self, text: str) -> None:
-        self.label.setText(f"⚠ {text} Retrying…")
+    def show_lost(self, text: str, retrying: bool) -> None:
+        state = "Retrying…" if retrying else "Offline — press F5 to retry."
+        self.label.setText(f"⚠ {text} {state}")
         self.show()
 
 

@@ -1,10 +1,14 @@
-"""The log-in window: username and password; the main window then adapts to the role."""
+"""The log-in window: username and password; the main window then adapts to the role.
+
+Its status line says "Connecting…" until the clinic (server, or database) has answered,
+then where it is connected, or why it is not (unreachable, not a clinic server); while
+not connected it asks again every few seconds."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -25,6 +29,9 @@ from hms_desktop.ui.password import ChangePasswordDialog
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 Opener = Callable[[], Backend]
+
+# While the clinic does not answer, the form asks again this often.
+RECONTACT_MS = 5000
 
 
 class LoginWindow(QWidget):
@@ -48,6 +55,12 @@ class LoginWindow(QWidget):
         self._demo: tuple[str, str] | None = None
         self._opening = False
         self._pending: tuple[str, str] | None = None
+        self.connected = False  # the clinic has answered this backend
+        self._contact_error = ""
+        self._recontact = QTimer(self)
+        self._recontact.setSingleShot(True)
+        self._recontact.setInterval(RECONTACT_MS)
+        self._recontact.timeout.connect(self._contact_again)
 
         card = self._build_card()
         outer = QVBoxLayout(self)
@@ -84,6 +97,7 @@ class LoginWindow(QWidget):
         buttons = self._build_buttons(card)
         self.status = QLabel("", card)
         self.status.setObjectName("Subtitle")
+        self.status.setWordWrap(True)
         inner = QVBoxLayout(card)
         inner.setContentsMargins(28, 24, 28, 24)
         inner.setSpacing(10)
@@ -128,9 +142,43 @@ class LoginWindow(QWidget):
         self._on_backend(backend)
 
     def _on_backend(self, backend: Backend) -> None:
-        self.status.setText(f"Connected: {backend.description}")
+        self.connected = False
+        self._contact()
         self.tasks.run(backend.demo_login_hint, on_done=self._show_hint, on_error=lambda _e: None)
         self.backend_ready.emit(backend)
+
+    def _contact(self) -> None:
+        """Ask the clinic once whether it answers; the status line says what it found."""
+        backend = self.backend
+        if backend is None or self.connected:
+            return
+        if not self.status.text().startswith("Not connected"):
+            self.status.setText(f"Connecting… ({backend.description})")
+        self.tasks.run(
+            backend.contact,
+            on_done=lambda where: self._contacted(backend, where),
+            on_error=lambda error: self._not_contacted(backend, error),
+        )
+
+    def _contact_again(self) -> None:
+        if self.isVisible():  # a hidden form (the desk is logged in) asks nothing
+            self._contact()
+
+    def _contacted(self, backend: Backend, where: str) -> None:
+        if backend is self.backend:
+            self.connected = True
+            self.status.setText(f"Connected: {where}")
+            if self._contact_error and self.message.text() == self._contact_error:
+                self.message.show_message("")  # the reason it was not connected is gone
+
+    def _not_contacted(self, backend: Backend, error: Exception) -> None:
+        if backend is not self.backend or self.connected:
+            return
+        self.status.setText(f"Not connected ({backend.description}).")
+        self._contact_error = friendly_message(error)
+        self.message.show_message(self._contact_error)
+        if self.isVisible():
+            self._recontact.start()
 
     def _show_hint(self, hint: tuple[str, str] | None) -> None:
         self._demo = hint
@@ -210,6 +258,7 @@ class LoginWindow(QWidget):
         )
 
     def _logged_in(self, backend: Backend, user: UserInfo, password: str = "") -> None:
+        self._contacted(backend, backend.description)
         self._set_busy(False)
         self.password.clear()
         if user.must_change_password:

@@ -1,4 +1,8 @@
-"""The main window: navigation adapted to the role, the lost-connection banner, live events."""
+"""The main window: navigation adapted to the role, the lost-connection banner, live events.
+
+The banner shows whenever the desk cannot reach the clinic: a call failed for it, or the
+live change stream (remote) or the store probe (on the database) says so, idle or not; it
+goes when a call gets through or the stream is back."""
 
 from __future__ import annotations
 
@@ -22,7 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from hms_desktop.domain.enums import Role
+from hms_desktop.domain.errors import BackendUnavailable
 from hms_desktop.domain.models import (
+    OFFLINE,
+    RESYNC,
     STORE_AWAY,
     STORE_BACK,
     ChangeEvent,
@@ -30,12 +37,13 @@ from hms_desktop.domain.models import (
     PatientRecord,
     UserInfo,
 )
-from hms_desktop.services.backend import Backend, Subscription
+from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.admin.view import AdminView
 from hms_desktop.ui.calendar import CalendarView
 from hms_desktop.ui.common import Banner, plain
 from hms_desktop.ui.doctors import DoctorsView
+from hms_desktop.ui.live import Listening
 from hms_desktop.ui.password import ChangePasswordDialog
 from hms_desktop.ui.patients import PatientsView
 from hms_desktop.ui.requests import RequestsView
@@ -99,7 +107,8 @@ class MainWindow(QMainWindow):
         self._add_shortcuts()
         self.relay = EventRelay(self)
         self.relay.changed.connect(self.on_change)
-        self._subscription: Subscription | None = backend.subscribe(self.relay.deliver)
+        # In the background: subscribing waits for a server or Redis that is away.
+        self.listening: Listening | None = Listening(backend, self.relay.deliver)
         self._start_views()
         self._restore()
 
@@ -213,7 +222,7 @@ class MainWindow(QMainWindow):
 
     def _connect_views(self) -> None:
         self.navigation.currentRowChanged.connect(self._view_changed)
-        self.tasks.connection_lost.connect(self.banner.show_message)
+        self.tasks.connection_lost.connect(self.banner.show_lost)
         self.tasks.connection_back.connect(self.banner.hide)
         self.tasks.busy_changed.connect(self.busy.setVisible)
         self.tasks.failed.connect(self.show_message)
@@ -300,12 +309,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10_000)
 
     def on_change(self, event: ChangeEvent) -> None:
-        # The server says a store it needs is away (or back): the banner, before any click.
-        if event.kind == STORE_AWAY:
-            self.banner.show_message(str(event.extra.get("message") or ""))
+        # The server (or a store it needs) is away, or back: the banner, before any click.
+        if event.kind in (OFFLINE, STORE_AWAY):
+            self.tasks.report_lost(str(event.extra.get("message") or BackendUnavailable.message))
             return
-        if event.kind == STORE_BACK:
-            self.banner.hide()
+        if event.kind in (RESYNC, STORE_BACK):
+            # Back after a gap: changes made meanwhile were not heard; reload everything
+            # shown, the views that had given up included (F5's work, done for the desk).
+            self.tasks.report_back()
+            self.refresh()
+            return
         self.calendar.on_change(event)
         self.today.on_change(event)
         if "requests" in self.view_names:
@@ -331,9 +344,10 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def _stop_listening(self) -> None:
-        if self._subscription is not None:
-            self._subscription.close()
-            self._subscription = None
+        self.tasks.stop_retrying()
+        if self.listening is not None:
+            self.listening.close()  # in the background
+            self.listening = None
 
     def _session_expired(self, _text: str) -> None:
         if self.isVisible():  # several calls may fail at once; leave only once

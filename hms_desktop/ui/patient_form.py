@@ -27,7 +27,7 @@ from hms_desktop.domain.models import PatientForm, PatientRecord
 from hms_desktop.domain.validation import GENDERS
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.common import ErrorLabel, button_row, fmt_date, primary
-from hms_desktop.ui.tasks import Tasks, friendly_message
+from hms_desktop.ui.tasks import Tasks, friendly_message, show_failure
 
 DATE_HINT = "YYYY-MM-DD"
 
@@ -261,4 +261,7 @@ class PatientFormDialog(QDialog):
     def _failed(self, error: Exception) -> None:
         self._busy(False)
         field = error.field if isinstance(error, DomainError) else None
-        self.show_error(friendly_message(error), field)
+        if field is None:
+            show_failure(self.form_error, self.tasks, error)
+        else:
+            self.show_error(friendly_message(error), field)

@@ -27,7 +27,7 @@ from hms_desktop.ui.common import (
     primary,
     record_table,
 )
-from hms_desktop.ui.tasks import Tasks, friendly_message
+from hms_desktop.ui.tasks import Tasks, show_failure
 
 
 class DeclineDialog(QDialog):
@@ -75,7 +75,7 @@ class DeclineDialog(QDialog):
 
     def _failed(self, error: Exception) -> None:
         self.decline.setEnabled(True)
-        self.error.show_message(friendly_message(error))
+        show_failure(self.error, self.tasks, error)
         self.reason.setFocus()
 
 
@@ -169,7 +169,7 @@ class RequestsView(QWidget):
             request.id,
             slot_id,
             on_done=lambda record: self._finished(picker, record, "booked"),
-            on_error=lambda error: picker.show_error(friendly_message(error)),
+            on_error=lambda error: show_failure(picker.error, self.tasks, error),
         )
 
     def decline(self) -> DeclineDialog | None:

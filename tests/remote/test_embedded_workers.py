@@ -19,7 +19,7 @@ from hms_desktop.services.local import LocalBackend
 from tests import factories
 from tests.contract.conftest import LIMITS, remote_settings
 from tests.live_server import free_port
-from tests.remote.test_serve import start_serve
+from tests.remote.serving import start_serve
 from tests.stores import StoreSpec
 
 WITHIN = 1.0

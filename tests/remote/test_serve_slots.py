@@ -14,7 +14,7 @@ from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Slot, WorkingHoursRow
 from tests import factories
 from tests.live_server import free_port
-from tests.remote.test_serve import start_serve
+from tests.remote.serving import start_serve
 from tests.stores import StoreSpec
 
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from hms_desktop.domain.models import AppointmentRecord, CalendarSlot, SlotState
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.common import STATUS_WORDS, ErrorLabel, button_row, fmt_datetime, primary
-from hms_desktop.ui.tasks import Tasks, friendly_message
+from hms_desktop.ui.tasks import Tasks, show_failure
 
 PICK_DAYS = 14
 
@@ -70,7 +70,7 @@ class SlotPickerDialog(QDialog):
             now,
             now + timedelta(days=PICK_DAYS),
             on_done=self._show,
-            on_error=lambda error: self.error.show_message(friendly_message(error)),
+            on_error=lambda error: show_failure(self.error, tasks, error, change=False),
             retry=True,
         )
 
@@ -203,6 +203,6 @@ class AppointmentDialog(QDialog):
 
     def _failed(self, error: Exception, picker: SlotPickerDialog | None) -> None:
         if picker is not None and picker.isVisible():
-            picker.show_error(friendly_message(error))
+            show_failure(picker.error, self.tasks, error)
         else:
-            self.error.show_message(friendly_message(error))
+            show_failure(self.error, self.tasks, error)

@@ -26,7 +26,7 @@ from hms_desktop.ui.calendar.model import countdown
 from hms_desktop.ui.common import ErrorLabel, button_row, fmt_datetime, primary
 from hms_desktop.ui.patient_form import PatientFormDialog
 from hms_desktop.ui.patients import PatientSearch
-from hms_desktop.ui.tasks import Tasks, friendly_message
+from hms_desktop.ui.tasks import Tasks, show_failure
 
 
 class BookingDialog(QDialog):
@@ -178,7 +178,7 @@ class BookingDialog(QDialog):
 
     def _failed(self, error: Exception) -> None:
         self.confirm.setEnabled(self.hold is not None)
-        self.error.show_message(friendly_message(error))
+        show_failure(self.error, self.tasks, error)
         if self.hold is None:
             self.chosen.setText("The slot is not held.")
 

@@ -18,6 +18,12 @@ from hms_desktop.domain.models import CalendarSlot
 CACHE_WINDOWS = 12
 
 
+def range_words(first_day: date, days: int) -> str:
+    """The calendar's heading for `days` days from `first_day` on."""
+    last_day = first_day + timedelta(days=days - 1)
+    return f"{first_day:%a %d %b %Y}" if days == 1 else f"{first_day:%d %b} – {last_day:%d %b %Y}"
+
+
 @dataclass(frozen=True)
 class Window:
     """What the calendar shows: these doctors, `days` days from `first_day` on."""

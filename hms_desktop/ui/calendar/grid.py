@@ -21,6 +21,8 @@ from hms_desktop.domain.models import CalendarSlot, SlotState
 from hms_desktop.ui import theme
 from hms_desktop.ui.common import Index
 
+STALE_OPACITY = 0.4
+
 
 class SlotDelegate(QStyledItemDelegate):
     """Paints each slot as a coloured tile; other desks' holds are hatched."""
@@ -33,6 +35,8 @@ class SlotDelegate(QStyledItemDelegate):
         background, foreground = theme.slot_colours(item.state)
         rect: QRect = option.rect.adjusted(2, 2, -2, -2)
         painter.save()
+        if not option.state & QStyle.StateFlag.State_Enabled:
+            painter.setOpacity(STALE_OPACITY)  # an old range, kept while the new one loads
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(background)

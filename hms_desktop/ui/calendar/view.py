@@ -40,7 +40,7 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.calendar.appointment import AppointmentDialog
 from hms_desktop.ui.calendar.booking import BookingDialog
-from hms_desktop.ui.calendar.cache import Fetch, Touch, Window, WindowCache
+from hms_desktop.ui.calendar.cache import Fetch, Touch, Window, WindowCache, range_words
 from hms_desktop.ui.calendar.grid import CalendarTable
 from hms_desktop.ui.calendar.model import STATE_WORDS, CalendarModel, Column, utcnow
 from hms_desktop.ui.common import (
@@ -54,6 +54,8 @@ from hms_desktop.ui.doctors import fill_combo
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 CONFIRM_DELAY_MS = 250
+# A range that takes longer than this to load is announced, and the old one greyed.
+STALE_AFTER_MS = 300
 
 
 class CalendarView(QWidget):
@@ -83,7 +85,8 @@ class CalendarView(QWidget):
         self.take_over_box: QMessageBox | None = None
         # Windows already fetched (the neighbours of the shown one are fetched ahead).
         self._cache = WindowCache()
-        self._window: Window | None = None
+        self._window: Window | None = None  # what the desk asked to see
+        self._shown: Window | None = None  # what the grid and its heading show
         self._columns: list[Column] = []
 
         toolbar = self._build_toolbar()
@@ -138,13 +141,18 @@ class CalendarView(QWidget):
         return toolbar
 
     def _build_range_row(self) -> QHBoxLayout:
-        """The days shown, and whom the desk is booking for."""
+        """The days shown (always those of the grid), the range on its way, and whom the
+        desk is booking for."""
         self.range_label = QLabel(self)
         self.range_label.setObjectName("SectionTitle")
+        self.loading_label = QLabel(self)
+        self.loading_label.setObjectName("Subtitle")
+        self.loading_label.hide()
         self.for_patient = plain(QLabel(self))
         self.for_patient.setObjectName("Subtitle")
         row = QHBoxLayout()
         row.addWidget(self.range_label)
+        row.addWidget(self.loading_label)
         row.addStretch(1)
         row.addWidget(self.for_patient)
         return row
@@ -194,6 +202,11 @@ class CalendarView(QWidget):
         self._live.setSingleShot(True)
         self._live.setInterval(120)
         self._live.timeout.connect(self.reload)
+        # A range still loading after a moment: grey the old one and say what is coming.
+        self._stale = QTimer(self)
+        self._stale.setSingleShot(True)
+        self._stale.setInterval(STALE_AFTER_MS)
+        self._stale.timeout.connect(lambda: self._set_stale(True))
 
     def _add_shortcuts(self) -> None:
         QShortcut(QKeySequence("Alt+Left"), self, lambda: self.step(-1))
@@ -295,12 +308,11 @@ class CalendarView(QWidget):
         """Show the chosen doctors and days: at once from the cache when it has them (then
         confirmed by a fresh fetch), else as soon as the backend answers."""
         doctors, days = self.shown_doctors(), self.days()
-        self.range_label.setText(
-            f"{days[0]:%a %d %b %Y}" if len(days) == 1 else f"{days[0]:%d %b} – {days[-1]:%d %b %Y}"
-        )
         if not doctors:
-            self._window = None
+            self._window = self._shown = None
             self.model.set_slots([], [])
+            self.range_label.setText(range_words(days[0], len(days)))
+            self._set_stale(False)
             self.loaded.emit()
             return
         window = Window(tuple(d.id for d in doctors), days[0], len(days))
@@ -308,6 +320,9 @@ class CalendarView(QWidget):
         self._columns = [Column(day, doctor) for day in days for doctor in doctors]
         cached = self._cache.get(window)
         if cached is None:
+            # The grid and its heading keep the range they show until this one arrives.
+            if self._shown != window and not self._stale.isActive():
+                self._stale.start()
             self._fetch(window, current=True)
             return
         self._show(cached)
@@ -328,9 +343,15 @@ class CalendarView(QWidget):
             local_midnight(window.first_day, self.tz),
             local_midnight(window.end_day, self.tz),
             on_done=lambda slots: self._fetched(fetch, slots),
-            on_error=lambda _error: self._cache.fetch_failed(fetch),
+            on_error=lambda _error: self._fetch_failed(fetch),
             retry=current,
         )
+
+    def _fetch_failed(self, fetch: Fetch) -> None:
+        self._cache.fetch_failed(fetch)
+        if fetch.window == self._window:
+            self._stale.stop()
+            self._set_stale(True, failed=True)
 
     def _fetched(self, fetch: Fetch, slots: list[CalendarSlot]) -> None:
         if not self._cache.store(fetch, slots):
@@ -343,9 +364,25 @@ class CalendarView(QWidget):
             for neighbour in self._cache.missing_neighbours(fetch.window):
                 self._fetch(neighbour, current=False)
 
+    def _set_stale(self, stale: bool, *, failed: bool = False) -> None:
+        """Grey the grid while it shows another range than the one asked for."""
+        waiting = self._window if stale and self._window != self._shown else None
+        self.table.setEnabled(waiting is None)
+        self.range_label.setEnabled(waiting is None)
+        if waiting is not None:
+            words = range_words(waiting.first_day, waiting.days)
+            doing = "could not be loaded (F5 tries again)" if failed else "is loading"
+            self.loading_label.setText(f"· {words} {doing}; these days are shown meanwhile")
+        self.loading_label.setVisible(waiting is not None)
+
     def _show(self, slots: list[CalendarSlot]) -> None:
         columns = self._columns
         current = self.model.slot_at(self.table.currentIndex())
+        self._shown = self._window
+        if self._shown is not None:
+            self.range_label.setText(range_words(self._shown.first_day, self._shown.days))
+        self._stale.stop()
+        self._set_stale(False)
         self.model.set_slots(columns, slots)
         header = self.table.horizontalHeader()
         # A few columns share the width; many (a speciality's week) keep a readable size.

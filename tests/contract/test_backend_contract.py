@@ -49,9 +49,11 @@ WAIT = 5.0
 
 
 def _free(clinic: Clinic, doctor_id: int, count: int) -> list[int]:
-    now = clinic.now()
+    # From an hour ahead: a slot starting in a few seconds may be past by the time a remote
+    # desk's request reaches it.
+    start = clinic.now() + timedelta(hours=1)
     found = doctors.free_slots(
-        clinic, SYSTEM, [doctor_id], now, now + timedelta(days=7), limit=count
+        clinic, SYSTEM, [doctor_id], start, start + timedelta(days=7), limit=count
     )
     return [slot.id for slot in found]
 

@@ -371,13 +371,6 @@ def set_working_hours(
     return hours_service.change_working_hours(clinic, actor, doctor_id, hours).slots
 
 
-def generate_slots(
-    clinic: Clinic, days: int | None = None, doctor_ids: Sequence[int] | None = None
-) -> int:
-    """Top up every doctor's slots to the booking horizon (see `hours.top_up`)."""
-    return hours_service.top_up(clinic, days, doctor_ids)
-
-
 def update_doctor(
     clinic: Clinic,
     actor: Actor,

@@ -185,7 +185,7 @@ def test_weekly_hours_generate_slots_ahead(open_store: Callable[..., Clinic]) ->
     # Setting them again is idempotent; generating ahead adds nothing new either.
     doctors.set_working_hours(clinic, doc.actor, doc.doctor_id, hours)
     assert len(doctors.free_slots(clinic, SYSTEM, [doc.doctor_id], *window)) == created
-    doctors.generate_slots(clinic, doctor_ids=[doc.doctor_id])
+    hours.top_up(clinic, doctor_ids=[doc.doctor_id])
     assert len(doctors.free_slots(clinic, SYSTEM, [doc.doctor_id], *window)) == created
 
 

@@ -22,7 +22,7 @@ from hms_desktop.domain.models import (
     TimeBlockForm,
 )
 from hms_desktop.domain.schedule import local_day_bounds
-from hms_desktop.services import doctors, leave, scheduling
+from hms_desktop.services import doctors, hours, leave, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
 from tests.services.support import EventRecorder, last_audit, live_appointments, table_counts
@@ -144,7 +144,7 @@ def test_slots_made_later_inside_a_block_are_blocked_too(world: Leave) -> None:
     assert doctors.free_slots(clinic, SYSTEM, [world.doc.doctor_id], start, end) == []
     world.block_day(first_day=far_day, last_day=far_day)
 
-    assert doctors.generate_slots(clinic, days=horizon + 5) > 0
+    assert hours.top_up(clinic, days=horizon + 5) > 0
 
     calendar = scheduling.calendar(clinic, world.desk, [world.doc.doctor_id], start, end)
     assert calendar and {item.state for item in calendar} == {SlotState.BLOCKED}

@@ -27,7 +27,7 @@ from hms_desktop.domain.errors import (
 )
 from hms_desktop.domain.models import SYSTEM
 from hms_desktop.domain.schedule import as_utc
-from hms_desktop.services import accounts, audit, clinic_settings, patients, staff
+from hms_desktop.services import accounts, audit, clinic_settings, hours, patients, staff
 from hms_desktop.services.clinic import Clinic
 from tests import factories
 from tests.services.support import last_audit, table_counts
@@ -258,7 +258,6 @@ def test_clinic_settings_live_in_the_database_and_fall_back_to_config(
 def test_slots_are_made_up_to_the_admins_horizon(clinic: Clinic) -> None:
     from sqlalchemy import func, select
 
-    from hms_desktop.services import doctors
     from hms_desktop.store.tables import Slot
 
     admin = _admin(clinic)
@@ -274,5 +273,5 @@ def test_slots_are_made_up_to_the_admins_horizon(clinic: Clinic) -> None:
     limit = clinic.now() + timedelta(days=4)
     assert newest() is not None and as_utc(newest()) < limit
     clinic_settings.update_clinic_settings(clinic, admin, ClinicSettings("Clinic", 9))
-    assert doctors.generate_slots(clinic) > 0
+    assert hours.top_up(clinic) > 0
     assert as_utc(newest()) > limit

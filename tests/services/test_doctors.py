@@ -20,6 +20,7 @@ from hms_desktop.domain.models import SYSTEM, WorkingHours
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import catalogue, doctors, reviews, scheduling
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.hours import top_up
 from hms_desktop.store.tables import Slot
 from tests import factories
 from tests.services.support import free_slot_ids, table_counts
@@ -185,7 +186,7 @@ def test_weekly_hours_generate_slots_ahead(open_store: Callable[..., Clinic]) ->
     # Setting them again is idempotent; generating ahead adds nothing new either.
     doctors.set_working_hours(clinic, doc.actor, doc.doctor_id, hours)
     assert len(doctors.free_slots(clinic, SYSTEM, [doc.doctor_id], *window)) == created
-    hours.top_up(clinic, doctor_ids=[doc.doctor_id])
+    top_up(clinic, doctor_ids=[doc.doctor_id])
     assert len(doctors.free_slots(clinic, SYSTEM, [doc.doctor_id], *window)) == created
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 
 import bcrypt
@@ -15,6 +16,31 @@ from tests import stores
 from tests.stores import STORES, StoreSpec
 
 _real_gensalt: Callable[..., bytes] = bcrypt.gensalt
+
+
+def _qt_in_use(request: pytest.FixtureRequest) -> bool:
+    if "qtbot" in request.fixturenames or "qapp" in request.fixturenames:
+        return True
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    return widgets is not None and widgets.QApplication.instance() is not None
+
+
+@pytest.fixture(autouse=True)
+def garbage_collected_on_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """As in the desktop (ui/gui_gc.py): while Qt objects exist, cycles are collected on the
+    GUI thread only; a worker thread collecting a cycle that holds a widget kills the run."""
+    if not _qt_in_use(request):
+        yield
+        return
+    request.getfixturevalue("qapp")
+    from hms_desktop.ui.gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    collector.start()
+    try:
+        yield
+    finally:
+        collector.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from hms_desktop.domain.models import UserInfo
 from hms_desktop.runtime import tune_garbage_collector
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
+from hms_desktop.ui.gui_gc import collect_on_gui_thread_only
 from hms_desktop.ui.login import LoginWindow
 from hms_desktop.ui.main_window import MainWindow
 
@@ -83,6 +84,7 @@ def application() -> QApplication:
     app.setApplicationName("hms-desktop")
     app.setOrganizationName("hms-desktop")
     theme.apply(app)
+    collect_on_gui_thread_only()
     return app
 
 

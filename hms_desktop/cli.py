@@ -226,6 +226,12 @@ def _desktop(settings: Settings, screenshot_dir: str | None) -> int:
     this version may not use the database (never half-working)."""
     logs.log_to_file(settings)
     if not screenshot_dir:
+        from hms_desktop.app import qt_libraries
+
+        missing = qt_libraries.problem()
+        if missing is not None:
+            log.error("%s", missing)
+            return 3
         from hms_desktop.services.version_gate import startup_problem
 
         problem = startup_problem(settings)

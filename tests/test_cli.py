@@ -296,3 +296,60 @@ def test_a_fresh_machine_gets_its_embedded_database_in_the_user_data_folder(
     clinic = open_clinic(Settings(database_url=f"sqlite:///{nested}"))
     clinic.close()
     assert nested.is_file()
+
+
+def test_the_desktop_names_every_missing_qt_library_before_qt_starts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hms_desktop import cli
+    from hms_desktop.app import qt_libraries
+
+    absent = {"libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1"}
+    monkeypatch.setattr(qt_libraries, "_loads", lambda name: name not in absent)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setenv("HMS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    def qt_must_not_start(*_args: object, **_kwargs: object) -> int:
+        raise AssertionError("Qt was started although its libraries are missing")
+
+    monkeypatch.setattr("hms_desktop.app.desktop.start_desktop", qt_must_not_start)
+    assert cli.main([]) == 3
+    said = capsys.readouterr().err
+    assert "sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1\n" in said
+    assert "libxcb-shape0" not in said  # only what is missing
+
+
+def test_qt_libraries_are_looked_for_only_where_qt_uses_xcb() -> None:
+    from hms_desktop.app import qt_libraries
+
+    assert qt_libraries.uses_xcb({}, "linux")
+    assert qt_libraries.uses_xcb({"QT_QPA_PLATFORM": "xcb"}, "linux")
+    assert not qt_libraries.uses_xcb({"QT_QPA_PLATFORM": "offscreen"}, "linux")
+    assert not qt_libraries.uses_xcb({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    assert not qt_libraries.uses_xcb({}, "win32")
+    assert qt_libraries.problem({"QT_QPA_PLATFORM": "xcb"}, loads=lambda _name: True) is None
+
+
+def test_a_first_start_of_the_desktop_is_quiet(tmp_path: Path) -> None:
+    """The desktop's own start on a fresh machine (logging as the desktop sets it up, the
+    migrations, the demo clinic) prints nothing to the terminal: it only speaks when
+    something is wrong."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("HMS_", "XDG_"))}
+    env.update(HOME=str(home), PYTHONPATH=str(ROOT), PYTHONWARNINGS="default")
+    start = (
+        "from hms_desktop import logs\n"
+        "from hms_desktop.app.bootstrap import open_backend\n"
+        "from hms_desktop.config import load_settings\n"
+        "settings = load_settings()\n"
+        "logs.log_to_file(settings)\n"
+        "backend = open_backend(settings)\n"
+        "assert backend.demo_login_hint() is not None\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", start], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout, result.stderr) == ("", "")

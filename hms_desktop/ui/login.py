@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +33,10 @@ Opener = Callable[[], Backend]
 
 # While the clinic does not answer, the form asks again this often.
 RECONTACT_MS = 5000
+
+# Set on this workstation once the demo hint was used (a log-in with its account) or
+# dismissed: from then on the form is the clinic's, not a demo's.
+DEMO_HINT_DONE = "login/demo_hint_done"
 
 
 class LoginWindow(QWidget):
@@ -74,6 +79,7 @@ class LoginWindow(QWidget):
         self.setTabOrder(self.username, self.password)
         self.setTabOrder(self.password, self.submit)
         self.setTabOrder(self.submit, self.use_demo)
+        self.setTabOrder(self.use_demo, self.dismiss_demo)
         self.resize(760, 520)
         self.username.setFocus()
         if backend is not None:
@@ -94,6 +100,16 @@ class LoginWindow(QWidget):
         self.hint.setObjectName("Hint")
         self.hint.setWordWrap(True)
         self.hint.hide()
+        self.dismiss_demo = QToolButton(card)
+        self.dismiss_demo.setText("✕")
+        self.dismiss_demo.setToolTip("Hide this hint on this workstation for good")
+        self.dismiss_demo.setAccessibleName("Hide the demo hint")
+        self.dismiss_demo.setAutoRaise(True)
+        self.dismiss_demo.hide()
+        self.dismiss_demo.clicked.connect(self._dismiss_demo)
+        hint_row = QHBoxLayout()
+        hint_row.addWidget(self.hint, 1)
+        hint_row.addWidget(self.dismiss_demo, 0, Qt.AlignmentFlag.AlignTop)
         buttons = self._build_buttons(card)
         self.status = QLabel("", card)
         self.status.setObjectName("Subtitle")
@@ -105,7 +121,7 @@ class LoginWindow(QWidget):
         inner.addWidget(subtitle)
         inner.addLayout(form)
         inner.addWidget(self.message)
-        inner.addWidget(self.hint)
+        inner.addLayout(hint_row)
         inner.addLayout(buttons)
         inner.addWidget(self.status)
         return card
@@ -182,9 +198,8 @@ class LoginWindow(QWidget):
 
     def _show_hint(self, hint: tuple[str, str] | None) -> None:
         self._demo = hint
-        if hint is None:
-            self.hint.hide()
-            self.use_demo.hide()
+        if hint is None or QSettings().value(DEMO_HINT_DONE, False, type=bool):
+            self._hide_hint()
             return
         self.hint.setText(
             f"This is a fresh demo clinic. Log in as “{hint[0]}” with the password "
@@ -192,6 +207,16 @@ class LoginWindow(QWidget):
         )
         self.hint.show()
         self.use_demo.show()
+        self.dismiss_demo.show()
+
+    def _hide_hint(self) -> None:
+        for widget in (self.hint, self.use_demo, self.dismiss_demo):
+            widget.hide()
+
+    def _dismiss_demo(self) -> None:
+        QSettings().setValue(DEMO_HINT_DONE, True)
+        self._hide_hint()
+        self.username.setFocus()
 
     def _fill_demo(self) -> None:
         if self._demo:
@@ -261,6 +286,9 @@ class LoginWindow(QWidget):
         self._contacted(backend, backend.description)
         self._set_busy(False)
         self.password.clear()
+        if self._demo is not None and user.username == self._demo[0]:
+            QSettings().setValue(DEMO_HINT_DONE, True)  # used: the next start is plain
+            self._hide_hint()
         if user.must_change_password:
             self._ask_new_password(backend, password)
             return

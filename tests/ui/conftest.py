@@ -16,6 +16,7 @@ from hms_desktop.domain.models import CalendarSlot, PatientRecord, SlotState, Us
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import LocalBackend
 from hms_desktop.ui.calendar import CalendarView
+from hms_desktop.ui.login import DEMO_HINT_DONE
 from hms_desktop.ui.main_window import MainWindow
 from hms_desktop.ui.tasks import Tasks
 from tests import factories, stores
@@ -76,6 +77,12 @@ def _desk_settings_in_a_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> No
     folder = str(tmp_path_factory.mktemp("qsettings"))
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
+
+
+@pytest.fixture(autouse=True)
+def _demo_hint_not_yet_dismissed() -> None:
+    """Each test starts on a workstation that has not used or hidden the demo hint."""
+    QSettings().remove(DEMO_HINT_DONE)
 
 
 @pytest.fixture

@@ -216,6 +216,53 @@ def test_fresh_demo_clinic_offers_the_demo_account(qtbot: QtBot, clinic: Clinic)
     assert (window.username.text(), window.password.text()) == ("reception", "reception123")
 
 
+def _demo_clinic(clinic: Clinic) -> None:
+    username, password = DEMO_RECEPTIONIST
+    accounts.create_user(
+        clinic, SYSTEM, username=username, role=Role.RECEPTIONIST, password=password
+    )
+
+
+def _hint_shown(qtbot: QtBot, clinic: Clinic) -> LoginWindow:
+    window = LoginWindow(_FreshDemoClinic(clinic))
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window.tasks)
+    return window
+
+
+def test_the_demo_hint_goes_once_it_was_used(qtbot: QtBot, clinic: Clinic) -> None:
+    _demo_clinic(clinic)
+    window = _hint_shown(qtbot, clinic)
+    assert window.hint.isVisible()
+    qtbot.mouseClick(window.use_demo, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.logged_in, timeout=10_000):
+        qtbot.keyClick(window.password, Qt.Key.Key_Return)
+    assert not window.hint.isVisible()
+    again = _hint_shown(qtbot, clinic)  # the next start on this workstation
+    assert not again.hint.isVisible() and not again.use_demo.isVisible()
+
+
+def test_the_demo_hint_can_be_dismissed_for_good(qtbot: QtBot, clinic: Clinic) -> None:
+    window = _hint_shown(qtbot, clinic)
+    assert window.dismiss_demo.isVisible()
+    qtbot.mouseClick(window.dismiss_demo, Qt.MouseButton.LeftButton)
+    assert not window.hint.isVisible() and not window.use_demo.isVisible()
+    assert window.username.hasFocus() or not window.isActiveWindow()
+    again = _hint_shown(qtbot, clinic)
+    assert not again.hint.isVisible()
+
+
+def test_a_log_in_with_another_account_keeps_the_hint(qtbot: QtBot, clinic: Clinic) -> None:
+    user, _ = factories.staff(clinic)
+    window = _hint_shown(qtbot, clinic)
+    window.username.setText(user.username)
+    window.password.setText(factories.PASSWORD)
+    with qtbot.waitSignal(window.logged_in, timeout=10_000):
+        qtbot.keyClick(window.password, Qt.Key.Key_Return)
+    assert _hint_shown(qtbot, clinic).hint.isVisible()
+
+
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_first_start_loads_the_demo_clinic_with_progress_and_offers_its_account(
     qtbot: QtBot, store: StoreSpec

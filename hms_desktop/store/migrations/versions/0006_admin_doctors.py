@@ -16,12 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("doctors") as table:
-        table.add_column(
-            sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-    with op.batch_alter_table("contacts") as table:
-        table.add_column(sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMNs (SQLite takes them as they are): a batch would reflect the tables
+    # and warn on every first start that SQLite cannot reflect the users' expression indexes.
+    op.add_column(
+        "doctors", sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.add_column("contacts", sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

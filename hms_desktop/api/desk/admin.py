@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from hms_desktop.api.deps import ClinicDep, DbInt, DeskUser
 from hms_desktop.api.desk.common import answer
-from hms_desktop.api.fields import Email, Instant, Name, Password, Search
+from hms_desktop.api.fields import Email, Flag, Instant, JsonInt, Name, Password, Search
 from hms_desktop.api.openapi import access
 from hms_desktop.api.ratelimit import EVERY_REQUEST
 from hms_desktop.domain.admin import (
@@ -44,12 +44,12 @@ class StaffFormIn(BaseModel):
 
 
 class ActiveIn(BaseModel):
-    active: bool
+    active: Flag
 
 
 class ClinicSettingsIn(BaseModel):
     name: Name
-    booking_horizon_days: DbInt
+    booking_horizon_days: JsonInt
 
 
 @router.put(

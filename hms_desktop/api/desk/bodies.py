@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from hms_desktop.api.deps import DbInt
-from hms_desktop.api.fields import Day, Email, LongText, Name, Password, ShortText, TimeOfDay, Token
+from hms_desktop.api.fields import (
+    Day,
+    Email,
+    Flag,
+    JsonInt,
+    LongText,
+    Name,
+    Password,
+    ShortText,
+    TimeOfDay,
+    Token,
+)
 from hms_desktop.domain.doctor_records import DoctorForm
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, BlockKind
 from hms_desktop.domain.models import PatientForm, TimeBlockForm, UserInfo
@@ -53,15 +63,15 @@ class NamedIn(BaseModel):
 
 
 class WorkingHoursIn(BaseModel):
-    weekday: DbInt
+    weekday: JsonInt
     start: TimeOfDay
     end: TimeOfDay
-    slot_minutes: DbInt = 30
+    slot_minutes: JsonInt = 30
 
 
 class HoldIn(BaseModel):
-    slot_id: DbInt
-    patient_id: DbInt
+    slot_id: JsonInt
+    patient_id: JsonInt
 
 
 class ReleaseIn(BaseModel):
@@ -73,15 +83,15 @@ class Released(BaseModel):
 
 
 class BookingIn(BaseModel):
-    slot_id: DbInt
-    patient_id: DbInt
+    slot_id: JsonInt
+    patient_id: JsonInt
     token: Token
     appointment_type: AppointmentType = AppointmentType.OFFLINE
     symptoms: LongText = ""
 
 
 class SlotIn(BaseModel):
-    slot_id: DbInt
+    slot_id: JsonInt
 
 
 class StatusIn(BaseModel):
@@ -93,7 +103,7 @@ class ReasonIn(BaseModel):
 
 
 class TimeBlockIn(BaseModel):
-    doctor_id: DbInt | None = None  # none: the whole clinic
+    doctor_id: JsonInt | None = None  # none: the whole clinic
     first_day: Day
     last_day: Day
     reason: ShortText
@@ -110,16 +120,16 @@ MAX_BULK = 500
 
 
 class MoveAffectedIn(BaseModel):
-    appointment_ids: list[DbInt] = Field(max_length=MAX_BULK)
-    other_doctors: bool = False
+    appointment_ids: list[JsonInt] = Field(max_length=MAX_BULK)
+    other_doctors: Flag = False
 
 
 class DoctorFormIn(BaseModel):
     first_name: Name
     last_name: Name = ""
-    specialisation_ids: list[DbInt] = Field(default_factory=list, max_length=100)
-    designation_ids: list[DbInt] = Field(default_factory=list, max_length=100)
-    fee: DbInt | None = None
+    specialisation_ids: list[JsonInt] = Field(default_factory=list, max_length=100)
+    designation_ids: list[JsonInt] = Field(default_factory=list, max_length=100)
+    fee: JsonInt | None = None
     description: LongText = ""
     meet_link: ShortText = ""
     email: Email = ""
@@ -139,4 +149,4 @@ class CatalogueEntryIn(BaseModel):
 
 
 class HandledIn(BaseModel):
-    handled: bool = True
+    handled: Flag = True

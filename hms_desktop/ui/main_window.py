@@ -81,6 +81,12 @@ def desk_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "hms-desktop", "desk")
 
 
+def user_key(username: str, name: str) -> str:
+    """A remembered setting's key for one user: several people share a workstation."""
+    who = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in username.casefold())
+    return f"users/{who or '_'}/{name}"
+
+
 class MainWindow(QMainWindow):
     logged_out = Signal()
 
@@ -266,6 +272,8 @@ class MainWindow(QMainWindow):
     def _view_changed(self, row: int) -> None:
         item = self.navigation.item(row)
         self.view_title.setText(item.text() if item else "")
+        # A message is about the view that showed it: it does not linger into the next.
+        self.statusBar().clearMessage()
         # The admin area asks for its data only once an admin opens it.
         if self.admin is not None and self.stack.widget(row) is self.admin:
             self.admin.start()
@@ -326,21 +334,25 @@ class MainWindow(QMainWindow):
         if self.admin is not None:
             self.admin.on_change(event)
 
-    # --- remembered between runs -----------------------------------------------------------
+    # --- remembered between runs, per user (a doctor after a receptionist starts on My day) ---
+    def _key(self, name: str) -> str:
+        return user_key(self.user.username, name)
+
     def _restore(self) -> None:
-        geometry = self.settings.value("main/geometry")
+        geometry = self.settings.value(self._key("main/geometry"))
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(first_size(self.screen().availableGeometry().size()))
-        last = self.settings.value("main/view", "")
+        last = self.settings.value(self._key("main/view"), "")
         self.show_view_at(self.view_names.index(last) if last in self.view_names else 0)
-        self.calendar.set_week(self.settings.value("calendar/week", "true") == "true")
+        self.calendar.set_week(self.settings.value(self._key("calendar/week"), "true") == "true")
 
     def _save(self) -> None:
-        self.settings.setValue("main/geometry", self.saveGeometry())
-        self.settings.setValue("main/view", self.current_view())
-        self.settings.setValue("calendar/week", "true" if self.calendar.week else "false")
+        self.settings.setValue(self._key("main/geometry"), self.saveGeometry())
+        self.settings.setValue(self._key("main/view"), self.current_view())
+        week = "true" if self.calendar.week else "false"
+        self.settings.setValue(self._key("calendar/week"), week)
         self.settings.sync()
 
     def _stop_listening(self) -> None:

@@ -40,6 +40,7 @@ from hms_desktop.domain.models import (
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.admin.view import AdminView
+from hms_desktop.ui.arrivals import ArrivalsView
 from hms_desktop.ui.calendar import CalendarView
 from hms_desktop.ui.common import Banner, plain
 from hms_desktop.ui.doctors import DoctorsView
@@ -64,6 +65,9 @@ class EventRelay(QObject):
         except RuntimeError:
             log.debug("change event after the window closed")
 
+
+# A view whose icon is not named after it (arrivals: people coming in).
+NAV_ICONS = {"arrivals": "next"}
 
 # A first start opens at this size, or smaller on a smaller screen.
 FIRST_SIZE = QSize(1366, 768)
@@ -141,19 +145,26 @@ class MainWindow(QMainWindow):
             backend, self.tasks, tz, today, own_doctor_id=user.doctor_id if self.is_doctor else None
         )
         self.requests = RequestsView(backend, self.tasks, tz, self)
+        self.arrivals = ArrivalsView(backend, self.tasks, tz, today, self)
         views: list[tuple[str, str, QWidget]] = []
         if self.is_doctor:
             views.append(("today", "My day", self.today))
         views += [("patients", "Patients", self.patients), ("doctors", "Doctors", self.doctors)]
         views.append(("calendar", "Calendar", self.calendar))
         if self.is_desk:
-            views += [("today", "Today", self.today), ("requests", "Requests", self.requests)]
+            views += [
+                ("today", "Today", self.today),
+                ("arrivals", "Arrivals", self.arrivals),
+                ("requests", "Requests", self.requests),
+            ]
         # The admin area exists for admins only: no other role gets even the widgets.
         self.admin: AdminView | None = None
         if self.is_admin:
             self.admin = AdminView(backend, self.tasks, tz, self)
             views.append(("admin", "Admin", self.admin))
         if not self.is_desk:
+            self.arrivals.hide()  # not in the stack: never shown loose in the window
+            self.requests.hide()
             self.patients.new_button.hide()
             self.patients.edit_button.hide()
             self.patients.book_button.hide()
@@ -168,7 +179,8 @@ class MainWindow(QMainWindow):
         self.navigation.setIconSize(QSize(22, 22))
         self.stack = QStackedWidget(self)
         for number, (name, title, widget) in enumerate(views, start=1):
-            item = QListWidgetItem(theme.icon(name, "#ffffff"), title, self.navigation)
+            icon = theme.icon(NAV_ICONS.get(name, name), "#ffffff")
+            item = QListWidgetItem(icon, title, self.navigation)
             item.setToolTip(f"{title} (Ctrl+{number})")
             self.stack.addWidget(widget)
             QShortcut(
@@ -234,7 +246,7 @@ class MainWindow(QMainWindow):
         self.tasks.failed.connect(self.show_message)
         # A revoked or expired session (remote mode) goes back to the log-in window.
         self.tasks.session_expired.connect(self._session_expired)
-        for view in (self.calendar, self.today, self.requests):
+        for view in (self.calendar, self.today, self.arrivals, self.requests):
             view.message.connect(self.show_message)
         if self.admin is not None:
             self.admin.message.connect(self.show_message)
@@ -255,6 +267,7 @@ class MainWindow(QMainWindow):
         self.calendar.start()
         self.today.start()
         if self.is_desk:
+            self.arrivals.start()
             self.requests.start()
 
     # --- navigation ------------------------------------------------------------------------
@@ -299,7 +312,8 @@ class MainWindow(QMainWindow):
         self.doctors.reload()
         self.calendar.reload()
         self.today.reload()
-        if "requests" in self.view_names:
+        if self.is_desk:
+            self.arrivals.reload()
             self.requests.reload()
         if self.admin is not None:
             self.admin.reload()
@@ -329,7 +343,8 @@ class MainWindow(QMainWindow):
             return
         self.calendar.on_change(event)
         self.today.on_change(event)
-        if "requests" in self.view_names:
+        if self.is_desk:
+            self.arrivals.on_change(event)
             self.requests.on_change(event)
         if self.admin is not None:
             self.admin.on_change(event)

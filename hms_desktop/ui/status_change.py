@@ -44,7 +44,7 @@ class StatusChanger(QObject):
         self.confirm_box: QMessageBox | None = None
         # The last change: the appointment as it was, and as it became.
         self.last: tuple[AppointmentRecord, AppointmentRecord] | None = None
-        self.undo_button = QPushButton(theme.icon("undo"), "&Undo", view)
+        self.undo_button = QPushButton(theme.icon("prev"), "&Undo", view)
         self.undo_button.setToolTip("Set the previous status back (Ctrl+Z)")
         self.undo_button.hide()
         self.undo_button.clicked.connect(self.undo)

@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
             view.message.connect(self.show_message)
         if self.admin is not None:
             self.admin.message.connect(self.show_message)
+        self.requests.waiting.connect(self._count_requests)
         self.patients.book_requested.connect(self.book_for)
         self.doctors.calendar_requested.connect(self.calendar_for)
 
@@ -290,6 +291,16 @@ class MainWindow(QMainWindow):
         # The admin area asks for its data only once an admin opens it.
         if self.admin is not None and self.stack.widget(row) is self.admin:
             self.admin.start()
+
+    def _count_requests(self, count: int) -> None:
+        """The Requests entry says how many wait: "Requests (3)"."""
+        if "requests" not in self.view_names:
+            return
+        row = self.view_names.index("requests")
+        title = f"Requests ({count})" if count else "Requests"
+        self.navigation.item(row).setText(title)
+        if self.navigation.currentRow() == row:
+            self.view_title.setText(title)
 
     def find_patient(self) -> None:
         self.show_view("patients")

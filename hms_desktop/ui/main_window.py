@@ -66,9 +66,6 @@ class EventRelay(QObject):
             log.debug("change event after the window closed")
 
 
-# A view whose icon is not named after it (arrivals: people coming in).
-NAV_ICONS = {"arrivals": "next"}
-
 # A first start opens at this size, or smaller on a smaller screen.
 FIRST_SIZE = QSize(1366, 768)
 # Room for the title bar and borders the window manager draws around the window: without
@@ -179,8 +176,7 @@ class MainWindow(QMainWindow):
         self.navigation.setIconSize(QSize(22, 22))
         self.stack = QStackedWidget(self)
         for number, (name, title, widget) in enumerate(views, start=1):
-            icon = theme.icon(NAV_ICONS.get(name, name), "#ffffff")
-            item = QListWidgetItem(icon, title, self.navigation)
+            item = QListWidgetItem(theme.icon(name, "#ffffff"), title, self.navigation)
             item.setToolTip(f"{title} (Ctrl+{number})")
             self.stack.addWidget(widget)
             QShortcut(

@@ -16,7 +16,7 @@ from hms_desktop.domain.enums import AppointmentStatus
 from hms_desktop.domain.models import AppointmentRecord
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
-from hms_desktop.ui.common import STATUS_WORDS, fmt_datetime
+from hms_desktop.ui.common import STATUS_WORDS, fmt_datetime, fmt_time
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 # Marking one of these more than this long before the appointment asks first: a click on
@@ -44,7 +44,7 @@ class StatusChanger(QObject):
         self.confirm_box: QMessageBox | None = None
         # The last change: the appointment as it was, and as it became.
         self.last: tuple[AppointmentRecord, AppointmentRecord] | None = None
-        self.undo_button = QPushButton(theme.icon("prev"), "&Undo", view)
+        self.undo_button = QPushButton(theme.icon("undo"), "&Undo", view)
         self.undo_button.setToolTip("Set the previous status back (Ctrl+Z)")
         self.undo_button.hide()
         self.undo_button.clicked.connect(self.undo)
@@ -64,12 +64,17 @@ class StatusChanger(QObject):
 
     def _ask(self, record: AppointmentRecord, status: AppointmentStatus) -> QMessageBox:
         word = STATUS_WORDS[status].lower()
+        now = self.now().astimezone(self.tz)
+        when = (
+            f"at {fmt_time(record.start, self.tz)} today"
+            if record.start is not None and record.start.astimezone(self.tz).date() == now.date()
+            else f"on {fmt_datetime(record.start, self.tz)}"
+        )
         box = QMessageBox(
             QMessageBox.Icon.Question,
             f"Mark {word}?",
-            f"{record.patient_name}'s appointment with {record.doctor_name} is on "
-            f"{fmt_datetime(record.start, self.tz)}, more than an hour from now. "
-            f"Mark it {word} anyway?",
+            f"{record.patient_name}'s appointment with {record.doctor_name} is {when}, "
+            f"more than an hour from now. Mark it {word} anyway?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self.view,
         )

@@ -73,6 +73,10 @@ FIRST_SIZE = QSize(1366, 768)
 FRAME_ROOM = QSize(16, 48)
 
 
+# The smallest window: on a 1024×640 screen, with its title bar, the status bar still shows.
+SMALLEST_SIZE = QSize(1024, 640) - QSize(0, FRAME_ROOM.height())
+
+
 def first_size(available: QSize) -> QSize:
     """The main window's size on a first start, on a screen with `available` room."""
     return FIRST_SIZE.boundedTo(available - FRAME_ROOM)
@@ -104,7 +108,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or desk_settings()
         self.setWindowTitle(f"hms-desktop — {user.full_name or user.username} ({user.role.value})")
         self.setWindowIcon(theme.icon("app"))
-        self.setMinimumSize(QSize(1024, 640))
+        self.setMinimumSize(SMALLEST_SIZE)
         self.tasks = Tasks(self)
         views = self._build_views()
         self._build_navigation(views)

@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.services.local import LocalBackend
-from hms_desktop.ui.main_window import MainWindow
+from hms_desktop.ui.main_window import FRAME_ROOM, MainWindow
 from tests import factories
 from tests.ui.conftest import Desk, settle
 
@@ -65,3 +65,12 @@ def test_switching_views_clears_the_previous_views_message(
     window.book_for(desk.patients[0])
     assert window.current_view() == "calendar"
     assert window.statusBar().currentMessage() == "Pick a free slot for Alice Walker."
+
+
+def test_the_smallest_window_fits_a_1024_by_640_screen_with_its_title_bar(
+    desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    """Else the status bar, where the desk's messages and Undo hints appear, is cut off."""
+    window = window_for(desk)
+    assert window.minimumWidth() <= 1024
+    assert window.minimumHeight() + FRAME_ROOM.height() <= 640

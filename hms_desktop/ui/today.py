@@ -258,9 +258,13 @@ class TodayView(QWidget):
         return f"day-list_{safe}_{self.selected_day().isoformat()}.pdf"
 
     def pdf_suggestion(self) -> str:
-        """Where the save dialog opens: the user's documents folder, not the working one."""
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        return str(Path(folder or Path.home()) / self.pdf_name())
+        """Where the save dialog opens: the user's documents folder (their home when there is
+        none: the dialog would fall back to the working folder), never the working one."""
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        folder = Path(documents) if documents and Path(documents).is_dir() else Path.home()
+        return str(folder / self.pdf_name())
 
     def _ask_pdf(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, QStandardPaths, Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -134,6 +134,7 @@ def test_the_pdf_is_named_after_the_doctor_and_day_in_the_documents_folder(
     desk: Desk,
     window_for: Callable[[Desk], MainWindow],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     booked = _booked_tomorrow(desk)
     window = window_for(desk)
@@ -145,7 +146,12 @@ def test_the_pdf_is_named_after_the_doctor_and_day_in_the_documents_folder(
         return "", ""
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_DOCUMENTS_DIR", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    name = f"day-list_Grace-Heart_{tomorrow(desk.clinic).isoformat()}.pdf"
+    # A fresh account has no Documents folder yet: its home, not the working folder.
     qtbot.mouseClick(today.pdf_button, Qt.MouseButton.LeftButton)
-    day = tomorrow(desk.clinic).isoformat()
-    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    assert asked == [str(Path(documents) / f"day-list_Grace-Heart_{day}.pdf")]
+    (tmp_path / "Documents").mkdir()
+    qtbot.mouseClick(today.pdf_button, Qt.MouseButton.LeftButton)
+    assert asked == [str(tmp_path / name), str(tmp_path / "Documents" / name)]

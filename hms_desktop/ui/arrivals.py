@@ -4,7 +4,7 @@ desk's or a doctor's change shows at once."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -162,7 +162,8 @@ class ArrivalsView(QWidget):
         self._fill()
 
     def show_today(self) -> None:
-        self.day.setDate(QDate(self.today.year, self.today.month, self.today.day))
+        today = datetime.now(UTC).astimezone(self.tz).date()  # the desk may run overnight
+        self.day.setDate(QDate(today.year, today.month, today.day))
 
     def selected_day(self) -> date:
         chosen = self.day.date()
@@ -181,6 +182,7 @@ class ArrivalsView(QWidget):
         if day != self.selected_day():
             return
         self.rows = rows
+        self.changer.shown(rows)
         self._fill()
         self.loaded.emit()
 

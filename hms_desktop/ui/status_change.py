@@ -123,6 +123,15 @@ class StatusChanger(QObject):
         self.message.emit(f"Undone: {record.patient_name} is {word} again.")
         self.changed.emit(record)
 
+    def shown(self, rows: list[AppointmentRecord]) -> None:
+        """A view's fresh rows: once someone else has moved the last-changed appointment on
+        (the doctor started the visit), undoing would undo their change too: no Undo."""
+        if self.last is None:
+            return
+        changed = self.last[1]
+        if any(row.id == changed.id and row.status is not changed.status for row in rows):
+            self._forget()
+
     def _forget(self) -> None:
         self.last = None
         self.undo_timer.stop()

@@ -180,6 +180,7 @@ class TodayView(QWidget):
             return
         selected = self.selected()
         self.rows = rows
+        self.changer.shown(rows)
         self.model.set_rows(rows)
         name = rows[0].doctor_name if rows else self.doctor.currentText()
         self.title.setText(f"{name} · {day:%A %d %B %Y} · {len(rows)} appointment(s)")

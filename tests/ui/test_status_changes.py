@@ -155,3 +155,20 @@ def test_the_pdf_is_named_after_the_doctor_and_day_in_the_documents_folder(
     (tmp_path / "Documents").mkdir()
     qtbot.mouseClick(today.pdf_button, Qt.MouseButton.LeftButton)
     assert asked == [str(tmp_path / name), str(tmp_path / "Documents" / name)]
+
+
+def test_no_undo_once_someone_else_has_moved_the_appointment_on(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    """Undoing then would silently take back the other desk's (or the doctor's) change."""
+    booked = _booked_tomorrow(desk)
+    window = window_for(desk)
+    today = _today_on(qtbot, window, booked)
+    undo = today.changer.undo_button
+    qtbot.mouseClick(today.buttons[AppointmentStatus.NO_SHOW], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: undo.isVisible(), timeout=10_000)
+    desk.backend.set_status(booked.id, AppointmentStatus.ARRIVED)  # late after all
+    qtbot.waitUntil(lambda: undo.isHidden(), timeout=10_000)
+    today.changer.undo()
+    settle(qtbot, window.tasks)
+    assert _status(desk, booked) is AppointmentStatus.ARRIVED

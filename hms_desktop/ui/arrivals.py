@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -25,52 +24,29 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui.common import (
     STATUS_WORDS,
     STRETCH_LAST,
-    RecordTableModel,
     event_day,
     fmt_time,
     plain,
     primary,
     record_table,
 )
-from hms_desktop.ui.status_change import StatusChanger
+from hms_desktop.ui.status_change import StatusChanger, StatusTableModel
 from hms_desktop.ui.tasks import Tasks
 
-# A status told by colour as well as by its word.
-STATUS_COLOURS: dict[AppointmentStatus, tuple[str, str]] = {  # background, text
-    AppointmentStatus.ARRIVED: ("#e3f4e6", "#1d5e2a"),
-    AppointmentStatus.IN_PROGRESS: ("#dcebf8", "#1f4e79"),
-    AppointmentStatus.COMPLETED: ("#eceff2", "#5b6670"),
-    AppointmentStatus.NO_SHOW: ("#f9e0dc", "#8a2a1c"),
-}
-STATUS_COLUMN = 3
 
-
-class ArrivalsModel(RecordTableModel):
-    """The day's appointments; the status cell coloured by status."""
-
-    def __init__(self, tz: ZoneInfo, parent: QWidget | None = None) -> None:
-        super().__init__(
-            [
-                ("Time", lambda a: fmt_time(a.start, tz)),
-                ("Doctor", lambda a: a.doctor_name),
-                ("Patient", lambda a: a.patient_name),
-                ("Status", lambda a: STATUS_WORDS[a.status]),
-                ("Type", lambda a: a.appointment_type.value),
-                ("Reason", lambda a: a.symptoms),
-            ],
-            parent,
-        )
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if index.isValid() and index.column() == STATUS_COLUMN:
-            colours = STATUS_COLOURS.get(self.row_record(index.row()).status)
-            if colours and role == Qt.ItemDataRole.BackgroundRole:
-                return QColor(colours[0])
-            if colours and role == Qt.ItemDataRole.ForegroundRole:
-                return QColor(colours[1])
-        return super().data(index, role)
+def arrivals_model(tz: ZoneInfo, parent: QWidget | None = None) -> StatusTableModel:
+    return StatusTableModel(
+        [
+            ("Time", lambda a: fmt_time(a.start, tz)),
+            ("Doctor", lambda a: a.doctor_name),
+            ("Patient", lambda a: a.patient_name),
+            ("Status", lambda a: STATUS_WORDS[a.status]),
+            ("Type", lambda a: a.appointment_type.value),
+            ("Reason", lambda a: a.symptoms),
+        ],
+        status_column=3,
+        parent=parent,
+    )
 
 
 class ArrivalsView(QWidget):
@@ -97,7 +73,7 @@ class ArrivalsView(QWidget):
         self.title = plain(QLabel(self))
         self.title.setObjectName("SectionTitle")
         self.title.setWordWrap(True)  # a long doctor's name wraps, never widens the window
-        self.model = ArrivalsModel(tz, self)
+        self.model = arrivals_model(tz, self)
         self.table = record_table(self.model, self, stretch=STRETCH_LAST)
         actions = self._build_actions()
         layout = QVBoxLayout(self)

@@ -1,22 +1,29 @@
-"""Setting an appointment's status from a list (Today, Arrivals): asks first when it is long
-before the appointment, and keeps an Undo for a few seconds that sets the previous status
-back (audited like any status change)."""
+"""Appointment statuses in a list (Today, Arrivals): the status cell coloured, and setting a
+status: asked first when it is long before the appointment, with an Undo for a few seconds
+that sets the previous status back (audited like any status change)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from hms_desktop.domain.enums import AppointmentStatus
 from hms_desktop.domain.models import AppointmentRecord
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
-from hms_desktop.ui.common import STATUS_WORDS, fmt_datetime, fmt_time
+from hms_desktop.ui.common import (
+    STATUS_WORDS,
+    Index,
+    RecordTableModel,
+    fmt_datetime,
+    fmt_time,
+)
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 # Marking one of these more than this long before the appointment asks first: a click on
@@ -29,6 +36,34 @@ UNDO_MS = 10_000
 
 def too_early(record: AppointmentRecord, status: AppointmentStatus, now: datetime) -> bool:
     return status in ASK_WHEN_EARLY and record.start is not None and record.start - now > EARLY
+
+
+# A status told by colour as well as by its word.
+STATUS_COLOURS: dict[AppointmentStatus, tuple[str, str]] = {  # background, text
+    AppointmentStatus.ARRIVED: ("#e3f4e6", "#1d5e2a"),
+    AppointmentStatus.IN_PROGRESS: ("#dcebf8", "#1f4e79"),
+    AppointmentStatus.COMPLETED: ("#eceff2", "#5b6670"),
+    AppointmentStatus.NO_SHOW: ("#f9e0dc", "#8a2a1c"),
+}
+
+
+class StatusTableModel(RecordTableModel):
+    """Appointments in a table, the status cell coloured by status."""
+
+    def __init__(
+        self, columns: Sequence[tuple[str, Any]], status_column: int, parent: Any = None
+    ) -> None:
+        super().__init__(columns, parent)
+        self.status_column = status_column
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and index.column() == self.status_column:
+            colours = STATUS_COLOURS.get(self.row_record(index.row()).status)
+            if colours and role == Qt.ItemDataRole.BackgroundRole:
+                return QColor(colours[0])
+            if colours and role == Qt.ItemDataRole.ForegroundRole:
+                return QColor(colours[1])
+        return super().data(index, role)
 
 
 class StatusChanger(QObject):

@@ -29,13 +29,12 @@ from hms_desktop.ui import theme
 from hms_desktop.ui.common import (
     STATUS_WORDS,
     STRETCH_LAST,
-    RecordTableModel,
     event_day,
     fmt_time,
     plain,
     record_table,
 )
-from hms_desktop.ui.status_change import StatusChanger
+from hms_desktop.ui.status_change import StatusChanger, StatusTableModel
 from hms_desktop.ui.tasks import Tasks
 
 ACTIONS = (
@@ -46,8 +45,8 @@ ACTIONS = (
 )
 
 
-def day_model(tz: ZoneInfo, parent: QWidget | None = None) -> RecordTableModel:
-    return RecordTableModel(
+def day_model(tz: ZoneInfo, parent: QWidget | None = None) -> StatusTableModel:
+    return StatusTableModel(
         [
             ("Time", lambda a: fmt_time(a.start, tz)),
             ("Patient", lambda a: a.patient_name),
@@ -55,7 +54,8 @@ def day_model(tz: ZoneInfo, parent: QWidget | None = None) -> RecordTableModel:
             ("Type", lambda a: a.appointment_type.value),
             ("Reason", lambda a: a.symptoms),
         ],
-        parent,
+        status_column=2,
+        parent=parent,
     )
 
 

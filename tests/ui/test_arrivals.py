@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.enums import AppointmentStatus
 from hms_desktop.ui.main_window import MainWindow
+from hms_desktop.ui.status_change import STATUS_COLOURS
 from tests.ui.conftest import Desk, free_slots, settle, tomorrow
 
 
@@ -51,6 +53,9 @@ def test_the_arrivals_list_has_every_doctors_day_in_time_order(
         lambda: arrivals.model.records[0].status is AppointmentStatus.ARRIVED, timeout=10_000
     )
     assert not arrivals.arrived_button.isEnabled()
+    # Told by colour as well as by word.
+    colour = arrivals.model.data(arrivals.model.index(0, 3), Qt.ItemDataRole.BackgroundRole)
+    assert colour == QColor(STATUS_COLOURS[AppointmentStatus.ARRIVED][0])
     arrivals.doctor.setCurrentIndex(arrivals.doctor.findData(None))
     assert arrivals.model.rowCount() == 2
 

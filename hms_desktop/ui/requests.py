@@ -1,5 +1,6 @@
-"""Requests: appointments that came in without a slot; assign one (the preferred time's
-slots first) or decline with a reason."""
+"""Requests: appointments that came in without a slot, each preferred time with its next
+date; assign one (the dialog opens on the preferred time's free slots) or decline with a
+reason."""
 
 from __future__ import annotations
 

@@ -241,6 +241,10 @@ def render_screens(settings: Settings, directory: str) -> int:
         settle(window.tasks)
         _save(window, target, "today")
 
+        window.show_view("arrivals")
+        settle(window.tasks)
+        _save(window, target, "arrivals")
+
         window.show_view("requests")
         settle(window.tasks)
         _save(window, target, "requests")

@@ -229,6 +229,10 @@ class RemoteBackend(Backend):
         answer = self._call("GET", f"/doctors/{doctor_id}/day", params={"day": day.isoformat()})
         return decode_list(AppointmentRecord, answer)
 
+    def clinic_day(self, day: date) -> list[AppointmentRecord]:
+        answer = self._call("GET", "/day", params={"day": day.isoformat()})
+        return decode_list(AppointmentRecord, answer)
+
     def set_status(self, appointment_id: int, status: AppointmentStatus) -> AppointmentRecord:
         answer = self._call(
             "POST", f"/appointments/{appointment_id}/status", json={"status": status.value}

@@ -69,8 +69,8 @@ class AppointmentStatus(StrEnum):
 # The SQL condition for "this appointment holds its slot" mirrors occupies_slot.
 FREEING_STATUSES = (AppointmentStatus.CANCELLED.value, AppointmentStatus.DECLINED.value)
 
-# Doctor's-day transitions a desk or doctor may make.
-STATUS_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
+# Doctor's-day steps a desk or doctor may take forward.
+FORWARD_STEPS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
     AppointmentStatus.SCHEDULED: frozenset(
         {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW, AppointmentStatus.IN_PROGRESS}
     ),
@@ -78,14 +78,26 @@ STATUS_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
         {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW, AppointmentStatus.IN_PROGRESS}
     ),
     AppointmentStatus.ARRIVED: frozenset(
-        {AppointmentStatus.IN_PROGRESS, AppointmentStatus.NO_SHOW, AppointmentStatus.SCHEDULED}
+        {AppointmentStatus.IN_PROGRESS, AppointmentStatus.NO_SHOW}
     ),
-    AppointmentStatus.IN_PROGRESS: frozenset(
-        {AppointmentStatus.COMPLETED, AppointmentStatus.ARRIVED}
-    ),
-    AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.ARRIVED}),
-    AppointmentStatus.COMPLETED: frozenset({AppointmentStatus.IN_PROGRESS}),
+    AppointmentStatus.IN_PROGRESS: frozenset({AppointmentStatus.COMPLETED}),
+    AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.ARRIVED}),  # late after all
 }
+
+
+def _with_steps_back(
+    forward: dict[AppointmentStatus, frozenset[AppointmentStatus]],
+) -> dict[AppointmentStatus, frozenset[AppointmentStatus]]:
+    """Every step forward can be taken back (a status set by mistake, undone)."""
+    steps = {status: set(targets) for status, targets in forward.items()}
+    for status, targets in forward.items():
+        for target in targets:
+            steps.setdefault(target, set()).add(status)
+    return {status: frozenset(targets) for status, targets in steps.items()}
+
+
+# Doctor's-day transitions a desk or doctor may make: forward, or back one step.
+STATUS_TRANSITIONS = _with_steps_back(FORWARD_STEPS)
 
 
 def can_transition(current: AppointmentStatus, target: AppointmentStatus) -> bool:

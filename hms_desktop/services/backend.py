@@ -163,6 +163,10 @@ class Backend(ABC):
     def doctor_day(self, doctor_id: int, day: date) -> list[AppointmentRecord]: ...
 
     @abstractmethod
+    def clinic_day(self, day: date) -> list[AppointmentRecord]:
+        """Every doctor's appointments on one day in time order (the desk's arrivals list)."""
+
+    @abstractmethod
     def set_status(self, appointment_id: int, status: AppointmentStatus) -> AppointmentRecord: ...
 
     @abstractmethod

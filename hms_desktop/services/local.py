@@ -225,6 +225,9 @@ class LocalBackend(Backend):
     def doctor_day(self, doctor_id: int, day: date) -> list[AppointmentRecord]:
         return scheduling.doctor_day(self.clinic, self.actor, doctor_id, day)
 
+    def clinic_day(self, day: date) -> list[AppointmentRecord]:
+        return scheduling.clinic_day(self.clinic, self.actor, day)
+
     def set_status(self, appointment_id: int, status: AppointmentStatus) -> AppointmentRecord:
         return scheduling.set_status(self.clinic, self.actor, appointment_id, status)
 

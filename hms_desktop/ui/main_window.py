@@ -40,6 +40,7 @@ from hms_desktop.domain.models import (
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.admin.view import AdminView
+from hms_desktop.ui.arrivals import ArrivalsView
 from hms_desktop.ui.calendar import CalendarView
 from hms_desktop.ui.common import Banner, plain
 from hms_desktop.ui.doctors import DoctorsView
@@ -72,6 +73,10 @@ FIRST_SIZE = QSize(1366, 768)
 FRAME_ROOM = QSize(16, 48)
 
 
+# The smallest window: on a 1024×640 screen, with its title bar, the status bar still shows.
+SMALLEST_SIZE = QSize(1024, 640) - QSize(0, FRAME_ROOM.height())
+
+
 def first_size(available: QSize) -> QSize:
     """The main window's size on a first start, on a screen with `available` room."""
     return FIRST_SIZE.boundedTo(available - FRAME_ROOM)
@@ -79,6 +84,12 @@ def first_size(available: QSize) -> QSize:
 
 def desk_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "hms-desktop", "desk")
+
+
+def user_key(username: str, name: str) -> str:
+    """A remembered setting's key for one user: several people share a workstation."""
+    who = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in username.casefold())
+    return f"users/{who or '_'}/{name}"
 
 
 class MainWindow(QMainWindow):
@@ -97,7 +108,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or desk_settings()
         self.setWindowTitle(f"hms-desktop — {user.full_name or user.username} ({user.role.value})")
         self.setWindowIcon(theme.icon("app"))
-        self.setMinimumSize(QSize(1024, 640))
+        self.setMinimumSize(SMALLEST_SIZE)
         self.tasks = Tasks(self)
         views = self._build_views()
         self._build_navigation(views)
@@ -135,19 +146,26 @@ class MainWindow(QMainWindow):
             backend, self.tasks, tz, today, own_doctor_id=user.doctor_id if self.is_doctor else None
         )
         self.requests = RequestsView(backend, self.tasks, tz, self)
+        self.arrivals = ArrivalsView(backend, self.tasks, tz, today, self)
         views: list[tuple[str, str, QWidget]] = []
         if self.is_doctor:
             views.append(("today", "My day", self.today))
         views += [("patients", "Patients", self.patients), ("doctors", "Doctors", self.doctors)]
         views.append(("calendar", "Calendar", self.calendar))
         if self.is_desk:
-            views += [("today", "Today", self.today), ("requests", "Requests", self.requests)]
+            views += [
+                ("today", "Today", self.today),
+                ("arrivals", "Arrivals", self.arrivals),
+                ("requests", "Requests", self.requests),
+            ]
         # The admin area exists for admins only: no other role gets even the widgets.
         self.admin: AdminView | None = None
         if self.is_admin:
             self.admin = AdminView(backend, self.tasks, tz, self)
             views.append(("admin", "Admin", self.admin))
         if not self.is_desk:
+            self.arrivals.hide()  # not in the stack: never shown loose in the window
+            self.requests.hide()
             self.patients.new_button.hide()
             self.patients.edit_button.hide()
             self.patients.book_button.hide()
@@ -228,10 +246,11 @@ class MainWindow(QMainWindow):
         self.tasks.failed.connect(self.show_message)
         # A revoked or expired session (remote mode) goes back to the log-in window.
         self.tasks.session_expired.connect(self._session_expired)
-        for view in (self.calendar, self.today, self.requests):
+        for view in (self.calendar, self.today, self.arrivals, self.requests):
             view.message.connect(self.show_message)
         if self.admin is not None:
             self.admin.message.connect(self.show_message)
+        self.requests.waiting.connect(self._count_requests)
         self.patients.book_requested.connect(self.book_for)
         self.doctors.calendar_requested.connect(self.calendar_for)
 
@@ -249,6 +268,7 @@ class MainWindow(QMainWindow):
         self.calendar.start()
         self.today.start()
         if self.is_desk:
+            self.arrivals.start()
             self.requests.start()
 
     # --- navigation ------------------------------------------------------------------------
@@ -266,9 +286,21 @@ class MainWindow(QMainWindow):
     def _view_changed(self, row: int) -> None:
         item = self.navigation.item(row)
         self.view_title.setText(item.text() if item else "")
+        # A message is about the view that showed it: it does not linger into the next.
+        self.statusBar().clearMessage()
         # The admin area asks for its data only once an admin opens it.
         if self.admin is not None and self.stack.widget(row) is self.admin:
             self.admin.start()
+
+    def _count_requests(self, count: int) -> None:
+        """The Requests entry says how many wait: "Requests (3)"."""
+        if "requests" not in self.view_names:
+            return
+        row = self.view_names.index("requests")
+        title = f"Requests ({count})" if count else "Requests"
+        self.navigation.item(row).setText(title)
+        if self.navigation.currentRow() == row:
+            self.view_title.setText(title)
 
     def find_patient(self) -> None:
         self.show_view("patients")
@@ -291,7 +323,8 @@ class MainWindow(QMainWindow):
         self.doctors.reload()
         self.calendar.reload()
         self.today.reload()
-        if "requests" in self.view_names:
+        if self.is_desk:
+            self.arrivals.reload()
             self.requests.reload()
         if self.admin is not None:
             self.admin.reload()
@@ -321,26 +354,31 @@ class MainWindow(QMainWindow):
             return
         self.calendar.on_change(event)
         self.today.on_change(event)
-        if "requests" in self.view_names:
+        if self.is_desk:
+            self.arrivals.on_change(event)
             self.requests.on_change(event)
         if self.admin is not None:
             self.admin.on_change(event)
 
-    # --- remembered between runs -----------------------------------------------------------
+    # --- remembered between runs, per user (a doctor after a receptionist starts on My day) ---
+    def _key(self, name: str) -> str:
+        return user_key(self.user.username, name)
+
     def _restore(self) -> None:
-        geometry = self.settings.value("main/geometry")
+        geometry = self.settings.value(self._key("main/geometry"))
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(first_size(self.screen().availableGeometry().size()))
-        last = self.settings.value("main/view", "")
+        last = self.settings.value(self._key("main/view"), "")
         self.show_view_at(self.view_names.index(last) if last in self.view_names else 0)
-        self.calendar.set_week(self.settings.value("calendar/week", "true") == "true")
+        self.calendar.set_week(self.settings.value(self._key("calendar/week"), "true") == "true")
 
     def _save(self) -> None:
-        self.settings.setValue("main/geometry", self.saveGeometry())
-        self.settings.setValue("main/view", self.current_view())
-        self.settings.setValue("calendar/week", "true" if self.calendar.week else "false")
+        self.settings.setValue(self._key("main/geometry"), self.saveGeometry())
+        self.settings.setValue(self._key("main/view"), self.current_view())
+        week = "true" if self.calendar.week else "false"
+        self.settings.setValue(self._key("calendar/week"), week)
         self.settings.sync()
 
     def _stop_listening(self) -> None:

@@ -1,7 +1,10 @@
-"""Requests: appointments that came in without a slot; assign one or decline with a reason."""
+"""Requests: appointments that came in without a slot, each preferred time with its next
+date; assign one (the dialog opens on the preferred time's free slots) or decline with a
+reason."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Signal
@@ -15,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from hms_desktop.domain.models import STORE_BACK, AppointmentRecord, ChangeEvent
+from hms_desktop.domain.preferred_time import describe_next
 from hms_desktop.services.backend import Backend
-from hms_desktop.ui.calendar import SlotPickerDialog
 from hms_desktop.ui.common import (
     STRETCH_LAST,
     ErrorLabel,
@@ -27,6 +30,7 @@ from hms_desktop.ui.common import (
     primary,
     record_table,
 )
+from hms_desktop.ui.request_picker import RequestSlotPicker
 from hms_desktop.ui.tasks import Tasks, show_failure
 
 
@@ -86,6 +90,7 @@ QUEUE_CHANGES = frozenset({"request", "assign", "decline", "resync", STORE_BACK}
 class RequestsView(QWidget):
     message = Signal(str)
     loaded = Signal()
+    waiting = Signal(int)  # how many requests wait (for the navigation)
 
     def __init__(
         self, backend: Backend, tasks: Tasks, tz: ZoneInfo, parent: QWidget | None = None
@@ -98,7 +103,7 @@ class RequestsView(QWidget):
                 ("Received", lambda a: fmt_datetime(a.created_at, tz)),
                 ("Patient", lambda a: a.patient_name),
                 ("Doctor", lambda a: a.doctor_name),
-                ("Preferred time", lambda a: a.available_time or "—"),
+                ("Preferred time", lambda a: describe_next(a.available_time, datetime.now(tz))),
                 ("Type", lambda a: a.appointment_type.value),
                 ("Reason", lambda a: a.symptoms),
             ],
@@ -134,6 +139,7 @@ class RequestsView(QWidget):
         if rows:
             self.table.selectRow(0)
         self._enable()
+        self.waiting.emit(len(rows))
         self.loaded.emit()
 
     def _enable(self) -> None:
@@ -145,25 +151,17 @@ class RequestsView(QWidget):
         index = self.table.currentIndex()
         return self.model.row_record(index.row()) if index.isValid() else None
 
-    def assign(self) -> SlotPickerDialog | None:
+    def assign(self) -> RequestSlotPicker | None:
         request = self.selected()
         if request is None:
             return None
-        picker = SlotPickerDialog(
-            self.backend,
-            self.tasks,
-            self.tz,
-            request.doctor_id,
-            f"Assign a slot: {request.patient_name} with {request.doctor_name}",
-            "Assign",
-            self,
-        )
+        picker = RequestSlotPicker(self.backend, self.tasks, self.tz, request, self)
         picker.chosen.connect(lambda slot_id: self._assign(picker, request, slot_id))
         self.dialog = picker
         picker.open()
         return picker
 
-    def _assign(self, picker: SlotPickerDialog, request: AppointmentRecord, slot_id: int) -> None:
+    def _assign(self, picker: RequestSlotPicker, request: AppointmentRecord, slot_id: int) -> None:
         self.tasks.run(
             self.backend.assign_request,
             request.id,

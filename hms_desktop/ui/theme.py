@@ -46,8 +46,8 @@ ICON_INK = "#1f4e79"
 def icon(name: str, colour: str = ICON_INK) -> QIcon:
     """An icon from resources/icons; `colour` repaints its strokes (white on the sidebar)."""
     path = RESOURCES / "icons" / f"{name}.svg"
-    if colour == ICON_INK:
-        return QIcon(str(path))
+    if colour == ICON_INK or not path.exists():
+        return QIcon(str(path))  # a missing file: no picture, never a window that fails
     pixmap = QPixmap()
     pixmap.loadFromData(path.read_bytes().replace(ICON_INK.encode(), colour.encode()), "SVG")
     return QIcon(pixmap)

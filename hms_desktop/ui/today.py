@@ -1,5 +1,5 @@
-"""Today: one doctor's day in time order; mark arrived / in progress / completed / no-show;
-print the list or save it as PDF."""
+"""Today: one doctor's day in time order; mark arrived / in progress / completed / no-show
+(asked first when early; undone for a few seconds); print the list or save it as PDF."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, QMarginsF, Signal
+from PySide6.QtCore import QDate, QMarginsF, QStandardPaths, Signal
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from slugify import slugify
 
 from hms_desktop.domain.enums import AppointmentStatus, can_transition
 from hms_desktop.domain.models import AppointmentRecord, ChangeEvent, DoctorSummary
@@ -28,13 +29,13 @@ from hms_desktop.ui import theme
 from hms_desktop.ui.common import (
     STATUS_WORDS,
     STRETCH_LAST,
-    RecordTableModel,
     event_day,
     fmt_time,
     plain,
     record_table,
 )
-from hms_desktop.ui.tasks import Tasks, friendly_message
+from hms_desktop.ui.status_change import StatusChanger, StatusTableModel
+from hms_desktop.ui.tasks import Tasks
 
 ACTIONS = (
     (AppointmentStatus.ARRIVED, "&Arrived"),
@@ -44,8 +45,8 @@ ACTIONS = (
 )
 
 
-def day_model(tz: ZoneInfo, parent: QWidget | None = None) -> RecordTableModel:
-    return RecordTableModel(
+def day_model(tz: ZoneInfo, parent: QWidget | None = None) -> StatusTableModel:
+    return StatusTableModel(
         [
             ("Time", lambda a: fmt_time(a.start, tz)),
             ("Patient", lambda a: a.patient_name),
@@ -53,7 +54,8 @@ def day_model(tz: ZoneInfo, parent: QWidget | None = None) -> RecordTableModel:
             ("Type", lambda a: a.appointment_type.value),
             ("Reason", lambda a: a.symptoms),
         ],
-        parent,
+        status_column=2,
+        parent=parent,
     )
 
 
@@ -76,6 +78,9 @@ class TodayView(QWidget):
         self.backend, self.tasks, self.tz = backend, tasks, tz
         self.own_doctor_id = own_doctor_id
         self.rows: list[AppointmentRecord] = []
+        self.changer = StatusChanger(backend, tasks, tz, self)
+        self.changer.message.connect(self.message)
+        self.changer.changed.connect(lambda _record: self.reload())
         filters = self._build_filters(today)
         self.title = plain(QLabel(self))
         self.title.setObjectName("SectionTitle")
@@ -123,6 +128,7 @@ class TodayView(QWidget):
             button.clicked.connect(lambda _checked=False, s=status: self.set_status(s))
             self.buttons[status] = button
             actions.addWidget(button)
+        actions.addWidget(self.changer.undo_button)
         actions.addStretch(1)
         self.print_button = QPushButton(theme.icon("print"), "Print…", self)
         self.pdf_button = QPushButton(theme.icon("pdf"), "Save as PDF…", self)
@@ -174,6 +180,7 @@ class TodayView(QWidget):
             return
         selected = self.selected()
         self.rows = rows
+        self.changer.shown(rows)
         self.model.set_rows(rows)
         name = rows[0].doctor_name if rows else self.doctor.currentText()
         self.title.setText(f"{name} · {day:%A %d %B %Y} · {len(rows)} appointment(s)")
@@ -198,19 +205,8 @@ class TodayView(QWidget):
 
     def set_status(self, status: AppointmentStatus) -> None:
         record = self.selected()
-        if record is None:
-            return
-        self.tasks.run(
-            self.backend.set_status,
-            record.id,
-            status,
-            on_done=lambda updated: self._changed(updated),
-            on_error=lambda error: self.message.emit(friendly_message(error)),
-        )
-
-    def _changed(self, record: AppointmentRecord) -> None:
-        self.message.emit(f"{record.patient_name}: {STATUS_WORDS[record.status].lower()}.")
-        self.reload()
+        if record is not None:
+            self.changer.request(record, status)
 
     def on_change(self, event: ChangeEvent) -> None:
         """Reload only for a change to this list: an appointment shown, or one of this
@@ -256,9 +252,24 @@ class TodayView(QWidget):
         self.document().print_(writer)
         return target
 
+    def pdf_name(self) -> str:
+        """ "day-list_Dr-Heart_2026-12-03.pdf": the doctor and the day, in safe characters."""
+        doctor = self.rows[0].doctor_name if self.rows else self.doctor.currentText()
+        safe = slugify(doctor, lowercase=False) or "doctor"
+        return f"day-list_{safe}_{self.selected_day().isoformat()}.pdf"
+
+    def pdf_suggestion(self) -> str:
+        """Where the save dialog opens: the user's documents folder (their home when there is
+        none: the dialog would fall back to the working folder), never the working one."""
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        folder = Path(documents) if documents and Path(documents).is_dir() else Path.home()
+        return str(folder / self.pdf_name())
+
     def _ask_pdf(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save the day list", f"day-{self.selected_day()}.pdf", "PDF (*.pdf)"
+            self, "Save the day list", self.pdf_suggestion(), "PDF (*.pdf)"
         )
         if path:
             self.message.emit(f"Saved {self.save_pdf(path)}.")

@@ -610,6 +610,13 @@ RECIPES: dict[tuple[str, str], list[Recipe]] = {
             owner=doctor_a,
         )
     ],
+    ("GET", "/desk/v1/day"): [
+        Recipe(
+            lambda world, role: Request(
+                "/desk/v1/day", params={"day": world.clinic.today().isoformat()}
+            )
+        )
+    ],
     ("GET", "/desk/v1/free-slots"): [
         Recipe(
             lambda world, role: Request(

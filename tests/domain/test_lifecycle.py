@@ -59,3 +59,11 @@ def test_cancelled_and_declined_free_their_slot_and_are_closed() -> None:
 )
 def test_each_api_has_its_own_words(status: AppointmentStatus, booking: str, hospital: str) -> None:
     assert (status.booking_word, status.hospital_word) == (booking, hospital)
+
+
+def test_every_step_forward_can_be_taken_back() -> None:
+    """A status set by mistake is undone by setting the one before it again."""
+    for current, targets in STATUS_TRANSITIONS.items():
+        for target in targets:
+            assert can_transition(target, current), f"{target} cannot go back to {current}"
+    assert can_transition(S.NO_SHOW, S.SCHEDULED) and can_transition(S.ARRIVED, S.RESCHEDULED)

@@ -21,7 +21,7 @@ from hms_desktop.services.local import DEMO_RECEPTIONIST, LocalBackend
 from hms_desktop.ui import theme
 from hms_desktop.ui.app import FRIENDLY_CRASH, install_excepthook
 from hms_desktop.ui.login import LoginWindow
-from hms_desktop.ui.main_window import FRAME_ROOM, MainWindow, first_size
+from hms_desktop.ui.main_window import FRAME_ROOM, MainWindow, first_size, user_key
 from tests import factories
 from tests.stores import STORES, StoreSpec
 from tests.ui.conftest import settle
@@ -49,7 +49,7 @@ def test_log_in_opens_the_desk_for_the_role(qtbot: QtBot, clinic: Clinic, prefs:
     assert logged_backend is backend and logged_user.id == user.id
     main = MainWindow(backend, logged_user, clinic.settings.tz, prefs)
     qtbot.addWidget(main)
-    assert main.view_names == ["patients", "doctors", "calendar", "today", "requests"]
+    assert main.view_names == ["patients", "doctors", "calendar", "today", "arrivals", "requests"]
     settle(qtbot, main.tasks)
     main.close()
 
@@ -165,7 +165,7 @@ def test_window_geometry_and_last_view_are_remembered(
     assert second.current_view() == "doctors"
     # The offscreen screen is small, so restoring clamps the size; the saved bytes are the
     # first window's own.
-    assert prefs.value("main/geometry") == first.saveGeometry()
+    assert prefs.value(user_key(info.username, "main/geometry")) == first.saveGeometry()
     for window in (first, second):
         window.close()
         window.deleteLater()

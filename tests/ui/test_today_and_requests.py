@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.enums import AppointmentStatus
@@ -39,6 +40,11 @@ def test_the_doctors_day_with_status_changes(
         AppointmentStatus.COMPLETED,
     ):
         qtbot.mouseClick(today.buttons[status], Qt.MouseButton.LeftButton)
+        if status is not AppointmentStatus.IN_PROGRESS:  # tomorrow's: asked first
+            box = today.changer.confirm_box
+            assert box is not None and box.isVisible()
+            box.button(QMessageBox.StandardButton.Yes).click()
+            today.changer.confirm_box = None
         qtbot.waitUntil(lambda s=status: today.model.records[0].status is s, timeout=10_000)
         settle(qtbot, window.tasks)
     assert desk.backend.doctor_day(doctor_id, day)[0].status is AppointmentStatus.COMPLETED

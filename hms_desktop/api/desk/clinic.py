@@ -124,6 +124,16 @@ def doctor_day(doctor_id: DbInt, day: Day, clinic: ClinicDep, actor: DeskUser) -
 
 
 @router.get(
+    "/day",
+    response_model=list[AppointmentRecord],
+    summary="Every doctor's appointments of a day in time order (a doctor: their own)",
+    openapi_extra=access(Kind.CALENDAR, Action.READ),
+)
+def clinic_day(day: Day, clinic: ClinicDep, actor: DeskUser) -> Any:
+    return answer(scheduling.clinic_day(clinic, actor, day))
+
+
+@router.get(
     "/free-slots",
     response_model=list[FreeSlot],
     summary="Free slots of every doctor of a speciality in [start, end)",

@@ -17,6 +17,7 @@ from hms_desktop.services.scheduling.holds import (
 from hms_desktop.services.scheduling.queries import (
     MAX_DOCTORS,
     calendar,
+    clinic_day,
     doctor_day,
     get_appointment,
     list_appointments,
@@ -36,6 +37,7 @@ __all__ = [
     "assign_request",
     "calendar",
     "cancel_appointment",
+    "clinic_day",
     "confirm_booking",
     "decline_request",
     "delete_appointment",

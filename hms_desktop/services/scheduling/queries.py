@@ -122,6 +122,26 @@ def doctor_day(clinic: Clinic, actor: Actor, doctor_id: int, day: date) -> list[
         return [to_record(row) for row in rows]
 
 
+def clinic_day(clinic: Clinic, actor: Actor, day: date) -> list[AppointmentRecord]:
+    """Every doctor's booked appointments on one local day, in time order: the desk's
+    arrivals list (a doctor sees their own)."""
+    visible = access.visible(actor, Kind.CALENDAR, Action.READ, doctor=Appointment.doctor_id)
+    validation.check_date(day, field="day")
+    start, end = local_day_bounds(day, clinic.settings.tz)
+    with clinic.db.read() as session:
+        rows = session.execute(
+            record_query()
+            .where(
+                visible,
+                Slot.start_at >= start,
+                Slot.start_at < end,
+                Appointment.status.not_in(FREEING_STATUSES),
+            )
+            .order_by(Slot.start_at, Appointment.doctor_id)
+        )
+        return [to_record(row) for row in rows]
+
+
 def calendar(
     clinic: Clinic, actor: Actor, doctor_ids: Sequence[int], start: datetime, end: datetime
 ) -> list[CalendarSlot]:

@@ -19,6 +19,7 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui.calendar import SlotPickerDialog
 from hms_desktop.ui.common import (
     STRETCH_LAST,
+    TYPE_WORDS,
     ErrorLabel,
     RecordTableModel,
     button_row,
@@ -99,7 +100,7 @@ class RequestsView(QWidget):
                 ("Patient", lambda a: a.patient_name),
                 ("Doctor", lambda a: a.doctor_name),
                 ("Preferred time", lambda a: a.available_time or "—"),
-                ("Type", lambda a: a.appointment_type.value),
+                ("Type", lambda a: TYPE_WORDS[a.appointment_type]),
                 ("Reason", lambda a: a.symptoms),
             ],
             self,

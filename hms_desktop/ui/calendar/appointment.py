@@ -22,7 +22,14 @@ from PySide6.QtWidgets import (
 
 from hms_desktop.domain.models import AppointmentRecord, CalendarSlot, SlotState
 from hms_desktop.services.backend import Backend
-from hms_desktop.ui.common import STATUS_WORDS, ErrorLabel, button_row, fmt_datetime, primary
+from hms_desktop.ui.common import (
+    STATUS_WORDS,
+    TYPE_WORDS,
+    ErrorLabel,
+    button_row,
+    fmt_datetime,
+    primary,
+)
 from hms_desktop.ui.tasks import Tasks, show_failure
 
 PICK_DAYS = 14
@@ -119,7 +126,7 @@ class AppointmentDialog(QDialog):
             f"<b>{html.escape(appointment.patient_name)}</b> with "
             f"{html.escape(appointment.doctor_name)}<br>"
             f"{fmt_datetime(appointment.start, tz)} · {STATUS_WORDS[appointment.status]} · "
-            f"{appointment.appointment_type.value}<br>{html.escape(appointment.symptoms)}",
+            f"{TYPE_WORDS[appointment.appointment_type]}<br>{html.escape(appointment.symptoms)}",
             self,
         )
         text.setWordWrap(True)

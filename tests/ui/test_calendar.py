@@ -133,13 +133,13 @@ def test_reschedule_from_the_dialog_then_cancel(
     qtbot.mouseClick(dialog.cancel_appointment_button, Qt.MouseButton.LeftButton)
     box = dialog.confirm_box
     assert box is not None and box.isVisible()
-    qtbot.mouseClick(box.button(QMessageBox.StandardButton.No), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box.keep, Qt.MouseButton.LeftButton)
     settle(qtbot, window.tasks)
     assert desk.backend.patient_history(record.patient_id)[0].status.is_open, "kept"
     qtbot.mouseClick(dialog.cancel_appointment_button, Qt.MouseButton.LeftButton)
     box = dialog.confirm_box
     assert box is not None
-    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box.cancel_it, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
     assert desk.backend.patient_history(record.patient_id)[0].status is AppointmentStatus.CANCELLED
     qtbot.waitUntil(lambda: state_of(calendar, target) is SlotState.FREE, timeout=10_000)

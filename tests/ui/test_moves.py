@@ -1,17 +1,21 @@
 """Moving a booking: the message says where to, Undo puts it back while the old slot is
-free (and says so plainly when it is not), and a move can go to another doctor."""
+free (and says so plainly when it is not), and a move can go to another doctor. Cancelling
+one asks for an optional reason, which is kept."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from hms_desktop.domain.enums import AppointmentStatus
 from hms_desktop.domain.models import AppointmentRecord, SlotState
 from hms_desktop.ui.calendar import AppointmentDialog, CalendarView
 from hms_desktop.ui.main_window import MainWindow
+from tests.services.support import last_audit
 from tests.ui.conftest import Desk, cell, free_slots, settle, show_day, state_of, tomorrow
 
 
@@ -115,3 +119,42 @@ def test_a_booking_moves_to_another_doctor_from_its_dialog(
     said = window.statusBar().currentMessage()
     assert said.startswith(f"Moved Alice Walker to {_said(moved.start, desk)} with Dr"), said
     assert moved.doctor_name in said and calendar.undo_offer.button.isVisible()
+
+
+def test_cancelling_asks_for_an_optional_reason_that_is_kept(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    first, second = free_slots(desk, desk.doctors[0].doctor_id, tomorrow(desk.clinic))[:2]
+    with_reason, without = _book(desk, first), _book(desk, second, patient=1)
+    window = window_for(desk)
+    calendar = _calendar(qtbot, desk, window)
+
+    dialog = calendar.open_appointment(with_reason)
+    qtbot.mouseClick(dialog.cancel_appointment_button, Qt.MouseButton.LeftButton)
+    box = dialog.confirm_box
+    assert box is not None and box.isVisible()
+    assert box.focusWidget() is box.reason
+    qtbot.keyClick(box.reason, Qt.Key.Key_Return)  # no reason typed: Enter cancels nothing
+    assert box.isVisible()
+    qtbot.keyClicks(box.reason, "Patient is travelling")
+    qtbot.keyClick(box.reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    cancelled = desk.backend.patient_history(with_reason.patient_id)[0]
+    assert cancelled.status is AppointmentStatus.CANCELLED
+    assert cancelled.decline_reason == "Patient is travelling"
+    entry = last_audit(desk.clinic)
+    assert (entry.action, entry.entity_id) == ("cancel", str(with_reason.id))
+    assert json.loads(entry.detail) == {"reason": "Patient is travelling"}
+    assert box.reason.maxLength() == 300
+
+    # The reason is optional: the button cancels without one.
+    settle(qtbot, calendar.tasks)
+    dialog = calendar.open_appointment(without)
+    qtbot.mouseClick(dialog.cancel_appointment_button, Qt.MouseButton.LeftButton)
+    box = dialog.confirm_box
+    assert box is not None
+    qtbot.mouseClick(box.cancel_it, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    cancelled = desk.backend.patient_history(without.patient_id)[0]
+    assert (cancelled.status, cancelled.decline_reason) == (AppointmentStatus.CANCELLED, "")
+    qtbot.waitUntil(lambda: state_of(calendar, second) is SlotState.FREE, timeout=10_000)

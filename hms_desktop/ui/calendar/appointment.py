@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from hms_desktop.domain.models import AppointmentRecord, CalendarSlot, DoctorSummary, SlotState
 from hms_desktop.services.backend import Backend
+from hms_desktop.ui.calendar.cancel import CancelDialog
 from hms_desktop.ui.common import (
     STATUS_WORDS,
     TYPE_WORDS,
@@ -160,7 +160,7 @@ class AppointmentDialog(QDialog):
         super().__init__(parent)
         self.backend, self.tasks, self.tz, self.appointment = backend, tasks, tz, appointment
         self.picker: SlotPickerDialog | None = None
-        self.confirm_box: QMessageBox | None = None
+        self.confirm_box: CancelDialog | None = None
         self.setWindowTitle("Appointment")
         text = QLabel(
             f"<b>{html.escape(appointment.patient_name)}</b> with "
@@ -217,28 +217,22 @@ class AppointmentDialog(QDialog):
             on_error=lambda error: self._failed(error, self.picker),
         )
 
-    def ask_cancel(self) -> QMessageBox:
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Cancel appointment",
+    def ask_cancel(self) -> CancelDialog:
+        box = CancelDialog(
             f"Cancel {self.appointment.patient_name}'s appointment on "
             f"{fmt_datetime(self.appointment.start, self.tz)}? The slot becomes free.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        box.button(QMessageBox.StandardButton.Yes).setText("Cancel appointment")
-        box.button(QMessageBox.StandardButton.No).setText("Keep it")
-        box.accepted.connect(self._cancel)
+        box.accepted.connect(lambda: self._cancel(box.reason_text()))
         self.confirm_box = box
         box.open()
         return box
 
-    def _cancel(self) -> None:
+    def _cancel(self, reason: str = "") -> None:
         self.tasks.run(
             self.backend.cancel,
             self.appointment.id,
+            reason,
             on_done=self._done,
             on_error=lambda error: self._failed(error, None),
         )

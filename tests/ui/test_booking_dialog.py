@@ -145,3 +145,31 @@ def test_the_desk_says_in_person_or_video_call(
     history.set_rows([record])
     row = [history.data(history.index(0, c)) for c in range(history.columnCount())]
     assert "Video call" in row and "Online" not in row
+
+
+def test_enter_in_the_search_box_never_books_the_patient_held_before(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    """Held for Alice, the desk looks for Bob instead: Enter goes into the results, and the
+    next Enter holds the slot for Bob; nothing is booked on the way."""
+    window = window_for(desk)
+    calendar = _calendar(qtbot, desk, window)
+    slot_id = free_slots(desk, desk.doctors[0].doctor_id, tomorrow(desk.clinic))[0]
+    dialog = _open_booking(qtbot, calendar, slot_id, "Alice")
+    qtbot.mouseClick(dialog.pick_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.confirm.isEnabled(), timeout=10_000)
+    dialog.search.box.setFocus()
+    dialog.search.box.clear()
+    qtbot.keyClicks(dialog.search.box, "Bob")
+    qtbot.waitUntil(lambda: dialog.search.selected() == desk.patients[1], timeout=10_000)
+    qtbot.keyClick(dialog.search.box, Qt.Key.Key_Return)
+    settle(qtbot, calendar.tasks)
+    assert dialog.isVisible() and dialog.result_record is None, "nothing booked"
+    assert desk.backend.patient_history(desk.patients[0].id) == []
+    qtbot.keyClick(dialog.search.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: dialog.hold is not None and dialog.hold.patient_id == desk.patients[1].id,
+        timeout=10_000,
+    )
+    assert dialog.isVisible() and dialog.result_record is None
+    assert dialog.symptoms.hasFocus() or dialog.focusWidget() is dialog.symptoms

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -176,6 +177,8 @@ class BookingDialog(QDialog):
             self.hold = None
             self.confirm.setEnabled(False)
             self.chosen.setText("The hold ran out. Pick the patient again to hold the slot.")
+            if self.release_box is not None and self.release_box.isVisible():
+                self.release_box.reject()  # nothing is held any more: nothing to ask
             return
         self.chosen.setText(
             f"Held for <b>{html.escape(self.patient.full_name)}</b> · "
@@ -210,6 +213,17 @@ class BookingDialog(QDialog):
         self.result_record = record
         self.booked.emit(record)
         self.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        # Enter in the patient search (the box, or the results it has just moved to) is about
+        # choosing a patient; passed on, it would also press Confirm and book the patient held
+        # before the desk looked for another.
+        focus = self.focusWidget()
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and focus is not None and self.search.isAncestorOf(focus):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def reject(self) -> None:
         """Esc, Cancel or the window's close: while the slot is held, ask first."""

@@ -219,10 +219,11 @@ class RemoteBackend(Backend):
         )
         return decode(AppointmentRecord, answer)
 
-    def cancel(self, appointment_id: int) -> AppointmentRecord:
-        return decode(
-            AppointmentRecord, self._call("POST", f"/appointments/{appointment_id}/cancel")
+    def cancel(self, appointment_id: int, reason: str = "") -> AppointmentRecord:
+        answer = self._call(
+            "POST", f"/appointments/{appointment_id}/cancel", json={"reason": reason}
         )
+        return decode(AppointmentRecord, answer)
 
     # --- the doctor's day and the request queue --------------------------------------------
     def doctor_day(self, doctor_id: int, day: date) -> list[AppointmentRecord]:

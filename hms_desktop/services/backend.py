@@ -156,7 +156,8 @@ class Backend(ABC):
     def reschedule(self, appointment_id: int, new_slot_id: int) -> AppointmentRecord: ...
 
     @abstractmethod
-    def cancel(self, appointment_id: int) -> AppointmentRecord: ...
+    def cancel(self, appointment_id: int, reason: str = "") -> AppointmentRecord:
+        """Cancel; a `reason` (at most 300 characters) is kept on it and in the audit log."""
 
     # --- the doctor's day and the request queue --------------------------------------------
     @abstractmethod

@@ -218,8 +218,8 @@ class LocalBackend(Backend):
             self.clinic, self.actor, appointment_id, new_slot_id
         )
 
-    def cancel(self, appointment_id: int) -> AppointmentRecord:
-        return scheduling.cancel_appointment(self.clinic, self.actor, appointment_id)
+    def cancel(self, appointment_id: int, reason: str = "") -> AppointmentRecord:
+        return scheduling.cancel_appointment(self.clinic, self.actor, appointment_id, reason=reason)
 
     # --- the doctor's day and the request queue --------------------------------------------
     def doctor_day(self, doctor_id: int, day: date) -> list[AppointmentRecord]:

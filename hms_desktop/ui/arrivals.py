@@ -24,6 +24,7 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui.common import (
     STATUS_WORDS,
     STRETCH_LAST,
+    TYPE_WORDS,
     event_day,
     fmt_time,
     plain,
@@ -41,7 +42,7 @@ def arrivals_model(tz: ZoneInfo, parent: QWidget | None = None) -> StatusTableMo
             ("Doctor", lambda a: a.doctor_name),
             ("Patient", lambda a: a.patient_name),
             ("Status", lambda a: STATUS_WORDS[a.status]),
-            ("Type", lambda a: a.appointment_type.value),
+            ("Type", lambda a: TYPE_WORDS[a.appointment_type]),
             ("Reason", lambda a: a.symptoms),
         ],
         status_column=3,

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hms_desktop.domain.enums import AppointmentStatus
+from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.models import ChangeEvent
 
 Index = QModelIndex | QPersistentModelIndex
@@ -36,6 +36,13 @@ STATUS_WORDS = {
     AppointmentStatus.NO_SHOW: "No-show",
     AppointmentStatus.CANCELLED: "Cancelled",
     AppointmentStatus.DECLINED: "Declined",
+}
+
+# The desk's words for an appointment's type (in this order in a choice); the REST APIs keep
+# their own "Online" / "Offline".
+TYPE_WORDS = {
+    AppointmentType.OFFLINE: "In person",
+    AppointmentType.ONLINE: "Video call",
 }
 
 

@@ -6,7 +6,8 @@ import functools
 import html
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,6 +23,7 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.common import (
     STATUS_WORDS,
+    TYPE_WORDS,
     RecordTableModel,
     fmt_date,
     fmt_short,
@@ -83,6 +85,7 @@ class PatientSearch(QWidget):
         self.pause.timeout.connect(lambda: self._typed(self.box.text()))
         self.box.textChanged.connect(self._text_changed)
         self.box.returnPressed.connect(self._enter_from_box)
+        self.box.installEventFilter(self)  # Up / Down in the box move in the results
         self.table.activated.connect(self._activated)
         self.table.doubleClicked.connect(self._activated)
         self.table.selectionModel().currentRowChanged.connect(
@@ -152,10 +155,21 @@ class PatientSearch(QWidget):
             self.current.emit(None)
         self.results_shown.emit(len(rows))
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.box and isinstance(event, QKeyEvent) and self.model.rowCount():
+            step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1}.get(Qt.Key(event.key()), 0)
+            if step and event.type() == QEvent.Type.KeyPress:
+                row = self.table.currentIndex().row()
+                self.table.selectRow(min(max(row + step, 0), self.model.rowCount() - 1))
+                return True
+        return super().eventFilter(watched, event)
+
     def _enter_from_box(self) -> None:
+        """Into the results, on the row chosen with the arrows (the first one if none)."""
         if self.model.rowCount() > 0:
             self.table.setFocus()
-            self.table.selectRow(0)
+            if not self.table.currentIndex().isValid():
+                self.table.selectRow(0)
 
     def _activated(self, index: QModelIndex) -> None:
         record = self.model.row_record(index.row())
@@ -173,7 +187,7 @@ def history_model(tz: ZoneInfo, parent: QWidget | None = None) -> RecordTableMod
             ("When", lambda a: fmt_short(a.start, tz) if a.start else "(no slot yet)"),
             ("Doctor", lambda a: a.doctor_name),
             ("Status", lambda a: STATUS_WORDS[a.status]),
-            ("Type", lambda a: a.appointment_type.value),
+            ("Type", lambda a: TYPE_WORDS[a.appointment_type]),
         ],
         parent,
     )

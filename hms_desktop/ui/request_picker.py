@@ -52,9 +52,9 @@ class RequestSlotPicker(SlotPickerDialog):
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(0, self.hint)
 
-    def _show(self, slots: list[CalendarSlot]) -> None:
-        super()._show(slots)
-        if self.preferred_time is None:
+    def _show(self, doctor_id: int, slots: list[CalendarSlot]) -> None:
+        super()._show(doctor_id, slots)
+        if self.preferred_time is None or doctor_id != self.doctor_id:
             return
         starts = {item.slot.id: item.slot.start.astimezone(self.tz) for item in slots}
         first: QListWidgetItem | None = None

@@ -22,6 +22,7 @@ from hms_desktop.domain.preferred_time import describe_next
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.common import (
     STRETCH_LAST,
+    TYPE_WORDS,
     ErrorLabel,
     RecordTableModel,
     button_row,
@@ -104,7 +105,7 @@ class RequestsView(QWidget):
                 ("Patient", lambda a: a.patient_name),
                 ("Doctor", lambda a: a.doctor_name),
                 ("Preferred time", lambda a: describe_next(a.available_time, datetime.now(tz))),
-                ("Type", lambda a: a.appointment_type.value),
+                ("Type", lambda a: TYPE_WORDS[a.appointment_type]),
                 ("Reason", lambda a: a.symptoms),
             ],
             self,

@@ -29,6 +29,7 @@ from hms_desktop.ui import theme
 from hms_desktop.ui.common import (
     STATUS_WORDS,
     STRETCH_LAST,
+    TYPE_WORDS,
     event_day,
     fmt_time,
     plain,
@@ -51,7 +52,7 @@ def day_model(tz: ZoneInfo, parent: QWidget | None = None) -> StatusTableModel:
             ("Time", lambda a: fmt_time(a.start, tz)),
             ("Patient", lambda a: a.patient_name),
             ("Status", lambda a: STATUS_WORDS[a.status]),
-            ("Type", lambda a: a.appointment_type.value),
+            ("Type", lambda a: TYPE_WORDS[a.appointment_type]),
             ("Reason", lambda a: a.symptoms),
         ],
         status_column=2,
@@ -226,7 +227,7 @@ class TodayView(QWidget):
     def document(self) -> QTextDocument:
         rows = "".join(
             f"<tr><td>{fmt_time(a.start, self.tz)}</td><td>{html.escape(a.patient_name)}</td>"
-            f"<td>{STATUS_WORDS[a.status]}</td><td>{a.appointment_type.value}</td>"
+            f"<td>{STATUS_WORDS[a.status]}</td><td>{TYPE_WORDS[a.appointment_type]}</td>"
             f"<td>{html.escape(a.symptoms)}</td></tr>"
             for a in self.rows
         )

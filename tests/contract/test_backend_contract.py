@@ -247,6 +247,20 @@ def test_hold_confirm_reschedule_cancel_and_their_errors(world: World) -> None:
     assert second in _free(world.clinic, doc.doctor_id, 50)
 
 
+def test_cancel_keeps_an_optional_reason_of_bounded_length(world: World) -> None:
+    backend, _ = world.desk()
+    doc, patient = factories.doctor(world.clinic), factories.patient(world.clinic)
+    (slot,) = _free(world.clinic, doc.doctor_id, 1)
+    booked = backend.confirm_booking(slot, patient.id, backend.hold_slot(slot, patient.id).token)
+    with pytest.raises(ValidationError, match=r"^Reason is too long \(at most 300 characters\).$"):
+        backend.cancel(booked.id, "x" * 301)
+    cancelled = backend.cancel(booked.id, reason="Feeling better")
+    assert (cancelled.status, cancelled.decline_reason) == (
+        AppointmentStatus.CANCELLED,
+        "Feeling better",
+    )
+
+
 def test_doctors_day_and_status_changes(world: World) -> None:
     backend, _ = world.desk()
     doc = factories.doctor(world.clinic)

@@ -3,6 +3,7 @@ the doctor's day, status changes, the request queue and the desk calendar."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,7 +31,7 @@ from hms_desktop.domain.models import SYSTEM, Actor, PatientRecord, SlotState
 from hms_desktop.services import catalogue, scheduling
 from hms_desktop.services.clinic import Clinic
 from tests import factories
-from tests.services.support import free_slot_ids, live_appointments, table_counts
+from tests.services.support import free_slot_ids, last_audit, live_appointments, table_counts
 
 
 @dataclass
@@ -162,6 +163,23 @@ def test_reschedule_guards_the_new_slot(desk: Desk) -> None:
     scheduling.cancel_appointment(clinic, actor, mine)
     with pytest.raises(InvalidTransition):
         scheduling.reschedule_appointment(clinic, actor, mine, first)
+
+
+def test_a_cancellation_keeps_its_optional_reason_on_the_appointment_and_in_the_audit(
+    desk: Desk,
+) -> None:
+    clinic = desk.clinic
+    with_reason, without = desk.book(desk.slots[0]), desk.book(desk.slots[1], desk.bob)
+    with pytest.raises(ValidationError, match="at most 300 characters"):
+        scheduling.cancel_appointment(clinic, desk.desk, with_reason, reason="x" * 301)
+    cancelled = scheduling.cancel_appointment(
+        clinic, desk.desk, with_reason, reason="  Patient is travelling  "
+    )
+    assert cancelled.decline_reason == "Patient is travelling"
+    entry = last_audit(clinic)
+    assert (entry.action, entry.entity_id) == ("cancel", str(with_reason))
+    assert json.loads(entry.detail) == {"reason": "Patient is travelling"}
+    assert scheduling.cancel_appointment(clinic, desk.desk, without).decline_reason == ""
 
 
 def test_patients_change_only_their_own_appointments(desk: Desk) -> None:

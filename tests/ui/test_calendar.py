@@ -90,7 +90,10 @@ def test_escape_releases_the_hold(
     qtbot.waitUntil(lambda: dialog.hold is not None, timeout=10_000)
     qtbot.waitUntil(lambda: state_of(calendar, slot_id) is SlotState.HELD_BY_ME, timeout=10_000)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
-    assert not dialog.isVisible()
+    box = dialog.release_box  # a held slot is let go only when the desk says so
+    assert box is not None and box.isVisible()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
     qtbot.waitUntil(lambda: state_of(calendar, slot_id) is SlotState.FREE, timeout=10_000)
     qtbot.waitUntil(lambda: desk.clinic.locks.get(slot_id) is None, timeout=10_000)
 
@@ -130,13 +133,13 @@ def test_reschedule_from_the_dialog_then_cancel(
     qtbot.mouseClick(dialog.cancel_appointment_button, Qt.MouseButton.LeftButton)
     box = dialog.confirm_box
     assert box is not None and box.isVisible()
-    qtbot.mouseClick(box.button(QMessageBox.StandardButton.No), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box.keep, Qt.MouseButton.LeftButton)
     settle(qtbot, window.tasks)
     assert desk.backend.patient_history(record.patient_id)[0].status.is_open, "kept"
     qtbot.mouseClick(dialog.cancel_appointment_button, Qt.MouseButton.LeftButton)
     box = dialog.confirm_box
     assert box is not None
-    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box.cancel_it, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
     assert desk.backend.patient_history(record.patient_id)[0].status is AppointmentStatus.CANCELLED
     qtbot.waitUntil(lambda: state_of(calendar, target) is SlotState.FREE, timeout=10_000)

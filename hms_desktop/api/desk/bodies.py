@@ -102,6 +102,12 @@ class ReasonIn(BaseModel):
     reason: ShortText
 
 
+class CancelIn(BaseModel):
+    # Optional: why the patient cancelled. The service keeps it to 300 characters and says so
+    # in the same words on every backend; the body's own bound only stops a flood.
+    reason: LongText = ""
+
+
 class TimeBlockIn(BaseModel):
     doctor_id: JsonInt | None = None  # none: the whole clinic
     first_day: Day

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from hms_desktop.api.deps import ClinicDep, DbInt, DeskUser
 from hms_desktop.api.desk.bodies import (
     BookingIn,
+    CancelIn,
     HoldIn,
     ReasonIn,
     Released,
@@ -108,8 +109,11 @@ def reschedule(appointment_id: DbInt, body: SlotIn, clinic: ClinicDep, actor: De
     response_model=AppointmentRecord,
     openapi_extra=access(Kind.APPOINTMENT, Action.CANCEL),
 )
-def cancel(appointment_id: DbInt, clinic: ClinicDep, actor: DeskUser) -> Any:
-    return answer(scheduling.cancel_appointment(clinic, actor, appointment_id))
+def cancel(
+    appointment_id: DbInt, clinic: ClinicDep, actor: DeskUser, body: CancelIn | None = None
+) -> Any:
+    reason = body.reason if body is not None else ""
+    return answer(scheduling.cancel_appointment(clinic, actor, appointment_id, reason=reason))
 
 
 @router.post(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
+from hms_desktop.domain.errors import SlotAlreadyBooked, SlotBlocked, SlotInPast, SlotLocked
 from hms_desktop.domain.models import (
     AppointmentRecord,
     CalendarSlot,
@@ -20,6 +21,9 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui.calendar.appointment import AppointmentDialog
 from hms_desktop.ui.calendar.booking import BookingDialog
 from hms_desktop.ui.calendar.cache import WindowCache
+from hms_desktop.ui.calendar.grid import CalendarTable
+from hms_desktop.ui.calendar.model import CalendarModel
+from hms_desktop.ui.calendar.undo import Move, UndoMove, moved_words
 from hms_desktop.ui.common import STATUS_WORDS, fmt_datetime
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
@@ -38,6 +42,9 @@ class SlotActions(QWidget):
     _doctors: list[DoctorSummary]
     _cache: WindowCache
     _live: QTimer
+    model: CalendarModel
+    table: CalendarTable
+    _undo_offer: UndoMove | None = None  # made with the first move
 
     @property
     def read_only(self) -> bool:
@@ -135,6 +142,7 @@ class SlotActions(QWidget):
             self.backend, self.tasks, self.tz, appointment, self, read_only=self.read_only
         )
         dialog.changed.connect(self._changed)
+        dialog.moved.connect(lambda record: self._moved(record, appointment))
         self.dialog = dialog
         dialog.open()
         return dialog
@@ -146,13 +154,65 @@ class SlotActions(QWidget):
         self._live.start()
 
     def move_appointment(self, appointment_id: int, slot_id: int) -> None:
+        """A booking dropped on a free slot: move it, say where to, and offer it back."""
         if self.read_only:
             self.message.emit("Appointments are moved at the front desk.")
             return
+        before = next(
+            (
+                item.appointment
+                for item in self.model.slots()
+                if item.appointment is not None and item.appointment.id == appointment_id
+            ),
+            None,
+        )
         self.tasks.run(
             self.backend.reschedule,
             appointment_id,
             slot_id,
-            on_done=self._changed,
+            on_done=lambda record: self._moved(record, before),
             on_error=lambda error: self.message.emit(friendly_message(error)),
         )
+
+    @property
+    def undo_offer(self) -> UndoMove:
+        if self._undo_offer is None:
+            self._undo_offer = UndoMove(self, self.table, self._put_back)
+        return self._undo_offer
+
+    def _moved(self, record: AppointmentRecord, before: AppointmentRecord | None) -> None:
+        where = moved_words(record, self.tz)
+        if before is None or before.slot_id is None:
+            self.message.emit(f"Moved {record.patient_name} to {where}.")
+        else:
+            self.message.emit(f"Moved {record.patient_name} to {where}. Undo: Ctrl+Z.")
+            old = moved_words(before, self.tz)
+            self.undo_offer.offer(Move(record.id, record.patient_name, before.slot_id, old, where))
+        self._cache.invalidate()
+        self._live.start()
+
+    def _put_back(self, move: Move) -> None:
+        self.tasks.run(
+            self.backend.reschedule,
+            move.appointment_id,
+            move.old_slot_id,
+            on_done=lambda record: self._put_back_done(record, move),
+            on_error=lambda error: self._put_back_failed(error, move),
+        )
+
+    def _put_back_done(self, record: AppointmentRecord, move: Move) -> None:
+        self.message.emit(f"Moved {record.patient_name} back to {move.old_words}.")
+        self._cache.invalidate()
+        self._live.start()
+
+    def _put_back_failed(self, error: Exception, move: Move) -> None:
+        if isinstance(error, SlotAlreadyBooked | SlotLocked | SlotBlocked | SlotInPast):
+            why = error.message.rstrip(".").lower()
+            self.message.emit(
+                f"Cannot undo: {move.old_words} is no longer free ({why}). "
+                f"{move.patient_name} stays at {move.new_words}."
+            )
+        else:
+            self.message.emit(f"Cannot undo: {friendly_message(error)}")
+        self._cache.invalidate()
+        self._live.start()

@@ -6,13 +6,15 @@ import html
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -23,7 +25,7 @@ from hms_desktop.domain.models import AppointmentRecord, CalendarSlot, Hold, Pat
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.calendar.model import countdown
-from hms_desktop.ui.common import ErrorLabel, button_row, fmt_datetime, primary
+from hms_desktop.ui.common import TYPE_WORDS, ErrorLabel, button_row, fmt_datetime, primary
 from hms_desktop.ui.patient_form import PatientFormDialog
 from hms_desktop.ui.patients import PatientSearch
 from hms_desktop.ui.tasks import Tasks, show_failure
@@ -50,6 +52,7 @@ class BookingDialog(QDialog):
         self.patient: PatientRecord | None = None
         self.result_record: AppointmentRecord | None = None
         self.patient_form: PatientFormDialog | None = None
+        self.release_box: QMessageBox | None = None
         self.setWindowTitle("Book an appointment")
         self.setMinimumSize(620, 520)
         heading = QLabel(
@@ -99,8 +102,8 @@ class BookingDialog(QDialog):
     def _build_details(self) -> QHBoxLayout:
         """The appointment's type and the reason for the visit."""
         self.type = QComboBox(self)
-        for kind in AppointmentType:
-            self.type.addItem(kind.value, kind)
+        for kind, words in TYPE_WORDS.items():
+            self.type.addItem(words, kind)
         self.type.setCurrentIndex(self.type.findData(AppointmentType.OFFLINE))
         self.symptoms = QLineEdit(self)
         self.symptoms.setPlaceholderText("Reason for the visit (optional)")
@@ -115,6 +118,9 @@ class BookingDialog(QDialog):
         self.confirm = primary(QPushButton("Confirm booking", self))
         self.confirm.setEnabled(False)
         self.cancel_button = QPushButton("Cancel", self)
+        # Out of the Tab order: a Tab and a space typed into the wrong place must never let a
+        # held slot go. A click (or Esc) still cancels, asking first while the slot is held.
+        self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # No button may take Enter before the slot is held: Enter picks the patient first.
         for button in (self.new_patient_button, self.pick_button, self.cancel_button):
             button.setAutoDefault(False)
@@ -135,7 +141,7 @@ class BookingDialog(QDialog):
 
     def pick(self, patient: PatientRecord) -> None:
         if self.hold is not None and self.patient is not None and self.patient.id == patient.id:
-            self.confirm.setFocus()
+            self.symptoms.setFocus()
             return
         self.error.show_message("")
         self.patient = patient
@@ -158,7 +164,9 @@ class BookingDialog(QDialog):
         self._timer.start()
         self.confirm.setEnabled(True)
         self.confirm.setDefault(True)
-        self.confirm.setFocus()
+        # On to the reason for the visit: what the desk types next goes there, and Enter
+        # confirms (the default button), so no keystroke lands on a button by accident.
+        self.symptoms.setFocus()
 
     def _tick(self) -> None:
         if self.hold is None or self.patient is None:
@@ -169,6 +177,8 @@ class BookingDialog(QDialog):
             self.hold = None
             self.confirm.setEnabled(False)
             self.chosen.setText("The hold ran out. Pick the patient again to hold the slot.")
+            if self.release_box is not None and self.release_box.isVisible():
+                self.release_box.reject()  # nothing is held any more: nothing to ask
             return
         self.chosen.setText(
             f"Held for <b>{html.escape(self.patient.full_name)}</b> · "
@@ -204,7 +214,48 @@ class BookingDialog(QDialog):
         self.booked.emit(record)
         self.accept()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        # Enter in the patient search (the box, or the results it has just moved to) is about
+        # choosing a patient; passed on, it would also press Confirm and book the patient held
+        # before the desk looked for another.
+        focus = self.focusWidget()
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and focus is not None and self.search.isAncestorOf(focus):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def reject(self) -> None:
+        """Esc, Cancel or the window's close: while the slot is held, ask first."""
+        if self.hold is None:
+            self._leave()
+        else:
+            self.ask_release()
+
+    def ask_release(self) -> QMessageBox:
+        if self.release_box is not None and self.release_box.isVisible():
+            return self.release_box
+        name = self.patient.full_name if self.patient is not None else "the patient"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Release the held slot?",
+            f"Release the held slot? It is held for {name} and is not booked yet; "
+            "another desk may take it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setEscapeButton(QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText("Release the slot")
+        box.button(QMessageBox.StandardButton.No).setText("Keep holding")
+        box.accepted.connect(self._leave)
+        box.rejected.connect(self.symptoms.setFocus)
+        self.release_box = box
+        box.open()
+        return box
+
+    def _leave(self) -> None:
         self._timer.stop()
         if self.hold is not None:
             hold, self.hold = self.hold, None

@@ -277,8 +277,12 @@ class MainWindow(QMainWindow):
             self.show_view_at(self.view_names.index(name))
 
     def show_view_at(self, row: int) -> None:
+        """Switch views from the keyboard (Ctrl+1…) or code: typing goes on in the view, so
+        Patients starts in its search box (from the list, the arrows keep moving in it)."""
         if 0 <= row < self.navigation.count():
             self.navigation.setCurrentRow(row)
+            if self.stack.widget(row) is self.patients:
+                self.patients.focus_search()
 
     def current_view(self) -> str:
         return self.view_names[self.navigation.currentRow()]

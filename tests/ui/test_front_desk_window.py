@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.services.local import LocalBackend
@@ -74,3 +74,16 @@ def test_the_smallest_window_fits_a_1024_by_640_screen_with_its_title_bar(
     window = window_for(desk)
     assert window.minimumWidth() <= 1024
     assert window.minimumHeight() + FRAME_ROOM.height() <= 640
+
+
+def test_ctrl_number_to_patients_starts_in_the_search_box(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    window.show_view("calendar")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    row = window.view_names.index("patients")
+    qtbot.keyClick(window, Qt.Key.Key_1 + row, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_view() == "patients"
+    qtbot.waitUntil(window.patients.search.box.hasFocus, timeout=5_000)

@@ -5,28 +5,32 @@ to either host for any request."""
 
 from __future__ import annotations
 
+import itertools
 import queue
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time as clock_time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
 from hms_desktop.api.deps import SESSION_COOKIE
 from hms_desktop.client import RemoteBackend
-from hms_desktop.domain.models import SYSTEM, ChangeEvent, WorkingHours
+from hms_desktop.domain.models import RESYNC, SYSTEM, ChangeEvent, WorkingHours
 from hms_desktop.services import accounts, doctors, scheduling
 from hms_desktop.services.clinic import Clinic, open_clinic
 from tests import factories, stores
 from tests.contract.conftest import remote_settings
 from tests.live_server import free_port
 from tests.remote.serving import start_serve
+from tests.stores import StoreSpec
+from tests.tcp_proxy import TcpProxy
 
 CLIENTS = 30
 RACE_MESSAGES = ({"error": "Slot is temporarily locked."}, {"error": "Slot is already booked."})
@@ -49,8 +53,20 @@ LIMITS = {
 
 @dataclass
 class Hosts:
-    urls: tuple[str, str]
+    store: StoreSpec
+    folder: Path
     clinic: Clinic
+    urls: list[str] = field(default_factory=list)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
+
+    def start(self, name: str) -> tuple[subprocess.Popen[bytes], int]:
+        """Start another host on the clinic's store: its process and port."""
+        port, log = free_port(), self.folder / f"serve-{name}.log"
+        self.logs.append(log)
+        process = start_serve(self.store, self.folder, port, log=log, env=LIMITS)
+        self.processes.append(process)
+        return process, port
 
     def url(self, index: int) -> str:
         """The host a load balancer sends request number `index` to (round robin)."""
@@ -67,38 +83,32 @@ class Hosts:
 def hosts(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Hosts]:
-    """Two `serve` processes on one PostgreSQL + Redis store, started at once (as in a
-    roll-out) and shared by this module's tests (each makes its own people and slots; two
-    server starts per test would double the module's time). Neither may log an error."""
+    """Hosts A and B: two `serve` processes on one PostgreSQL + Redis store, started at once
+    (as in a roll-out) and shared by this module's tests (each makes its own people and
+    slots; two server starts per test would double the module's time). Every host is
+    stopped afterwards, and none may have logged an error."""
     provided = stores.provide(request, "postgres")
     store = next(provided)
-    folder = tmp_path_factory.mktemp("hosts")
-    ports = [free_port(), free_port()]
-    logs = [folder / f"serve-{name}.log" for name in ("a", "b")]
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(index: int) -> None:
-        log = logs[index]
-        processes.append(start_serve(store, folder, ports[index], log=log, env=LIMITS))
-
-    clinic = open_clinic(store.settings(), migrate=False)
+    hosts = Hosts(
+        store, tmp_path_factory.mktemp("hosts"), open_clinic(store.settings(), migrate=False)
+    )
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(start, range(2)))
-        a, b = (f"http://127.0.0.1:{port}" for port in ports)
-        yield Hosts((a, b), clinic)
+            started = list(pool.map(hosts.start, ("a", "b")))
+        hosts.urls = [f"http://127.0.0.1:{port}" for _, port in started]
+        yield hosts
     finally:
-        for process in processes:
+        for process in hosts.processes:
             process.terminate()
-        for process in processes:
+        for process in hosts.processes:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
-        clinic.close()
+        hosts.clinic.close()
         next(provided, None)  # the store removed
-    for log in logs:
+    for log in hosts.logs:
         text = log.read_text()
         assert "ERROR" not in text and "Traceback" not in text, f"{log.name}:\n{text}"
 
@@ -321,3 +331,71 @@ def test_a_desk_on_one_host_sees_changes_made_through_the_other_within_a_second(
             desk.close()
     print(f"events across hosts in {', '.join(f'{s * 1000:.0f}' for s in latencies)} ms")  # noqa: T201
     assert max(latencies) < WITHIN, latencies
+
+
+class Balancer(TcpProxy):
+    """A round-robin TCP load balancer over loopback ports: each new connection goes to the
+    next port of `ports`, which the test changes as an operator (or a health check) does."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self._turn = itertools.count()
+        super().__init__("127.0.0.1", ports[0])
+
+    @property  # type: ignore[override]
+    def target(self) -> tuple[str, int]:
+        ports = self.ports
+        return ("127.0.0.1", ports[next(self._turn) % len(ports)])
+
+    @target.setter
+    def target(self, _value: tuple[str, int]) -> None:
+        pass
+
+
+def test_a_desk_behind_the_balancer_moves_on_when_its_host_stops(hosts: Hosts) -> None:
+    """A rolling restart: host C is taken out of the balancer's pool and stopped; the desk
+    whose event stream C was serving reconnects through the balancer to B at once, hears
+    it should reload (resync), then hears the other hosts' changes, and keeps working."""
+    clinic = hosts.clinic
+    doc = factories.doctor(clinic, hours=FEW_HOURS)
+    patient = factories.patient(clinic)
+    first, second = _first_slot(clinic, doc.doctor_id, 2)
+    host_c, port_c = hosts.start("c")
+    port_b = int(hosts.urls[1].rsplit(":", 1)[1])
+    balancer = Balancer([port_c])
+    behind = RemoteBackend(remote_settings(f"http://127.0.0.1:{balancer.port}"), backoff=0.05)
+    on_a = RemoteBackend(remote_settings(hosts.urls[0]), backoff=0.05)
+    heard: queue.Queue[tuple[float, ChangeEvent]] = queue.Queue()
+
+    def next_event(kind: str, slot: int | None = None, wait: float = 5.0) -> float:
+        deadline = time.monotonic() + wait
+        while True:
+            at, event = heard.get(timeout=max(0.0, deadline - time.monotonic()))
+            if event.kind == kind and event.slot_id == slot:
+                return at
+
+    try:
+        for desk in (behind, on_a):
+            desk.login(factories.staff(clinic)[0].username, factories.PASSWORD)
+        stream = behind.subscribe(lambda event: heard.put((time.monotonic(), event)))
+        assert getattr(stream, "connected", False)  # through the balancer, to C
+        balancer.ports = [port_c, port_b]  # B joins the pool ...
+        balancer.ports = [port_b]  # ... and C is drained from it, then stopped
+        stopping = time.monotonic()
+        host_c.terminate()
+        host_c.wait(timeout=15)
+        assert time.monotonic() - stopping < 5, "C waited on the desk's event stream"
+        moved = next_event(RESYNC, wait=10) - stopping
+        started = time.monotonic()
+        held = on_a.hold_slot(first, patient.id)
+        latency = next_event("hold", first) - started
+        assert latency < WITHIN, latency
+        # The desk's own requests (their kept-alive connection to C is gone) go to B.
+        mine = behind.hold_slot(second, patient.id)
+        assert [hold.slot_id for hold in (held, mine)] == [first, second]
+        assert clinic.locks.get(second) == mine
+    finally:
+        behind.close()
+        on_a.close()
+        balancer.close()
+    print(f"desk back on another host {moved * 1000:.0f} ms after its host stopped")  # noqa: T201

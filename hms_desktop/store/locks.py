@@ -126,7 +126,7 @@ class RedisLockStore:
         self._index_key = f"{prefix}holds"
         self._release = self._client.register_script(_RELEASE_SCRIPT)
         # Key names are built inside the script from the prefix, which a Redis Cluster
-        # would not route; a single server or Sentinel (what the clinic runs) is fine.
+        # would not route; one Redis at one address (what redis_url names) is fine.
         self._acquire = self._client.register_script(_ACQUIRE_SCRIPT)
 
     def _key(self, slot_id: int) -> str:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -22,12 +23,14 @@ def start_serve(
     log: Path | None = None,
     level: str = "WARNING",
     workers: int = 1,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
+    """`env`: more settings as HMS_* variables (e.g. a low rate limit), over the store's."""
     settings = store.settings()
     config = tmp_path / "config.toml"
     config.touch()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HMS_")}
-    env.update(
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("HMS_")}
+    environ.update(
         HMS_CONFIG=str(config),
         HMS_DATABASE_URL=settings.database_url,
         HMS_REDIS_URL=settings.redis_url,
@@ -36,10 +39,11 @@ def start_serve(
         HMS_LOG_LEVEL=level,
         PYTHONPATH=str(ROOT),
     )
+    environ.update(env or {})
     command = [sys.executable, "-m", "hms_desktop", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
     stderr = log.open("wb") if log is not None else None
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=stderr)
+    process = subprocess.Popen(command, env=environ, cwd=ROOT, stderr=stderr)
     deadline = time.monotonic() + 30
     while True:
         assert process.poll() is None, "hms-desktop serve exited"

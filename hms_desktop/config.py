@@ -28,6 +28,8 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from hms_desktop.domain.phones import DEFAULT_REGION
+
 APP_NAME = "hms-desktop"
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
 ENV_PREFIX = "HMS_"
@@ -67,7 +69,8 @@ class Settings(BaseSettings):
     # Desks in a clinic type local numbers ("07700 900081"); GB, since the demo clinic's
     # numbers are British. A clinic elsewhere sets its own (IN, US, DE, ...).
     default_phone_region: str = Field(
-        "GB", description="country of a phone number typed without +country code, e.g. GB, IN"
+        DEFAULT_REGION,
+        description="country of a phone number typed without +country code, e.g. GB, IN",
     )
     hold_ttl_minutes: float = Field(5.0, gt=0, description="how long a slot hold lasts")
     access_token_minutes: int = Field(15, gt=0, description="API access token lifetime")

@@ -26,7 +26,9 @@ def _report_upgrade(result: UpgradeResult) -> None:
 
 
 def db_upgrade(settings: Settings) -> int:
-    _report_upgrade(schema.upgrade(settings.effective_database_url))
+    _report_upgrade(
+        schema.upgrade(settings.effective_database_url, phone_region=settings.default_phone_region)
+    )
     return 0
 
 

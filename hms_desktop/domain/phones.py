@@ -16,6 +16,8 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResu
 
 from hms_desktop.domain.errors import ValidationError
 
+# The `default_phone_region` setting's default (the demo clinic's numbers are British).
+DEFAULT_REGION = "GB"
 _ALLOWED = re.compile(r"^\+?[0-9 ()./-]+$")
 MAX_INPUT = 40
 

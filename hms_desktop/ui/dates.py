@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, QLocale
+from PySide6.QtCore import QDate, QLocale, QPoint, Qt
 from PySide6.QtWidgets import (
     QCalendarWidget,
+    QFrame,
     QHBoxLayout,
     QLineEdit,
-    QMenu,
     QToolButton,
+    QVBoxLayout,
     QWidget,
-    QWidgetAction,
 )
 
 from hms_desktop.domain.validation import parse_day
@@ -59,17 +59,18 @@ class DateField(QWidget):
         self.pick.setIcon(theme.icon("calendar"))
         self.pick.setToolTip("Pick the date from a calendar")
         self.pick.setAccessibleName("Pick a date")
-        self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.menu = QMenu(self.pick)
-        self.calendar = QCalendarWidget(self.menu)
+        # A popup window of its own (a calendar inside a QMenu loses its last week).
+        self.popup = QFrame(self, Qt.WindowType.Popup)
+        self.popup.setFrameShape(QFrame.Shape.Box)
+        self.calendar = QCalendarWidget(self.popup)
         self.calendar.setGridVisible(True)
+        self.calendar.setVerticalHeaderFormat(QCalendarWidget.VerticalHeaderFormat.NoVerticalHeader)
         if latest is not None:
             self.calendar.setMaximumDate(QDate(latest.year, latest.month, latest.day))
-        chooser = QWidgetAction(self.menu)
-        chooser.setDefaultWidget(self.calendar)
-        self.menu.addAction(chooser)
-        self.pick.setMenu(self.menu)
-        self.menu.aboutToShow.connect(self._open_at_typed_day)
+        inside = QVBoxLayout(self.popup)
+        inside.setContentsMargins(1, 1, 1, 1)
+        inside.addWidget(self.calendar)
+        self.pick.clicked.connect(self.open_calendar)
         self.calendar.clicked.connect(self._picked)
         self.calendar.activated.connect(self._picked)
         row = QHBoxLayout(self)
@@ -85,12 +86,23 @@ class DateField(QWidget):
     def set_day(self, day: date | None) -> None:
         self.edit.setText(fmt_date(day))
 
-    def _open_at_typed_day(self) -> None:
+    def open_calendar(self) -> None:
+        """The calendar under the button, at the day typed (if any)."""
         day = self.day()
         if day is not None:
             self.calendar.setSelectedDate(QDate(day.year, day.month, day.day))
+        # Its size hint leaves out what the style sheet adds (the year box's height and
+        # padding), which would cut off the last week.
+        self.calendar.ensurePolished()
+        hint = self.calendar.sizeHint()
+        self.calendar.setMinimumSize(hint.width() + 40, hint.height() + 40)
+        self.popup.adjustSize()
+        corner = self.pick.mapToGlobal(QPoint(self.pick.width(), self.pick.height()))
+        self.popup.move(corner.x() - self.popup.width(), corner.y())
+        self.popup.show()
+        self.calendar.setFocus()
 
     def _picked(self, picked: QDate) -> None:
         self.set_day(date(picked.year(), picked.month(), picked.day()))
-        self.menu.close()
+        self.popup.hide()
         self.edit.setFocus()

@@ -31,6 +31,7 @@ from hms_desktop.ui.common import ErrorLabel, button_row, fmt_date, primary
 from hms_desktop.ui.dates import DateField, parse_typed_day
 from hms_desktop.ui.tasks import Tasks, friendly_message, show_failure
 
+FIELD_WIDTH = 460  # room for the longest error message beside its field
 BIRTH_DATE_ERROR = "Enter the date of birth as DD/MM/YYYY, YYYY-MM-DD or 08 Mar 1984."
 
 
@@ -53,7 +54,6 @@ class PatientFormDialog(QDialog):
         self.result_record: PatientRecord | None = None
         self._duplicates_seen = False
         self.setWindowTitle("Edit patient" if existing else "Register a patient")
-        self.setMinimumWidth(620)
         self._build_fields()
         form = self._build_form()
         if existing is not None:
@@ -64,7 +64,8 @@ class PatientFormDialog(QDialog):
         buttons = self._build_buttons()
         layout = QVBoxLayout(self)
         # The dialog grows when errors or the duplicate warning appear, instead of squashing
-        # the fields above them.
+        # the fields above them: its minimum size is always its content's. (A minimum width
+        # set on the dialog itself would switch that off, so the width is the fields'.)
         layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.addLayout(form)
         layout.addWidget(self.login_box)
@@ -75,6 +76,7 @@ class PatientFormDialog(QDialog):
 
     def _build_fields(self) -> None:
         self.full_name = QLineEdit(self)
+        self.full_name.setMinimumWidth(FIELD_WIDTH)
         self.gender = QComboBox(self)
         self.gender.addItem("—", "")
         for gender in GENDERS:
@@ -189,6 +191,7 @@ class PatientFormDialog(QDialog):
             widget.style().unpolish(widget)
             widget.style().polish(widget)
             first = first or widget
+        self._grow()
         if first is not None and self.isVisible():
             first.setFocus()
 
@@ -259,7 +262,20 @@ class PatientFormDialog(QDialog):
         self.duplicates.setCurrentRow(0)
         self.warning.show()
         self.save.setText("Save anyway")
-        self.adjustSize()
+        self._grow()
+
+    def _grow(self) -> None:
+        """Room for everything at its natural height (not `adjustSize`, which stops at two
+        thirds of the screen and squashes the fields instead)."""
+        layout = self.layout()
+        assert layout is not None
+        layout.activate()
+        hint = self.sizeHint()
+        self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
+        screen = self.screen().availableGeometry()
+        overhang = self.frameGeometry().bottom() - screen.bottom()
+        if overhang > 0:  # grown past the bottom of the screen: up, as far as the top
+            self.move(self.x(), max(screen.top(), self.y() - overhang))
 
     def _register(self, form: PatientForm) -> None:
         self.tasks.run(

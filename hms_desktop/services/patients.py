@@ -153,7 +153,7 @@ def _flush_phone(session: Session) -> None:
     try:
         session.flush()
     except IntegrityError as error:
-        raise PhoneTaken() from error
+        raise PhoneTaken(field="phone") from error
 
 
 def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> PatientRecord:
@@ -162,7 +162,7 @@ def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> Patient
     with clinic.work(actor) as work:
         session = work.session
         if _phone_owner(session, clean.phone) is not None:
-            raise PhoneTaken()
+            raise PhoneTaken(field="phone")
         user = add_user(
             session,
             # A patient without a portal login still needs a unique account name.
@@ -196,7 +196,7 @@ def update_patient(
         user, profile = patient.user, patient.user.profile
         owner = _phone_owner(session, clean.phone)
         if owner is not None and owner != patient_id:
-            raise PhoneTaken()
+            raise PhoneTaken(field="phone")
         user.first_name, user.last_name, user.email = clean.first_name, clean.last_name, clean.email
         patient.phone = clean.phone
         if profile is None:

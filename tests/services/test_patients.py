@@ -73,11 +73,11 @@ REJECTED_REGISTRATIONS: list[tuple[dict[str, object], type[Exception], str | Non
     ({"password": factories.PASSWORD}, ValidationError, "username"),
     ({"username": "newlogin", "password": "short"}, ValidationError, "password"),
     ({"phone": "+44 20 7946"}, ValidationError, "phone"),
-    ({"phone": "+1 555 0100 200"}, PhoneTaken, None),
+    ({"phone": "+1 555 0100 200"}, PhoneTaken, "phone"),
     # The same numbers in the other forms a desk types: one number, one patient.
-    ({"phone": "001 (555) 0100-200"}, PhoneTaken, None),
-    ({"phone": "020 7946 0200"}, PhoneTaken, None),
-    ({"phone": "0044 20 7946 0200"}, PhoneTaken, None),
+    ({"phone": "001 (555) 0100-200"}, PhoneTaken, "phone"),
+    ({"phone": "020 7946 0200"}, PhoneTaken, "phone"),
+    ({"phone": "0044 20 7946 0200"}, PhoneTaken, "phone"),
     ({"username": "TAKEN", "password": factories.PASSWORD}, UsernameTaken, None),
 ]
 

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QDate, QLocale, Qt
 from pytestqt.qtbot import QtBot
 
+from hms_desktop.domain.errors import PhoneTaken
 from hms_desktop.ui.dates import parse_typed_day
 from hms_desktop.ui.main_window import MainWindow
 from hms_desktop.ui.patient_form import FIELD_WIDTH
@@ -315,3 +316,17 @@ def test_registering_says_so_naming_the_patient(
     assert notice.isVisible() and notice.text() == "✓ Nora Newcomer is registered."
     qtbot.keyClicks(window.patients.search.box, "x")
     assert not notice.isVisible(), "gone once the desk searches on"
+
+
+def test_a_taken_phone_is_shown_beside_the_phone_field(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    dialog = _open_form(qtbot, window)
+    _fill(qtbot, dialog, full_name="Someone Else", phone="001 555 000 1111")  # Alice's
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.warning.isVisible(), timeout=10_000)
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)  # "Save anyway"
+    qtbot.waitUntil(lambda: dialog.errors["phone"].isVisible(), timeout=10_000)
+    assert dialog.errors["phone"].text() == PhoneTaken.message
+    assert dialog.isVisible() and desk.backend.search_patients("Someone Else") == []

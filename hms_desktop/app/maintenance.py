@@ -70,7 +70,7 @@ def make_backup(settings: Settings, target: Path) -> int:
 
 def restore_backup(settings: Settings, source: Path, *, force: bool) -> int:
     url = settings.effective_database_url
-    result = backup.restore(url, source, force=force)
+    result = backup.restore(url, source, force=force, phone_region=settings.default_phone_region)
     restored = source.expanduser().resolve()
     # The database now is that backup: it is also its last backup (made when the file was).
     made_at = datetime.fromtimestamp(restored.stat().st_mtime, UTC)

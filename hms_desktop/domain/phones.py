@@ -101,9 +101,12 @@ def search_prefixes(text: str, *, region: str) -> list[str]:
     if stripped.startswith("00"):
         prefixes.add("+" + digits[2:])
     elif not stripped.startswith("+"):
+        # A national number, with its trunk prefix ("07700 9...") or without ("555 0...").
+        code = phonenumbers.country_code_for_region(region.upper())
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
         national = metadata.national_prefix if metadata is not None else None
         if national and digits.startswith(national):
-            code = phonenumbers.country_code_for_region(region.upper())
             prefixes.add(f"+{code}{digits[len(national) :]}")
+        elif code:
+            prefixes.add(f"+{code}{digits}")
     return sorted(prefix for prefix in prefixes if prefix.strip("+"))

@@ -286,6 +286,8 @@ def test_phone_numbers_of_the_configured_region(open_store: Callable[..., Clinic
     assert (record.phone, record.phone_display) == ("+15550002222", "(555) 000-2222")
     briton = factories.patient(clinic, desk, phone="+44 7700 900082")
     assert briton.phone_display == "+44 7700 900082"
+    for typed in ("555 000", "(555) 000-2222", "1 555 000 2222", "+1 555"):
+        assert [r.id for r in patients.search_patients(clinic, desk, typed)] == [record.id]
 
 
 @pytest.mark.parametrize(

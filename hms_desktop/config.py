@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -26,6 +27,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 from pydantic_settings.sources.utils import parse_env_vars
+
+from hms_desktop.domain.phones import DEFAULT_REGION
 
 APP_NAME = "hms-desktop"
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
@@ -63,6 +66,12 @@ class Settings(BaseSettings):
         DEFAULT_SECRET_KEY, description="signs log-in tokens; a server needs a long random one"
     )
     timezone: str = Field("UTC", description="the clinic's IANA time zone, e.g. Asia/Kolkata")
+    # Desks in a clinic type local numbers ("07700 900081"); GB, since the demo clinic's
+    # numbers are British. A clinic elsewhere sets its own (IN, US, DE, ...).
+    default_phone_region: str = Field(
+        DEFAULT_REGION,
+        description="country of a phone number typed without +country code, e.g. GB, IN",
+    )
     hold_ttl_minutes: float = Field(5.0, gt=0, description="how long a slot hold lasts")
     access_token_minutes: int = Field(15, gt=0, description="API access token lifetime")
     refresh_token_days: int = Field(7, gt=0, description="API refresh token lifetime")
@@ -171,6 +180,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/London)") from error
         return value
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a known country code for phone numbers (e.g. GB)")
+        return region
 
     @property
     def effective_database_url(self) -> str:

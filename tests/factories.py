@@ -100,4 +100,4 @@ def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
 
 def phone() -> str:
     """A phone number no other test patient has."""
-    return f"+4470{next(_counter):08d}"
+    return f"+447700{next(_counter):06d}"

@@ -68,6 +68,14 @@ def test_every_bad_value_is_one_line_naming_its_source(tmp_path: Path) -> None:
     assert problems[2].startswith("HMS_BOOKING_HORIZON_DAYS: '-3'")
 
 
+def test_the_phone_region_is_a_known_country() -> None:
+    assert Settings().default_phone_region == "GB"
+    assert load_settings({"HMS_DEFAULT_PHONE_REGION": " in "}).default_phone_region == "IN"
+    assert _problems({"HMS_DEFAULT_PHONE_REGION": "XX"}) == [
+        "HMS_DEFAULT_PHONE_REGION: 'XX' is not a known country code for phone numbers (e.g. GB)"
+    ]
+
+
 def test_unknown_keys_in_the_file_are_reported(tmp_path: Path) -> None:
     problems = _problems(_file(tmp_path, "hold_ttl = 3\ncolour = 'blue'\n"))
     path = tmp_path / "config.toml"

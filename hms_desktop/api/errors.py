@@ -2,8 +2,9 @@
 
 Each API document has its own error body: the booking API `{"error": ...}`, the hospital
 API DRF-style `{"detail": ...}` (plus `{field: [message]}` for a field's error), the desk
-API `{"error", "kind", "field", "type"}` so the remote client can rebuild the domain
-exception (`type`: its class name, when a domain error raised it). Each document answers
+API `{"error", "kind", "field", "type"}` (and `fields`, every wrong field's message, when a
+form has several) so the remote client can rebuild the domain exception (`type`: its class
+name, when a domain error raised it). Each document answers
 only with the status codes it lists (plus 429 and 503, which any server may send): the
 hospital API has no 409 or 422, so a taken name is its field's 400, as its clients expect.
 """
@@ -82,14 +83,18 @@ def error_body(
     kind: str,
     field: str | None = None,
     error_type: str | None = None,
+    fields: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     document = document_of(path)
     if document == "desk":
-        return {"error": message, "kind": kind, "field": field, "type": error_type}
+        body: dict[str, Any] = {"error": message, "kind": kind, "field": field, "type": error_type}
+        if fields and len(fields) > 1:
+            body["fields"] = fields
+        return body
     if document == "hospital":
-        body: dict[str, Any] = {"detail": message}
-        if field:
-            body[field] = [message]
+        body = {"detail": message}
+        for name, text in (fields or ({field: message} if field else {})).items():
+            body[name] = [text]
         return body
     return {"error": message}
 
@@ -102,12 +107,20 @@ def error_response(
     kind: str,
     field: str | None = None,
     error_type: str | None = None,
+    fields: dict[str, str] | None = None,
 ) -> JSONResponse:
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
-        error_body(request.url.path, message, kind=kind, field=field, error_type=error_type),
+        error_body(
+            request.url.path,
+            message,
+            kind=kind,
+            field=field,
+            error_type=error_type,
+            fields=fields,
+        ),
         status_code=status,
         headers=headers,
     )
@@ -123,6 +136,7 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
         kind=error.kind,
         field=error.field,
         error_type=type(error).__name__,
+        fields=error.fields,
     )
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)

@@ -44,6 +44,8 @@ _ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
             "kind": {"type": "string"},
             "field": {"anyOf": [{"type": "string"}, {"type": "null"}]},
             "type": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            # Every wrong field's message, when a form has several (field -> message).
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
         },
     },
 }

@@ -26,7 +26,9 @@ def _report_upgrade(result: UpgradeResult) -> None:
 
 
 def db_upgrade(settings: Settings) -> int:
-    _report_upgrade(schema.upgrade(settings.effective_database_url))
+    _report_upgrade(
+        schema.upgrade(settings.effective_database_url, phone_region=settings.default_phone_region)
+    )
     return 0
 
 
@@ -68,7 +70,7 @@ def make_backup(settings: Settings, target: Path) -> int:
 
 def restore_backup(settings: Settings, source: Path, *, force: bool) -> int:
     url = settings.effective_database_url
-    result = backup.restore(url, source, force=force)
+    result = backup.restore(url, source, force=force, phone_region=settings.default_phone_region)
     restored = source.expanduser().resolve()
     # The database now is that backup: it is also its last backup (made when the file was).
     made_at = datetime.fromtimestamp(restored.stat().st_mtime, UTC)

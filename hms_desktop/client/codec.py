@@ -115,6 +115,8 @@ def error_from_body(body: dict[str, Any], status: int) -> errors.DomainError:
     kind = str(body.get("kind") or "invalid")
     message = str(body.get("error") or body.get("detail") or errors.DomainError.message)
     field = body.get("field")
+    listed = body.get("fields")
+    fields = {str(k): str(v) for k, v in listed.items()} if isinstance(listed, dict) else None
     by_name, by_message = _registry()
     cls = (
         by_name.get(str(body.get("type") or ""))
@@ -122,7 +124,7 @@ def error_from_body(body: dict[str, Any], status: int) -> errors.DomainError:
         or _CLASS_BY_KIND.get(kind)
     )
     if cls is None:
-        error = errors.DomainError(message, field=field)
+        error = errors.DomainError(message, field=field, fields=fields)
         error.kind = kind
         return error
-    return cls(message, field=field)
+    return cls(message, field=field, fields=fields)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
     """Base of every expected failure; `message` is shown to the user as is."""
@@ -10,9 +12,18 @@ class DomainError(Exception):
     # What kind of failure it is; the API maps each kind to one status code.
     kind = "invalid"
 
-    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
         self.message = message or self.message
         self.field = field
+        # Every wrong field's message (field -> message) when a form has several; `message`
+        # and `field` are the first one's, which is all the API documents answer with.
+        self.fields: dict[str, str] = dict(fields or ({field: self.message} if field else {}))
         super().__init__(self.message)
 
 

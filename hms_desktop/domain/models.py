@@ -104,6 +104,8 @@ class PatientRecord:
     email: str
     address: str
     has_login: bool
+    # The phone as the desk shows it: national form for the clinic's own country.
+    phone_display: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from slugify import slugify
 
@@ -31,6 +33,37 @@ TOKEN_MAX = 4096
 # Dates a clinic deals with: birth dates, appointments, report ranges.
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
+
+
+T = TypeVar("T")
+
+
+class FieldErrors:
+    """Checks a form's fields one by one and keeps each wrong field's message, so the desk
+    shows every error at once instead of one per attempt."""
+
+    def __init__(self) -> None:
+        self.problems: list[ValidationError] = []
+
+    def check(self, rule: Callable[[], T], fallback: T) -> T:
+        """What `rule` returns; `fallback` (and the error kept) when it refuses."""
+        try:
+            return rule()
+        except ValidationError as error:
+            self.problems.append(error)
+            return fallback
+
+    def raise_if_any(self) -> None:
+        """One error as it was raised; several as one ValidationError whose message and field
+        are the first one's (what the APIs answer) and whose `fields` hold them all."""
+        if len(self.problems) == 1:
+            raise self.problems[0]
+        if self.problems:
+            first = self.problems[0]
+            fields: dict[str, str] = {}
+            for problem in self.problems:
+                fields.setdefault(problem.field or "", problem.message)
+            raise ValidationError(first.message, field=first.field, fields=fields)
 
 
 def _label(field: str) -> str:
@@ -142,6 +175,22 @@ def clean_password(value: str | None) -> str:
     if len(value.encode()) > 72:
         raise ValidationError("Password must be at most 72 bytes.", field="password")
     return value
+
+
+# The ways a desk types a day: ISO, the day-first forms of most of the world, and the table's
+# own "08 Mar 1984" (English month names: the strptime of the C locale).
+DAY_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d %b %Y", "%d %B %Y")
+
+
+def parse_day(text: str) -> date | None:
+    """The day `text` names in one of `DAY_FORMATS` (month names in any case), else None."""
+    words = " ".join(text.split())
+    for pattern in DAY_FORMATS:
+        try:
+            return datetime.strptime(words, pattern).date()
+        except ValueError:
+            continue
+    return None
 
 
 def clean_birth_date(value: date | None, *, today: date) -> date | None:

@@ -77,7 +77,7 @@ def open_clinic(settings: Settings, *, migrate: bool | None = None) -> Clinic:
     # a newer desktop, is never migrated or used by this one.
     require_compatible(settings, migrates=migrate)
     if migrate:
-        schema.upgrade(url)
+        schema.upgrade(url, phone_region=settings.default_phone_region)
     db = Database.connect(url)
     if settings.redis_url:
         locks: LockStore = RedisLockStore(settings.redis_url, settings.redis_prefix)

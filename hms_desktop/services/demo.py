@@ -19,7 +19,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from hms_desktop.domain import validation
+from hms_desktop.domain import phones
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
 from hms_desktop.domain.errors import SlotAlreadyBooked
 from hms_desktop.domain.models import (
@@ -288,11 +288,12 @@ def _patient_with_login(clinic: Clinic, admin: Actor, form: PatientForm) -> Pati
             address=form.address,
             password_rounds=DEMO_PATIENT_ROUNDS,
         )
-        patient = Patient(user_id=user.id, phone=validation.normalize_phone(form.phone))
+        region = clinic.settings.default_phone_region
+        patient = Patient(user_id=user.id, phone=phones.to_e164(form.phone, region=region))
         session.add(patient)
         session.flush()
         work.record("register", "patient", patient.id, name=form.full_name)
-        return patients.load_record(session, patient.id)
+        return patients.load_record(session, patient.id, region)
 
 
 def _slots(clinic: Clinic, doctor_id: int, start: datetime, end: datetime) -> list[SlotInfo]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from hms_desktop.domain import policy, validation
+from hms_desktop.domain import phones, policy, validation
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
     DoctorMissing,
@@ -92,13 +92,19 @@ def list_patient_cards(
     )
     query = _patient_query().where(visible).order_by(Patient.id)
     if phone:
-        query = query.where(Patient.phone == (validation.normalize_phone(phone) or phone))
+        query = query.where(Patient.phone == _phone_filter(clinic, phone))
     if search and search.strip():
         text = search.strip()
         conditions = [
             contains(User.username, text),
             contains(Patient.phone, validation.phone_digits(text) or text),
         ]
+        if phones.looks_like_phone(text):
+            region = clinic.settings.default_phone_region
+            conditions += [
+                contains(Patient.phone, prefix)
+                for prefix in phones.search_prefixes(text, region=region)
+            ]
         if (patient_id := validation.as_record_id(text)) is not None:
             conditions.append(Patient.id == patient_id)
         query = query.where(or_(*conditions))
@@ -130,8 +136,16 @@ def get_patient_card(clinic: Clinic, actor: Actor, patient_id: int) -> PatientCa
         return _patient(session.execute(_patient_query().where(Patient.id == patient_id)).one())
 
 
-def _set_phone(session: Session, patient: Patient, phone: str | None) -> None:
-    clean = validation.normalize_phone(phone)
+def _phone_filter(clinic: Clinic, phone: str) -> str:
+    """A `phone` filter in any form finds the E.164 number; one that is no number, itself."""
+    try:
+        return phones.to_e164(phone, region=clinic.settings.default_phone_region) or phone
+    except ValidationError:
+        return phone
+
+
+def _set_phone(clinic: Clinic, session: Session, patient: Patient, phone: str | None) -> None:
+    clean = phones.to_e164(phone, region=clinic.settings.default_phone_region)
     if clean is not None:
         owner = session.scalar(select(Patient.id).where(Patient.phone == clean))
         if owner is not None and owner != patient.id:
@@ -151,7 +165,7 @@ def create_patient_card(
         patient = Patient(user_id=actor.user_id)
         session.add(patient)
         session.flush()
-        _set_phone(session, patient, phone)
+        _set_phone(clinic, session, patient, phone)
         if picture is not None:
             patient.picture_id = replace_image(session, clinic, patient.picture_id, picture)
         session.flush()
@@ -174,7 +188,7 @@ def update_patient_card(
         session = work.session
         patient = _load_patient(session, actor, patient_id, Action.UPDATE)
         if phone is not None or clear_phone:
-            _set_phone(session, patient, phone)
+            _set_phone(clinic, session, patient, phone)
         if picture is not None:
             patient.picture_id = replace_image(session, clinic, patient.picture_id, picture)
         session.flush()

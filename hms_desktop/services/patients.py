@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import ColumnClause, ColumnElement, func, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hms_desktop.domain import policy, validation
+from hms_desktop.domain import phones, policy, validation
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import (
     NotFound,
@@ -30,7 +29,6 @@ from hms_desktop.store.tables import Patient, Profile, User
 SEARCH_LIMIT = 50
 # Spelled exactly as the expression indexes are, so PostgreSQL can use its trigram index.
 _FULL_NAME: ColumnClause[str] = literal_column("users.first_name || ' ' || users.last_name")
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
 
 
 def _full_name(user: User) -> str:
@@ -58,7 +56,7 @@ def _base_query() -> AnySelect:
     )
 
 
-def _record(row: AnyRow) -> PatientRecord:
+def _record(row: AnyRow, region: str) -> PatientRecord:
     return PatientRecord(
         id=row.id,
         user_id=row.user_id,
@@ -72,23 +70,24 @@ def _record(row: AnyRow) -> PatientRecord:
         email=row.email,
         address=row.address or "",
         has_login=bool(row.has_login),
+        phone_display=phones.for_display(row.phone, region=region),
     )
 
 
-def load_record(session: Session, patient_id: int) -> PatientRecord:
+def load_record(session: Session, patient_id: int, region: str) -> PatientRecord:
     row = session.execute(_base_query().where(Patient.id == patient_id)).first()
     if row is None:
         raise PatientNotFound()
-    return _record(row)
+    return _record(row, region)
 
 
 def require_patient(
-    session: Session, actor: Actor, action: Action, patient_id: int
+    session: Session, actor: Actor, action: Action, patient_id: int, region: str
 ) -> PatientRecord:
     """The patient's record, if the actor may take `action` on it. A record the actor may
     not even see is not shown to exist."""
     policy.require(actor, Kind.PATIENT, action)
-    record = load_record(session, patient_id)
+    record = load_record(session, patient_id, region)
     owner = access.patient_owner(session, patient_id, record.user_id)
     if not policy.allows(actor, Kind.PATIENT, Action.READ, owner):
         raise policy.refusal(actor) if actor.role is Role.ANONYMOUS else PatientNotFound()
@@ -103,28 +102,43 @@ def require_patient(
 
 def get_patient(clinic: Clinic, actor: Actor, patient_id: int) -> PatientRecord:
     with clinic.db.read() as session:
-        return require_patient(session, actor, Action.READ, patient_id)
+        return require_patient(session, actor, Action.READ, patient_id, _region(clinic))
+
+
+def _region(clinic: Clinic) -> str:
+    return clinic.settings.default_phone_region
 
 
 class _CleanForm:
-    """A validated PatientForm; raises ValidationError naming the first bad field."""
+    """A validated PatientForm; raises ValidationError naming every bad field (`fields`)."""
 
-    def __init__(self, form: PatientForm, today: date) -> None:
-        self.first_name, self.last_name = validation.split_full_name(form.full_name)
-        self.gender = validation.clean_gender(form.gender)
-        self.date_of_birth = validation.clean_birth_date(form.date_of_birth, today=today)
-        self.phone = validation.normalize_phone(form.phone)
-        self.email = validation.clean_email(form.email)
-        self.address = validation.clean_text(
-            form.address, field="address", max_length=validation.ADDRESS_MAX
+    def __init__(self, form: PatientForm, today: date, region: str) -> None:
+        errors = validation.FieldErrors()
+        self.first_name, self.last_name = errors.check(
+            lambda: validation.split_full_name(form.full_name), ("", "")
+        )
+        self.gender = errors.check(lambda: validation.clean_gender(form.gender), "")
+        self.date_of_birth = errors.check(
+            lambda: validation.clean_birth_date(form.date_of_birth, today=today), None
+        )
+        self.phone = errors.check(lambda: phones.to_e164(form.phone, region=region), None)
+        self.email = errors.check(lambda: validation.clean_email(form.email), "")
+        self.address = errors.check(
+            lambda: validation.clean_text(
+                form.address, field="address", max_length=validation.ADDRESS_MAX
+            ),
+            "",
         )
         self.username = (form.username or "").strip()
         self.password = form.password or ""
         if self.username:
-            validation.clean_username(self.username)
-            validation.clean_password(self.password)
+            errors.check(lambda: validation.clean_username(self.username), "")
+            errors.check(lambda: validation.clean_password(self.password), "")
         elif self.password:
-            raise ValidationError("Choose a username for the portal login.", field="username")
+            errors.problems.append(
+                ValidationError("Choose a username for the portal login.", field="username")
+            )
+        errors.raise_if_any()
 
 
 def _phone_owner(session: Session, phone: str | None) -> int | None:
@@ -139,16 +153,16 @@ def _flush_phone(session: Session) -> None:
     try:
         session.flush()
     except IntegrityError as error:
-        raise PhoneTaken() from error
+        raise PhoneTaken(field="phone") from error
 
 
 def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> PatientRecord:
     policy.require(actor, Kind.PATIENT, Action.CREATE, NOBODY)
-    clean = _CleanForm(form, clinic.today())
+    clean = _CleanForm(form, clinic.today(), _region(clinic))
     with clinic.work(actor) as work:
         session = work.session
         if _phone_owner(session, clean.phone) is not None:
-            raise PhoneTaken()
+            raise PhoneTaken(field="phone")
         user = add_user(
             session,
             # A patient without a portal login still needs a unique account name.
@@ -166,22 +180,23 @@ def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> Patient
         session.add(patient)
         _flush_phone(session)
         work.record("register", "patient", patient.id, name=_full_name(user))
-        return load_record(session, patient.id)
+        return load_record(session, patient.id, _region(clinic))
 
 
 def update_patient(
     clinic: Clinic, actor: Actor, patient_id: int, form: PatientForm
 ) -> PatientRecord:
-    clean = _CleanForm(dataclasses.replace(form, username="", password=""), clinic.today())
+    region = _region(clinic)
+    clean = _CleanForm(dataclasses.replace(form, username="", password=""), clinic.today(), region)
     with clinic.work(actor) as work:
         session = work.session
-        require_patient(session, actor, Action.UPDATE, patient_id)
+        require_patient(session, actor, Action.UPDATE, patient_id, region)
         patient = session.get(Patient, patient_id)
         assert patient is not None  # require_patient found it
         user, profile = patient.user, patient.user.profile
         owner = _phone_owner(session, clean.phone)
         if owner is not None and owner != patient_id:
-            raise PhoneTaken()
+            raise PhoneTaken(field="phone")
         user.first_name, user.last_name, user.email = clean.first_name, clean.last_name, clean.email
         patient.phone = clean.phone
         if profile is None:
@@ -194,44 +209,38 @@ def update_patient(
         )
         _flush_phone(session)
         work.record("update", "patient", patient_id)
-        return load_record(session, patient_id)
+        return load_record(session, patient_id, region)
 
 
 def find_likely_duplicates(clinic: Clinic, actor: Actor, form: PatientForm) -> list[PatientRecord]:
-    """Patients with the same name and date of birth, or the same phone."""
+    """Patients with the same name and date of birth, or the same phone. The desk asks
+    before registering, so a form that would not save answers with all its field errors."""
     policy.require(actor, Kind.PATIENT, Action.READ, NOBODY)
-    first, last = validation.split_full_name(form.full_name)
-    phone = validation.normalize_phone(form.phone)
+    region = _region(clinic)
+    clean = _CleanForm(form, clinic.today(), region)
     conditions: list[ColumnElement[bool]] = []
-    if form.date_of_birth is not None:
+    if clean.date_of_birth is not None:
         conditions.append(
-            (func.lower(User.first_name) == first.lower())
-            & (func.lower(User.last_name) == last.lower())
-            & (Profile.date_of_birth == form.date_of_birth)
+            (func.lower(User.first_name) == clean.first_name.lower())
+            & (func.lower(User.last_name) == clean.last_name.lower())
+            & (Profile.date_of_birth == clean.date_of_birth)
         )
-    if phone is not None:
-        conditions.append(Patient.phone == phone)
+    if clean.phone is not None:
+        conditions.append(Patient.phone == clean.phone)
     if not conditions:
         return []
     with clinic.db.read() as session:
         rows = session.execute(_base_query().where(or_(*conditions)).limit(10))
-        return [_record(row) for row in rows]
-
-
-def _parse_date(text: str) -> date | None:
-    for pattern in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
+        return [_record(row, region) for row in rows]
 
 
 def search_patients(
     clinic: Clinic, actor: Actor, text: str, limit: int = SEARCH_LIMIT
 ) -> list[PatientRecord]:
-    """Search by a date of birth, a phone number prefix, or a fragment of the name, among
-    the patients the actor may see (a doctor: those on their schedule)."""
+    """Search by a date of birth (2024-03-08, 08/03/2024, 8 Mar 2024), a phone number or its
+    beginning in any form (07700 900081, +44 7700..., 0044...), or a fragment of the name,
+    among the patients the actor may see (a doctor: those on their schedule)."""
+    region = _region(clinic)
     query_text = " ".join(
         validation.check_text(text or "", field="q", max_length=validation.SEARCH_MAX).split()
     )
@@ -247,30 +256,34 @@ def search_patients(
     )
     if not query_text:
         return []
-    birth = _parse_date(query_text)
+    birth = validation.parse_day(query_text)
     if birth is not None:
         query = query.where(Profile.date_of_birth == birth)
-    elif re.fullmatch(r"\+?[0-9 ()./-]{3,}", query_text):
-        digits = validation.phone_digits(query_text)
-        # Stored numbers are "+digits" or "digits"; a range scan serves either as a prefix.
+    elif phones.looks_like_phone(query_text):
+        # Stored numbers are E.164 (a few left unparsed by the migration: "+digits" or
+        # "digits"); a range scan serves each form of the typed number as a prefix.
         query = query.where(
             or_(
-                Patient.phone.between(digits, digits + "~"),
-                Patient.phone.between("+" + digits, "+" + digits + "~"),
+                *(
+                    Patient.phone.between(prefix, prefix + "~")
+                    for prefix in phones.search_prefixes(query_text, region=region)
+                )
             )
         )
     else:
         with clinic.db.read() as session:
-            return _search_by_name(session, query, query_text.lower(), max(1, min(limit, 500)))
+            return _search_by_name(
+                session, query, query_text.lower(), max(1, min(limit, 500)), region
+            )
     query = query.order_by(User.first_name, User.last_name, Patient.id).limit(
         max(1, min(limit, 500))
     )
     with clinic.db.read() as session:
-        return [_record(row) for row in session.execute(query)]
+        return [_record(row, region) for row in session.execute(query)]
 
 
 def _search_by_name(
-    session: Session, query: AnySelect, fragment: str, limit: int
+    session: Session, query: AnySelect, fragment: str, limit: int, region: str
 ) -> list[PatientRecord]:
     """Names that start with the text first, in name order, then names containing it.
 
@@ -285,12 +298,14 @@ def _search_by_name(
     upper = fragment + "\U0010ffff"
     starts_with = (name >= fragment) & (name < upper)
     found = [
-        _record(row)
+        _record(row, region)
         for row in session.execute(query.where(starts_with).order_by(name, User.id).limit(limit))
     ]
     if len(found) < limit:
         contains = query.where(has_inside(plain, fragment), ~starts_with)
-        others = [_record(row) for row in session.execute(contains.limit(limit - len(found)))]
+        others = [
+            _record(row, region) for row in session.execute(contains.limit(limit - len(found)))
+        ]
         found += sorted(others, key=lambda record: (record.full_name.lower(), record.id))
     return found
 
@@ -300,4 +315,4 @@ def patient_for_user(clinic: Clinic, actor: Actor, user_id: int) -> PatientRecor
         patient_id = session.scalar(select(Patient.id).where(Patient.user_id == user_id))
         if patient_id is None:
             raise NotFound("Patient not found.")
-        return require_patient(session, actor, Action.READ, patient_id)
+        return require_patient(session, actor, Action.READ, patient_id, _region(clinic))

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, pool, text
 from sqlalchemy.engine import URL, make_url
 
+from hms_desktop.domain.phones import DEFAULT_REGION
 from hms_desktop.store import schema
 from hms_desktop.store.db import ensure_sqlite_folder, is_sqlite
 
@@ -122,7 +123,9 @@ def is_empty(url: str) -> bool:
     return True
 
 
-def restore(url: str, source: Path, *, force: bool = False) -> schema.UpgradeResult:
+def restore(
+    url: str, source: Path, *, force: bool = False, phone_region: str = DEFAULT_REGION
+) -> schema.UpgradeResult:
     """Replace the database at `url` with the backup `source`, then upgrade it to this
     build's schema when the backup is older. Refuses a database with data unless `force`."""
     found = inspect_backup(source.expanduser().resolve())
@@ -146,7 +149,7 @@ def restore(url: str, source: Path, *, force: bool = False) -> schema.UpgradeRes
     else:
         _restore_postgres(url, found.path)
     log.info("restored %s (schema revision %s)", found.path, found.revision)
-    return schema.upgrade(url)
+    return schema.upgrade(url, phone_region=phone_region)
 
 
 def _restore_sqlite(url: str, source: Path) -> None:

@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, pool, text
 from sqlalchemy.engine import make_url
 
+from hms_desktop.domain.phones import DEFAULT_REGION
 from hms_desktop.store.db import ensure_sqlite_folder, is_sqlite
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,11 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def upgrade(url: str, revision: str = "head") -> UpgradeResult:
-    """Migrate to `revision` in one transaction; an embedded database is copied first."""
+def upgrade(
+    url: str, revision: str = "head", *, phone_region: str = DEFAULT_REGION
+) -> UpgradeResult:
+    """Migrate to `revision` in one transaction; an embedded database is copied first.
+    `phone_region`: the country of stored phone numbers without a country code (0007)."""
     ensure_sqlite_folder(url)
     before = current_revision(url)
     if before is not None and before not in known_revisions():
@@ -104,6 +108,7 @@ def upgrade(url: str, revision: str = "head") -> UpgradeResult:
             config = alembic_config(url)
             # Alembic joins this transaction instead of committing after each step.
             config.attributes["connection"] = connection
+            config.attributes["phone_region"] = phone_region
             command.upgrade(config, revision)
     finally:
         engine.dispose()

@@ -1,9 +1,9 @@
-"""Register or edit a patient: errors next to their field, a warning before registering
-someone who looks registered already, an optional portal login."""
+"""Register or edit a patient: every wrong field's error next to it at once, a warning
+before registering someone who looks registered already, an optional portal login."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -27,9 +28,11 @@ from hms_desktop.domain.models import PatientForm, PatientRecord
 from hms_desktop.domain.validation import GENDERS
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.common import ErrorLabel, button_row, fmt_date, primary
+from hms_desktop.ui.dates import DateField, parse_typed_day
 from hms_desktop.ui.tasks import Tasks, friendly_message, show_failure
 
-DATE_HINT = "YYYY-MM-DD"
+FIELD_WIDTH = 460  # room for the longest error message beside its field
+BIRTH_DATE_ERROR = "Enter the date of birth as DD/MM/YYYY, YYYY-MM-DD or 08 Mar 1984."
 
 
 class PatientFormDialog(QDialog):
@@ -51,7 +54,6 @@ class PatientFormDialog(QDialog):
         self.result_record: PatientRecord | None = None
         self._duplicates_seen = False
         self.setWindowTitle("Edit patient" if existing else "Register a patient")
-        self.setMinimumWidth(620)
         self._build_fields()
         form = self._build_form()
         if existing is not None:
@@ -61,6 +63,10 @@ class PatientFormDialog(QDialog):
         self.form_error = ErrorLabel(self, name="FormError")
         buttons = self._build_buttons()
         layout = QVBoxLayout(self)
+        # The dialog grows when errors or the duplicate warning appear, instead of squashing
+        # the fields above them: its minimum size is always its content's. (A minimum width
+        # set on the dialog itself would switch that off, so the width is the fields'.)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.addLayout(form)
         layout.addWidget(self.login_box)
         layout.addWidget(self.warning)
@@ -70,14 +76,15 @@ class PatientFormDialog(QDialog):
 
     def _build_fields(self) -> None:
         self.full_name = QLineEdit(self)
+        self.full_name.setMinimumWidth(FIELD_WIDTH)
         self.gender = QComboBox(self)
         self.gender.addItem("—", "")
         for gender in GENDERS:
             self.gender.addItem(gender.capitalize(), gender)
-        self.date_of_birth = QLineEdit(self)
-        self.date_of_birth.setPlaceholderText(DATE_HINT)
+        self.birth_field = DateField(self, latest=date.today())
+        self.date_of_birth = self.birth_field.edit
         self.phone = QLineEdit(self)
-        self.phone.setPlaceholderText("+44 20 7946 0000")
+        self.phone.setPlaceholderText("07700 900081 or +44 7700 900081")
         self.email = QLineEdit(self)
         self.address = QLineEdit(self)
         self.login_box = QGroupBox("Portal login (optional)", self)
@@ -99,7 +106,8 @@ class PatientFormDialog(QDialog):
             ("email", "&Email"),
             ("address", "&Address"),
         ):
-            form.addRow(label, self._with_error(name, getattr(self, name)))
+            widget = self.birth_field if name == "date_of_birth" else getattr(self, name)
+            form.addRow(label, self._with_error(name, widget))
         login_form = QFormLayout(self.login_box)
         login_form.addRow("&Username", self._with_error("username", self.username))
         login_form.addRow("Pass&word", self._with_error("password", self.password))
@@ -117,6 +125,7 @@ class PatientFormDialog(QDialog):
         )
         self.warning_text.setWordWrap(True)
         self.duplicates = QListWidget(warning)
+        self.duplicates.setMinimumHeight(60)
         self.duplicates.setMaximumHeight(90)
         self.use_existing = QPushButton("Use the selected patient", warning)
         self.use_existing.clicked.connect(self._use_existing)
@@ -148,8 +157,8 @@ class PatientFormDialog(QDialog):
     def _fill(self, record: PatientRecord) -> None:
         self.full_name.setText(record.full_name)
         self.gender.setCurrentIndex(max(0, self.gender.findData(record.gender or "")))
-        self.date_of_birth.setText(record.date_of_birth.isoformat() if record.date_of_birth else "")
-        self.phone.setText(record.phone or "")
+        self.birth_field.set_day(record.date_of_birth)
+        self.phone.setText(record.phone_display or record.phone or "")
         self.email.setText(record.email)
         self.address.setText(record.address)
 
@@ -164,27 +173,29 @@ class PatientFormDialog(QDialog):
         self.form_error.show_message("")
 
     def show_error(self, message: str, field: str | None) -> None:
-        label = self.errors.get(field or "")
-        if label is None:
-            self.form_error.show_message(message)
-            return
-        label.show_message(message)
-        widget = getattr(self, field or "")
-        widget.setProperty("invalid", True)
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
-        if self.isVisible():
-            widget.setFocus()
+        self.show_errors({field or "": message})
 
-    def _form(self) -> PatientForm | None:
-        birth_text = self.date_of_birth.text().strip()
-        birth: date | None = None
-        if birth_text:
-            try:
-                birth = datetime.strptime(birth_text, "%Y-%m-%d").date()
-            except ValueError:
-                self.show_error(f"Enter the date of birth as {DATE_HINT}.", "date_of_birth")
-                return None
+    def show_errors(self, messages: dict[str, str]) -> None:
+        """Each message next to its field (one without a field under the form); the first
+        wrong field, in the form's order, gets the focus."""
+        order = (*self.FIELDS, "username", "password")
+        first: QWidget | None = None
+        for field in sorted(messages, key=lambda f: order.index(f) if f in order else len(order)):
+            label = self.errors.get(field)
+            if label is None:
+                self.form_error.show_message(messages[field])
+                continue
+            label.show_message(messages[field])
+            widget = getattr(self, field)
+            widget.setProperty("invalid", True)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+            first = first or widget
+        self._grow()
+        if first is not None and self.isVisible():
+            first.setFocus()
+
+    def _form(self, birth: date | None) -> PatientForm:
         with_login = self.login_box.isChecked() and self.existing is None
         return PatientForm(
             full_name=self.full_name.text(),
@@ -204,11 +215,20 @@ class PatientFormDialog(QDialog):
         if not self.save.isEnabled():
             return
         self._clear_errors()
-        form = self._form()
-        if form is None:
-            return
+        birth_text = self.date_of_birth.text().strip()
+        birth = parse_typed_day(birth_text)
+        form = self._form(birth)
         self._busy(True)
-        if self.existing is not None:
+        if birth_text and birth is None:
+            # The server checks the other fields (a look-up that saves nothing), so every
+            # error shows at once, the date's with them.
+            self.tasks.run(
+                self.backend.find_likely_duplicates,
+                form,
+                on_done=lambda _found: self._failed(None),
+                on_error=self._failed,
+            )
+        elif self.existing is not None:
             self.tasks.run(
                 self.backend.update_patient,
                 self.existing.id,
@@ -235,12 +255,27 @@ class PatientFormDialog(QDialog):
         self.duplicates.clear()
         for record in found:
             text = f"{record.full_name} · born {fmt_date(record.date_of_birth) or '?'}"
-            text += f" · {record.phone}" if record.phone else ""
+            phone = record.phone_display or record.phone
+            text += f" · {phone}" if phone else ""
             item = QListWidgetItem(text, self.duplicates)
             item.setData(Qt.ItemDataRole.UserRole, record)
         self.duplicates.setCurrentRow(0)
         self.warning.show()
         self.save.setText("Save anyway")
+        self._grow()
+
+    def _grow(self) -> None:
+        """Room for everything at its natural height (not `adjustSize`, which stops at two
+        thirds of the screen and squashes the fields instead)."""
+        layout = self.layout()
+        assert layout is not None
+        layout.activate()
+        hint = self.sizeHint()
+        self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
+        screen = self.screen().availableGeometry()
+        overhang = self.frameGeometry().bottom() - screen.bottom()
+        if overhang > 0:  # grown past the bottom of the screen: up, as far as the top
+            self.move(self.x(), max(screen.top(), self.y() - overhang))
 
     def _register(self, form: PatientForm) -> None:
         self.tasks.run(
@@ -258,10 +293,17 @@ class PatientFormDialog(QDialog):
         self.saved.emit(record)
         self.accept()
 
-    def _failed(self, error: Exception) -> None:
+    def _failed(self, error: Exception | None) -> None:
+        """Show what went wrong: every wrong field's message, and the date of birth's when
+        it could not be read (`error` is None when nothing else was wrong)."""
         self._busy(False)
-        field = error.field if isinstance(error, DomainError) else None
-        if field is None:
+        messages: dict[str, str] = {}
+        if self.date_of_birth.text().strip() and self.birth_field.day() is None:
+            messages["date_of_birth"] = BIRTH_DATE_ERROR
+        if isinstance(error, DomainError) and error.fields:
+            messages = {**error.fields, **messages}
+        elif isinstance(error, DomainError) and error.field:
+            messages.setdefault(error.field, friendly_message(error))
+        elif error is not None:
             show_failure(self.form_error, self.tasks, error)
-        else:
-            self.show_error(friendly_message(error), field)
+        self.show_errors(messages)

@@ -31,6 +31,7 @@ from hms_desktop.ui.common import (
     record_table,
     two_panes,
 )
+from hms_desktop.ui.dates import parse_typed_day
 from hms_desktop.ui.patient_form import PatientFormDialog
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
@@ -44,7 +45,7 @@ def patient_model(parent: QWidget | None = None) -> RecordTableModel:
         [
             ("Name", lambda p: p.full_name),
             ("Date of birth", lambda p: fmt_date(p.date_of_birth)),
-            ("Phone", lambda p: p.phone or ""),
+            ("Phone", lambda p: p.phone_display or p.phone or ""),
             ("Email", lambda p: p.email),
         ],
         parent,
@@ -117,9 +118,12 @@ class PatientSearch(QWidget):
             self._show(text, [])
             return
         self._in_flight = True
+        # A day in the desk's own short form ("3/8/84" in the US) is sent as the server
+        # reads any desk's: YYYY-MM-DD.
+        day = parse_typed_day(text)
         self.tasks.run(
             self.backend.search_patients,
-            text,
+            day.isoformat() if day is not None else text,
             on_done=lambda rows: self._arrived(text, rows),
             on_error=self._failed,
             retry=True,
@@ -227,7 +231,14 @@ class PatientsView(QWidget):
         buttons.addWidget(self.book_button)
         layout = QVBoxLayout(side)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.notice = QLabel("", side)
+        self.notice.setObjectName("Notice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        # Shown until the desk moves on to another search.
+        self.search.box.textEdited.connect(self.notice.hide)
         layout.addWidget(self.search, 1)
+        layout.addWidget(self.notice)
         layout.addLayout(buttons)
         return side
 
@@ -273,7 +284,7 @@ class PatientsView(QWidget):
         rows = [
             ("Born", fmt_date(record.date_of_birth) or "—"),
             ("Gender", (record.gender or "—").capitalize()),
-            ("Phone", record.phone or "—"),
+            ("Phone", record.phone_display or record.phone or "—"),
             ("Email", record.email or "—"),
             ("Address", record.address or "—"),
             ("Portal login", record.username if record.has_login else "none"),
@@ -299,7 +310,7 @@ class PatientsView(QWidget):
 
     def new_patient(self) -> PatientFormDialog:
         dialog = PatientFormDialog(self.backend, self.tasks, parent=self)
-        dialog.saved.connect(self._saved)
+        dialog.saved.connect(functools.partial(self._saved, registered=True))
         dialog.open()
         return dialog
 
@@ -311,9 +322,12 @@ class PatientsView(QWidget):
         dialog.open()
         return dialog
 
-    def _saved(self, record: PatientRecord) -> None:
+    def _saved(self, record: PatientRecord, *, registered: bool = False) -> None:
         self.search.box.setText(record.full_name)
         self._show_patient(record)
+        done = "is registered" if registered else "— changes saved"
+        self.notice.setText(f"✓ {record.full_name} {done}.")
+        self.notice.show()
 
     def _book(self) -> None:
         if self._patient is not None:

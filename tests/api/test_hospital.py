@@ -35,6 +35,11 @@ def test_patients_permissions_search_and_filters(api: LiveServer) -> None:
         assert doctor.get("/patients/").json()["count"] == 0
         by_phone = admin.get("/patients/", params={"phone": "02079460002"}).json()
         assert [row["id"] for row in by_phone["results"]] == [other.id]
+        # Any spelling of the number finds it (stored in E.164: "+442079460002").
+        by_phone = admin.get("/patients/", params={"phone": "0044 20 7946 0002"}).json()
+        assert [row["id"] for row in by_phone["results"]] == [other.id]
+        by_search = admin.get("/patients/", params={"search": "020 7946 0002"}).json()
+        assert [row["id"] for row in by_search["results"]] == [other.id]
         by_search = admin.get("/patients/", params={"search": "7946 0001"}).json()
         assert [row["id"] for row in by_search["results"]] == [mine.id]
         by_id = admin.get("/patients/", params={"search": str(other.id)}).json()

@@ -110,6 +110,12 @@ def test_patients_register_find_update_and_history(world: World) -> None:
     with pytest.raises(ValidationError) as invalid:
         backend.register_patient(PatientForm("Bad Mail", email="not-an-address"))
     assert invalid.value.field == "email"
+    with pytest.raises(ValidationError) as invalid:
+        backend.register_patient(PatientForm(" ", phone="12ab", email="not-an-address"))
+    assert invalid.value.field == "full_name"
+    assert set(invalid.value.fields) == {"full_name", "phone", "email"}
+    assert backend.search_patients("020 7946 0000") == [ada]  # any spelling of the number
+    assert ada.phone == "+442079460000" and ada.phone_display == "020 7946 0000"
     with pytest.raises(PatientNotFound, match="^Patient does not exist.$"):
         backend.get_patient(ada.id + 1000)
 

@@ -80,7 +80,7 @@ def test_remote_records_equal_local_records(world: World) -> None:
     remote, _ = world.desk(kind="remote")
     speciality = factories.speciality(world.clinic, "Dermatology")
     doc = factories.doctor(world.clinic, specialisation_ids=[speciality])
-    patient = factories.patient(world.clinic, phone="+1 555 0100")
+    patient = factories.patient(world.clinic, phone="+1 555 010 0100")
     now = world.clinic.now()
     (slot,) = (
         s.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -71,8 +72,12 @@ REJECTED_REGISTRATIONS: list[tuple[dict[str, object], type[Exception], str | Non
     ({"gender": "x"}, ValidationError, "gender"),
     ({"password": factories.PASSWORD}, ValidationError, "username"),
     ({"username": "newlogin", "password": "short"}, ValidationError, "password"),
-    ({"phone": "+1 555 0100 200"}, PhoneTaken, None),
-    ({"phone": "1-555-0100-200"}, PhoneTaken, None),
+    ({"phone": "+44 20 7946"}, ValidationError, "phone"),
+    ({"phone": "+1 555 0100 200"}, PhoneTaken, "phone"),
+    # The same numbers in the other forms a desk types: one number, one patient.
+    ({"phone": "001 (555) 0100-200"}, PhoneTaken, "phone"),
+    ({"phone": "020 7946 0200"}, PhoneTaken, "phone"),
+    ({"phone": "0044 20 7946 0200"}, PhoneTaken, "phone"),
     ({"username": "TAKEN", "password": factories.PASSWORD}, UsernameTaken, None),
 ]
 
@@ -82,7 +87,7 @@ def test_rejected_registrations_change_nothing(clinic: Clinic) -> None:
     factories.patient(
         clinic, desk, phone="+1 555 0100 200", username="taken", password=factories.PASSWORD
     )
-    factories.patient(clinic, desk, phone="1 555 0100 200")
+    factories.patient(clinic, desk, phone="+44 20 7946 0200")
     before = table_counts(clinic)
     for fields, error, field in REJECTED_REGISTRATIONS:
         with pytest.raises(error) as raised:
@@ -119,7 +124,7 @@ def test_update_a_patient(clinic: Clinic) -> None:
     )
     assert (updated.full_name, updated.phone, updated.address) == (
         "John Snow",
-        "0700999888",
+        "+44700999888",
         "Winterfell",
     )
     assert patients.get_patient(clinic, desk, record.id) == updated
@@ -192,6 +197,9 @@ def test_search_by_name_fragment_phone_prefix_and_birth_date(clinic: Clinic) -> 
     assert ids("1956-12-09") == {grace.id}
     assert ids("09/12/1956") == {grace.id}
     assert ids("09.12.1956") == {grace.id}
+    # As the desk's table shows a date, in any case and spacing.
+    assert ids("09 Dec 1956") == {grace.id} and ids("9  dec 1956") == {grace.id}
+    assert ids("09 December 1956") == {grace.id}
     assert ids("%") == set() and ids("_") == set()  # wildcards are literal
     assert ids("   ") == set() and ids("nobody-like-this") == set()
     assert len(patients.search_patients(clinic, desk, "o", limit=2)) == 2
@@ -250,3 +258,86 @@ def test_likely_duplicates_by_name_and_birth_date_or_phone(clinic: Clinic) -> No
         patients.find_likely_duplicates(
             clinic, factories.patient_actor(clinic, same_person), PatientForm(full_name="X")
         )
+
+
+def test_one_phone_number_however_it_is_typed(clinic: Clinic) -> None:
+    """National, international and 00-prefixed spellings are one number: stored in E.164,
+    unique, found by any spelling, shown in the clinic's national form."""
+    _, desk = factories.staff(clinic)
+    record = factories.patient(clinic, desk, full_name="Uma Thurman", phone="07700 900081")
+    assert (record.phone, record.phone_display) == ("+447700900081", "07700 900081")
+    for typed in ("+44 7700 900081", "0044 7700 900081", "(07700) 900-081"):
+        with pytest.raises(PhoneTaken):
+            factories.patient(clinic, desk, phone=typed)
+        found = patients.find_likely_duplicates(clinic, desk, PatientForm("X Y", phone=typed))
+        assert [r.id for r in found] == [record.id], typed
+    for typed in ("07700900081", "+447700900081", "0044 7700 900081", "07700 900", "+44 7700"):
+        found = patients.search_patients(clinic, desk, typed)
+        assert [r.id for r in found] == [record.id], typed
+    other = factories.patient(clinic, desk, full_name="Abroad Person", phone="+1 555 000 1111")
+    assert (other.phone, other.phone_display) == ("+15550001111", "+1 555-000-1111")
+    assert [r.id for r in patients.search_patients(clinic, desk, "+1 555 000")] == [other.id]
+
+
+def test_phone_numbers_of_the_configured_region(open_store: Callable[..., Clinic]) -> None:
+    clinic = open_store(default_phone_region="US")
+    _, desk = factories.staff(clinic)
+    record = factories.patient(clinic, desk, phone="(555) 000-2222")
+    assert (record.phone, record.phone_display) == ("+15550002222", "(555) 000-2222")
+    briton = factories.patient(clinic, desk, phone="+44 7700 900082")
+    assert briton.phone_display == "+44 7700 900082"
+    for typed in ("555 000", "(555) 000-2222", "1 555 000 2222", "+1 555"):
+        assert [r.id for r in patients.search_patients(clinic, desk, typed)] == [record.id]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("+44 20 7946", "Phone number is too short: include the area code, or +country code."),
+        ("+999 1234 5678", "Phone number is not a number that can be dialled."),
+        ("0770 0900 0810 00", "Phone number has too many digits for +44."),
+        ("07700 9OO081", "Phone number may contain only digits, spaces and + - ( )."),
+    ],
+)
+def test_a_phone_number_no_one_could_dial_is_refused(
+    clinic: Clinic, typed: str, message: str
+) -> None:
+    _, desk = factories.staff(clinic)
+    with pytest.raises(ValidationError) as raised:
+        factories.patient(clinic, desk, phone=typed)
+    assert (raised.value.field, raised.value.message) == ("phone", message)
+
+
+def test_every_wrong_field_is_reported_at_once(clinic: Clinic) -> None:
+    _, desk = factories.staff(clinic)
+    form = PatientForm(
+        full_name=" ",
+        gender="x",
+        date_of_birth=date.today() + timedelta(days=3),
+        phone="12ab",
+        email="a@b",
+        username="bad name",
+        password="short",
+    )
+    before = table_counts(clinic)
+    for check in (patients.register_patient, patients.find_likely_duplicates):
+        with pytest.raises(ValidationError) as raised:
+            check(clinic, desk, form)
+        error = raised.value
+        assert set(error.fields) == {
+            "full_name",
+            "gender",
+            "date_of_birth",
+            "phone",
+            "email",
+            "username",
+            "password",
+        }
+        assert (error.field, error.message) == ("full_name", "Full name is required.")
+        assert error.fields["email"] == "Enter a valid email address."
+    assert table_counts(clinic) == before
+    with pytest.raises(ValidationError) as raised:
+        patients.update_patient(
+            clinic, desk, factories.patient(clinic, desk).id, PatientForm("", email="x")
+        )
+    assert set(raised.value.fields) == {"full_name", "email"}

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QDate, QLocale, Qt
 from pytestqt.qtbot import QtBot
 
+from hms_desktop.domain.errors import PhoneTaken
+from hms_desktop.ui.dates import parse_typed_day
 from hms_desktop.ui.main_window import MainWindow
+from hms_desktop.ui.patient_form import FIELD_WIDTH
 from hms_desktop.ui.patients import PatientFormDialog
 from tests.ui.conftest import Desk, settle
 
@@ -105,9 +110,9 @@ BAD_INPUT = [
     ({"full_name": "Dan Brown", "phone": "123"}, "phone", "Phone number must have 6 to 15 digits."),
     ({"full_name": "Dan Brown", "email": "dan@"}, "email", "Enter a valid email address."),
     (
-        {"full_name": "Dan Brown", "date_of_birth": "03/02/1979"},
+        {"full_name": "Dan Brown", "date_of_birth": "31/02/1979"},
         "date_of_birth",
-        "Enter the date of birth as YYYY-MM-DD.",
+        "Enter the date of birth as DD/MM/YYYY, YYYY-MM-DD or 08 Mar 1984.",
     ),
     (
         {"full_name": "Dan Brown", "date_of_birth": "2999-01-01"},
@@ -182,3 +187,146 @@ def test_tab_leaves_the_results_for_the_buttons(
     assert search.table.currentIndex().row() == 1, "arrows move in the results"
     qtbot.keyClick(search.table, Qt.Key.Key_Tab)
     assert window.patients.new_button.hasFocus(), "Tab goes on to the buttons, not cell by cell"
+
+
+def test_every_wrong_field_shows_its_error_at_once(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    dialog = _open_form(qtbot, window)
+    cases = [
+        # Checked by the server: all its field errors come back together.
+        ({"full_name": "", "phone": "12ab", "email": "dan@"}, {"full_name", "phone", "email"}),
+        # A date the desk cannot read, beside the server's errors.
+        ({"full_name": "", "date_of_birth": "31/02/1979", "email": "x@"}, {"full_name", "email"}),
+    ]
+    for fields, server_side in cases:
+        _fill(qtbot, dialog, **{"phone": "", "email": "", "date_of_birth": "", **fields})
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+        wrong = server_side | ({"date_of_birth"} if "date_of_birth" in fields else set())
+        qtbot.waitUntil(
+            lambda w=wrong: all(dialog.errors[f].isVisible() for f in w), timeout=10_000
+        )
+        settle(qtbot, window.tasks)
+        shown = {name for name, label in dialog.errors.items() if label.isVisible()}
+        assert shown == wrong
+        assert all(getattr(dialog, f).property("invalid") is True for f in wrong)
+    assert dialog.errors["email"].text() == "Enter a valid email address."
+    assert dialog.isVisible() and desk.backend.search_patients("x@") == []
+
+
+def test_phone_numbers_in_any_form_shown_nationally(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    dialog = _open_form(qtbot, window)
+    _fill(qtbot, dialog, full_name="Uma Thurman", phone="0044 7700 900081")
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    search = window.patients.search
+    for query in ("07700900081", "+447700900081", "+1 555 000 1111"):
+        search.box.clear()
+        qtbot.keyClicks(search.box, query)
+        qtbot.waitUntil(lambda: search.model.rowCount() == 1, timeout=10_000)
+    assert search.model.data(search.model.index(0, 2)) == "+1 555-000-1111"
+    search.box.clear()
+    qtbot.keyClicks(search.box, "uma")
+    qtbot.waitUntil(lambda: search.model.rowCount() == 1, timeout=10_000)
+    assert search.model.data(search.model.index(0, 2)) == "07700 900081"
+    assert "07700 900081" in window.patients.details.text()
+    qtbot.mouseClick(window.patients.edit_button, Qt.MouseButton.LeftButton)
+    dialogs = [d for d in window.patients.findChildren(PatientFormDialog) if d.isVisible()]
+    assert [d.phone.text() for d in dialogs] == ["07700 900081"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "locale"),
+    [
+        ("08/03/1984", QLocale.Country.UnitedKingdom),
+        ("1984-03-08", QLocale.Country.UnitedKingdom),
+        ("08 Mar 1984", QLocale.Country.UnitedKingdom),
+        ("8 march 1984", QLocale.Country.UnitedKingdom),
+        ("3/8/84", QLocale.Country.UnitedStates),  # the US desk's short date
+        ("03/08/1984", QLocale.Country.UnitedStates),
+    ],
+)
+def test_a_birth_date_typed_the_ways_the_desk_types_it(typed: str, locale: QLocale.Country) -> None:
+    assert parse_typed_day(typed, QLocale(QLocale.Language.English, locale)) == date(1984, 3, 8)
+
+
+def test_a_two_digit_year_is_never_in_the_future() -> None:
+    us = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    assert parse_typed_day("1/2/05", us) == date(2005, 1, 2)
+    assert parse_typed_day("1/2/99", us) == date(1999, 1, 2)
+
+
+def test_birth_date_picked_from_the_calendar_and_found_by_any_form(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    dialog = _open_form(qtbot, window)
+    _fill(qtbot, dialog, full_name="Pia Picked")
+    qtbot.mouseClick(dialog.birth_field.pick, Qt.MouseButton.LeftButton)
+    calendar = dialog.birth_field.calendar
+    assert calendar.isVisible()
+    calendar.clicked.emit(QDate(1984, 3, 8))
+    assert dialog.date_of_birth.text() == "08 Mar 1984" and not calendar.isVisible()
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    (record,) = desk.backend.search_patients("Pia Picked")
+    assert record.date_of_birth == date(1984, 3, 8)
+    search = window.patients.search
+    for query in ("08 Mar 1984", "08/03/1984", "1984-03-08"):
+        search.box.clear()
+        qtbot.keyClicks(search.box, query)
+        qtbot.waitUntil(
+            lambda: [r.full_name for r in search.model.records] == ["Pia Picked"], timeout=10_000
+        )
+
+
+def test_the_duplicate_warning_grows_the_dialog_instead_of_squashing_fields(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    existing = desk.patients[0]
+    dialog = _open_form(qtbot, window)
+    fields = [dialog.full_name, dialog.gender, dialog.date_of_birth, dialog.phone, dialog.email]
+    heights = [field.height() for field in fields]
+    dialog_height = dialog.height()
+    _fill(qtbot, dialog, full_name="Someone Else", phone=existing.phone or "")
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.warning.isVisible(), timeout=10_000)
+    qtbot.wait(50)  # the layout settles
+    assert [field.height() for field in fields] == heights
+    assert dialog.height() > dialog_height
+    assert all(field.height() >= field.sizeHint().height() for field in fields)
+    assert dialog.duplicates.height() >= 60 and dialog.width() > FIELD_WIDTH
+
+
+def test_registering_says_so_naming_the_patient(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    notice = window.patients.notice
+    assert not notice.isVisible()
+    dialog = _open_form(qtbot, window)
+    _fill(qtbot, dialog, full_name="Nora Newcomer")
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    assert notice.isVisible() and notice.text() == "✓ Nora Newcomer is registered."
+    qtbot.keyClicks(window.patients.search.box, "x")
+    assert not notice.isVisible(), "gone once the desk searches on"
+
+
+def test_a_taken_phone_is_shown_beside_the_phone_field(
+    qtbot: QtBot, desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    window = window_for(desk)
+    dialog = _open_form(qtbot, window)
+    _fill(qtbot, dialog, full_name="Someone Else", phone="001 555 000 1111")  # Alice's
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.warning.isVisible(), timeout=10_000)
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)  # "Save anyway"
+    qtbot.waitUntil(lambda: dialog.errors["phone"].isVisible(), timeout=10_000)
+    assert dialog.errors["phone"].text() == PhoneTaken.message
+    assert dialog.isVisible() and desk.backend.search_patients("Someone Else") == []

@@ -92,7 +92,9 @@ def my_appointments(clinic: Clinic, actor: Actor) -> list[AppointmentRecord]:
 def patient_history(clinic: Clinic, actor: Actor, patient_id: int) -> list[AppointmentRecord]:
     """A patient's appointments, newest first; a doctor sees those on their own schedule."""
     with clinic.db.read() as session:
-        require_patient(session, actor, Action.READ, patient_id)
+        require_patient(
+            session, actor, Action.READ, patient_id, clinic.settings.default_phone_region
+        )
         rows = session.execute(
             record_query()
             .where(Appointment.patient_id == patient_id, _appointments_visible(actor))

@@ -225,6 +225,7 @@ def _desktop(settings: Settings, screenshot_dir: str | None) -> int:
     """The desktop app: logs to its file, and refuses to start when the version gate says
     this version may not use the database (never half-working)."""
     logs.log_to_file(settings)
+    logs.record_crashes(settings)
     if not screenshot_dir:
         from hms_desktop.app import qt_libraries
 

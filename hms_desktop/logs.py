@@ -4,6 +4,7 @@ as text or one JSON object per line (`log_format = "json"`) for a log collector.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import sys
@@ -15,6 +16,9 @@ from typing import Any
 from hms_desktop.config import Settings
 
 LOG_FILE_NAME = "hms-desktop.log"
+# Where a crash of the process itself (a segmentation fault in Qt, say) leaves its Python
+# stack: the logging module cannot write anything then, and a desk saw only a closed window.
+CRASH_FILE_NAME = "hms-desktop-crash.log"
 # Five files of 2 MB: weeks of a desk's warnings and errors, never a full disk.
 LOG_FILE_BYTES = 2 * 1024 * 1024
 LOG_FILE_COUNT = 5
@@ -86,3 +90,24 @@ def log_to_file(settings: Settings) -> Path | None:
     handler.setFormatter(_formatter(settings))
     logging.getLogger().addHandler(handler)
     return path
+
+
+def record_crashes(settings: Settings) -> Path | None:
+    """Have a fatal error (SIGSEGV, SIGABRT, ...) write every thread's Python stack to the
+    crash file in the log folder. None when it cannot be written; the file stays open for
+    the life of the process, as faulthandler needs."""
+    path = settings.log_folder / CRASH_FILE_NAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        crash_file = path.open("a", encoding="utf-8")
+    except OSError as error:
+        logging.getLogger(__name__).warning("no crash file at %s: %s", path, error)
+        return None
+    crash_file.write(f"--- {datetime.now(UTC).isoformat()} hms-desktop started\n")
+    crash_file.flush()
+    faulthandler.enable(file=crash_file, all_threads=True)
+    _open_crash_files.append(crash_file)
+    return path
+
+
+_open_crash_files: list[Any] = []

@@ -353,3 +353,28 @@ def test_a_first_start_of_the_desktop_is_quiet(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (result.stdout, result.stderr) == ("", "")
+
+
+def test_a_crash_of_the_desktop_process_leaves_its_stack_in_the_log_folder(tmp_path: Path) -> None:
+    """A segmentation fault ends the process before logging can say anything: the crash
+    file in the log folder still says where every thread was."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("HMS_", "XDG_"))}
+    env.update(HOME=str(tmp_path), PYTHONPATH=str(ROOT), HMS_LOG_DIR=str(tmp_path / "logs"))
+    crash = (
+        "import faulthandler\n"
+        "from hms_desktop import logs\n"
+        "from hms_desktop.config import load_settings\n"
+        "settings = load_settings()\n"
+        "logs.log_to_file(settings)\n"
+        "logs.record_crashes(settings)\n"
+        "def where_it_crashed():\n"
+        "    faulthandler._sigsegv()\n"
+        "where_it_crashed()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", crash], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode != 0
+    written = (tmp_path / "logs" / "hms-desktop-crash.log").read_text()
+    assert "hms-desktop started" in written
+    assert "Segmentation fault" in written and "where_it_crashed" in written

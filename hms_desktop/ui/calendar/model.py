@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
 
 from hms_desktop.domain.models import CalendarSlot, DoctorSummary, Hold, SlotState
+from hms_desktop.ui.calendar.header import DAY_ROLE, DOCTOR_ROLE, GROUPED_ROLE
 from hms_desktop.ui.common import STATUS_WORDS, Index, fmt_datetime
 
 MIME_APPOINTMENT = "application/x-hms-appointment"
@@ -36,16 +37,21 @@ def countdown(hold: Hold | None, now: datetime) -> str:
     return f"{left // 60}:{left % 60:02d}"
 
 
-def held_where(hold: Hold | None) -> str:
-    """Where and by whom another desk's hold is held: "at DESK-2 by reception" (the same
-    account at two PCs tells the desks apart by the name)."""
-    if hold is None or not hold.holder:
+def holder_words(hold: Hold | None) -> str:
+    """Who holds it, as people call them: their full name, else (an older desk's hold) the
+    log-in; "" when the policy shows nobody."""
+    if hold is None:
         return ""
-    return f"at {hold.desk} by {hold.holder}" if hold.desk else f"by {hold.holder}"
+    return hold.holder_name or hold.holder
 
 
-def short_name(name: str) -> str:
-    return name if len(name) <= 18 else name.split(" ")[-1]
+def held_where(hold: Hold | None) -> str:
+    """Where and by whom another desk's hold is held: "at DESK-2 by Robin Desk" (the same
+    account at two PCs tells the desks apart by the name)."""
+    who = holder_words(hold)
+    if hold is None or not who:
+        return ""
+    return f"at {hold.desk} by {who}" if hold.desk else f"by {who}"
 
 
 @dataclass(frozen=True)
@@ -168,21 +174,27 @@ class CalendarModel(QAbstractTableModel):
     def headerData(  # noqa: N802
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
         if orientation == Qt.Orientation.Vertical:
-            return self.times[section].strftime("%H:%M") if section < len(self.times) else None
+            if role != Qt.ItemDataRole.DisplayRole or section >= len(self.times):
+                return None
+            return self.times[section].strftime("%H:%M")
         if section >= len(self.columns):
             return None
         column = self.columns[section]
-        days = {c.day for c in self.columns}
-        doctors = {c.doctor.id for c in self.columns}
+        several_days = len({c.day for c in self.columns}) > 1
+        several_doctors = len({c.doctor.id for c in self.columns}) > 1
         day_text = column.day.strftime("%a %d %b")
-        if len(doctors) == 1:
-            return day_text
-        if len(days) == 1:
-            return column.doctor.full_name
-        return f"{day_text}\n{short_name(column.doctor.full_name)}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.doctor.full_name if several_doctors and not several_days else day_text
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{column.day:%A %d %B} — {column.doctor.full_name}"
+        if role == DAY_ROLE:
+            return column.day
+        if role == DOCTOR_ROLE:
+            return column.doctor.full_name if several_doctors else ""
+        if role == GROUPED_ROLE:
+            return several_days and several_doctors
+        return None
 
     # --- drag a booking onto a free slot to move it --------------------------------------
     def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802

@@ -1,0 +1,131 @@
+"""The calendar's column header: each day over its doctors when several doctors are shown
+side by side for several days, names elided at their end (the whole name in the tooltip),
+and today's columns highlighted."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QHeaderView, QWidget
+
+# Roles of the model's horizontal header data (see `CalendarModel.headerData`).
+DAY_ROLE = Qt.ItemDataRole.UserRole + 1  # the column's date
+DOCTOR_ROLE = Qt.ItemDataRole.UserRole + 2  # the doctor's full name, "" when one doctor
+GROUPED_ROLE = Qt.ItemDataRole.UserRole + 3  # True: a day over its doctors (two rows)
+
+BACKGROUND = QColor("#e7edf3")
+TODAY_BACKGROUND = QColor("#cfe2f6")
+TODAY_INK = QColor("#0b3d6b")
+INK = QColor("#1b2733")
+RULE = QColor("#c9d2db")
+DAY_RULE = QColor("#7d8fa3")
+PADDING = 6
+
+
+class CalendarHeader(QHeaderView):
+    """A horizontal header painted by hand: one row (a day, or a doctor) or two (the day
+    spanning its doctors' columns over each doctor's name)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.today: date | None = None
+        self.setSectionsClickable(False)
+        self.setHighlightSections(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+    # --- what each section shows -------------------------------------------------------------
+    def _data(self, section: int, role: int) -> object:
+        model = self.model()
+        return model.headerData(section, Qt.Orientation.Horizontal, role) if model else None
+
+    def grouped(self) -> bool:
+        return self.count() > 0 and bool(self._data(0, GROUPED_ROLE))
+
+    def day_of(self, section: int) -> date | None:
+        day = self._data(section, DAY_ROLE)
+        return day if isinstance(day, date) else None
+
+    def section_text(self, section: int) -> str:
+        """The lower row's words (the only row when not grouped)."""
+        if self.grouped():
+            return str(self._data(section, DOCTOR_ROLE) or "")
+        return str(self._data(section, Qt.ItemDataRole.DisplayRole) or "")
+
+    def day_span(self, section: int) -> tuple[int, int]:
+        """The first and last section of the day `section` belongs to."""
+        day = self.day_of(section)
+        first = last = section
+        while first > 0 and self.day_of(first - 1) == day:
+            first -= 1
+        while last + 1 < self.count() and self.day_of(last + 1) == day:
+            last += 1
+        return first, last
+
+    # --- size and painting ------------------------------------------------------------------
+    def _row_height(self) -> int:
+        return self.fontMetrics().height() + 2 * PADDING
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        hint = super().sizeHint()
+        rows = 2 if self.grouped() else 1
+        return QSize(hint.width(), rows * self._row_height())
+
+    def paintSection(self, painter: QPainter, rect: QRect, section: int) -> None:  # noqa: N802
+        if not rect.isValid():
+            return
+        painter.save()
+        painter.setClipRect(rect)
+        day = self.day_of(section)
+        today = day is not None and day == self.today
+        bold = QFont(self.font())
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.fillRect(rect, TODAY_BACKGROUND if today else BACKGROUND)
+        lower = QRect(rect)
+        if self.grouped():
+            top = QRect(rect.left(), rect.top(), rect.width(), self._row_height())
+            lower.setTop(top.bottom() + 1)
+            self._paint_day(painter, section, top, today)
+            painter.setPen(QPen(RULE))
+            painter.drawLine(lower.left(), lower.top(), lower.right(), lower.top())
+            painter.setFont(self.font())
+        painter.setPen(TODAY_INK if today else INK)
+        text = painter.fontMetrics().elidedText(
+            self.section_text(section), Qt.TextElideMode.ElideRight, lower.width() - 2 * PADDING
+        )
+        painter.drawText(
+            lower.adjusted(PADDING, 0, -PADDING, 0),
+            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+            text,
+        )
+        last = self.day_span(section)[1] if self.grouped() else section
+        # A strong rule between days; a light one between a day's doctors, under the day.
+        if section == last:
+            painter.setPen(QPen(DAY_RULE))
+            painter.drawLine(rect.right(), rect.top(), rect.right(), rect.bottom())
+        else:
+            painter.setPen(QPen(RULE))
+            painter.drawLine(rect.right(), lower.top(), rect.right(), rect.bottom())
+        painter.setPen(QPen(RULE))
+        painter.drawLine(rect.left(), rect.bottom(), rect.right(), rect.bottom())
+        painter.restore()
+
+    def _paint_day(self, painter: QPainter, section: int, top: QRect, today: bool) -> None:
+        """The day's words across all its doctors' columns: each section paints its part
+        of the one label (the painter is clipped to the section)."""
+        first, last = self.day_span(section)
+        left = self.sectionViewportPosition(first)
+        right = self.sectionViewportPosition(last) + self.sectionSize(last)
+        span = QRect(left, top.top(), right - left, top.height())
+        words = str(self._data(section, Qt.ItemDataRole.DisplayRole) or "")
+        if today:
+            words = f"{words} · today"
+        painter.setPen(TODAY_INK if today else INK)
+        text = painter.fontMetrics().elidedText(
+            words, Qt.TextElideMode.ElideRight, span.width() - 2 * PADDING
+        )
+        painter.drawText(
+            span.adjusted(PADDING, 0, -PADDING, 0), int(Qt.AlignmentFlag.AlignCenter), text
+        )

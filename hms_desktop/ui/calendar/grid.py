@@ -85,7 +85,10 @@ class CalendarTable(QTableView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setDragDropOverwriteMode(True)
-        self.setHorizontalHeader(CalendarHeader(self))
+        header = CalendarHeader(self)
+        self.setHorizontalHeader(header)
+        # The day labels stay over the part of their day in sight: repaint them all.
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: header.viewport().update())
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalHeader().setDefaultSectionSize(30)

@@ -113,12 +113,16 @@ class CalendarHeader(QHeaderView):
         painter.restore()
 
     def _paint_day(self, painter: QPainter, section: int, top: QRect, today: bool) -> None:
-        """The day's words across all its doctors' columns: each section paints its part
-        of the one label (the painter is clipped to the section)."""
+        """The day's words across all its doctors' columns, centred on the part of them in
+        sight (a day of many doctors is wider than the screen): each section paints its
+        part of the one label (the painter is clipped to the section). The table repaints
+        the header on every sideways scroll, so the label follows."""
         first, last = self.day_span(section)
-        left = self.sectionViewportPosition(first)
-        right = self.sectionViewportPosition(last) + self.sectionSize(last)
-        span = QRect(left, top.top(), right - left, top.height())
+        left = max(0, self.sectionViewportPosition(first))
+        right = min(
+            self.viewport().width(), self.sectionViewportPosition(last) + self.sectionSize(last)
+        )
+        span = QRect(left, top.top(), max(0, right - left), top.height())
         words = str(self._data(section, Qt.ItemDataRole.DisplayRole) or "")
         if today:
             words = f"{words} · today"

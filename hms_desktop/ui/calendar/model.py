@@ -72,6 +72,7 @@ class CalendarModel(QAbstractTableModel):
         self.times: list[time] = []
         self._cells: dict[tuple[int, int], CalendarSlot] = {}
         self._where: dict[int, tuple[int, int]] = {}
+        self._several_days = self._several_doctors = False
 
     def set_slots(self, columns: Sequence[Column], slots: Sequence[CalendarSlot]) -> None:
         position = {(c.day, c.doctor.id): i for i, c in enumerate(columns)}
@@ -85,6 +86,8 @@ class CalendarModel(QAbstractTableModel):
         row_of = {when: row for row, when in enumerate(times)}
         self.beginResetModel()
         self.columns, self.times = list(columns), times
+        self._several_days = len({c.day for c in columns}) > 1
+        self._several_doctors = len({c.doctor.id for c in columns}) > 1
         self._cells = {(row_of[when], column): item for column, when, item in placed}
         self._where = {item.slot.id: key for key, item in self._cells.items()}
         self.endResetModel()
@@ -181,8 +184,7 @@ class CalendarModel(QAbstractTableModel):
         if section >= len(self.columns):
             return None
         column = self.columns[section]
-        several_days = len({c.day for c in self.columns}) > 1
-        several_doctors = len({c.doctor.id for c in self.columns}) > 1
+        several_days, several_doctors = self._several_days, self._several_doctors
         day_text = column.day.strftime("%a %d %b")
         if role == Qt.ItemDataRole.DisplayRole:
             return column.doctor.full_name if several_doctors and not several_days else day_text

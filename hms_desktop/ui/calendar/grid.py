@@ -129,8 +129,7 @@ class CalendarTable(QTableView):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             return
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        for section in range(count):
-            header.resizeSection(section, readable)
+        header.setDefaultSectionSize(readable)  # (resizes every section)
 
     def scroll_to_now(self, today: date | None, now: time) -> None:
         """Show today's first column at the left and the hour now near the top (the first

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QAbstractItemModel, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QHeaderView, QWidget
 
@@ -31,21 +31,37 @@ class CalendarHeader(QHeaderView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.today: date | None = None
+        # Each section's day and whether days are grouped, read once per range shown.
+        self._days: list[date | None] = []
+        self._grouped = False
         self.setSectionsClickable(False)
         self.setHighlightSections(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
 
     # --- what each section shows -------------------------------------------------------------
+    def setModel(self, model: QAbstractItemModel | None) -> None:  # noqa: N802
+        super().setModel(model)
+        if model is not None:
+            model.modelReset.connect(self._read_days)
+            model.headerDataChanged.connect(self._read_days)
+        self._read_days()
+
+    def _read_days(self) -> None:
+        model = self.model()
+        count = model.columnCount() if model is not None else 0
+        days = [self._data(section, DAY_ROLE) for section in range(count)]
+        self._days = [day if isinstance(day, date) else None for day in days]
+        self._grouped = count > 0 and bool(self._data(0, GROUPED_ROLE))
+
     def _data(self, section: int, role: int) -> object:
         model = self.model()
         return model.headerData(section, Qt.Orientation.Horizontal, role) if model else None
 
     def grouped(self) -> bool:
-        return self.count() > 0 and bool(self._data(0, GROUPED_ROLE))
+        return self._grouped
 
     def day_of(self, section: int) -> date | None:
-        day = self._data(section, DAY_ROLE)
-        return day if isinstance(day, date) else None
+        return self._days[section] if 0 <= section < len(self._days) else None
 
     def section_text(self, section: int) -> str:
         """The lower row's words (the only row when not grouped)."""
@@ -68,9 +84,9 @@ class CalendarHeader(QHeaderView):
         return self.fontMetrics().height() + 2 * PADDING
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        hint = super().sizeHint()
+        # (Not the base's, which asks every section for its words: all are painted here.)
         rows = 2 if self.grouped() else 1
-        return QSize(hint.width(), rows * self._row_height())
+        return QSize(self.length(), rows * self._row_height())
 
     def paintSection(self, painter: QPainter, rect: QRect, section: int) -> None:  # noqa: N802
         if not rect.isValid():

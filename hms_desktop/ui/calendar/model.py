@@ -185,9 +185,10 @@ class CalendarModel(QAbstractTableModel):
             return None
         column = self.columns[section]
         several_days, several_doctors = self._several_days, self._several_doctors
-        day_text = column.day.strftime("%a %d %b")
         if role == Qt.ItemDataRole.DisplayRole:
-            return column.doctor.full_name if several_doctors and not several_days else day_text
+            if several_doctors and not several_days:
+                return column.doctor.full_name
+            return column.day.strftime("%a %d %b")
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{column.day:%A %d %B} — {column.doctor.full_name}"
         if role == DAY_ROLE:

@@ -16,7 +16,8 @@ from pytestqt.qtbot import QtBot
 from hms_desktop.domain.models import SlotState
 from hms_desktop.services.local import LocalBackend
 from hms_desktop.ui.calendar import BookingDialog, CalendarView
-from hms_desktop.ui.calendar.grid import MIN_COLUMN
+from hms_desktop.ui.calendar.grid import MAX_COLUMN, MIN_COLUMN
+from hms_desktop.ui.calendar.header import PADDING
 from hms_desktop.ui.main_window import MainWindow
 from hms_desktop.ui.tasks import Tasks
 from tests import factories
@@ -95,6 +96,9 @@ def test_a_week_of_all_doctors_side_by_side_is_readable_and_opens_on_today(
         tooltip = model.headerData(section, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
         assert model.columns[section].doctor.full_name in tooltip
         assert header.sectionSize(section) >= MIN_COLUMN
+        # A name fits its column whole (up to MAX_COLUMN, past which its end is elided).
+        wanted = header.fontMetrics().horizontalAdvance(header.section_text(section))
+        assert header.sectionSize(section) >= min(MAX_COLUMN, wanted + 2 * PADDING)
     assert header.day_span(5) == (4, 7)
     # Readable columns scroll sideways; the week opens on today (highlighted) at the left.
     assert table.horizontalScrollBar().maximum() > 0

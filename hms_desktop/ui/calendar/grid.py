@@ -113,7 +113,9 @@ class CalendarTable(QTableView):
             str(model.headerData(i, Qt.Orientation.Horizontal, DOCTOR_ROLE) or "")
             for i in range(count)
         }
-        metrics = self.horizontalHeader().fontMetrics()
+        header = self.horizontalHeader()
+        header.ensurePolished()  # the style sheet's font, even before the grid is first shown
+        metrics = header.fontMetrics()
         widest = max((metrics.horizontalAdvance(name) for name in names), default=0)
         return max(MIN_COLUMN, min(MAX_COLUMN, widest + 2 * PADDING + 4))
 

@@ -131,7 +131,10 @@ class CalendarTable(QTableView):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             return
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setDefaultSectionSize(readable)  # (resizes every section)
+        header.setDefaultSectionSize(readable)
+        for section in range(count):  # (the default does not always resize those there)
+            if header.sectionSize(section) != readable:
+                header.resizeSection(section, readable)
 
     def scroll_to_now(self, today: date | None, now: time) -> None:
         """Show today's first column at the left and the hour now near the top (the first

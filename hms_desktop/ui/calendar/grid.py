@@ -28,6 +28,8 @@ STALE_OPACITY = 0.4
 # MAX_COLUMN to fit a long name (its end is elided; the tooltip has it whole).
 MIN_COLUMN = 120
 MAX_COLUMN = 220
+# One doctor's week: a column says only its day, and seven fit a small window.
+MIN_DAY_COLUMN = 90
 
 
 class SlotDelegate(QStyledItemDelegate):
@@ -93,7 +95,7 @@ class CalendarTable(QTableView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalHeader().setDefaultSectionSize(30)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.horizontalHeader().setMinimumSectionSize(MIN_COLUMN)
+        self.horizontalHeader().setMinimumSectionSize(MIN_DAY_COLUMN)
         self.horizontalHeader().setDefaultSectionSize(MIN_COLUMN)
         # Where to scroll once the grid has its size: today's first column, the hour now.
         self._scroll_target: tuple[date, time] | None = None
@@ -106,7 +108,8 @@ class CalendarTable(QTableView):
         return header
 
     def readable_width(self) -> int:
-        """Wide enough for the longest doctor's name shown (within MIN..MAX_COLUMN)."""
+        """Wide enough for the longest doctor's name shown (within MIN..MAX_COLUMN); a
+        day's column when one doctor is shown."""
         model = self.model()
         count = model.columnCount() if model is not None else 0
         names = {
@@ -117,7 +120,8 @@ class CalendarTable(QTableView):
         header.ensurePolished()  # the style sheet's font, even before the grid is first shown
         metrics = header.fontMetrics()
         widest = max((metrics.horizontalAdvance(name) for name in names), default=0)
-        return max(MIN_COLUMN, min(MAX_COLUMN, widest + 2 * PADDING + 4))
+        least = MIN_COLUMN if widest else MIN_DAY_COLUMN
+        return max(least, min(MAX_COLUMN, widest + 2 * PADDING + 4))
 
     def fit_columns(self) -> None:
         """Columns share the width when each gets a readable size; otherwise each keeps that

@@ -46,12 +46,13 @@ def holder_words(hold: Hold | None) -> str:
 
 
 def held_where(hold: Hold | None) -> str:
-    """Where and by whom another desk's hold is held: "at DESK-2 by Robin Desk" (the same
-    account at two PCs tells the desks apart by the name)."""
+    """By whom and where another desk's hold is held: "by Robin Desk at DESK-2" (the name
+    first, as a narrow column keeps only the start; the same account at two PCs tells the
+    desks apart by the desk's name)."""
     who = holder_words(hold)
     if hold is None or not who:
         return ""
-    return f"at {hold.desk} by {who}" if hold.desk else f"by {who}"
+    return f"by {who} at {hold.desk}" if hold.desk else f"by {who}"
 
 
 @dataclass(frozen=True)

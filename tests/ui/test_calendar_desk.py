@@ -170,7 +170,7 @@ def _check_toolbar(calendar: CalendarView) -> None:
     assert all(rect.bottom() < table_top for rect in rects)
 
 
-def test_a_slot_another_desk_took_shows_at_once_when_the_hold_fails(
+def test_a_slot_another_desk_took_shows_at_once_when_the_hold_or_booking_fails(
     qtbot: QtBot, desk: Desk, standalone: Callable[[Desk], CalendarView]
 ) -> None:
     calendar = standalone(desk)
@@ -192,6 +192,23 @@ def test_a_slot_another_desk_took_shows_at_once_when_the_hold_fails(
     qtbot.waitUntil(lambda: state_of(calendar, slot_id) is SlotState.HELD, timeout=5_000)
     text = calendar.model.data(calendar.model.index_of(slot_id))
     assert "Maria Lopez" in text and other_user.username not in text
+    dialog.reject()
+
+    # Held here, then taken over and booked at the other desk: confirming fails, and the
+    # calendar shows the booking at once.
+    mine = free_slots(desk, doctor_id, day)[2]
+    click_slot(qtbot, calendar, mine)
+    dialog = calendar.dialog
+    assert isinstance(dialog, BookingDialog)
+    qtbot.waitUntil(lambda: dialog.confirm.isEnabled(), timeout=10_000)
+    assert other.take_over_hold(mine)
+    taken = other.hold_slot(mine, desk.patients[1].id)
+    other.confirm_booking(mine, desk.patients[1].id, taken.token)
+    settle(qtbot, calendar.tasks)
+    assert state_of(calendar, mine) is not SlotState.BOOKED, "this desk has not heard yet"
+    qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: state_of(calendar, mine) is SlotState.BOOKED, timeout=5_000)
     dialog.reject()
     other.close()
 

@@ -33,7 +33,7 @@ class CalendarHeader(QHeaderView):
         self.today: date | None = None
         # Each section's day and whether days are grouped, read once per range shown.
         self._days: list[date | None] = []
-        self._grouped = False
+        self._grouped = self._names = False
         self.setSectionsClickable(False)
         self.setHighlightSections(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -52,6 +52,7 @@ class CalendarHeader(QHeaderView):
         days = [self._data(section, DAY_ROLE) for section in range(count)]
         self._days = [day if isinstance(day, date) else None for day in days]
         self._grouped = count > 0 and bool(self._data(0, GROUPED_ROLE))
+        self._names = count > 0 and bool(self._data(0, DOCTOR_ROLE))  # a doctor per column
 
     def _data(self, section: int, role: int) -> object:
         model = self.model()
@@ -106,7 +107,8 @@ class CalendarHeader(QHeaderView):
             self._paint_day(painter, section, top, today)
             painter.setPen(QPen(RULE))
             painter.drawLine(lower.left(), lower.top(), lower.right(), lower.top())
-            painter.setFont(self.font())
+        if self._names:
+            painter.setFont(self.font())  # names as measured for the columns' width
         painter.setPen(TODAY_INK if today else INK)
         text = painter.fontMetrics().elidedText(
             self.section_text(section), Qt.TextElideMode.ElideRight, lower.width() - 2 * PADDING

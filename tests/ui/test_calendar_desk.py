@@ -112,6 +112,14 @@ def test_a_week_of_all_doctors_side_by_side_is_readable_and_opens_on_today(
     top = table.rowViewportPosition(row)
     assert 0 <= top < table.viewport().height() - table.rowHeight(row)
 
+    # Scrolled away, "Today" brings today and the hour now back into sight.
+    table.horizontalScrollBar().setValue(0)
+    table.verticalScrollBar().setValue(0)
+    qtbot.mouseClick(calendar.today_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, calendar.tasks)
+    assert 0 <= header.sectionViewportPosition(first_today) < table.viewport().width() // 2
+    assert 0 <= table.rowViewportPosition(row) < table.viewport().height() - table.rowHeight(row)
+
     qtbot.mouseClick(calendar.day_button, Qt.MouseButton.LeftButton)
     assert calendar.day_button.isChecked() and not calendar.week_button.isChecked()
 

@@ -76,6 +76,7 @@ class CalendarView(CalendarControls):
         self._window: Window | None = None  # what the desk asked to see
         self._shown: Window | None = None  # what the grid and its heading show
         self._columns: list[Column] = []
+        self._to_now = False  # "Today" asked: scroll to today and the hour now once shown
 
         toolbar = self._build_toolbar()
         range_row = self._build_range_row()
@@ -212,6 +213,7 @@ class CalendarView(CalendarControls):
 
     def go_today(self) -> None:
         self.anchor = self.clock().astimezone(self.tz).date()
+        self._to_now = True
         self.reload()
 
     def reload(self) -> None:
@@ -288,7 +290,7 @@ class CalendarView(CalendarControls):
     def _show(self, slots: list[CalendarSlot]) -> None:
         columns = self._columns
         current = self.model.slot_at(self.table.currentIndex())
-        moved = self._shown != self._window
+        moved, self._to_now = self._shown != self._window or self._to_now, False
         self._shown = self._window
         if self._shown is not None:
             self.range_label.setText(range_words(self._shown.first_day, self._shown.days))

@@ -105,6 +105,9 @@ def test_a_week_of_all_doctors_side_by_side_is_readable_and_opens_on_today(
     assert header.today == friday
     first_today = next(i for i, c in enumerate(model.columns) if c.day == friday)
     assert first_today == 16
+    tint = Qt.ItemDataRole.BackgroundRole
+    assert model.data(model.index(0, first_today), tint) is not None, "today's column tinted"
+    assert model.data(model.index(0, first_today - 1), tint) is None
     left = header.sectionViewportPosition(first_today)
     assert 0 <= left < table.viewport().width() // 2
     # ... and on the hour now: the 15:00 row is in sight.

@@ -43,6 +43,9 @@ class SlotDelegate(QStyledItemDelegate):
         background, foreground = theme.slot_colours(item.state)
         rect: QRect = option.rect.adjusted(2, 2, -2, -2)
         painter.save()
+        tint = index.data(Qt.ItemDataRole.BackgroundRole)
+        if isinstance(tint, QColor):  # today's column, around the tile too
+            painter.fillRect(option.rect, tint)
         if not option.state & QStyle.StateFlag.State_Enabled:
             painter.setOpacity(STALE_OPACITY)  # an old range, kept while the new one loads
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

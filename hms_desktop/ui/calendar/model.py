@@ -10,12 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
 
 from hms_desktop.domain.models import CalendarSlot, DoctorSummary, Hold, SlotState
 from hms_desktop.ui.calendar.header import DAY_ROLE, DOCTOR_ROLE, GROUPED_ROLE
 from hms_desktop.ui.common import STATUS_WORDS, Index, fmt_datetime
 
 MIME_APPOINTMENT = "application/x-hms-appointment"
+TODAY_TINT = QColor("#eef5fc")
 STATE_WORDS = {
     SlotState.FREE: "Free",
     SlotState.HELD_BY_ME: "Held by you",
@@ -74,6 +76,7 @@ class CalendarModel(QAbstractTableModel):
         self._cells: dict[tuple[int, int], CalendarSlot] = {}
         self._where: dict[int, tuple[int, int]] = {}
         self._several_days = self._several_doctors = False
+        self.today: date | None = None  # as of the last range shown
 
     def set_slots(self, columns: Sequence[Column], slots: Sequence[CalendarSlot]) -> None:
         position = {(c.day, c.doctor.id): i for i, c in enumerate(columns)}
@@ -87,6 +90,7 @@ class CalendarModel(QAbstractTableModel):
         row_of = {when: row for row, when in enumerate(times)}
         self.beginResetModel()
         self.columns, self.times = list(columns), times
+        self.today = self.clock().astimezone(self.tz).date()
         self._several_days = len({c.day for c in columns}) > 1
         self._several_doctors = len({c.doctor.id for c in columns}) > 1
         self._cells = {(row_of[when], column): item for column, when, item in placed}
@@ -132,6 +136,9 @@ class CalendarModel(QAbstractTableModel):
         return STATE_WORDS[item.state] if item.state is SlotState.FREE else ""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.BackgroundRole:  # today's columns, tinted
+            shown = index.isValid() and index.column() < len(self.columns)
+            return TODAY_TINT if shown and self.columns[index.column()].day == self.today else None
         item = self.slot_at(index)
         if item is None:
             return None

@@ -36,16 +36,17 @@ class SlotDelegate(QStyledItemDelegate):
     """Paints each slot as a coloured tile; other desks' holds are hatched."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        tint = index.data(Qt.ItemDataRole.BackgroundRole)
+        if isinstance(tint, QColor):  # today's column, around the tile too
+            painter.fillRect(option.rect, tint)
         item = index.data(Qt.ItemDataRole.UserRole)
         if not isinstance(item, CalendarSlot):
-            super().paint(painter, option, index)
+            # A time with no slot of this doctor's: nothing more to paint (and much quicker
+            # than the base delegate, which asks the model for every role of every cell).
             return
         background, foreground = theme.slot_colours(item.state)
         rect: QRect = option.rect.adjusted(2, 2, -2, -2)
         painter.save()
-        tint = index.data(Qt.ItemDataRole.BackgroundRole)
-        if isinstance(tint, QColor):  # today's column, around the tile too
-            painter.fillRect(option.rect, tint)
         if not option.state & QStyle.StateFlag.State_Enabled:
             painter.setOpacity(STALE_OPACITY)  # an old range, kept while the new one loads
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

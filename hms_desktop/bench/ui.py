@@ -2,7 +2,7 @@
 
 - start to an interactive log-in window (a fresh process, as a receptionist starts it);
 - search keystroke to results over 100,000 patients;
-- calendar week switch with 20 doctors side by side;
+- calendar week switch with 20 doctors side by side, and a week of 8 side by side;
 - the longest GUI-thread stall during a full booking flow (a 5 ms QTimer heartbeat).
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from hms_desktop.bench import live
+from hms_desktop.bench import live, ui_week
 from hms_desktop.bench.common import Report, Table, Target, latency_summary
 from hms_desktop.bench.data import FIRST_NAMES, LAST_NAMES
 from hms_desktop.config import Settings
@@ -110,8 +110,9 @@ def _bulk_patients(url: str, count: int) -> None:
     engine.dispose()
 
 
-def _prepare(url: str, patients: int, doctor_count: int) -> int:
-    """Schema, bulk patients, a desk account and `doctor_count` doctors of one speciality."""
+def _prepare(url: str, patients: int, doctor_count: int) -> tuple[int, int]:
+    """Schema, bulk patients, a desk account and `doctor_count` doctors of one speciality,
+    the first `SIDE_BY_SIDE_DOCTORS` of them of a second one too."""
     schema.upgrade(url)
     _bulk_patients(url, patients)
     clinic = open_clinic(Settings(database_url=url), migrate=False)
@@ -119,9 +120,10 @@ def _prepare(url: str, patients: int, doctor_count: int) -> int:
         accounts.create_user(
             clinic, SYSTEM, username=DESK_USER[0], role=Role.RECEPTIONIST, password=DESK_USER[1]
         )
-        speciality = catalogue.create_named(
-            clinic, SYSTEM, NamedList.SPECIALISATIONS, "Cardiology", ""
-        ).id
+        speciality, second = (
+            catalogue.create_named(clinic, SYSTEM, NamedList.SPECIALISATIONS, name, "").id
+            for name in ("Cardiology", "Dermatology")
+        )
         for number in range(doctor_count):
             user = accounts.create_user(
                 clinic,
@@ -133,11 +135,16 @@ def _prepare(url: str, patients: int, doctor_count: int) -> int:
                 last_name=f"{LAST_NAMES[number]}",
             )
             assert user.doctor_id is not None
+            both = number < ui_week.SIDE_BY_SIDE_DOCTORS
             doctors.update_doctor(
-                clinic, SYSTEM, user.doctor_id, fee=50, specialisation_ids=[speciality]
+                clinic,
+                SYSTEM,
+                user.doctor_id,
+                fee=50,
+                specialisation_ids=[speciality, second] if both else [speciality],
             )
             doctors.set_working_hours(clinic, SYSTEM, user.doctor_id, WEEK_HOURS)
-        return speciality
+        return speciality, second
     finally:
         clinic.close()
 
@@ -259,8 +266,10 @@ def _book_one(calendar: Any, window: Any, patient: str) -> None:
     )
 
 
-def _measure_in_gui(url: str, speciality_id: int, quick: bool) -> dict[str, object]:
-    from PySide6.QtCore import QSettings, Qt
+def _measure_in_gui(
+    url: str, speciality_id: int, second_speciality_id: int, quick: bool
+) -> dict[str, object]:
+    from PySide6.QtCore import QSettings
     from PySide6.QtTest import QTest
 
     from hms_desktop.app.bootstrap import open_backend
@@ -301,33 +310,18 @@ def _measure_in_gui(url: str, speciality_id: int, quick: bool) -> dict[str, obje
             backend.search_patients(query)
             backend_alone.append(time.perf_counter() - started)
 
-        # --- calendar: a week of 20 doctors side by side, next / previous -------------------
-        window.show_view("calendar")
+        # --- calendar: a week of 20 doctors side by side, next / previous; then of 8 -------
+        steps = [1, 1, -1, -1] if quick else [1, 1, 1, -1, -1, -1] * 2
+        weeks = ui_week.week_switches(window, speciality_id, steps, _wait, _pause, READING_PAUSE_S)
+        side_by_side = ui_week.week_switches(
+            window, second_speciality_id, steps, _wait, _pause, READING_PAUSE_S
+        )
         calendar = window.calendar
-        calendar.speciality.setCurrentIndex(calendar.speciality.findData(speciality_id))
-        calendar.set_week(True)
-        _wait(lambda: not window.tasks.busy and len(calendar.model.columns) > 7)
-        loaded: list[int] = []
-        calendar.loaded.connect(lambda: loaded.append(1))
-        switches: list[float] = []
-        for step in [1, 1, -1, -1] if quick else [1, 1, 1, -1, -1, -1] * 2:
-            # A receptionist reads a week before moving on: start from an idle desk.
-            _pause(READING_PAUSE_S)
-            _wait(lambda: not window.tasks.busy)
-            loaded.clear()
-            started = time.perf_counter()
-            QTest.mouseClick(
-                calendar.next_button if step > 0 else calendar.prev_button,
-                Qt.MouseButton.LeftButton,
-            )
-            _wait(lambda: bool(loaded))
-            calendar.table.viewport().repaint()
-            switches.append(time.perf_counter() - started)
-        columns = len(calendar.model.columns)
-        cells = len(calendar.model.slots())
 
         # --- full booking flows under a heartbeat -----------------------------------------
         # A booking is made in one doctor's week, the view a receptionist books from.
+        calendar.speciality.setCurrentIndex(calendar.speciality.findData(speciality_id))
+        _wait(lambda: not window.tasks.busy)
         calendar.doctor.setCurrentIndex(1)
         calendar.go_today()
         _wait(lambda: not window.tasks.busy and len(calendar.model.columns) == 7)
@@ -345,9 +339,11 @@ def _measure_in_gui(url: str, speciality_id: int, quick: bool) -> dict[str, obje
         return {
             "keystrokes": keystrokes,
             "backend_search": backend_alone,
-            "switches": switches,
-            "columns": columns,
-            "cells": cells,
+            "switches": weeks.switches,
+            "columns": weeks.columns,
+            "cells": weeks.cells,
+            "side_by_side": side_by_side.switches,
+            "side_by_side_columns": side_by_side.columns,
             "stalls": stalls,
             "flows": flows,
         }
@@ -368,10 +364,10 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
     url = f"sqlite:///{scratch / 'desk.sqlite3'}"
     try:
         started = time.perf_counter()
-        speciality = _prepare(url, patients, doctor_count)
+        specialities = _prepare(url, patients, doctor_count)
         prepare_s = time.perf_counter() - started
         startup = _startup(url, 2 if quick else 5)
-        gui = _measure_in_gui(url, speciality, quick)
+        gui = _measure_in_gui(url, *specialities, quick)
         spread = live.desk_to_desk(
             lambda: LocalBackend(open_clinic(Settings(database_url=url)), owns_clinic=True),
             live.environment(HMS_DATABASE_URL=url),
@@ -385,6 +381,7 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
     startup_summary = latency_summary(startup)
     search = latency_summary(gui["keystrokes"])  # type: ignore[arg-type]
     weeks = latency_summary(gui["switches"])  # type: ignore[arg-type]
+    side_by_side = latency_summary(gui["side_by_side"])  # type: ignore[arg-type]
     backend_search = latency_summary(gui["backend_search"])  # type: ignore[arg-type]
     stalls = latency_summary(gui["stalls"])  # type: ignore[arg-type]
     flows = latency_summary(gui["flows"])  # type: ignore[arg-type]
@@ -412,6 +409,13 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             weeks["count"],
             weeks["p50_ms"],
             weeks["max_ms"],
+        ],
+        [
+            f"a week of all doctors side by side ({ui_week.SIDE_BY_SIDE_DOCTORS} doctors, "
+            f"{gui['side_by_side_columns']} columns), click to painted",
+            side_by_side["count"],
+            side_by_side["p50_ms"],
+            side_by_side["max_ms"],
         ],
         [
             "longest GUI-thread stall per booking flow",
@@ -452,6 +456,7 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             "search": search,
             "backend_search": backend_search,
             "week_switch": weeks,
+            "side_by_side_week": side_by_side,
             "longest_stall": stalls,
             "booking_flow": flows,
             "desk_to_desk": spread["shown"],
@@ -463,6 +468,11 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             Target("start to log-in window, median s", startup_summary["p50_ms"] / 1000, 1.5),
             Target("search keystroke to results, max ms", search["max_ms"], 100),
             Target("calendar week switch, max ms", weeks["max_ms"], 150),
+            Target(
+                f"a week of {ui_week.SIDE_BY_SIDE_DOCTORS} doctors side by side renders, max ms",
+                side_by_side["max_ms"],
+                ui_week.SIDE_BY_SIDE_TARGET_MS,
+            ),
             Target("longest GUI-thread stall in a booking flow, max ms", stalls["max_ms"], 100),
             Target(
                 "change on one desk shown on another desk process, p99 ms",

@@ -201,6 +201,7 @@ class Hold:
     expires_at: datetime
     desk: str = ""  # the holding desk's name, when a desk holds it
     desk_session: str = ""  # which log-in holds it (shown to that log-in only)
+    holder_name: str = ""  # the holder's full name, shown to other desks ("" when unknown)
 
 
 @dataclass(frozen=True)

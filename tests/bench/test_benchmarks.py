@@ -157,10 +157,11 @@ def test_remote_bench_reports_booking_latency_and_propagation(
 def test_ui_bench_reports_the_desk_timings(bench_env: dict[str, str], tmp_path: Path) -> None:
     stdout, report = run_bench(bench_env, "ui", tmp_path)
     figures = report["figures"]
-    for name in ("startup", "search", "week_switch", "longest_stall"):
+    for name in ("startup", "search", "week_switch", "side_by_side_week", "longest_stall"):
         assert figures[name]["count"] >= 1 and figures[name]["p50_ms"] > 0, name
     # Every change was shown on the second desk's window (a miss would have ended the run).
     assert figures["desk_to_desk"]["count"] == figures["desk_to_desk_floor"]["count"] == 12
     assert 0 < figures["desk_to_desk_floor"]["p50_ms"] < figures["desk_to_desk"]["p50_ms"]
-    assert len(report["targets"]) == 5
+    assert len(report["targets"]) == 6
     assert "search keystroke to results" in stdout
+    assert "a week of all doctors side by side (8 doctors, 56 columns)" in stdout

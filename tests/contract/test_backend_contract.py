@@ -158,7 +158,7 @@ def test_catalogue_doctors_and_free_slots(world: World) -> None:
 def test_the_same_account_at_two_desks_sees_the_other_desks_hold_as_another_desks(
     world: World,
 ) -> None:
-    user, _ = factories.staff(world.clinic)
+    user, _ = factories.staff(world.clinic, first_name="Maria", last_name="Front")
     front, back = world.backend(desk_name="Front desk"), world.backend(desk_name="Back office")
     for backend in (front, back):
         backend.login(user.username, factories.PASSWORD)
@@ -180,6 +180,8 @@ def test_the_same_account_at_two_desks_sees_the_other_desks_hold_as_another_desk
         "Front desk",
         "",
     )
+    # Other desks see who holds it as people call them, not by their log-in.
+    assert at_back.hold.holder_name == "Maria Front"
     # Holding it again from the other desk, even for the same patient, is another desk's
     # slot; only the desk that holds it confirms or releases it.
     with pytest.raises(SlotLocked, match="^Slot is temporarily locked.$"):

@@ -44,17 +44,18 @@ from hms_desktop.services.scheduling.records import (
     publish_change,
 )
 from hms_desktop.store.locks import expiry
-from hms_desktop.store.tables import Appointment, Doctor, Patient, Slot
+from hms_desktop.store.tables import Appointment, Doctor, Patient, Slot, User
 
 log = logging.getLogger(__name__)
 
 # Core tables, not ORM entities, on the hot path (declarative types them as any FromClause).
-_slots, _appointments, _patients, _doctors = (
-    cast(Table, model.__table__) for model in (Slot, Appointment, Patient, Doctor)
+_slots, _appointments, _patients, _doctors, _users = (
+    cast(Table, model.__table__) for model in (Slot, Appointment, Patient, Doctor, User)
 )
 
 # Everything a hold checks in one round trip: the slot and its time, the patient, a live
-# booking, leave or a holiday over it.
+# booking, leave or a holiday over it; and the holder's name, which the hold records so
+# other desks see who holds it (read here, not on every calendar read).
 _HOLD_CHECK = select(
     _slots.c.doctor_id,
     _slots.c.start_at,
@@ -70,6 +71,14 @@ _HOLD_CHECK = select(
     .where(_doctors.c.id == _slots.c.doctor_id)
     .scalar_subquery()
     .label("bookable"),
+    select(_users.c.first_name)
+    .where(_users.c.id == bindparam("user_id"))
+    .scalar_subquery()
+    .label("holder_first"),
+    select(_users.c.last_name)
+    .where(_users.c.id == bindparam("user_id"))
+    .scalar_subquery()
+    .label("holder_last"),
 ).where(_slots.c.id == bindparam("slot_id"))
 
 # The appointment takes its doctor from the slot in the same statement (one round trip);
@@ -142,7 +151,10 @@ def _hold(
     if slot_id is None:
         raise MissingSlot()
     with clinic.db.read() as session:
-        found = session.execute(_HOLD_CHECK, {"slot_id": slot_id, "patient_id": patient_id}).first()
+        found = session.execute(
+            _HOLD_CHECK,
+            {"slot_id": slot_id, "patient_id": patient_id, "user_id": actor.user_id},
+        ).first()
         if limit:  # not for the guard of a move: that books nothing new
             check_online_quota(session, clinic, actor, patient_id)
     if found is None:
@@ -166,6 +178,7 @@ def _hold(
         expires_at=expiry(clinic.settings.hold_ttl_ms),
         desk=actor.desk_name,
         desk_session=actor.desk_session,
+        holder_name=" ".join(n for n in (found.holder_first, found.holder_last) if n),
     )
     hold = clinic.locks.acquire(wanted, clinic.settings.hold_ttl_ms, max_per_patient=limit)
     if hold is None:
@@ -202,15 +215,23 @@ def held_here(actor: Actor, hold: Hold) -> bool:
 
 
 def hold_as_seen_by(actor: Actor, hold: Hold) -> Hold:
-    """A hold's token only for its holder; who holds it, at which desk, and for whom, only
-    for those who may act on holds (the desk): a doctor sees that a slot is held, and when
-    it frees. Which log-in holds it stays with that log-in."""
+    """A hold's token only for its holder; who holds it (log-in and full name), at which
+    desk, and for whom, only for those who may act on holds (the desk): a doctor or a
+    patient sees that a slot is held, and when it frees. Which log-in holds it stays with
+    that log-in."""
     if may_see_token(actor, hold):
         return hold
     if policy.allows(actor, Kind.HOLD, Action.TAKE_OVER):
         return dataclasses.replace(hold, token="", desk_session="")
     return dataclasses.replace(
-        hold, token="", holder="", holder_user_id=None, patient_id=0, desk="", desk_session=""
+        hold,
+        token="",
+        holder="",
+        holder_name="",
+        holder_user_id=None,
+        patient_id=0,
+        desk="",
+        desk_session="",
     )
 
 

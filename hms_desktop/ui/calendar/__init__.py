@@ -1,7 +1,10 @@
 """The booking calendar, by part:
 
 - `model`: the item model (a cell is a slot; drag a booking to move it);
-- `grid`: the table view and the delegate that paints slots;
+- `grid`: the table view and the delegate that paints slots; its columns' widths and where
+  it opens (today, the hour now);
+- `header`: the column header, each day over its doctors;
+- `controls`: the toolbar (wraps in a narrow window), the "Booking for" chip, the legend;
 - `cache`: the windows already fetched (plain Python, no Qt);
 - `booking`, `appointment`: the dialogs to book a free slot, and to move or cancel a booking;
 - `view`: `CalendarView`, the filters and navigation around the grid, with live updates.

@@ -22,7 +22,7 @@ from hms_desktop.ui.calendar.appointment import AppointmentDialog
 from hms_desktop.ui.calendar.booking import BookingDialog
 from hms_desktop.ui.calendar.cache import WindowCache
 from hms_desktop.ui.calendar.grid import CalendarTable
-from hms_desktop.ui.calendar.model import CalendarModel
+from hms_desktop.ui.calendar.model import CalendarModel, holder_words
 from hms_desktop.ui.calendar.undo import Move, UndoMove, moved_words
 from hms_desktop.ui.common import STATUS_WORDS, fmt_datetime
 from hms_desktop.ui.tasks import Tasks, friendly_message
@@ -98,7 +98,7 @@ class SlotActions(QWidget):
     def ask_take_over(self, item: CalendarSlot) -> QMessageBox:
         """Another desk holds the slot: pick another, or release their hold (recorded in the
         audit log) when the patient is here now or the other desk has gone."""
-        holder = item.hold.holder if item.hold and item.hold.holder else "Someone"
+        holder = holder_words(item.hold) or "Someone"
         desk = "another desk"
         if item.hold and item.hold.desk:
             desk += f" ({item.hold.desk})"

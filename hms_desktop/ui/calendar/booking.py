@@ -35,6 +35,7 @@ class BookingDialog(QDialog):
     """A free slot: pick (or register) the patient → the slot is held → confirm."""
 
     booked = Signal(object)  # AppointmentRecord
+    failed = Signal(object)  # the error of a hold or a confirm (e.g. another desk was first)
 
     def __init__(
         self,
@@ -187,6 +188,7 @@ class BookingDialog(QDialog):
         )
 
     def _failed(self, error: Exception) -> None:
+        self.failed.emit(error)
         self.confirm.setEnabled(self.hold is not None)
         show_failure(self.error, self.tasks, error)
         if self.hold is None:

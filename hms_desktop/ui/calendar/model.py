@@ -10,11 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
 
 from hms_desktop.domain.models import CalendarSlot, DoctorSummary, Hold, SlotState
+from hms_desktop.ui.calendar.header import DAY_ROLE, DOCTOR_ROLE, GROUPED_ROLE
 from hms_desktop.ui.common import STATUS_WORDS, Index, fmt_datetime
 
 MIME_APPOINTMENT = "application/x-hms-appointment"
+TODAY_TINT = QColor("#eef5fc")
 STATE_WORDS = {
     SlotState.FREE: "Free",
     SlotState.HELD_BY_ME: "Held by you",
@@ -36,16 +39,22 @@ def countdown(hold: Hold | None, now: datetime) -> str:
     return f"{left // 60}:{left % 60:02d}"
 
 
-def held_where(hold: Hold | None) -> str:
-    """Where and by whom another desk's hold is held: "at DESK-2 by reception" (the same
-    account at two PCs tells the desks apart by the name)."""
-    if hold is None or not hold.holder:
+def holder_words(hold: Hold | None) -> str:
+    """Who holds it, as people call them: their full name, else (an older desk's hold) the
+    log-in; "" when the policy shows nobody."""
+    if hold is None:
         return ""
-    return f"at {hold.desk} by {hold.holder}" if hold.desk else f"by {hold.holder}"
+    return hold.holder_name or hold.holder
 
 
-def short_name(name: str) -> str:
-    return name if len(name) <= 18 else name.split(" ")[-1]
+def held_where(hold: Hold | None) -> str:
+    """By whom and where another desk's hold is held: "by Robin Desk at DESK-2" (the name
+    first, as a narrow column keeps only the start; the same account at two PCs tells the
+    desks apart by the desk's name)."""
+    who = holder_words(hold)
+    if hold is None or not who:
+        return ""
+    return f"by {who} at {hold.desk}" if hold.desk else f"by {who}"
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class CalendarModel(QAbstractTableModel):
         self.times: list[time] = []
         self._cells: dict[tuple[int, int], CalendarSlot] = {}
         self._where: dict[int, tuple[int, int]] = {}
+        self._several_days = self._several_doctors = False
+        self.today: date | None = None  # as of the last range shown
 
     def set_slots(self, columns: Sequence[Column], slots: Sequence[CalendarSlot]) -> None:
         position = {(c.day, c.doctor.id): i for i, c in enumerate(columns)}
@@ -79,6 +90,9 @@ class CalendarModel(QAbstractTableModel):
         row_of = {when: row for row, when in enumerate(times)}
         self.beginResetModel()
         self.columns, self.times = list(columns), times
+        self.today = self.clock().astimezone(self.tz).date()
+        self._several_days = len({c.day for c in columns}) > 1
+        self._several_doctors = len({c.doctor.id for c in columns}) > 1
         self._cells = {(row_of[when], column): item for column, when, item in placed}
         self._where = {item.slot.id: key for key, item in self._cells.items()}
         self.endResetModel()
@@ -122,6 +136,9 @@ class CalendarModel(QAbstractTableModel):
         return STATE_WORDS[item.state] if item.state is SlotState.FREE else ""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.BackgroundRole:  # today's columns, tinted
+            shown = index.isValid() and index.column() < len(self.columns)
+            return TODAY_TINT if shown and self.columns[index.column()].day == self.today else None
         item = self.slot_at(index)
         if item is None:
             return None
@@ -168,21 +185,27 @@ class CalendarModel(QAbstractTableModel):
     def headerData(  # noqa: N802
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
         if orientation == Qt.Orientation.Vertical:
-            return self.times[section].strftime("%H:%M") if section < len(self.times) else None
+            if role != Qt.ItemDataRole.DisplayRole or section >= len(self.times):
+                return None
+            return self.times[section].strftime("%H:%M")
         if section >= len(self.columns):
             return None
         column = self.columns[section]
-        days = {c.day for c in self.columns}
-        doctors = {c.doctor.id for c in self.columns}
-        day_text = column.day.strftime("%a %d %b")
-        if len(doctors) == 1:
-            return day_text
-        if len(days) == 1:
-            return column.doctor.full_name
-        return f"{day_text}\n{short_name(column.doctor.full_name)}"
+        several_days, several_doctors = self._several_days, self._several_doctors
+        if role == Qt.ItemDataRole.DisplayRole:
+            if several_doctors and not several_days:
+                return column.doctor.full_name
+            return column.day.strftime("%a %d %b")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{column.day:%A %d %B} — {column.doctor.full_name}"
+        if role == DAY_ROLE:
+            return column.day
+        if role == DOCTOR_ROLE:
+            return column.doctor.full_name if several_doctors else ""
+        if role == GROUPED_ROLE:
+            return several_days and several_doctors
+        return None
 
     # --- drag a booking onto a free slot to move it --------------------------------------
     def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802

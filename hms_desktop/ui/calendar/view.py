@@ -15,14 +15,8 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QComboBox,
     QDialog,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,18 +27,16 @@ from hms_desktop.domain.models import (
     ChangeEvent,
     DoctorSummary,
     PatientRecord,
-    SlotState,
 )
 from hms_desktop.services.backend import Backend
-from hms_desktop.ui import theme
-from hms_desktop.ui.calendar.actions import SlotActions
+from hms_desktop.ui.calendar.booking import BookingDialog
 from hms_desktop.ui.calendar.cache import Fetch, Touch, Window, WindowCache, range_words
+from hms_desktop.ui.calendar.controls import CalendarControls
 from hms_desktop.ui.calendar.grid import CalendarTable
-from hms_desktop.ui.calendar.model import STATE_WORDS, CalendarModel, Column, utcnow
+from hms_desktop.ui.calendar.model import CalendarModel, Column, utcnow
 from hms_desktop.ui.common import (
     event_day,
     local_midnight,
-    plain,
 )
 from hms_desktop.ui.doctors import fill_combo
 from hms_desktop.ui.tasks import Tasks
@@ -54,7 +46,7 @@ CONFIRM_DELAY_MS = 250
 STALE_AFTER_MS = 300
 
 
-class CalendarView(SlotActions):
+class CalendarView(CalendarControls):
     """The booking calendar with its filters, navigation and live updates."""
 
     message = Signal(str)
@@ -84,6 +76,7 @@ class CalendarView(SlotActions):
         self._window: Window | None = None  # what the desk asked to see
         self._shown: Window | None = None  # what the grid and its heading show
         self._columns: list[Column] = []
+        self._to_now = False  # "Today" asked: scroll to today and the hour now once shown
 
         toolbar = self._build_toolbar()
         range_row = self._build_range_row()
@@ -91,90 +84,13 @@ class CalendarView(SlotActions):
         self.table = CalendarTable(self)
         self.table.setModel(self.model)
         layout = QVBoxLayout(self)
-        layout.addLayout(toolbar)
+        layout.addWidget(toolbar)
         layout.addLayout(range_row)
         layout.addWidget(self.table, 1)
         layout.addLayout(self._build_legend())
         self._connect_controls()
         self._start_timers()
         self._add_shortcuts()
-
-    def _build_toolbar(self) -> QHBoxLayout:
-        """Speciality and doctor filters; day / week; previous, today, next."""
-        self.speciality = QComboBox(self)
-        # Narrow enough that the whole toolbar fits the smallest main window (1024 wide).
-        self.speciality.setMinimumWidth(150)
-        self.doctor = QComboBox(self)
-        self.doctor.setMinimumWidth(220)
-        self.day_button = QPushButton("Day", self)
-        self.week_button = QPushButton("Week", self)
-        group = QButtonGroup(self)
-        for button in (self.day_button, self.week_button):
-            button.setCheckable(True)
-            group.addButton(button)
-        self.week_button.setChecked(True)
-        self.prev_button = QPushButton(theme.icon("prev"), "", self)
-        self.prev_button.setToolTip("Previous (Alt+Left)")
-        self.today_button = QPushButton("Today", self)
-        self.next_button = QPushButton(theme.icon("next"), "", self)
-        self.next_button.setToolTip("Next (Alt+Right)")
-        speciality_label = QLabel("&Speciality", self)
-        speciality_label.setBuddy(self.speciality)
-        doctor_label = QLabel("D&octor", self)
-        doctor_label.setBuddy(self.doctor)
-        toolbar = QHBoxLayout()
-        for field in (speciality_label, self.speciality, doctor_label, self.doctor):
-            toolbar.addWidget(field)
-        toolbar.addStretch(1)
-        for button in (
-            self.day_button,
-            self.week_button,
-            self.prev_button,
-            self.today_button,
-            self.next_button,
-        ):
-            toolbar.addWidget(button)
-        return toolbar
-
-    def _build_range_row(self) -> QHBoxLayout:
-        """The days shown (always those of the grid), the range on its way, and whom the
-        desk is booking for."""
-        self.range_label = QLabel(self)
-        self.range_label.setObjectName("SectionTitle")
-        self.loading_label = QLabel(self)
-        self.loading_label.setObjectName("Subtitle")
-        self.loading_label.hide()
-        self.for_patient = plain(QLabel(self))
-        self.for_patient.setObjectName("Subtitle")
-        row = QHBoxLayout()
-        row.addWidget(self.range_label)
-        row.addWidget(self.loading_label)
-        row.addStretch(1)
-        row.addWidget(self.for_patient)
-        return row
-
-    def _build_legend(self) -> QHBoxLayout:
-        """A chip per slot state in its own colours, and how to act on a slot."""
-        legend = QHBoxLayout()
-        for state in SlotState:
-            background, foreground = theme.SLOT_COLOURS[state]
-            chip = QLabel(STATE_WORDS[state], self)
-            chip.setStyleSheet(
-                f"background:{background};color:{foreground};border-radius:3px;padding:2px 8px;"
-            )
-            legend.addWidget(chip, 0, Qt.AlignmentFlag.AlignVCenter)
-        hint = QLabel(
-            "Click or Enter: book a free slot · double-click a booking to change it · "
-            "drag a booking to move it",
-            self,
-        )
-        hint.setObjectName("Subtitle")
-        # It takes the rest of the row, flush right: on one line where there is room,
-        # wrapped (not cut off) in a small window.
-        hint.setWordWrap(True)
-        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        legend.addWidget(hint, 1)
-        return legend
 
     def _connect_controls(self) -> None:
         self.speciality.currentIndexChanged.connect(self._speciality_changed)
@@ -208,6 +124,9 @@ class CalendarView(SlotActions):
         QShortcut(QKeySequence("Alt+Left"), self, lambda: self.step(-1))
         QShortcut(QKeySequence("Alt+Right"), self, lambda: self.step(1))
         QShortcut(QKeySequence("Alt+Home"), self, self.go_today)
+        # Esc anywhere in the calendar: stop booking for the patient picked in Patients.
+        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, lambda: self.set_patient(None))
+        stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     # --- what is shown ---------------------------------------------------------------------
     def start(self) -> None:
@@ -271,10 +190,6 @@ class CalendarView(SlotActions):
         else:
             self._speciality_changed()
 
-    def set_patient(self, patient: PatientRecord | None) -> None:
-        self.patient = patient
-        self.for_patient.setText(f"Booking for: {patient.full_name}" if patient else "")
-
     def shown_doctors(self) -> list[DoctorSummary]:
         chosen = self.doctor.currentData()
         if chosen is None:
@@ -298,6 +213,7 @@ class CalendarView(SlotActions):
 
     def go_today(self) -> None:
         self.anchor = self.clock().astimezone(self.tz).date()
+        self._to_now = True
         self.reload()
 
     def reload(self) -> None:
@@ -374,18 +290,20 @@ class CalendarView(SlotActions):
     def _show(self, slots: list[CalendarSlot]) -> None:
         columns = self._columns
         current = self.model.slot_at(self.table.currentIndex())
+        moved, self._to_now = self._shown != self._window or self._to_now, False
         self._shown = self._window
         if self._shown is not None:
             self.range_label.setText(range_words(self._shown.first_day, self._shown.days))
         self._stale.stop()
         self._set_stale(False)
+        now = self.clock().astimezone(self.tz)
+        self.table.calendar_header().today = now.date()
         self.model.set_slots(columns, slots)
-        header = self.table.horizontalHeader()
-        # A few columns share the width; many (a speciality's week) keep a readable size.
-        header.setSectionResizeMode(
-            QHeaderView.ResizeMode.Stretch if len(columns) <= 10 else QHeaderView.ResizeMode.Fixed
-        )
-        header.setDefaultSectionSize(130)
+        self.table.fit_columns()
+        if moved:  # a new range opens on today and the hour now, when it shows them
+            shown_days = {column.day for column in columns}
+            today = now.date() if now.date() in shown_days else None
+            self.table.scroll_to_now(today, now.time())
         if current is not None:
             index = self.model.index_of(current.slot.id)
             if index.isValid():
@@ -425,3 +343,16 @@ class CalendarView(SlotActions):
             self._live.start()
 
     # --- acting on a slot ------------------------------------------------------------------
+    def book(self, item: CalendarSlot) -> BookingDialog:
+        dialog = super().book(item)
+        # Another desk got there first (or the slot changed): show the slot as it is now.
+        dialog.failed.connect(lambda _error: self.refresh_slot(item))
+        return dialog
+
+    def refresh_slot(self, item: CalendarSlot) -> None:
+        """Fetch the shown window again now when it holds this slot (without waiting for
+        the other desk's change event, which may be late or lost)."""
+        day = item.slot.start.astimezone(self.tz).date()
+        self._cache.touch(Touch(item.slot.doctor_id, frozenset({item.slot.id}), day))
+        if self._window is not None and item.slot.doctor_id in self._window.doctor_ids:
+            self._fetch(self._window, current=True)

@@ -6,6 +6,7 @@ import functools
 import html
 from zoneinfo import ZoneInfo
 
+import shiboken6
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -130,6 +131,8 @@ class PatientSearch(QWidget):
         )
 
     def _arrived(self, text: str, rows: list[PatientRecord]) -> None:
+        if not shiboken6.isValid(self.box):
+            return  # the dialog it was in has closed (its desk's Tasks lives on)
         self._in_flight = False
         queued, self._queued = self._queued, None
         if queued is not None and queued != text:
@@ -140,6 +143,8 @@ class PatientSearch(QWidget):
         self._show(text, rows)
 
     def _failed(self, error: Exception) -> None:
+        if not shiboken6.isValid(self.empty):
+            return
         self._in_flight = False
         self._queued = None
         self.empty.setText(friendly_message(error))

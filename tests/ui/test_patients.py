@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QDate, QLocale, Qt
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.errors import PhoneTaken
+from hms_desktop.domain.models import PatientRecord
 from hms_desktop.ui.dates import parse_typed_day
 from hms_desktop.ui.main_window import MainWindow
 from hms_desktop.ui.patient_form import FIELD_WIDTH
-from hms_desktop.ui.patients import PatientFormDialog
+from hms_desktop.ui.patients import PatientFormDialog, PatientSearch
+from hms_desktop.ui.tasks import Tasks
 from tests.ui.conftest import Desk, settle
 
 
@@ -330,3 +334,29 @@ def test_a_taken_phone_is_shown_beside_the_phone_field(
     qtbot.waitUntil(lambda: dialog.errors["phone"].isVisible(), timeout=10_000)
     assert dialog.errors["phone"].text() == PhoneTaken.message
     assert dialog.isVisible() and desk.backend.search_patients("Someone Else") == []
+
+
+def test_a_search_answering_after_its_dialog_closed_is_dropped(qtbot: QtBot, desk: Desk) -> None:
+    """A booking dialog's patient search uses the desk's worker pool, which outlives the
+    dialog: an answer that arrives once the dialog is gone is dropped, not an error."""
+    release = threading.Event()
+    real_search = desk.backend.search_patients
+
+    def slow_search(text: str, limit: int = 50) -> list[PatientRecord]:
+        release.wait(10)
+        return real_search(text, limit)
+
+    desk.backend.search_patients = slow_search  # type: ignore[method-assign]
+    tasks = Tasks()
+    search = PatientSearch(desk.backend, tasks)
+    search.box.setText("alice")
+    search.refresh()
+    assert tasks.busy
+    search.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(search), timeout=5_000)
+    release.set()
+    settle(qtbot, tasks)  # an exception in the answer's slot fails the test here
+
+
+def _alive(widget: object) -> bool:
+    return shiboken6.isValid(widget)

@@ -71,6 +71,17 @@ def show_failure(
         tasks.clear_when_back(label, text)
 
 
+def _answer(callback: Callable[[Any], None], value: Any) -> None:
+    """Hand an answer to the view that asked. A dialog closed while its call ran has had
+    its widgets deleted by Qt; the answer is for no one then, and is dropped."""
+    try:
+        callback(value)
+    except RuntimeError as error:
+        if "already deleted" not in str(error):
+            raise
+        log.debug("an answer for a closed view was dropped: %s", error)
+
+
 class _Job:
     """One backend call and where its answer goes."""
 
@@ -243,11 +254,11 @@ class Tasks(QObject):
             self.busy_changed.emit(False)
         if isinstance(error, Exception):
             if job.on_error is not None:
-                job.on_error(error)
+                _answer(job.on_error, error)
             else:
                 self.failed.emit(friendly_message(error))
         elif job.on_done is not None:
-            job.on_done(result)
+            _answer(job.on_done, result)
 
     def _retry(self, job: _Job, attempt: int | None = None) -> None:
         if job not in self._retrying or attempt not in (None, job.attempts):

@@ -360,3 +360,14 @@ def test_a_search_answering_after_its_dialog_closed_is_dropped(qtbot: QtBot, des
 
 def _alive(widget: object) -> bool:
     return shiboken6.isValid(widget)
+
+
+def test_any_answer_for_a_deleted_widget_is_dropped(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    tasks = Tasks()
+    label = QLabel()
+    label.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(label), timeout=5_000)
+    tasks.run(lambda: "late", on_done=label.setText)
+    settle(qtbot, tasks)

@@ -64,19 +64,19 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _primary_speciality() -> ColumnElement[Any]:
-    """A doctor's first speciality (the booking API's `speciality`), 0 for none: each
-    doctor counts once, so the specialities add up to the clinic."""
+def _primary_specialities() -> Any:
+    """Each doctor's first speciality (the booking API's `speciality`): a doctor counts
+    once, so the specialities add up to the clinic (doctors without one are key 0)."""
     link = doctor_specialisations.c
-    first = (
-        select(link.specialisation_id)
-        .where(link.doctor_id == Doctor.id)
-        .order_by(link.position, link.specialisation_id)
-        .limit(1)
-        .correlate(Doctor)
-        .scalar_subquery()
+    order = func.row_number().over(
+        partition_by=link.doctor_id, order_by=(link.position, link.specialisation_id)
     )
-    return func.coalesce(first, 0)
+    ranked = select(link.doctor_id, link.specialisation_id, order.label("n")).subquery()
+    return (
+        select(ranked.c.doctor_id, ranked.c.specialisation_id.label("key"))
+        .where(ranked.c.n == 1)
+        .subquery("primary_speciality")
+    )
 
 
 def _waits(start: datetime, end: datetime) -> Any:
@@ -116,8 +116,8 @@ def _bookings(
             _minutes(waits.c.started_at, waits.c.arrived_at, dialect),
         )
     )
-    keys = select(Doctor.id.label("doctor_id"), _primary_speciality().label("key")).subquery()
-    key = Appointment.doctor_id if group is ReportGroup.DOCTOR else keys.c.key
+    keys = _primary_specialities()
+    key = Appointment.doctor_id if group is ReportGroup.DOCTOR else func.coalesce(keys.c.key, 0)
     query = (
         select(
             key.label("key"),
@@ -141,7 +141,7 @@ def _bookings(
         .group_by(key)
     )
     if group is ReportGroup.SPECIALITY:
-        query = query.join(keys, keys.c.doctor_id == Appointment.doctor_id)
+        query = query.outerjoin(keys, keys.c.doctor_id == Appointment.doctor_id)
     if doctor is not None:
         query = query.where(Appointment.doctor_id == doctor)
     return {row.key: row for row in session.execute(query)}
@@ -161,15 +161,15 @@ def _offered(
         Appointment.slot_id == Slot.id,
         Appointment.status.not_in((_S.CANCELLED.value, _S.DECLINED.value)),
     )
-    keys = select(Doctor.id.label("doctor_id"), _primary_speciality().label("key")).subquery()
-    key = Slot.doctor_id if group is ReportGroup.DOCTOR else keys.c.key
+    keys = _primary_specialities()
+    key = Slot.doctor_id if group is ReportGroup.DOCTOR else func.coalesce(keys.c.key, 0)
     query = (
         select(key.label("key"), func.sum(Slot.duration).label("minutes"))
         .where(Slot.start_at >= start, Slot.start_at < end, or_(~blocked, taken))
         .group_by(key)
     )
     if group is ReportGroup.SPECIALITY:
-        query = query.join(keys, keys.c.doctor_id == Slot.doctor_id)
+        query = query.outerjoin(keys, keys.c.doctor_id == Slot.doctor_id)
     if doctor is not None:
         query = query.where(Slot.doctor_id == doctor)
     return {row.key: int(row.minutes or 0) for row in session.execute(query)}

@@ -151,7 +151,13 @@ def _plans(clinic: Clinic, scale: Scale) -> str:
         lambda: reports.report(clinic, SYSTEM, scale.first, scale.last, ReportGroup.DOCTOR),
     )
     with clinic.db.reader.connect() as connection:
-        return "\n\n".join(explain(connection, sql, params) for sql, params in statements[:2])
+        plans = []
+        for sql, params in statements:
+            if sql.lstrip().upper().startswith("SELECT"):
+                plans.append(explain(connection, sql, params))
+            else:  # the report's own settings (work_mem), as it runs
+                connection.exec_driver_sql(sql, params)
+        return "\n\n".join(plans[:2])
 
 
 def run(settings: Settings, *, quick: bool = False) -> Report:

@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument("--out", type=Path, required=True, help="output folder")
 
     bench = commands.add_parser("bench", help="run a benchmark and print its figures")
-    bench.add_argument("name", help="booking, availability, search, api, ui or remote")
+    bench.add_argument("name", help="booking, availability, search, api, ui, remote or reports")
     bench.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     bench.add_argument("--quick", action="store_true", help="a smaller run (smoke test)")
     return parser

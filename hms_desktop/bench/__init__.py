@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "api": "hms_desktop.bench.api:run",
     "ui": "hms_desktop.bench.ui:run",
     "remote": "hms_desktop.bench.remote:run",
+    "reports": "hms_desktop.bench.reports:run",
 }
 
 

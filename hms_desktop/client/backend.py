@@ -49,6 +49,7 @@ from hms_desktop.domain.models import (
     WorkingHours,
     to_jsonable,
 )
+from hms_desktop.domain.reports import Report, ReportGroup
 from hms_desktop.services.backend import Backend, Subscription
 
 log = logging.getLogger(__name__)
@@ -283,6 +284,10 @@ class RemoteBackend(Backend):
         if before_id is not None:
             params["before_id"] = before_id
         return decode(AuditPage, self._call("GET", "/audit", params=params))
+
+    def report(self, first: date, last: date, group: ReportGroup) -> Report:
+        params = {"first": first.isoformat(), "last": last.isoformat(), "group": group.value}
+        return decode(Report, self._call("GET", "/reports", params=params))
 
     def clinic_settings(self) -> ClinicSettings:
         return decode(ClinicSettings, self._call("GET", "/clinic-settings"))

@@ -47,6 +47,7 @@ class Kind(StrEnum):
     PASSWORD = "password"  # one's own password
     SETTINGS = "settings"  # the clinic's central settings (name, booking horizon)
     LEAVE = "leave"  # leave, public holidays and blocked time (a doctor's or the clinic's)
+    REPORTS = "reports"  # bookings, attendance and no-show figures over a range of days
 
 
 class Action(StrEnum):
@@ -187,6 +188,10 @@ RULES: dict[Kind, dict[Action, dict[Role, Scope]]] = {
         Action.READ: _rule(NO, NO, OWN, ALL, ALL),
         Action.CREATE: _rule(NO, NO, NO, NO, ALL),
         Action.DELETE: _rule(NO, NO, NO, NO, ALL),
+    },
+    # The desk and the admin see every doctor's figures; a doctor only their own row.
+    Kind.REPORTS: {
+        Action.READ: _rule(NO, NO, OWN, ALL, ALL),
     },
 }
 

@@ -47,6 +47,7 @@ from hms_desktop.domain.models import (
     UserInfo,
     WorkingHours,
 )
+from hms_desktop.domain.reports import Report, ReportGroup
 from hms_desktop.store.events import Subscription
 
 
@@ -203,6 +204,11 @@ class Backend(ABC):
     def audit_page(
         self, where: AuditFilter, before_id: int | None = None, limit: int = 100
     ) -> AuditPage: ...
+
+    @abstractmethod
+    def report(self, first: date, last: date, group: ReportGroup) -> Report:
+        """Bookings, attendance, no-shows and use of time for the clinic's days `first` to
+        `last`, a row per doctor or speciality (a doctor gets only their own row)."""
 
     @abstractmethod
     def clinic_settings(self) -> ClinicSettings: ...

@@ -45,6 +45,7 @@ from hms_desktop.domain.models import (
     UserInfo,
     WorkingHours,
 )
+from hms_desktop.domain.reports import Report, ReportGroup
 from hms_desktop.services import (
     accounts,
     audit,
@@ -57,6 +58,7 @@ from hms_desktop.services import (
     leave,
     liveness,
     patients,
+    reports,
     scheduling,
     staff,
 )
@@ -265,6 +267,9 @@ class LocalBackend(Backend):
         self, where: AuditFilter, before_id: int | None = None, limit: int = 100
     ) -> AuditPage:
         return audit.audit_page(self.clinic, self.actor, where, before_id=before_id, limit=limit)
+
+    def report(self, first: date, last: date, group: ReportGroup) -> Report:
+        return reports.report(self.clinic, self.actor, first, last, group)
 
     def clinic_settings(self) -> ClinicSettings:
         return clinic_settings.get_clinic_settings(self.clinic, self.actor)

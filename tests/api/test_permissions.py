@@ -692,6 +692,9 @@ RECIPES: dict[tuple[str, str], list[Recipe]] = {
     ],
     ("GET", "/desk/v1/audit"): [Recipe(get("/desk/v1/audit", action="create"))],
     ("GET", "/desk/v1/clinic-settings"): [Recipe(get("/desk/v1/clinic-settings"))],
+    ("GET", "/desk/v1/reports"): [
+        Recipe(get("/desk/v1/reports", first="2026-12-01", last="2026-12-31", group="doctor"))
+    ],
     ("PUT", "/desk/v1/clinic-settings"): [
         Recipe(body("/desk/v1/clinic-settings", clinic_settings_body))
     ],

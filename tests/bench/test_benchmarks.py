@@ -165,3 +165,16 @@ def test_ui_bench_reports_the_desk_timings(bench_env: dict[str, str], tmp_path: 
     assert len(report["targets"]) == 6
     assert "search keystroke to results" in stdout
     assert "a week of all doctors side by side (8 doctors, 56 columns)" in stdout
+
+
+def test_reports_bench_times_each_report(bench_env: dict[str, str], tmp_path: Path) -> None:
+    stdout, report = run_bench(bench_env, "reports", tmp_path)
+    figures = report["figures"]
+    assert figures["counts"]["appointments"] > 0
+    for key in ("all/doctor", "all/speciality", "month/doctor", "month/speciality"):
+        measured = figures["reports"][key]
+        assert measured["rows"] > 0 and measured["booked"] > 0
+        assert 0 < measured["p50_ms"] <= measured["max_ms"]
+    assert figures["reports"]["all/doctor"]["rows"] == 5
+    assert figures["reports"]["all/speciality"]["rows"] == 3
+    assert "one report (ms)" in stdout

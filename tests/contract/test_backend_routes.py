@@ -28,6 +28,7 @@ from hms_desktop.domain.doctor_records import CatalogueKind, DoctorForm
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
 from hms_desktop.domain.errors import DomainError
 from hms_desktop.domain.models import PatientForm, TimeBlockForm, WorkingHours
+from hms_desktop.domain.reports import ReportGroup
 from hms_desktop.services.backend import Backend
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import LocalBackend
@@ -60,6 +61,7 @@ SAMPLES: dict[Any, Any] = {
     str | None: "x",
     DoctorForm: DoctorForm(first_name="Ann"),
     CatalogueKind: CatalogueKind.SPECIALISATIONS,
+    ReportGroup: ReportGroup.SPECIALITY,
 }
 
 

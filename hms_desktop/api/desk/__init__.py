@@ -11,11 +11,20 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hms_desktop.api import desk_events
-from hms_desktop.api.desk import admin, admin_doctors, calendar, clinic, leave, patients, session
+from hms_desktop.api.desk import (
+    admin,
+    admin_doctors,
+    calendar,
+    clinic,
+    leave,
+    patients,
+    reports,
+    session,
+)
 
 router = APIRouter(prefix="/desk/v1", tags=["desk"])
 # In the order the routes were declared: the public log-in routes first.
 router.include_router(session.public)
-for part in (session, patients, clinic, calendar, admin, admin_doctors, leave):
+for part in (session, patients, clinic, calendar, admin, admin_doctors, leave, reports):
     router.include_router(part.router)
 router.include_router(desk_events.router)

@@ -17,6 +17,7 @@ from hms_desktop.ui.admin.doctors import DoctorsPage
 from hms_desktop.ui.admin.hours import HoursPage
 from hms_desktop.ui.admin.inbox import InboxPage
 from hms_desktop.ui.admin.leave import LeavePage
+from hms_desktop.ui.admin.reports import ReportsPage
 from hms_desktop.ui.admin.staff import StaffPage
 from hms_desktop.ui.tasks import Tasks
 
@@ -29,5 +30,6 @@ PAGES.append(("hours", "Weekly hours", HoursPage))
 PAGES.append(("leave", "Leave and holidays", LeavePage))
 PAGES.append(("catalogue", "Catalogue", CataloguePage))
 PAGES.append(("inbox", "Contact inbox", InboxPage))
+PAGES.append(("reports", "Reports", ReportsPage))
 PAGES.append(("audit", "Audit log", AuditLogPage))
 PAGES.append(("clinic", "Clinic", ClinicPage))

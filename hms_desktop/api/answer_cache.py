@@ -1,7 +1,11 @@
 """Encoded answers of hot read-only endpoints, reused until the next change on any desk.
 
 A week of a busy speciality is thousands of free slots; encoding them costs far more than
-sending bytes. An answer is reused only while nothing has changed (every hold, release,
+sending bytes; a catalogue list or a doctor's profile costs a worker thread, SQL and
+validation for a few kilobytes that change once a week. Only the public's answers are kept
+(`public_answer`): the same for every anonymous caller and patient, never one user's own.
+
+An answer is reused only while nothing has changed (every hold, release,
 booking, reschedule, cancel and status change publishes an event that empties the cache)
 and for at most `max_age` seconds, which bounds what no event announces: a hold expiring,
 a slot starting.
@@ -15,9 +19,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from hms_desktop.domain.models import ChangeEvent
+from hms_desktop.domain import policy
+from hms_desktop.domain.enums import Role
+from hms_desktop.domain.models import Actor, ChangeEvent
 from hms_desktop.services.backend import Subscription
 
 
@@ -71,6 +78,18 @@ class AnswerCache:
                     self._entries.popitem(last=False)
         return body
 
+    async def served(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
+        """`answer` from the event loop: a kept answer at once, without a worker thread;
+        only a computation (SQL, encoding) runs in one."""
+        if self._subscription is not None:
+            now = self._clock()
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and now - entry[0] < self._max_age:
+                    self._entries.move_to_end(key)
+                    return entry[1]
+        return await run_in_threadpool(self.answer, key, compute)
+
     def close(self) -> None:
         if self._subscription is not None:
             self._subscription.close()
@@ -81,3 +100,28 @@ async def get_answer_cache(request: Request) -> AnswerCache:
 
 
 AnswerCacheDep = Annotated[AnswerCache, Depends(get_answer_cache)]
+
+
+# Whose answers are kept: the public's view of public records (the desk's view of a
+# doctor or the catalogue may show more, e.g. a deactivated doctor, and is never cached).
+PUBLIC_ROLES = frozenset({Role.ANONYMOUS, Role.PATIENT})
+
+
+async def public_answer(
+    request: Request,
+    answers: AnswerCache,
+    user: Actor,
+    allowed: tuple[policy.Kind, policy.Action],
+    compute: Callable[[], bytes],
+) -> Response:
+    """The JSON answer `compute()` encodes for this request, kept for the public per role,
+    path, query and server address (links in it are built from that). The policy is asked
+    first, cached or not: a kept answer never skips a check."""
+    policy.require(user, *allowed)
+    if user.role in PUBLIC_ROLES:
+        scope = request.scope
+        key = (user.role, scope["path"], scope["query_string"], scope.get("server"))
+        body = await answers.served(key, compute)
+    else:
+        body = await run_in_threadpool(compute)
+    return Response(body, media_type="application/json")

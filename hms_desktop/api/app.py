@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+import math
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
 
 import hms_desktop
 from hms_desktop.config import Settings, load_settings
@@ -20,23 +24,47 @@ from .desk_events import end_streams_on_stop
 from .edge import EdgeMiddleware
 from .errors import RequestIdMiddleware, install_error_handlers
 from .openapi import PUBLIC, access
+from .ratelimit import RequestBudget
 from .request_log import RequestLogMiddleware
 
 meta = APIRouter(tags=["meta"])
 
 
+# How soon `db require-version` reaches GET /api/version: remote desks ask it at log-in and
+# on every reconnect, so its answer is kept this long instead of read on every call.
+VERSION_SECONDS = 1.0
+
+
+class VersionAnswer:
+    """GET /api/version's bytes, with what IT published read at most once a second."""
+
+    def __init__(self, clinic: Clinic, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clinic, self._clock = clinic, clock
+        self._body, self._read_at = b"", -math.inf
+
+    async def body(self) -> bytes:
+        now = self._clock()
+        if now - self._read_at >= VERSION_SECONDS:
+            published = await run_in_threadpool(published_requirements, self._clinic)
+            answer = {
+                "api_version": hms_desktop.API_VERSION,
+                "server_version": hms_desktop.__version__,
+                **published,
+            }
+            self._body = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+            self._read_at = now
+        return self._body
+
+
 @meta.get(
     "/api/version",
+    response_model=dict[str, str],
     summary="API and server versions (remote desktops check them)",
     openapi_extra=access(PUBLIC),
 )
-def version(request: Request) -> dict[str, str]:
+async def version(request: Request) -> Response:
     """Also `min_desktop_version` and `update_location` once IT set them (db require-version)."""
-    return {
-        "api_version": hms_desktop.API_VERSION,
-        "server_version": hms_desktop.__version__,
-        **published_requirements(request.app.state.clinic),
-    }
+    return Response(await request.app.state.version.body(), media_type="application/json")
 
 
 def create_app(
@@ -75,6 +103,8 @@ def create_app(
     )
     app.state.clinic = the_clinic
     app.state.answer_cache = answers
+    app.state.version = VersionAnswer(the_clinic)
+    app.state.request_budget = RequestBudget(the_clinic)
     app.state.settings = settings
     install_error_handlers(app)
     if settings.cors_origins:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from hms_desktop.domain.errors import (
     NoDoctorsAvailable,
@@ -29,7 +29,7 @@ from hms_desktop.domain.validation import (
 from hms_desktop.services import accounts, doctors, hospital_records, scheduling
 from hms_desktop.services.clinic import Clinic
 
-from .answer_cache import AnswerCacheDep
+from .answer_cache import AnswerCacheDep, public_answer
 from .deps import SESSION_COOKIE, ClinicDep, CurrentUser, DbInt, PresentedToken
 from .fields import Name, Password, Search, ShortText, Token
 from .openapi import PUBLIC, access
@@ -113,6 +113,9 @@ class DoctorListItem(BaseModel):
     doctor_id: int
     full_name: str
     speciality: str | None
+
+
+_DOCTOR_LIST = TypeAdapter(list[DoctorListItem])
 
 
 class AvailableSlot(BaseModel):
@@ -337,10 +340,18 @@ def my_appointments(clinic: ClinicDep, user: CurrentUser) -> list[BookingAppoint
     summary="All doctors with their speciality",
     openapi_extra=access(Kind.DOCTOR, Action.READ),
 )
-def list_doctors(clinic: ClinicDep, user: CurrentUser) -> JSONResponse:
-    return JSONResponse(
+async def list_doctors(
+    request: Request, clinic: ClinicDep, answers: AnswerCacheDep, user: CurrentUser
+) -> Response:
+    return await public_answer(
+        request, answers, user, (Kind.DOCTOR, Action.READ), lambda: _encode_doctors(clinic, user)
+    )
+
+
+def _encode_doctors(clinic: Clinic, user: Actor) -> bytes:
+    return _DOCTOR_LIST.dump_json(
         [
-            {"doctor_id": item.id, "full_name": item.full_name, "speciality": item.speciality}
+            DoctorListItem(doctor_id=item.id, full_name=item.full_name, speciality=item.speciality)
             for item in hospital_records.doctor_listing(clinic, user)
         ]
     )
@@ -352,7 +363,8 @@ def list_doctors(clinic: ClinicDep, user: CurrentUser) -> JSONResponse:
     summary="Free slots of a speciality's doctors in a time window",
     openapi_extra=access(Kind.SLOT, Action.READ),
 )
-def speciality_slots(
+async def speciality_slots(
+    request: Request,
     name: Search,
     clinic: ClinicDep,
     answers: AnswerCacheDep,
@@ -364,11 +376,13 @@ def speciality_slots(
         raise ValidationError("Start time and end time are required.")
     start = _parse_instant(start_time, clinic, "startTime")
     end = _parse_instant(end_time, clinic, "endTime")
-    body = answers.answer(
-        ("speciality", name.strip().lower(), start, end),
+    return await public_answer(
+        request,
+        answers,
+        user,
+        (Kind.SLOT, Action.READ),
         lambda: _encode_speciality_slots(clinic, user, name, start, end),
     )
-    return Response(body, media_type="application/json")
 
 
 def _encode_speciality_slots(
@@ -406,25 +420,45 @@ def _encode_speciality_slots(
     summary="A doctor's details and free future slots",
     openapi_extra=access(Kind.DOCTOR, Action.READ),
 )
-def doctor_profile(doctor_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> DoctorProfile:
+async def doctor_profile(
+    request: Request,
+    doctor_id: DbInt,
+    clinic: ClinicDep,
+    answers: AnswerCacheDep,
+    user: CurrentUser,
+) -> Response:
+    return await public_answer(
+        request,
+        answers,
+        user,
+        (Kind.DOCTOR, Action.READ),
+        lambda: _encode_profile(clinic, user, doctor_id),
+    )
+
+
+def _encode_profile(clinic: Clinic, user: Actor, doctor_id: int) -> bytes:
     details = doctors.doctor_details(clinic, user, doctor_id)
     now = clinic.now()
     free = doctors.free_slots(clinic, user, [doctor_id], now, now + doctors.MAX_WINDOW)
     tz = clinic.settings.tz
-    return DoctorProfile(
-        full_name=details.summary.full_name,
-        gender=details.summary.gender or None,
-        dob=_local_date_millis(details.date_of_birth, clinic),
-        speciality=details.summary.speciality,
-        description=details.description or None,
-        fees=details.summary.fee,
-        availableTimeSlots=[
-            AvailableSlot(
-                slotId=slot.id,
-                slotDate=iso_millis(local_midnight_utc(slot.start, tz)),
-                startTime=slot.start.astimezone(tz).strftime("%H:%M:%S"),
-                duration=slot.duration,
-            )
-            for slot in free
-        ],
+    return (
+        DoctorProfile(
+            full_name=details.summary.full_name,
+            gender=details.summary.gender or None,
+            dob=_local_date_millis(details.date_of_birth, clinic),
+            speciality=details.summary.speciality,
+            description=details.description or None,
+            fees=details.summary.fee,
+            availableTimeSlots=[
+                AvailableSlot(
+                    slotId=slot.id,
+                    slotDate=iso_millis(local_midnight_utc(slot.start, tz)),
+                    startTime=slot.start.astimezone(tz).strftime("%H:%M:%S"),
+                    duration=slot.duration,
+                )
+                for slot in free
+            ],
+        )
+        .model_dump_json()
+        .encode()
     )

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import NotAuthenticated
@@ -59,13 +60,14 @@ async def presented_token(
 PresentedToken = Annotated[str | None, Depends(presented_token)]
 
 
-def get_current_user(request: Request, clinic: ClinicDep, token: PresentedToken) -> Actor:
+async def get_current_user(request: Request, clinic: ClinicDep, token: PresentedToken) -> Actor:
     """Whoever the token names (an invalid or revoked token is a 401), else anonymous. The
-    booking API's session token works on the booking API only."""
+    booking API's session token works on the booking API only. Only a token's check (SQL)
+    takes a worker thread: the public's calls stay on the event loop."""
     if token is None:
         return ANONYMOUS
     kinds = ("access", "session") if _booking(request) else ("access",)
-    return accounts.verify_token(clinic, token, kinds)
+    return await run_in_threadpool(accounts.verify_token, clinic, token, kinds)
 
 
 CurrentUser = Annotated[Actor, Depends(get_current_user)]

@@ -38,17 +38,21 @@ class EdgeMiddleware:
         self.json_limit = settings.max_json_bytes
         self.upload_limit = settings.image_max_bytes + _UPLOAD_OVERHEAD
         self.https = settings.public_url.startswith("https://")
+        # Built once: every answer carries them.
+        self._docs_headers = self._build_headers(docs=True)
+        self._plain_headers = self._build_headers(docs=False)
 
-    def _limit(self, scope: Scope) -> int:
-        content_type = dict(scope["headers"]).get(b"content-type", b"")
+    def _limit(self, headers: dict[bytes, bytes]) -> int:
+        content_type = headers.get(b"content-type", b"")
         return self.upload_limit if content_type.startswith(b"multipart/") else self.json_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        limit = self._limit(headers)
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, send, limit)
             return
@@ -79,13 +83,16 @@ class EdgeMiddleware:
             await self._refuse(scope, send, limit)
 
     def _headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        return self._docs_headers if scope["path"].startswith(_DOCS_PATHS) else self._plain_headers
+
+    def _build_headers(self, *, docs: bool) -> list[tuple[bytes, bytes]]:
         headers = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
-        if not scope["path"].startswith(_DOCS_PATHS):
+        if not docs:
             headers.append((b"content-security-policy", _CSP.encode()))
         if self.https:
             headers.append((b"strict-transport-security", b"max-age=31536000"))

@@ -33,23 +33,29 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            client = scope.get("client")
-            request_id = scope.get("state", {}).get("request_id", "-")
-            log.info(
-                "%s %s %s %d %.1f ms request %s",
-                client[0] if client else "-",
-                scope["method"],
-                scope["path"],
-                status,
-                duration_ms,
-                request_id,
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "client": client[0] if client else None,
-                },
-            )
+            # A server logging warnings only (the default) builds no line per request.
+            if log.isEnabledFor(logging.INFO):
+                self._note(scope, status, started)
+
+    @staticmethod
+    def _note(scope: Scope, status: int, started: float) -> None:
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        client = scope.get("client")
+        request_id = scope.get("state", {}).get("request_id", "-")
+        log.info(
+            "%s %s %s %d %.1f ms request %s",
+            client[0] if client else "-",
+            scope["method"],
+            scope["path"],
+            status,
+            duration_ms,
+            request_id,
+            extra={
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": duration_ms,
+                "client": client[0] if client else None,
+            },
+        )

@@ -1,11 +1,13 @@
-"""`hms-desktop bench api`: the REST API under load, as a clinic's central server runs it.
+"""`hms-desktop bench api`: the REST API under load, as a clinic's central server runs it,
+beside the HTTP floor measured in the same run.
 
 `hms-desktop serve --workers 2` in a subprocess on loopback, over a benchmark database of its
 own on PostgreSQL and a Redis key prefix of its own, holding the demo clinic scaled to 500
-doctors. Concurrent clients (threads, each with its own keep-alive connection and patient
-session) measure requests per second and latency for `GET /doctors`, the speciality search
-over a one-week window, and the booking flow (hold + confirm on distinct free slots).
-The load generator shares the machine with the server, so the figures are a floor.
+doctors. First the booking flow (hold + confirm on distinct free slots, 16 threads with a
+patient session each); then each read path: its answer is fetched from the server, and the
+same load (`wrk -t2 -c16`, or threads without wrk) runs against the server and against a
+bare Starlette app under the same uvicorn settings answering those exact bytes (bench/floor).
+The ratio floor / project is what the project's own code costs per request.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote, urlencode
 
 import httpx
 from sqlalchemy import select, text
 
+from hms_desktop.bench import traffic
 from hms_desktop.bench.common import (
     Report,
     Table,
@@ -31,6 +35,8 @@ from hms_desktop.bench.common import (
     server_settings,
     server_versions,
 )
+from hms_desktop.bench.common import _free_port as free_port
+from hms_desktop.bench.floor import served_floor
 from hms_desktop.config import Settings
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SYSTEM
@@ -46,12 +52,15 @@ log = logging.getLogger(__name__)
 DOCTORS = (500, 60)  # full run, quick run
 CLIENTS = 16
 WORKERS = 2
-SECONDS = (15.0, 3.0)  # per read measurement
+SECONDS = (10, 2)  # per read measurement, project and floor each
 BOOKINGS_PER_CLIENT = (60, 8)
-WARM_UP_SECONDS = 1.0
+WARM_UP_SECONDS = 1
 HORIZON_DAYS = 14
-SEARCH_TARGET_RPS = 1000.0
 BOOKING_TARGET_P99_MS = 50.0
+# floor / project at most (issue 14): public catalogue reads, the version, a patient's read.
+CATALOGUE_RATIO = 10.0
+VERSION_RATIO = 1.5
+PATIENT_RATIO = 15.0
 
 
 # --- the clinic ------------------------------------------------------------------------------
@@ -109,42 +118,6 @@ def _clients(url: str, sessions: list[str]) -> list[httpx.Client]:
     return clients
 
 
-def _run_for(
-    clients: list[httpx.Client], seconds: float, request: Callable[[httpx.Client, int], None]
-) -> tuple[list[float], float]:
-    """Every client repeats `request` back to back for `seconds`; (latencies, elapsed)."""
-    samples: list[list[float]] = [[] for _ in clients]
-    failures: list[BaseException] = []
-    start = threading.Barrier(len(clients) + 1)
-    stop_at = [0.0]
-
-    def loop(index: int) -> None:
-        start.wait()
-        own = samples[index]
-        counter = 0
-        try:
-            while time.perf_counter() < stop_at[0]:
-                began = time.perf_counter()
-                request(clients[index], counter)
-                own.append(time.perf_counter() - began)
-                counter += 1
-        except Exception as error:  # noqa: BLE001 - reported after the run
-            failures.append(error)
-
-    threads = [threading.Thread(target=loop, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    stop_at[0] = time.perf_counter() + seconds
-    began = time.perf_counter()
-    start.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    if failures:
-        raise RuntimeError(f"{len(failures)} clients failed; first: {failures[0]!r}")
-    return [value for own in samples for value in own], elapsed
-
-
 def _expect(response: httpx.Response, status: int) -> httpx.Response:
     if response.status_code != status:
         raise RuntimeError(
@@ -197,10 +170,79 @@ def _booking_flow(
     return flat(flows), flat(holds), flat(confirms), elapsed
 
 
+@dataclass(frozen=True)
+class Read:
+    """One measured GET: its label in the report, its target (path?query), the headers its
+    caller sends, and the largest floor / project ratio the issue allows."""
+
+    label: str
+    target: str
+    ratio_target: float
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _reads(clinic: Clinic, session: str) -> list[Read]:
+    now = clinic.now()
+    window = urlencode(
+        {"startTime": iso_millis(now), "endTime": iso_millis(now + timedelta(days=7))}
+    )
+    speciality = catalogue.list_named(clinic, SYSTEM, NamedList.SPECIALISATIONS)[0].name
+    doctor_id = doctors.list_doctors(clinic, SYSTEM)[0].id
+    return [
+        Read("GET /api/version", "/api/version", VERSION_RATIO),
+        Read("GET /doctors", "/doctors", CATALOGUE_RATIO),
+        Read("GET /doctors/{id}", f"/doctors/{doctor_id}", CATALOGUE_RATIO),
+        Read(
+            "GET /doctors/specialities/{name} (one week)",
+            f"/doctors/specialities/{quote(speciality)}?{window}",
+            CATALOGUE_RATIO,
+        ),
+        Read("GET /specialisations/", "/specialisations/", CATALOGUE_RATIO),
+        Read("GET /designations/", "/designations/", CATALOGUE_RATIO),
+        Read("GET /services/", "/services/", CATALOGUE_RATIO),
+        Read(
+            "GET /appointments (a patient's)",
+            "/appointments",
+            PATIENT_RATIO,
+            (("Cookie", f"session={session}"),),
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    read: Read
+    size: int
+    project: traffic.Load
+    floor: traffic.Load
+
+    @property
+    def ratio(self) -> float:
+        return round(self.floor.requests_per_second / max(self.project.requests_per_second, 0.1), 2)
+
+
+def _measure_reads(api_url: str, reads: list[Read], seconds: int) -> list[ReadResult]:
+    """Each read's answer fetched from the server, then the same load against the server
+    and against the floor serving those bytes, one path after the other."""
+    answers: dict[str, tuple[int, bytes]] = {}
+    for read in reads:
+        response = _expect(httpx.get(api_url + read.target, headers=dict(read.headers)), 200)
+        answers[read.target] = (response.status_code, response.content)
+    results = []
+    with served_floor(answers, WORKERS, free_port()) as floor_url:
+        for read in reads:
+            headers = dict(read.headers)
+            measured = []
+            for base in (api_url, floor_url):
+                traffic.measure(base + read.target, WARM_UP_SECONDS, CLIENTS, headers)
+                measured.append(traffic.measure(base + read.target, seconds, CLIENTS, headers))
+            results.append(ReadResult(read, len(answers[read.target][1]), *measured))
+    return results
+
+
 def run(settings: Settings, *, quick: bool = False) -> Report:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     pick = 1 if quick else 0
-    seconds = SECONDS[pick]
     with bench_database("api") as url, bench_redis("api") as (redis_url, prefix):
         settings = server_settings(
             settings, url, redis_url, prefix, booking_horizon_days=HORIZON_DAYS
@@ -214,18 +256,10 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
                 session.execute(text("ANALYZE"))
             log.info("clinic loaded in %.1f s", time.perf_counter() - loaded_at)
             # Other work on the machine shares its cores with the server: say how busy it was.
-            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-            setup = f"{server_versions(clinic.db.writer, redis_url)}; load average {load}"
-            specialities = [
-                item.name
-                for item in catalogue.list_named(clinic, SYSTEM, NamedList.SPECIALISATIONS)
-            ]
+            average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+            setup = f"{server_versions(clinic.db.writer, redis_url)}; load average {average}"
             sessions = _patient_sessions(clinic, CLIENTS)
             now = clinic.now()
-            window = {
-                "startTime": iso_millis(now),
-                "endTime": iso_millis(now + timedelta(days=7)),
-            }
             per_client = BOOKINGS_PER_CLIENT[pick]
             free = doctors.free_slots(
                 clinic,
@@ -240,136 +274,122 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             step = len(free) // (CLIENTS * per_client)
             chosen = [slot.id for slot in free[:: max(1, step)]][: CLIENTS * per_client]
             slots = [chosen[i::CLIENTS] for i in range(CLIENTS)]
+            reads = _reads(clinic, sessions[0])
             with served(settings, WORKERS) as api_url:
                 clients = _clients(api_url, sessions)
                 try:
-                    speciality_sizes = [
-                        len(
-                            _expect(
-                                clients[0].get(f"/doctors/specialities/{name}", params=window),
-                                200,
-                            ).json()
-                        )
-                        for name in specialities
-                    ]
-
-                    def list_doctors(client: httpx.Client, _: int) -> None:
-                        _expect(client.get("/doctors"), 200)
-
-                    def search(client: httpx.Client, counter: int) -> None:
-                        name = specialities[counter % len(specialities)]
-                        _expect(client.get(f"/doctors/specialities/{name}", params=window), 200)
-
-                    results = {}
-                    # How much of the 2 cores the load generator itself used (cores busy).
-                    client_cpu: dict[str, float] = {}
-                    for label, request in (
-                        ("GET /doctors", list_doctors),
-                        ("GET /doctors/specialities/{name} (one week)", search),
-                    ):
-                        _run_for(clients, WARM_UP_SECONDS, request)
-                        cpu_before = time.process_time()
-                        samples, elapsed = _run_for(clients, seconds, request)
-                        client_cpu[label] = (time.process_time() - cpu_before) / elapsed
-                        results[label] = (samples, elapsed)
                     cpu_before = time.process_time()
-                    flow, holds, confirms, flow_elapsed = _booking_flow(clients, slots)
-                    client_cpu["hold + confirm"] = (time.process_time() - cpu_before) / flow_elapsed
+                    booking = _booking_flow(clients, slots)
+                    booking_cores = (time.process_time() - cpu_before) / booking[3]
                 finally:
                     for client in clients:
                         client.close()
+                # After the bookings: the measured patient has appointments to read.
+                results = _measure_reads(api_url, reads, SECONDS[pick])
         finally:
             clinic.close()
-    return _report(
-        results,
-        (flow, holds, confirms, flow_elapsed),
-        client_cpu,
-        doctor_count,
-        speciality_sizes,
-        setup,
-        quick,
-    )
+    return _report(results, booking, booking_cores, doctor_count, setup, quick)
 
 
 def _report(
-    reads: dict[str, tuple[list[float], float]],
+    results: list[ReadResult],
     booking: tuple[list[float], list[float], list[float], float],
-    client_cpu: dict[str, float],
+    booking_cores: float,
     doctor_count: int,
-    speciality_sizes: list[int],
     setup: str,
     quick: bool,
 ) -> Report:
+    generator = traffic.generator()
+    how = (
+        f"wrk -t{traffic.WRK_THREADS} -c{CLIENTS}"
+        if generator == "wrk"
+        else f"{CLIENTS} Python threads (wrk is not installed: these saturate before the server)"
+    )
     report = Report(
         name="api",
         setup=(
             f"`hms-desktop serve --workers {WORKERS}` on loopback, demo clinic scaled to "
-            f"{doctor_count} doctors, {CLIENTS} concurrent clients (threads, keep-alive, one "
-            f"patient session each) on the same machine; {setup}"
+            f"{doctor_count} doctors; reads loaded by {how}, beside a bare Starlette app under "
+            f"the same uvicorn ({WORKERS} workers) answering the same bytes; {setup}"
         ),
         quick=quick,
     )
     rows = []
-    for label, (samples, elapsed) in reads.items():
-        summary = latency_summary(samples)
-        rps = round(len(samples) / elapsed, 1)
-        cores = round(client_cpu[label], 2)
-        report.figures[label] = {**summary, "requests_per_second": rps, "client_cores": cores}
-        rows.append([label, len(samples), rps, summary["p50_ms"], summary["p99_ms"], cores])
+    for result in results:
+        label, project, floor = result.read.label, result.project, result.floor
+        report.figures[label] = {
+            "bytes": result.size,
+            "requests_per_second": project.requests_per_second,
+            "p50_ms": project.p50_ms,
+            "p99_ms": project.p99_ms,
+            "floor_requests_per_second": floor.requests_per_second,
+            "floor_p50_ms": floor.p50_ms,
+            "floor_p99_ms": floor.p99_ms,
+            "ratio": result.ratio,
+            "load_generator": generator,
+        }
+        rows.append(
+            [
+                label,
+                result.size,
+                project.requests_per_second,
+                floor.requests_per_second,
+                f"{result.ratio:.1f}x",
+                f"<= {result.read.ratio_target:g}x",
+                project.p50_ms,
+                project.p99_ms,
+            ]
+        )
+        report.targets.append(
+            Target(f"{label}, floor / project", result.ratio, result.read.ratio_target)
+        )
+    report.tables.append(
+        Table(
+            f"reads at {CLIENTS} connections, project beside the floor ({generator})",
+            [
+                "path",
+                "bytes",
+                "project req/s",
+                "floor req/s",
+                "ratio",
+                "target",
+                "p50 ms",
+                "p99 ms",
+            ],
+            rows,
+        )
+    )
     flow, holds, confirms, elapsed = booking
     flow_summary = latency_summary(flow)
     flow_rate = round(len(flow) / elapsed, 1)
-    flow_cores = round(client_cpu["hold + confirm"], 2)
     report.figures["hold + confirm"] = {
         **flow_summary,
         "bookings_per_second": flow_rate,
-        "client_cores": flow_cores,
+        "client_cores": round(booking_cores, 2),
     }
     report.figures["hold"] = latency_summary(holds)
     report.figures["confirm"] = latency_summary(confirms)
-    rows.append(
+    booking_rows: list[list[object]] = [
         [
             "hold + confirm (per booking)",
             len(flow),
             flow_rate,
             flow_summary["p50_ms"],
             flow_summary["p99_ms"],
-            flow_cores,
         ]
-    )
+    ]
     for label, samples in (
         ("  POST /appointments/me (hold)", holds),
         ("  PUT /appointments/me (confirm)", confirms),
     ):
         summary = latency_summary(samples)
-        rows.append([label, len(samples), "", summary["p50_ms"], summary["p99_ms"], ""])
+        booking_rows.append([label, len(samples), "", summary["p50_ms"], summary["p99_ms"]])
     report.tables.append(
         Table(
-            f"throughput and latency at {CLIENTS} concurrent clients",
-            ["request", "count", "per second", "p50 ms", "p99 ms", "client cores"],
-            rows,
-        )
-    )
-    report.figures["free slots per speciality search (one week)"] = {
-        "min": min(speciality_sizes),
-        "max": max(speciality_sizes),
-        "mean": round(sum(speciality_sizes) / len(speciality_sizes), 1),
-    }
-    report.notes.append(
-        "client cores: CPU the load generator itself used (the machine has "
-        f"{os.cpu_count()}), taken from the server"
-    )
-    report.notes.append(
-        "a one-week speciality search returns "
-        f"{min(speciality_sizes)}-{max(speciality_sizes)} free slots per response"
-    )
-    search_label = "GET /doctors/specialities/{name} (one week)"
-    report.targets.append(
-        Target(
-            "speciality search, requests per second",
-            report.figures[search_label]["requests_per_second"],
-            SEARCH_TARGET_RPS,
-            higher_is_better=True,
+            f"booking flow at {CLIENTS} concurrent clients (threads, keep-alive, one patient "
+            "session each)",
+            ["request", "count", "per second", "p50 ms", "p99 ms"],
+            booking_rows,
         )
     )
     report.targets.append(
@@ -378,5 +398,10 @@ def _report(
             flow_summary["p99_ms"],
             BOOKING_TARGET_P99_MS,
         )
+    )
+    report.notes.append(
+        "ratio: the floor's requests per second over the project's, same path, same bytes, "
+        "same load, same run; the booking flow's threads cost CPU on the same cores "
+        f"({booking_cores:.2f} cores)"
     )
     return report

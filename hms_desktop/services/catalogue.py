@@ -27,6 +27,11 @@ from hms_desktop.store.tables import (
     StoredImage,
 )
 
+# The change event of a catalogue entry (a list, a service, an hour): it empties the API's
+# kept answers of the public catalogue at once (an open desk calendar reloads once, as on
+# any event naming no doctor; catalogue changes are an admin's rare work).
+CATALOGUE = "catalogue"
+
 
 class NamedList(StrEnum):
     """The catalogue's lists of named entries (each name and slug unique in its list)."""
@@ -94,6 +99,7 @@ def create_named(
         session.add(row)
         _flush_unique(session, kind)
         work.record("create", kind.value, row.id, name=clean)
+        work.publish(CATALOGUE)
         return _named(row)
 
 
@@ -120,6 +126,7 @@ def update_named(
         _refuse_duplicates(session, kind, row)
         _flush_unique(session, kind)
         work.record("update", kind.value, item_id)
+        work.publish(CATALOGUE)
         return _named(row)
 
 
@@ -133,6 +140,7 @@ def _delete(clinic: Clinic, actor: Actor, kind: Kind, table: type, item_id: int)
         session.delete(row)
         drop_image(session, getattr(row, "image_id", None))
         work.record("delete", table.__tablename__, item_id)
+        work.publish(CATALOGUE)
 
 
 def delete_named(clinic: Clinic, actor: Actor, kind: NamedList, item_id: int) -> None:
@@ -188,6 +196,7 @@ def save_available_time(
         session.add(row)
         session.flush()
         work.record("save", "available_times", row.id, time=clean)
+        work.publish(CATALOGUE)
         return AvailableTimeItem(row.id, row.time)
 
 
@@ -288,6 +297,7 @@ def save_service(
         session.add(row)
         session.flush()
         work.record("save", "services", row.id)
+        work.publish(CATALOGUE)
         return _service(row)
 
 

@@ -416,4 +416,5 @@ def update_doctor(
             available_time_ids=available_time_ids,
         )
         work.record("update", "doctor", doctor_id)
+        work.publish("doctors", doctor_id=doctor_id)  # the public's kept answers go
     return get_doctor_summary(clinic, actor, doctor_id)

@@ -364,6 +364,7 @@ def create_doctor_record(
             doctor.picture_id = replace_image(session, clinic, doctor.picture_id, picture)
         session.flush()
         work.record("create", "doctor", doctor.id)
+        work.publish("doctors", doctor_id=doctor.id)
         doctor_id = doctor.id
     return get_doctor_card(clinic, actor, doctor_id)
 

@@ -125,17 +125,33 @@ def test_unknown_benchmark_is_refused(tmp_path: Path) -> None:
     assert set(BENCHMARKS) >= {"booking", "availability", "search", "api", "ui", "remote"}
 
 
-def test_api_bench_reports_throughput_and_booking_latency(
+API_READS = (
+    "GET /api/version",
+    "GET /doctors",
+    "GET /doctors/{id}",
+    "GET /doctors/specialities/{name} (one week)",
+    "GET /specialisations/",
+    "GET /designations/",
+    "GET /services/",
+    "GET /appointments (a patient's)",
+)
+
+
+def test_api_bench_reports_a_ratio_to_the_floor_per_path(
     bench_env: dict[str, str], tmp_path: Path
 ) -> None:
     stdout, report = run_bench(bench_env, "api", tmp_path)
     figures = report["figures"]
-    for request in ("GET /doctors", "GET /doctors/specialities/{name} (one week)"):
-        assert figures[request]["count"] > 0 and figures[request]["requests_per_second"] > 0
-        assert 0 < figures[request]["p50_ms"] <= figures[request]["p99_ms"]
+    for request in API_READS:
+        figure = figures[request]
+        assert figure["bytes"] > 0
+        assert figure["requests_per_second"] > 0 and figure["floor_requests_per_second"] > 0
+        assert figure["ratio"] == pytest.approx(
+            figure["floor_requests_per_second"] / figure["requests_per_second"], rel=0.01
+        )
+        assert request in stdout
     assert figures["hold + confirm"]["bookings_per_second"] > 0
-    assert figures["free slots per speciality search (one week)"]["min"] > 0
-    assert "throughput and latency at 16 concurrent clients" in stdout
+    assert "project beside the floor" in stdout
 
 
 def test_remote_bench_reports_booking_latency_and_propagation(

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from hms_desktop.domain.models import (
+    Actor,
     AvailableTimeItem,
     NamedItem,
     ServiceItem,
@@ -16,7 +17,9 @@ from hms_desktop.domain.models import (
 from hms_desktop.domain.policy import Action, Kind
 from hms_desktop.services import catalogue
 from hms_desktop.services.catalogue import NamedList
+from hms_desktop.services.clinic import Clinic
 
+from ..answer_cache import AnswerCacheDep, public_answer
 from ..deps import ClinicDep, CurrentUser, DbInt
 from ..fields import LongText, Name, ShortText
 from ..media import image_url, read_upload
@@ -53,6 +56,16 @@ class ServiceOut(BaseModel):
     description: str
 
 
+_NAMED = TypeAdapter(list[NamedOut])
+_SERVICES = TypeAdapter(list[ServiceOut])
+# The lists are public: their encoded answers are kept (api/answer_cache.py).
+_READ = (Kind.CATALOGUE, Action.READ)
+
+
+def _encode_named(clinic: Clinic, user: Actor, kind: NamedList) -> bytes:
+    return _NAMED.dump_json([_named(item) for item in catalogue.list_named(clinic, user, kind)])
+
+
 def _named(item: NamedItem) -> NamedOut:
     return NamedOut(id=item.id, name=item.name, slug=item.slug)
 
@@ -75,8 +88,12 @@ def _service(request: Request, item: ServiceItem) -> ServiceOut:
     response_model=list[NamedOut],
     openapi_extra=access(Kind.CATALOGUE, Action.READ),
 )
-def list_designations(clinic: ClinicDep, user: CurrentUser) -> list[NamedOut]:
-    return [_named(item) for item in catalogue.list_named(clinic, user, NamedList.DESIGNATIONS)]
+async def list_designations(
+    request: Request, clinic: ClinicDep, answers: AnswerCacheDep, user: CurrentUser
+) -> Response:
+    return await public_answer(
+        request, answers, user, _READ, lambda: _encode_named(clinic, user, NamedList.DESIGNATIONS)
+    )
 
 
 @router.post(
@@ -96,8 +113,16 @@ def create_designation(body: NamedIn, clinic: ClinicDep, user: CurrentUser) -> N
     response_model=list[NamedOut],
     openapi_extra=access(Kind.CATALOGUE, Action.READ),
 )
-def list_specialisations(clinic: ClinicDep, user: CurrentUser) -> list[NamedOut]:
-    return [_named(item) for item in catalogue.list_named(clinic, user, NamedList.SPECIALISATIONS)]
+async def list_specialisations(
+    request: Request, clinic: ClinicDep, answers: AnswerCacheDep, user: CurrentUser
+) -> Response:
+    return await public_answer(
+        request,
+        answers,
+        user,
+        _READ,
+        lambda: _encode_named(clinic, user, NamedList.SPECIALISATIONS),
+    )
 
 
 @router.post(
@@ -136,8 +161,18 @@ def create_available_time(body: TimeIn, clinic: ClinicDep, user: CurrentUser) ->
 @router.get(
     "/services/", response_model=list[ServiceOut], openapi_extra=access(Kind.CATALOGUE, Action.READ)
 )
-def list_services(request: Request, clinic: ClinicDep, user: CurrentUser) -> list[ServiceOut]:
-    return [_service(request, item) for item in catalogue.list_services(clinic, user)]
+async def list_services(
+    request: Request, clinic: ClinicDep, answers: AnswerCacheDep, user: CurrentUser
+) -> Response:
+    return await public_answer(
+        request,
+        answers,
+        user,
+        _READ,
+        lambda: _SERVICES.dump_json(
+            [_service(request, item) for item in catalogue.list_services(clinic, user)]
+        ),
+    )
 
 
 @router.post(

@@ -378,3 +378,10 @@ def test_a_crash_of_the_desktop_process_leaves_its_stack_in_the_log_folder(tmp_p
     written = (tmp_path / "logs" / "hms-desktop-crash.log").read_text()
     assert "hms-desktop started" in written
     assert "Segmentation fault" in written and "where_it_crashed" in written
+
+
+def test_every_library_the_desktop_looks_for_is_in_the_readmes_install_list() -> None:
+    from hms_desktop.app import qt_libraries
+
+    listed = set((ROOT / "debian-packages.txt").read_text().split())
+    assert set(qt_libraries.XCB_LIBRARIES.values()) <= listed

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from hms_desktop.domain.enums import AppointmentType
+from hms_desktop.domain.errors import DomainError
 from hms_desktop.domain.models import AppointmentRecord, CalendarSlot, Hold, PatientRecord
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
@@ -149,12 +150,12 @@ class BookingDialog(QDialog):
         self.chosen.setText(f"Holding the slot for <b>{html.escape(patient.full_name)}</b>…")
         self.confirm.setEnabled(False)
         previous, self.hold = self.hold, None
-        if previous is not None:
-            self.tasks.run(self.backend.release_hold, previous.slot_id, previous.token)
         self.tasks.run(
-            self.backend.hold_slot,
+            _hold_instead,
+            self.backend,
             self.slot.slot.id,
             patient.id,
+            previous,
             on_done=self._held,
             on_error=self._failed,
         )
@@ -263,3 +264,16 @@ class BookingDialog(QDialog):
             hold, self.hold = self.hold, None
             self.tasks.run(self.backend.release_hold, hold.slot_id, hold.token)
         super().reject()
+
+
+def _hold_instead(backend: Backend, slot_id: int, patient_id: int, previous: Hold | None) -> Hold:
+    """On a worker: let go of the hold for the patient picked before, then hold for this
+    one, in that order (run side by side, the new hold could meet the old one)."""
+    if previous is not None:
+        try:
+            backend.release_hold(previous.slot_id, previous.token)
+        except DomainError as error:
+            if error.kind == "unavailable":
+                raise
+            # Already gone (ran out, taken over): nothing is left to let go of.
+    return backend.hold_slot(slot_id, patient_id)

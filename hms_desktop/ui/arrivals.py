@@ -22,32 +22,19 @@ from hms_desktop.domain.enums import AppointmentStatus, can_transition
 from hms_desktop.domain.models import AppointmentRecord, ChangeEvent, DoctorSummary
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.common import (
-    STATUS_WORDS,
     STRETCH_LAST,
-    TYPE_WORDS,
     event_day,
-    fmt_time,
     plain,
     primary,
     record_table,
 )
 from hms_desktop.ui.status_change import StatusChanger, StatusTableModel
 from hms_desktop.ui.tasks import Tasks
+from hms_desktop.ui.today import day_model
 
 
 def arrivals_model(tz: ZoneInfo, parent: QWidget | None = None) -> StatusTableModel:
-    return StatusTableModel(
-        [
-            ("Time", lambda a: fmt_time(a.start, tz)),
-            ("Doctor", lambda a: a.doctor_name),
-            ("Patient", lambda a: a.patient_name),
-            ("Status", lambda a: STATUS_WORDS[a.status]),
-            ("Type", lambda a: TYPE_WORDS[a.appointment_type]),
-            ("Reason", lambda a: a.symptoms),
-        ],
-        status_column=3,
-        parent=parent,
-    )
+    return day_model(tz, parent, with_doctor=True)
 
 
 class ArrivalsView(QWidget):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -46,18 +47,22 @@ ACTIONS = (
 )
 
 
-def day_model(tz: ZoneInfo, parent: QWidget | None = None) -> StatusTableModel:
-    return StatusTableModel(
-        [
-            ("Time", lambda a: fmt_time(a.start, tz)),
-            ("Patient", lambda a: a.patient_name),
-            ("Status", lambda a: STATUS_WORDS[a.status]),
-            ("Type", lambda a: TYPE_WORDS[a.appointment_type]),
-            ("Reason", lambda a: a.symptoms),
-        ],
-        status_column=2,
-        parent=parent,
-    )
+def day_model(
+    tz: ZoneInfo, parent: QWidget | None = None, *, with_doctor: bool = False
+) -> StatusTableModel:
+    """A day's appointments in time order: one doctor's (Today) or, `with_doctor`, every
+    doctor's (Arrivals)."""
+    columns: list[tuple[str, Callable[[AppointmentRecord], object]]] = [
+        ("Time", lambda a: fmt_time(a.start, tz)),
+        ("Patient", lambda a: a.patient_name),
+        ("Status", lambda a: STATUS_WORDS[a.status]),
+        ("Type", lambda a: TYPE_WORDS[a.appointment_type]),
+        ("Reason", lambda a: a.symptoms),
+    ]
+    if with_doctor:
+        columns.insert(1, ("Doctor", lambda a: a.doctor_name))
+    status_column = [title for title, _ in columns].index("Status")
+    return StatusTableModel(columns, status_column=status_column, parent=parent)
 
 
 class TodayView(QWidget):

@@ -29,8 +29,9 @@ from fastapi import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hms_desktop.domain import policy
-from hms_desktop.domain.errors import RedisUnavailable
+from hms_desktop.domain.errors import DomainError, RedisUnavailable
 from hms_desktop.domain.models import ANONYMOUS
+from hms_desktop.services import outages
 from hms_desktop.services.clinic import Clinic
 
 from .answer_cache import AnswerCache, answer_key
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
 VERSION_PATH = "/api/version"
 _PRIVATE = (b"authorization", b"cookie")
+# What FastAPI's error handlers turn into an answer (api/errors.py): left to the route.
+_ROUTE_ANSWERS: tuple[type[Exception], ...] = (DomainError, *outages.STORE_ERRORS)
 
 
 class PublicFastPath:
@@ -64,7 +67,13 @@ class PublicFastPath:
             await self.app(scope, receive, send)
             return
         if scope["path"] == VERSION_PATH:
-            body = await self._version.body()
+            try:
+                body = await self._version.body()
+            except _ROUTE_ANSWERS:
+                # What IT published could not be read (the database is away): the route
+                # reads it again and FastAPI's error handlers answer, as without this path.
+                await self.app(scope, receive, send)
+                return
             await Response(body, media_type="application/json")(scope, receive, send)
             return
         kept = await self._kept_for_the_public(scope)

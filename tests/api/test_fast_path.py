@@ -9,12 +9,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
-from hms_desktop.api.app import create_app
+from hms_desktop.api.app import VersionAnswer, create_app
 from hms_desktop.api.fast_path import PublicFastPath
 from hms_desktop.domain.enums import Role
+from hms_desktop.domain.errors import DatabaseUnavailable
 from hms_desktop.domain.schedule import iso_millis
 from hms_desktop.services import accounts, catalogue
 from hms_desktop.services.catalogue import NamedList
@@ -180,3 +182,22 @@ def test_a_change_event_empties_what_the_fast_path_serves(
         catalogue.create_named(api.clinic, admin, NamedList.SPECIALISATIONS, "Dermatology")
         names = {row["name"] for row in public.get("/specialisations/").json()}
         assert names == {"Cardiology", "Dermatology"}
+
+
+def test_version_unreadable_is_answered_by_the_route_and_its_error_handlers(
+    serve: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = RouterCalls()
+    api = serve(calls)
+
+    async def away(self: VersionAnswer) -> bytes:
+        raise DatabaseUnavailable()
+
+    monkeypatch.setattr(VersionAnswer, "body", away)
+    with api.client() as public:
+        mark = len(calls.paths)
+        answer = public.get("/api/version")
+        assert calls.since(mark) == ["/api/version"]
+        assert answer.status_code == 503, answer.text
+        assert DatabaseUnavailable.message in answer.text
+        assert answer.headers["x-request-id"]

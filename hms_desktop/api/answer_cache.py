@@ -21,6 +21,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from hms_desktop.domain import policy
 from hms_desktop.domain.enums import Role
@@ -47,7 +48,8 @@ class AnswerCache:
         self._max_age = max_age
         self._max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        # key -> (when computed, body, the policy entry the route asked for it)
+        self._entries: OrderedDict[Hashable, tuple[float, bytes, Hashable]] = OrderedDict()
         self._generation = 0
         self._lock = threading.Lock()
         self._subscription = events.subscribe(self._changed) if max_age > 0 else None
@@ -57,8 +59,24 @@ class AnswerCache:
             self._generation += 1
             self._entries.clear()
 
-    def answer(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
-        """The cached answer for `key`, or `compute()`'s (kept unless a change came meanwhile)."""
+    def kept(self, key: Hashable) -> tuple[bytes, Hashable] | None:
+        """The answer kept for `key` and the policy entry its route asked before computing
+        it, or None (nothing kept, or too old): never computes (api/fast_path.py)."""
+        if self._subscription is None:
+            return None
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and now - entry[0] < self._max_age:
+                self._entries.move_to_end(key)
+                return entry[1], entry[2]
+        return None
+
+    def answer(
+        self, key: Hashable, compute: Callable[[], bytes], entry_of: Hashable = None
+    ) -> bytes:
+        """The cached answer for `key`, or `compute()`'s (kept unless a change came meanwhile,
+        with `entry_of`: the policy entry the route asked for it)."""
         if self._subscription is None:
             return compute()
         now = self._clock()
@@ -72,13 +90,15 @@ class AnswerCache:
         with self._lock:
             # An answer computed while a change happened may already be stale: not kept.
             if generation == self._generation:
-                self._entries[key] = (now, body)
+                self._entries[key] = (now, body, entry_of)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self._max_entries:
                     self._entries.popitem(last=False)
         return body
 
-    async def served(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
+    async def served(
+        self, key: Hashable, compute: Callable[[], bytes], entry_of: Hashable = None
+    ) -> bytes:
         """`answer` from the event loop: a kept answer at once, without a worker thread;
         only a computation (SQL, encoding) runs in one."""
         if self._subscription is not None:
@@ -88,7 +108,7 @@ class AnswerCache:
                 if entry is not None and now - entry[0] < self._max_age:
                     self._entries.move_to_end(key)
                     return entry[1]
-        return await run_in_threadpool(self.answer, key, compute)
+        return await run_in_threadpool(self.answer, key, compute, entry_of)
 
     def close(self) -> None:
         if self._subscription is not None:
@@ -100,6 +120,12 @@ async def get_answer_cache(request: Request) -> AnswerCache:
 
 
 AnswerCacheDep = Annotated[AnswerCache, Depends(get_answer_cache)]
+
+
+def answer_key(role: Role, scope: Scope) -> Hashable:
+    """What a public answer is kept under: role, path, query and server address."""
+    server = scope.get("server")  # a tuple from uvicorn, a list from some test clients
+    return (role, scope["path"], scope["query_string"], tuple(server) if server else None)
 
 
 # Whose answers are kept: the public's view of public records (the desk's view of a
@@ -120,8 +146,8 @@ async def public_answer(
     policy.require(user, *allowed)
     if user.role in PUBLIC_ROLES:
         scope = request.scope
-        key = (user.role, scope["path"], scope["query_string"], scope.get("server"))
-        body = await answers.served(key, compute)
+        key = answer_key(user.role, scope)
+        body = await answers.served(key, compute, allowed)
     else:
         body = await run_in_threadpool(compute)
     return Response(body, media_type="application/json")

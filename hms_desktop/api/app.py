@@ -23,6 +23,7 @@ from .answer_cache import AnswerCache
 from .desk_events import end_streams_on_stop
 from .edge import EdgeMiddleware
 from .errors import RequestIdMiddleware, install_error_handlers
+from .fast_path import PublicFastPath
 from .openapi import PUBLIC, access
 from .ratelimit import RequestBudget
 from .request_log import RequestLogMiddleware
@@ -107,6 +108,14 @@ def create_app(
     app.state.request_budget = RequestBudget(the_clinic)
     app.state.settings = settings
     install_error_handlers(app)
+    # Innermost: what it answers still passes CORS, the log line, the request id and the edge.
+    app.add_middleware(
+        PublicFastPath,
+        clinic=the_clinic,
+        answers=answers,
+        budget=app.state.request_budget,
+        version=app.state.version,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -24,6 +24,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import RateLimited, RedisUnavailable
+from hms_desktop.domain.models import Actor
 from hms_desktop.services.clinic import Clinic
 
 from .deps import ClinicDep, CurrentUser, refuse_the_public_first
@@ -80,14 +81,19 @@ class RequestBudget:
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 
-async def default_rate_limit(request: Request, clinic: ClinicDep, user: CurrentUser) -> None:
-    settings, address = clinic.settings, f"addr:{client_address(request)}"
+def budget_of(clinic: Clinic, user: Actor, host: str) -> tuple[RateLimitItem, str, str]:
+    """The limit and the counter keys (bucket, key) of `user` calling from `host`."""
+    settings, address = clinic.settings, f"addr:{host}"
     if user.role in DESK_ROLES:
         bucket, setting, key = "desk", settings.rate_limit_desk, f"user:{user.user_id}:{address}"
     else:
         bucket, setting = "default", settings.rate_limit_default
         key = f"user:{user.user_id}" if user.user_id is not None else address
-    limit = clinic.throttle.parse(setting)
+    return clinic.throttle.parse(setting), bucket, key
+
+
+async def default_rate_limit(request: Request, clinic: ClinicDep, user: CurrentUser) -> None:
+    limit, bucket, key = budget_of(clinic, user, client_address(request))
     budget: RequestBudget = request.app.state.request_budget
     if not await budget.hit(limit, bucket, key):
         raise RateLimited.after(await budget.retry_after(limit, bucket, key))

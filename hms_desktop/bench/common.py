@@ -87,19 +87,36 @@ def served(settings: Settings, workers: int = 1) -> Iterator[str]:
     command = [sys.executable, "-m", "hms_desktop", "serve", "--port", str(port)]
     process = subprocess.Popen([*command, "--workers", str(workers)], env=env)
     url = f"http://127.0.0.1:{port}"
+    with running(process, f"{url}/api/version", "hms-desktop serve", start_seconds=60):
+        yield url
+
+
+@contextmanager
+def running(
+    process: subprocess.Popen[bytes],
+    probe_url: str,
+    name: str,
+    start_seconds: float,
+    *,
+    any_status: bool = False,
+) -> Iterator[None]:
+    """Wait until a benchmark's server answers `probe_url` (2xx unless `any_status`), then
+    stop it afterwards."""
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_seconds
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"hms-desktop serve exited with {process.returncode}")
+                raise RuntimeError(f"{name} exited with {process.returncode}")
             try:
-                httpx.get(f"{url}/api/version", timeout=1).raise_for_status()
+                answer = httpx.get(probe_url, timeout=1)
+                if not any_status:
+                    answer.raise_for_status()
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("hms-desktop serve did not start in 60 s") from None
+                    raise RuntimeError(f"{name} did not start in {start_seconds:.0f} s") from None
                 time.sleep(0.1)
-        yield url
+        yield
     finally:
         process.terminate()
         try:

@@ -14,16 +14,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from hms_desktop.bench.common import running
 
 ANSWERS_VARIABLE = "HMS_BENCH_FLOOR_ANSWERS"
 
@@ -76,23 +76,8 @@ def served_floor(answers: dict[str, tuple[int, bytes]], workers: int, port: int)
     url = f"http://127.0.0.1:{port}"
     probe = next(iter(answers))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the floor server exited with {process.returncode}")
-            try:
-                httpx.get(url + probe, timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the floor server did not start in 30 s") from None
-                time.sleep(0.1)
-        yield url
+        # Any answer will do: the floor repeats what the server said, errors included.
+        with running(process, url + probe, "the floor server", start_seconds=30, any_status=True):
+            yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
         path.unlink(missing_ok=True)

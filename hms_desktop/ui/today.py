@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, QMarginsF, QStandardPaths, Signal
+from PySide6.QtCore import QDate, QMarginsF, Signal
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +31,7 @@ from hms_desktop.ui.common import (
     STATUS_WORDS,
     STRETCH_LAST,
     TYPE_WORDS,
+    documents_folder,
     event_day,
     fmt_time,
     plain,
@@ -267,11 +268,7 @@ class TodayView(QWidget):
     def pdf_suggestion(self) -> str:
         """Where the save dialog opens: the user's documents folder (their home when there is
         none: the dialog would fall back to the working folder), never the working one."""
-        documents = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation
-        )
-        folder = Path(documents) if documents and Path(documents).is_dir() else Path.home()
-        return str(folder / self.pdf_name())
+        return str(documents_folder() / self.pdf_name())
 
     def _ask_pdf(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

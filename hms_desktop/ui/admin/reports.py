@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, QStandardPaths, Signal
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QColor, QImage, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,7 +28,7 @@ from hms_desktop.domain.models import ChangeEvent
 from hms_desktop.domain.reports import Report, ReportGroup, ReportRow, report_csv
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.admin.report_chart import BarChart
-from hms_desktop.ui.common import RecordTableModel, primary, record_table
+from hms_desktop.ui.common import RecordTableModel, documents_folder, primary, record_table
 from hms_desktop.ui.fields import FieldErrors
 from hms_desktop.ui.tasks import Tasks
 
@@ -226,10 +226,9 @@ class ReportsPage(QWidget):
 
     # --- files --------------------------------------------------------------------------------
     def _ask(self, kinds: str, suffix: str) -> str:
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         name = f"report-{_day(self.first).isoformat()}-{_day(self.last).isoformat()}.{suffix}"
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save the report", str(Path(folder) / name), kinds
+            self, "Save the report", str(documents_folder() / name), kinds
         )
         return path
 

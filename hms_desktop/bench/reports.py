@@ -1,8 +1,8 @@
 """`hms-desktop bench reports`: the reports (services.reports.report) over a year of a
 50-doctor clinic on PostgreSQL: per doctor and per speciality, for the whole year and for
 a month. The data is made set-based in SQL: weekday slots 09:00-17:00 (London time), most
-of them booked, with cancellations, no-shows, leave and holidays, and the audit trail's
-status entries that the waiting times come from."""
+of them booked, with cancellations, no-shows, leave and holidays; the visits seen have
+their arrived / in-progress times (the waiting times), and the audit trail its entries."""
 
 from __future__ import annotations
 
@@ -50,11 +50,13 @@ WARM_UP = 2
 # scheduled, the rest completed; 85 of 100 slots are booked.
 _APPOINTMENTS = """
 INSERT INTO appointments (patient_id, doctor_id, slot_id, appointment_type, symptoms, status,
-    decline_reason, created_at, updated_at)
+    decline_reason, created_at, updated_at, arrived_at, in_progress_at)
 SELECT p.first + (s.h % :patients), s.doctor_id, s.id, 'Offline', '',
     CASE WHEN s.r < 10 THEN 'cancelled' WHEN s.r < 18 THEN 'no_show'
          WHEN s.r < 20 THEN 'scheduled' ELSE 'completed' END,
-    '', s.start_at - (s.h % 43200) * interval '1 minute', s.start_at
+    '', s.start_at - (s.h % 43200) * interval '1 minute', s.start_at,
+    CASE WHEN s.r >= 20 THEN s.start_at - (s.h % 20) * interval '1 minute' END,
+    CASE WHEN s.r >= 20 THEN s.start_at + (s.h % 15) * interval '1 minute' END
 FROM (SELECT slots.*, abs(hashint4(id)) AS h, abs(hashint4(id + 7)) % 100 AS r FROM slots) s,
     (SELECT min(id) AS first FROM patients) p
 WHERE s.h % 100 < 85
@@ -64,13 +66,12 @@ INSERT INTO audit_entries (at, actor_user_id, actor, action, entity, entity_id, 
 SELECT a.created_at, CAST(NULL AS integer), 'desk', 'book', 'appointment', a.id::text, ''
 FROM appointments a
 UNION ALL
-SELECT s.start_at - (a.id % 20) * interval '1 minute', NULL, 'desk', 'status', 'appointment',
-    a.id::text, '{"status": "arrived"}'
-FROM appointments a JOIN slots s ON s.id = a.slot_id WHERE a.status = 'completed'
+SELECT a.arrived_at, NULL, 'desk', 'status', 'appointment', a.id::text, '{"status": "arrived"}'
+FROM appointments a WHERE a.status = 'completed'
 UNION ALL
-SELECT s.start_at + (a.id % 15) * interval '1 minute', NULL, 'doctor', 'status', 'appointment',
-    a.id::text, '{"status": "in_progress"}'
-FROM appointments a JOIN slots s ON s.id = a.slot_id WHERE a.status = 'completed'
+SELECT a.in_progress_at, NULL, 'doctor', 'status', 'appointment', a.id::text,
+    '{"status": "in_progress"}'
+FROM appointments a WHERE a.status = 'completed'
 UNION ALL
 SELECT s.start_at + interval '25 minutes', NULL, 'doctor', 'status', 'appointment',
     a.id::text, '{"status": "completed"}'

@@ -13,8 +13,8 @@ What each figure means (the README's "Reports" section says how it is computed):
 - utilisation: minutes of the slots booked and kept over the minutes offered (the doctor's
   slots in the range, less those inside leave, holidays or blocked time unless booked);
 - lead time: from when the appointment was made to its start, averaged over kept ones;
-- waiting time: from "arrived" to "in progress", from the audit trail's status entries,
-  averaged over the visits that have both.
+- waiting time: from "arrived" to "in progress" (the times the status use case stamps on
+  the appointment), averaged over the visits that have both.
 """
 
 from __future__ import annotations

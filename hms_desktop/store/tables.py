@@ -254,6 +254,10 @@ class Appointment(Base):
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
+    # When the patient arrived and when the doctor started (set with the status, in its
+    # transaction; see services/scheduling/changes.py): the reports' waiting time.
+    arrived_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    in_progress_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
 
     __table_args__ = (
         # The final guard against double booking: it holds even with Redis gone.

@@ -62,8 +62,13 @@ def _booked_at(clinic: Clinic, appointment_id: int, when: datetime) -> None:
 
 
 def _status_at(clinic: Clinic, appointment_id: int, status: S, when: datetime) -> None:
-    """When the audit trail says the status was set (its default is the real clock)."""
+    """When the status was set: the appointment's own time (stamped with the test's clock)
+    and the audit trail's entry (its default is the real clock), as a desk would leave them."""
+    column = {S.ARRIVED: "arrived_at", S.IN_PROGRESS: "in_progress_at"}[status]
     with clinic.db.transaction() as session:
+        session.execute(
+            update(Appointment).where(Appointment.id == appointment_id).values({column: when})
+        )
         session.execute(
             update(AuditEntry)
             .where(
@@ -213,3 +218,32 @@ def test_csv_has_a_line_per_row(world: dict) -> None:
     assert lines[0].startswith("name,booked,attended,no_show,cancelled,pending,")
     assert lines[1] == "Ada Able,3,1,1,1,0,0.500,0.500,0.333,120,180,0.667,36.0,15.0"
     assert len(lines) == 4
+
+
+def test_the_status_use_case_stamps_arrival_and_start(world: dict) -> None:
+    """The waiting time's two ends are stamped by `set_status` with the clinic's clock; a
+    step taken back by mistake clears its time, so the real one is stamped later."""
+    clinic, desk, c = world["clinic"], world["desk"], world["c"]
+    visit = _book(clinic, desk, c.doctor_id, _utc(2027, 3, 28, 11))
+
+    def step(status: S, hour: int, minute: int) -> tuple[datetime | None, datetime | None]:
+        clinic.clock = lambda: _utc(2027, 3, 28, hour, minute)
+        scheduling.set_status(clinic, desk, visit, status)
+        with clinic.db.read() as session:
+            row = session.get(Appointment, visit)
+            assert row is not None
+            times = (row.arrived_at, row.in_progress_at)
+        return tuple(None if t is None else t.replace(tzinfo=UTC) for t in times)  # type: ignore[return-value]
+
+    assert step(S.ARRIVED, 10, 40) == (_utc(2027, 3, 28, 10, 40), None)  # the wrong patient
+    assert step(S.SCHEDULED, 10, 41) == (None, None)
+    assert step(S.ARRIVED, 10, 50) == (_utc(2027, 3, 28, 10, 50), None)
+    assert step(S.IN_PROGRESS, 10, 55) == (_utc(2027, 3, 28, 10, 50), _utc(2027, 3, 28, 10, 55))
+    assert step(S.ARRIVED, 10, 56) == (_utc(2027, 3, 28, 10, 50), None)  # started too soon
+    assert step(S.IN_PROGRESS, 11, 5) == (_utc(2027, 3, 28, 10, 50), _utc(2027, 3, 28, 11, 5))
+    step(S.COMPLETED, 11, 30)
+    step(S.IN_PROGRESS, 11, 31)  # completed too soon: the start stands
+    assert step(S.COMPLETED, 11, 40) == (_utc(2027, 3, 28, 10, 50), _utc(2027, 3, 28, 11, 5))
+    rows = _rows(reports.report(clinic, desk, DST_DAY, DST_DAY, ReportGroup.DOCTOR))
+    assert rows["Cy Cole"].avg_wait_minutes == pytest.approx(15)
+    assert rows["Cy Cole"].waits_measured == 1

@@ -4,7 +4,9 @@ embedded database is copied first; two upgrades never run at once on PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,9 @@ NEW_COLUMNS = {
     "contacts": {"handled_at": None},
     "users": {"must_change_password": False},
 }
+# Columns a revision after 0001 fills from the audit trail (0010: when each visit arrived
+# and started): checked against what the desk's own use case wrote into them.
+BACKFILLED_COLUMNS = {"appointments": {"arrived_at", "in_progress_at"}}
 
 
 def _all_but(url: str, table: str, column: str) -> dict[str, set[str]]:
@@ -37,6 +42,53 @@ def _all_but(url: str, table: str, column: str) -> dict[str, set[str]]:
     finally:
         engine.dispose()
     return {table: columns - {column}}
+
+
+def _naive_utc(value: object) -> datetime | None:
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def _rows(url: str, sql: str) -> list:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql)).all())
+    finally:
+        engine.dispose()
+
+
+def _status_times(url: str) -> dict[int, tuple[datetime | None, datetime | None]]:
+    rows = _rows(url, "SELECT id, arrived_at, in_progress_at FROM appointments")
+    return {row[0]: (_naive_utc(row[1]), _naive_utc(row[2])) for row in rows}
+
+
+def _assert_status_times_as_the_desk_wrote_them(upgraded_url: str, desk_url: str) -> None:
+    """The upgrade stamps the visits the status use case stamped when the demo clinic was
+    made (and no others), with the time of the first audit entry of that status (the demo's
+    desk runs on a clock two weeks back; the audit trail on the real one)."""
+    found, written = _status_times(upgraded_url), _status_times(desk_url)
+    first_entry: dict[tuple[int, str], datetime] = {}
+    for entity_id, detail, at in _rows(
+        upgraded_url,
+        "SELECT entity_id, detail, at FROM audit_entries "
+        "WHERE action = 'status' AND entity = 'appointment'",
+    ):
+        key = (int(entity_id), json.loads(detail)["status"])
+        when = _naive_utc(at)
+        assert when is not None
+        first_entry[key] = min(first_entry.get(key, when), when)
+    assert set(found) == set(written)
+    assert sum(times[0] is not None for times in written.values()) > 10
+    assert sum(times[1] is not None for times in written.values()) > 10
+    for appointment_id, (arrived, started) in written.items():
+        expected = (
+            arrived and first_entry[(appointment_id, "arrived")],
+            started and first_entry[(appointment_id, "in_progress")],
+        )
+        assert found[appointment_id] == expected, appointment_id
 
 
 def test_a_populated_database_upgrades_from_the_first_revision_without_loss(
@@ -50,12 +102,15 @@ def test_a_populated_database_upgrades_from_the_first_revision_without_loss(
 
     assert (result.before, result.after) == (FIRST_REVISION, schema.head_revision())
     without = {table: set(columns) for table, columns in NEW_COLUMNS.items()}
+    for table, columns in BACKFILLED_COLUMNS.items():
+        without.setdefault(table, set()).update(columns)
     after = snapshot(url, skip=lambda name: name in NEW_TABLES, without=without)
     assert after == before
     for table, columns in NEW_COLUMNS.items():
         for column, value in columns.items():
             added = snapshot(url, without=_all_but(url, table, column))[table]
             assert {row[0] for row in added} == {value}
+    _assert_status_times_as_the_desk_wrote_them(url, demo_at_first_revision.scratch_url)
     if demo_at_first_revision.kind == "sqlite":
         assert result.copy is not None and result.copy.is_file()
         assert FIRST_REVISION in result.copy.name

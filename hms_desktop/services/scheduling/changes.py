@@ -4,6 +4,7 @@ hospital API's edits. Each is one unit of work, its event sent after it committe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
@@ -159,6 +160,22 @@ def delete_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> Non
         work.record("delete", "appointment", appointment_id)
 
 
+_BEFORE_ARRIVAL = (AppointmentStatus.SCHEDULED, AppointmentStatus.RESCHEDULED)
+
+
+def _stamp_status_time(appointment: Appointment, status: AppointmentStatus, now: datetime) -> None:
+    """When the patient arrived and when the doctor started (the reports' waiting time):
+    the first time the step is taken, kept through the steps after it; a step taken back
+    (a status set by mistake) clears the time, so the real one is stamped later."""
+    if status is AppointmentStatus.ARRIVED:
+        appointment.arrived_at = appointment.arrived_at or now
+        appointment.in_progress_at = None
+    elif status is AppointmentStatus.IN_PROGRESS:
+        appointment.in_progress_at = appointment.in_progress_at or now
+    elif status in _BEFORE_ARRIVAL:
+        appointment.arrived_at = appointment.in_progress_at = None
+
+
 def set_status(
     clinic: Clinic, actor: Actor, appointment_id: int, status: AppointmentStatus
 ) -> AppointmentRecord:
@@ -175,6 +192,7 @@ def set_status(
             )
         appointment.status = status.value
         appointment.updated_at = clinic.now()
+        _stamp_status_time(appointment, status, appointment.updated_at)
         work.record("status", "appointment", appointment_id, status=status.value)
         work.session.flush()
         record = load_appointment(work.session, appointment_id)

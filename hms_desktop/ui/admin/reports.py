@@ -1,18 +1,20 @@
 """Reports: booked, attended, no-show and cancelled counts and rates, utilisation, lead and
 waiting times over a range of days, per doctor or per speciality; a bar chart of one
-figure; "Export CSV…" and "Save PDF…". The figures come from the backend (counted by the
-database); files are written off the GUI thread."""
+figure; "Export CSV…", "Save PDF…" and "Print…" (Ctrl+P). The figures come from the
+backend (counted by the database); files and printing run off the GUI thread. The figures
+shown follow the desks' changes (bookings, moves, cancellations, statuses, hours and
+leave), counted again at most once every few seconds however busy the clinic is."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, Signal
-from PySide6.QtGui import QColor, QImage, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtGui import QColor, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -27,12 +29,40 @@ from PySide6.QtWidgets import (
 from hms_desktop.domain.models import ChangeEvent
 from hms_desktop.domain.reports import Report, ReportGroup, ReportRow, report_csv
 from hms_desktop.services.backend import Backend
+from hms_desktop.ui import theme
 from hms_desktop.ui.admin.report_chart import BarChart
-from hms_desktop.ui.common import RecordTableModel, documents_folder, primary, record_table
+from hms_desktop.ui.admin.report_output import (
+    COLUMNS,
+    print_page,
+    report_html,
+    report_title,
+    write_pdf,
+    write_text,
+)
+from hms_desktop.ui.common import (
+    RecordTableModel,
+    documents_folder,
+    event_day,
+    primary,
+    record_table,
+)
 from hms_desktop.ui.fields import FieldErrors
 from hms_desktop.ui.tasks import Tasks
 
+if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
+
 DEFAULT_DAYS = 30
+# However many changes arrive, the shown report is counted again at most this often: a
+# busy clinic books every few seconds, and a year's report is a few hundred milliseconds
+# of the database's time.
+LIVE_REFRESH_MS = 5_000
+# Changes that alter the figures: bookings and their moves, cancellations and statuses;
+# slots, hours and leave (the minutes offered); a doctor's name or speciality.
+REPORT_EVENTS = frozenset(
+    {"book", "reschedule", "assign", "cancel", "decline", "status", "update", "schedule"}
+    | {"doctors"}
+)
 # The figures the chart can show: (title, the row's value, the bars' colour).
 CHART_FIGURES: list[tuple[str, Callable[[ReportRow], float | None], QColor]] = [
     ("No-show rate", lambda r: r.no_show_rate, QColor(200, 70, 60)),
@@ -42,65 +72,6 @@ CHART_FIGURES: list[tuple[str, Callable[[ReportRow], float | None], QColor]] = [
 ]
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"
-
-
-def hours(minutes: float | None) -> str:
-    return "—" if minutes is None else f"{minutes / 60:.1f} h"
-
-
-def minutes(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f} min"
-
-
-COLUMNS: list[tuple[str, Callable[[ReportRow], object]]] = [
-    ("Name", lambda r: r.name),
-    ("Booked", lambda r: r.booked),
-    ("Attended", lambda r: r.attended),
-    ("No-show", lambda r: r.no_show),
-    ("Cancelled", lambda r: r.cancelled),
-    ("Pending", lambda r: r.pending),
-    ("Attended %", lambda r: percent(r.attended_rate)),
-    ("No-show %", lambda r: percent(r.no_show_rate)),
-    ("Cancelled %", lambda r: percent(r.cancelled_rate)),
-    ("Utilisation", lambda r: percent(r.utilisation)),
-    ("Lead time", lambda r: hours(r.avg_lead_minutes)),
-    ("Wait", lambda r: minutes(r.avg_wait_minutes)),
-]
-
-
-def write_text(path: str, text: str) -> str:
-    Path(path).write_text(text, encoding="utf-8", newline="")
-    return path
-
-
-def report_html(report: Report, title: str) -> str:
-    """The report as a table for the PDF (the chart's picture goes above it)."""
-    head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in COLUMNS)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(cell(row)))}</td>" for _, cell in COLUMNS) + "</tr>"
-        for row in report.rows
-    )
-    return (
-        f"<h2>{html.escape(title)}</h2><p><img src='chart.png'></p>"
-        f"<table border='1' cellspacing='0' cellpadding='3'><tr>{head}</tr>{body}</table>"
-    )
-
-
-def write_pdf(path: str, page_html: str, chart: QImage) -> str:
-    """Off the GUI thread: QTextDocument, QImage and QPdfWriter are reentrant."""
-    document = QTextDocument()
-    document.addResource(QTextDocument.ResourceType.ImageResource, "chart.png", chart)
-    document.setHtml(page_html)
-    writer = QPdfWriter(path)
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setResolution(96)
-    document.setPageSize(writer.pageLayout().paintRectPixels(96).size().toSizeF())
-    document.print_(writer)
-    return path
-
-
 def _qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)
 
@@ -108,6 +79,15 @@ def _qdate(day: date) -> QDate:
 def _day(edit: QDateEdit) -> date:
     picked = edit.date()
     return date(picked.year(), picked.month(), picked.day())
+
+
+def _ask_printer(parent: QWidget) -> QPrinter | None:
+    """The system's print dialog (its module loaded only when someone prints)."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    dialog = QPrintDialog(printer, parent)
+    return printer if dialog.exec() == QPrintDialog.DialogCode.Accepted else None
 
 
 class ReportsPage(QWidget):
@@ -121,9 +101,14 @@ class ReportsPage(QWidget):
         super().__init__(parent)
         self.backend, self.tasks, self.tz = backend, tasks, tz
         self.report: Report | None = None
-        # Where the files go; a test (or a script) can answer without the file chooser.
+        # Where the files and the print go; a test (or a script) can answer without the
+        # file chooser or the print dialog.
         self.choose_csv: Callable[[], str] = lambda: self._ask("CSV files (*.csv)", "csv")
         self.choose_pdf: Callable[[], str] = lambda: self._ask("PDF files (*.pdf)", "pdf")
+        self.choose_printer: Callable[[], QPrinter | None] = lambda: _ask_printer(self)
+        self._asked = 0  # the latest report asked for: an older answer is not shown
+        self._answered = 0  # the latest answered (the others are still being counted)
+        self._stale = False  # changed while hidden or while counting: count again
         self.errors = FieldErrors(self)
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_controls())
@@ -132,6 +117,7 @@ class ReportsPage(QWidget):
         layout.addWidget(self.chart)
         layout.addWidget(self._build_table(), 1)
         layout.addLayout(self._build_footer())
+        self._build_live_refresh()
 
     def _build_controls(self) -> QHBoxLayout:
         today = datetime.now(self.tz).date()
@@ -172,39 +158,91 @@ class ReportsPage(QWidget):
         self.summary = QLabel("", self)
         self.csv_button = QPushButton("&Export CSV…", self)
         self.csv_button.clicked.connect(self.export_csv)
-        self.pdf_button = QPushButton("Save &PDF…", self)
+        self.pdf_button = QPushButton(theme.icon("pdf"), "Save &PDF…", self)
         self.pdf_button.clicked.connect(self.save_pdf)
+        self.print_button = QPushButton(theme.icon("print"), "P&rint…", self)
+        self.print_button.setToolTip("Print the chart and the table (Ctrl+P)")
+        self.print_button.clicked.connect(self.print_report)
+        QShortcut(QKeySequence.StandardKey.Print, self, self.print_report)
+        self.output_buttons = (self.csv_button, self.pdf_button, self.print_button)
         row = QHBoxLayout()
         row.addWidget(self.summary, 1)
-        row.addWidget(self.csv_button)
-        row.addWidget(self.pdf_button)
+        for button in self.output_buttons:
+            row.addWidget(button)
         return row
+
+    def _build_live_refresh(self) -> None:
+        self.live_timer = QTimer(self)
+        self.live_timer.setSingleShot(True)
+        self.live_timer.setInterval(LIVE_REFRESH_MS)
+        self.live_timer.timeout.connect(self._refresh_shown)
 
     # --- loading ------------------------------------------------------------------------------
     def start(self) -> None:
         self.reload()
 
-    def on_change(self, event: ChangeEvent) -> None:
-        """Figures over weeks are not redrawn for every booking: "Show" or F5 counts again."""
-
     def reload(self) -> None:
+        """The range and grouping as chosen ("Show", F5, another grouping)."""
         self.errors.clear()
         first, last = _day(self.first), _day(self.last)
         if last < first:
             self.errors.show("The last day is before the first.", "last")
             return
-        group = ReportGroup(self.group.currentData())
         self.show_button.setEnabled(False)
+        self._ask_report(first, last, ReportGroup(self.group.currentData()))
+
+    def _ask_report(self, first: date, last: date, group: ReportGroup) -> None:
+        self._asked += 1
+        asked = self._asked
         self.tasks.run(
             self.backend.report,
             first,
             last,
             group,
-            on_done=self._show,
-            on_error=self._failed,
+            on_done=lambda report: self._show(asked, report),
+            on_error=lambda error: self._failed(asked, error),
         )
 
-    def _show(self, report: Report) -> None:
+    def on_change(self, event: ChangeEvent) -> None:
+        """Another desk (or this one) changed what the shown figures count: count them
+        again, once, a few seconds after the first of a burst of changes (the timer is not
+        restarted by the next ones, so a clinic that never stops still sees fresh figures)."""
+        if self.report is None or not self._affects(event):
+            return
+        if not self.live_timer.isActive():
+            self.live_timer.start()
+
+    def _affects(self, event: ChangeEvent) -> bool:
+        if event.kind not in REPORT_EVENTS:
+            return False
+        day = event_day(event, self.tz)
+        # A move also changes its old day, which the event does not name.
+        if day is None or event.old_slot_id is not None or self.report is None:
+            return True
+        return self.report.first <= day <= self.report.last
+
+    def _refresh_shown(self) -> None:
+        """The report on show, counted again (not the range being typed, not yet shown)."""
+        if self.report is None:
+            return
+        if not self.isVisible() or self._counting():
+            self._stale = True  # when shown again, or when the count under way is in
+            return
+        self._stale = False
+        self._ask_report(self.report.first, self.report.last, self.report.group)
+
+    def _counting(self) -> bool:
+        return self._answered < self._asked
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale and not self.live_timer.isActive():
+            self.live_timer.start()
+
+    def _show(self, asked: int, report: Report) -> None:
+        self._answered = max(self._answered, asked)
+        if asked != self._asked:
+            return  # a newer report was asked for meanwhile
         self.show_button.setEnabled(True)
         self.report = report
         self.model.set_rows(report.rows)
@@ -214,8 +252,13 @@ class ReportsPage(QWidget):
             f"{report.first.isoformat()} to {report.last.isoformat()}: "
             f"{len(report.rows)} rows, {booked} booked"
         )
+        if self._stale and not self.live_timer.isActive():
+            self.live_timer.start()
 
-    def _failed(self, error: Exception) -> None:
+    def _failed(self, asked: int, error: Exception) -> None:
+        self._answered = max(self._answered, asked)
+        if asked != self._asked:
+            return
         self.show_button.setEnabled(True)
         self.errors.show_error(error)
 
@@ -224,7 +267,7 @@ class ReportsPage(QWidget):
         rows = self.report.rows if self.report else []
         self.chart.set_bars([(row.name, value(row)) for row in rows], colour)
 
-    # --- files --------------------------------------------------------------------------------
+    # --- files and printing -------------------------------------------------------------------
     def _ask(self, kinds: str, suffix: str) -> str:
         name = f"report-{_day(self.first).isoformat()}-{_day(self.last).isoformat()}.{suffix}"
         path, _ = QFileDialog.getSaveFileName(
@@ -232,38 +275,49 @@ class ReportsPage(QWidget):
         )
         return path
 
-    def _title(self, report: Report) -> str:
-        per = "doctor" if report.group is ReportGroup.DOCTOR else "speciality"
-        return f"Report per {per}, {report.first.isoformat()} to {report.last.isoformat()}"
-
     def export_csv(self) -> None:
         if self.report is None:
             return
         path = self.choose_csv()
         if path:
-            self._write(write_text, path, report_csv(self.report))
+            self._write("Saved", write_text, path, report_csv(self.report))
 
     def save_pdf(self) -> None:
         if self.report is None:
             return
         path = self.choose_pdf()
         if path:
-            page = report_html(self.report, self._title(self.report))
-            self._write(write_pdf, path, page, self.chart.image())
+            page = report_html(self.report, report_title(self.report))
+            self._write("Saved", write_pdf, path, page, self.chart.image())
 
-    def _write(self, call: Callable[..., str], *args: object) -> None:
-        for button in (self.csv_button, self.pdf_button):
+    def print_report(self) -> None:
+        """The same page as the PDF, on the printer chosen in the print dialog."""
+        if self.report is None or not self.print_button.isEnabled():
+            return
+        printer = self.choose_printer()
+        if printer is not None:
+            page = report_html(self.report, report_title(self.report))
+            self._write("Printed", print_page, printer, page, self.chart.image())
+
+    def _write(self, done: str, call: Callable[..., str], *args: object) -> None:
+        """`call(*args)` off the GUI thread; it answers where the report went."""
+        for button in self.output_buttons:
             button.setEnabled(False)
-        self.tasks.run(call, *args, on_done=self._written, on_error=self._write_failed)
+        self.tasks.run(
+            call,
+            *args,
+            on_done=lambda target: self._written(done, target),
+            on_error=self._write_failed,
+        )
 
-    def _written(self, path: str) -> None:
-        for button in (self.csv_button, self.pdf_button):
+    def _written(self, done: str, target: str) -> None:
+        for button in self.output_buttons:
             button.setEnabled(True)
-        self.message.emit(f"Saved the report to {path}.")
-        self.summary.setText(f"Saved to {Path(path).name}.")
+        self.message.emit(f"{done} the report to {target}.")
+        self.summary.setText(f"{done} to {Path(target).name}.")
 
     def _write_failed(self, error: Exception) -> None:
-        for button in (self.csv_button, self.pdf_button):
+        for button in self.output_buttons:
             button.setEnabled(True)
         if isinstance(error, OSError):
             self.errors.show(f"Could not write the file: {error.strerror or error}.")

@@ -54,6 +54,9 @@ class ReportRow:
     avg_lead_minutes: float | None = None
     avg_wait_minutes: float | None = None
     waits_measured: int = 0
+    # Slots filled from the waitlist (its entries marked filled with this row's appointment);
+    # 0 until the waitlist is counted (services/reports.py says where).
+    waitlist_fills: int = 0
 
     @property
     def kept(self) -> int:

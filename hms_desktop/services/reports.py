@@ -244,6 +244,9 @@ def report(clinic: Clinic, actor: Actor, first: date, last: date, group: ReportG
                 avg_lead_minutes=_average(row.lead_total, row.leads) if row else None,
                 avg_wait_minutes=_average(row.wait_total, row.waits) if row else None,
                 waits_measured=int(row.waits) if row else 0,
+                # The waitlist's fills go here: a per-doctor count of its entries marked
+                # filled whose appointment's slot starts in [start, end), rolled up with
+                # `_rolled_up` like the bookings, then `waitlist_fills=fills.get(key, 0)`.
             )
         )
     rows.sort(key=lambda row: (row.name.lower(), row.key))

@@ -163,6 +163,10 @@ def _offered(
         )
         .where(TimeBlockRow.end_at > start, TimeBlockRow.start_at < end, ~taken)
     )
+    if doctor is not None:
+        # The planner does not push the doctor into this lookup by itself: it would find
+        # every doctor's blocked slots for one doctor's report.
+        blocked_free = blocked_free.where(Slot.doctor_id == doctor)
     per_doctor = (
         select(Slot.doctor_id.label("doctor_id"), func.sum(Slot.duration).label("minutes"))
         .where(Slot.start_at >= start, Slot.start_at < end, Slot.id.not_in(blocked_free))

@@ -198,6 +198,12 @@ def test_who_sees_what(world: dict) -> None:
     for group in ReportGroup:
         mine = reports.report(clinic, a.actor, DST_DAY, DST_DAY, group)
         assert [row.name for row in mine.rows] == ["Ada Able"]
+    # A doctor's own row has the same figures as in the clinic's (Bo's blocked hour too).
+    (bo,) = reports.report(clinic, world["b"].actor, DST_DAY, DST_DAY, ReportGroup.DOCTOR).rows
+    assert (
+        bo == _rows(reports.report(clinic, SYSTEM, DST_DAY, DST_DAY, ReportGroup.DOCTOR))["Bo Bell"]
+    )
+    assert (bo.booked, bo.offered_minutes, bo.avg_wait_minutes) == (2, 120, pytest.approx(25))
     patient = factories.patient_actor(clinic, factories.patient(clinic))
     with pytest.raises(PermissionDenied):
         reports.report(clinic, patient, DST_DAY, DST_DAY, ReportGroup.DOCTOR)

@@ -47,28 +47,43 @@ _ARRIVED_OR_LATER = ("arrived", "in_progress", "completed", "no_show")
 _STARTED_OR_LATER = ("in_progress", "completed")
 
 
-def _backfill(column: str, status: str, current: tuple[str, ...]) -> int:
-    """`column` of each appointment in `current` statuses := the first audit entry that set
-    `status` (what set_status wrote: `{"status": ...}`). One UPDATE ... FROM an aggregate
-    (PostgreSQL, SQLite >= 3.33): a correlated lookup per appointment would scan the audit
-    trail once per row. Joined on the text id, so no entity id can fail a cast."""
+def _first(status: str) -> sa.ColumnElement[object]:
+    """When an appointment's first audit entry setting `status` was written (what
+    set_status wrote: `{"status": ...}`)."""
+    detail = json.dumps({"status": status})
+    return sa.func.min(sa.case((_audit.c.detail == detail, _audit.c.at)))
+
+
+def _backfill() -> int:
+    """Both columns of the appointments at or past arrival, in one UPDATE ... FROM an
+    aggregate of the status entries (PostgreSQL, SQLite >= 3.33): a correlated lookup per
+    appointment would scan the audit trail once per row, and one pass rewrites each row
+    once. Joined on the text id, so no entity id can fail a cast."""
     first = (
-        sa.select(_audit.c.entity_id, sa.func.min(_audit.c.at).label("at"))
+        sa.select(
+            _audit.c.entity_id,
+            _first("arrived").label("arrived"),
+            _first("in_progress").label("started"),
+        )
         .where(
             _audit.c.action == "status",
             _audit.c.entity == "appointment",
-            _audit.c.detail == json.dumps({"status": status}),
+            _audit.c.detail.in_([json.dumps({"status": s}) for s in ("arrived", "in_progress")]),
         )
         .group_by(_audit.c.entity_id)
         .subquery("first_entry")
     )
+    status = _appointments.c.status
     result = op.get_bind().execute(
         sa.update(_appointments)
         .where(
             first.c.entity_id == sa.cast(_appointments.c.id, sa.String(60)),
-            _appointments.c.status.in_(current),
+            status.in_(_ARRIVED_OR_LATER),
         )
-        .values({column: first.c.at})
+        .values(
+            arrived_at=first.c.arrived,
+            in_progress_at=sa.case((status.in_(_STARTED_OR_LATER), first.c.started)),
+        )
     )
     return int(result.rowcount or 0)
 
@@ -78,9 +93,7 @@ def upgrade() -> None:
     # table (which would lose its partial unique index).
     op.add_column("appointments", sa.Column("arrived_at", sa.DateTime(timezone=True)))
     op.add_column("appointments", sa.Column("in_progress_at", sa.DateTime(timezone=True)))
-    arrived = _backfill("arrived_at", "arrived", _ARRIVED_OR_LATER)
-    started = _backfill("in_progress_at", "in_progress", _STARTED_OR_LATER)
-    log.info("status times from the audit trail: %d arrived, %d in progress", arrived, started)
+    log.info("status times from the audit trail for %d appointments", _backfill())
 
 
 def downgrade() -> None:

@@ -81,11 +81,16 @@ def parse_access(value: str) -> tuple[Kind, Action] | None:
 
 def allowed(actor: Actor, path: str, value: str) -> bool:
     """Whether the policy lets `actor` call an operation of `path` with this access entry
-    at all (records it does not own aside). The desk API is, as a whole, the desk's."""
+    at all (records it does not own aside). The desk API is, as a whole, the desk's (but for
+    `policy.DESK_API_FOR_PATIENTS`)."""
     entry = parse_access(value)
     if entry is None:
         return True
-    if document_of(path) == "desk" and not policy.allows(actor, Kind.DESK, Action.USE):
+    if (
+        document_of(path) == "desk"
+        and entry not in policy.DESK_API_FOR_PATIENTS
+        and not policy.allows(actor, Kind.DESK, Action.USE)
+    ):
         return False
     return policy.allows(actor, *entry)
 

@@ -48,6 +48,7 @@ class Kind(StrEnum):
     SETTINGS = "settings"  # the clinic's central settings (name, booking horizon)
     LEAVE = "leave"  # leave, public holidays and blocked time (a doctor's or the clinic's)
     REPORTS = "reports"  # bookings, attendance and no-show figures over a range of days
+    WAITLIST = "waitlist"  # patients waiting for a freed slot with a doctor or speciality
 
 
 class Action(StrEnum):
@@ -193,7 +194,29 @@ RULES: dict[Kind, dict[Action, dict[Role, Scope]]] = {
     Kind.REPORTS: {
         Action.READ: _rule(NO, NO, OWN, ALL, ALL),
     },
+    # --- waitlist ---
+    # The desk puts any patient on it, reads it, takes them off and fills freed slots from
+    # it (ASSIGN: see who waits for a slot and hold it for them). A patient puts
+    # themselves on it, sees and withdraws their own entries (through the desk API's
+    # waitlist routes only, see DESK_API_FOR_PATIENTS), never another patient's.
+    Kind.WAITLIST: {
+        Action.READ: _rule(NO, OWN, NO, ALL, ALL),
+        Action.CREATE: _rule(NO, OWN, NO, ALL, ALL),
+        Action.CANCEL: _rule(NO, OWN, NO, ALL, ALL),
+        Action.ASSIGN: _rule(NO, NO, NO, ALL, ALL),
+    },
+    # --- end waitlist ---
 }
+
+# The desk API is the desk's (Kind.DESK), but for these entries: no booking or hospital
+# document has a place for the waitlist, so a patient reaches their own entries there.
+DESK_API_FOR_PATIENTS: frozenset[tuple[Kind, Action]] = frozenset(
+    {
+        (Kind.WAITLIST, Action.READ),
+        (Kind.WAITLIST, Action.CREATE),
+        (Kind.WAITLIST, Action.CANCEL),
+    }
+)
 
 # What an account whose password an admin reset may still do: log in, see who it is, and
 # change the password. Everything else is refused until it has.

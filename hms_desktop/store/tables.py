@@ -367,3 +367,42 @@ class ClinicSetting(Base):
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+
+
+# --- waitlist ---
+class WaitlistEntryRow(Base):
+    """A patient waiting for a freed slot: with a doctor, or (doctor_id NULL) any doctor of a
+    speciality, on local days first_day..last_day at `preferred_times` ("" any time).
+    Filled entries keep the appointment and when, so reports count fills."""
+
+    __tablename__ = "waitlist_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    doctor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), nullable=True
+    )
+    specialisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("specialisations.id", ondelete="CASCADE"), nullable=True
+    )
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    preferred_times: Mapped[str] = mapped_column(String(100), default="")
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+    created_by: Mapped[str] = mapped_column(String(150), default="")
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL"), nullable=True
+    )
+    filled_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
+
+    __table_args__ = (
+        # Offers read the active entries still ahead; lists a patient's.
+        Index("ix_waitlist_entries_status_last_day", "status", "last_day"),
+        Index("ix_waitlist_entries_patient", "patient_id"),
+    )
+
+
+# --- end waitlist ---

@@ -21,6 +21,7 @@ NEW_TABLES = {
     "clinic_settings",
     "time_blocks",
     "change_events",
+    "waitlist_entries",
 }  # made by revisions after 0001
 # Columns added by revisions after 0001, with the value every existing row gets (no account
 # must change its password just because the database was upgraded).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import cast
 
@@ -43,6 +43,7 @@ from hms_desktop.services.scheduling.records import (
     load_appointment,
     publish_change,
 )
+from hms_desktop.services.unit_of_work import UnitOfWork
 from hms_desktop.store.locks import expiry
 from hms_desktop.store.tables import Appointment, Doctor, Patient, Slot, User
 
@@ -299,8 +300,11 @@ def confirm_booking(
     token: str | None = None,
     appointment_type: AppointmentType = AppointmentType.OFFLINE,
     symptoms: str = "",
+    also: Callable[[UnitOfWork, AppointmentRecord], None] | None = None,
 ) -> AppointmentRecord:
-    """Turn a hold into an appointment. The database's unique index is the last guard."""
+    """Turn a hold into an appointment. The database's unique index is the last guard.
+    `also` writes more in the booking's own transaction (a waitlist entry filled by it):
+    both stand, or neither does."""
     if slot_id is None:
         raise MissingSlot()
     patient_id = patient_for(actor, Kind.APPOINTMENT, patient_id)
@@ -333,6 +337,8 @@ def confirm_booking(
             work.record("book", "appointment", appointment_id, slot_id=slot_id)
             record = load_appointment(work.session, appointment_id)
             publish_change(work, "book", record)
+            if also is not None:
+                also(work, record)
     except (SlotAlreadyBooked, SlotBlocked):
         # Someone booked it (or blocked it) between our hold and now: the hold is worthless.
         _drop_hold(clinic, slot_id, hold.token)

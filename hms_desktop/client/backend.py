@@ -50,6 +50,7 @@ from hms_desktop.domain.models import (
     to_jsonable,
 )
 from hms_desktop.domain.reports import Report, ReportGroup
+from hms_desktop.domain.waitlist import SlotOffer, WaitlistEntry, WaitlistForm, WaitlistStatus
 from hms_desktop.services.backend import Backend, Subscription
 
 log = logging.getLogger(__name__)
@@ -388,6 +389,61 @@ class RemoteBackend(Backend):
         answer = self._call("POST", f"/contacts/{contact_id}/handled", json={"handled": handled})
         return decode(ContactItem, answer)
 
+    # --- waitlist ---------------------------------------------------------------------------
+    def waitlist(
+        self,
+        status: WaitlistStatus | None = WaitlistStatus.ACTIVE,
+        doctor_id: int | None = None,
+        patient_id: int | None = None,
+    ) -> list[WaitlistEntry]:
+        params = {"status": status.value if status is not None else "all"}
+        if doctor_id is not None:
+            params["doctor_id"] = str(doctor_id)
+        if patient_id is not None:
+            params["patient_id"] = str(patient_id)
+        return decode_list(WaitlistEntry, self._call("GET", "/waitlist", params=params))
+
+    def add_to_waitlist(self, form: WaitlistForm) -> WaitlistEntry:
+        return decode(WaitlistEntry, self._call("POST", "/waitlist", json=to_jsonable(form)))
+
+    def withdraw_from_waitlist(self, entry_id: int) -> WaitlistEntry:
+        return decode(WaitlistEntry, self._call("POST", f"/waitlist/{entry_id}/withdraw"))
+
+    def waitlist_offers(
+        self, doctor_ids: Sequence[int], start: datetime, end: datetime
+    ) -> list[SlotOffer]:
+        params = {
+            "doctor_id": list(doctor_ids),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        }
+        return decode_list(SlotOffer, self._call("GET", "/waitlist/offers", params=params))
+
+    def waitlist_for_slot(self, slot_id: int) -> list[WaitlistEntry]:
+        return decode_list(WaitlistEntry, self._call("GET", f"/waitlist/offers/{slot_id}"))
+
+    def take_waitlist_offer(self, entry_id: int, slot_id: int) -> Hold:
+        answer = self._call("POST", f"/waitlist/{entry_id}/take", json={"slot_id": slot_id})
+        return decode(Hold, answer)
+
+    def fill_from_waitlist(
+        self,
+        entry_id: int,
+        slot_id: int,
+        token: str,
+        appointment_type: AppointmentType = AppointmentType.OFFLINE,
+        symptoms: str = "",
+    ) -> AppointmentRecord:
+        body = {
+            "slot_id": slot_id,
+            "token": token,
+            "appointment_type": appointment_type.value,
+            "symptoms": symptoms,
+        }
+        answer = self._call("POST", f"/waitlist/{entry_id}/fill", json=body)
+        return decode(AppointmentRecord, answer)
+
+    # --- end waitlist ---
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:
         stream = EventStream(self.transport, listener)

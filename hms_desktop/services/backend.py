@@ -48,6 +48,7 @@ from hms_desktop.domain.models import (
     WorkingHours,
 )
 from hms_desktop.domain.reports import Report, ReportGroup
+from hms_desktop.domain.waitlist import SlotOffer, WaitlistEntry, WaitlistForm, WaitlistStatus
 from hms_desktop.store.events import Subscription
 
 
@@ -292,6 +293,48 @@ class Backend(ABC):
     @abstractmethod
     def mark_contact_handled(self, contact_id: int, handled: bool = True) -> ContactItem: ...
 
+    # --- waitlist ---------------------------------------------------------------------------
+    @abstractmethod
+    def waitlist(
+        self,
+        status: WaitlistStatus | None = WaitlistStatus.ACTIVE,
+        doctor_id: int | None = None,
+        patient_id: int | None = None,
+    ) -> list[WaitlistEntry]:
+        """Entries (active ones best first; `status` None: all); a patient sees their own."""
+
+    @abstractmethod
+    def add_to_waitlist(self, form: WaitlistForm) -> WaitlistEntry: ...
+
+    @abstractmethod
+    def withdraw_from_waitlist(self, entry_id: int) -> WaitlistEntry: ...
+
+    @abstractmethod
+    def waitlist_offers(
+        self, doctor_ids: Sequence[int], start: datetime, end: datetime
+    ) -> list[SlotOffer]:
+        """Free slots of these doctors in [start, end) that waiting entries fit."""
+
+    @abstractmethod
+    def waitlist_for_slot(self, slot_id: int) -> list[WaitlistEntry]:
+        """Who waits for this free slot, best first (none when it is not free)."""
+
+    @abstractmethod
+    def take_waitlist_offer(self, entry_id: int, slot_id: int) -> Hold:
+        """Hold the slot for the entry's patient (the normal hold)."""
+
+    @abstractmethod
+    def fill_from_waitlist(
+        self,
+        entry_id: int,
+        slot_id: int,
+        token: str,
+        appointment_type: AppointmentType = AppointmentType.OFFLINE,
+        symptoms: str = "",
+    ) -> AppointmentRecord:
+        """Book the held slot and mark the entry filled (one transaction)."""
+
+    # --- end waitlist ---
     # --- live changes ----------------------------------------------------------------------
     @abstractmethod
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:

@@ -46,6 +46,7 @@ from hms_desktop.domain.models import (
     WorkingHours,
 )
 from hms_desktop.domain.reports import Report, ReportGroup
+from hms_desktop.domain.waitlist import SlotOffer, WaitlistEntry, WaitlistForm, WaitlistStatus
 from hms_desktop.services import (
     accounts,
     audit,
@@ -61,6 +62,7 @@ from hms_desktop.services import (
     reports,
     scheduling,
     staff,
+    waitlist,
 )
 from hms_desktop.services import (
     hours as hours_service,
@@ -356,6 +358,47 @@ class LocalBackend(Backend):
     def mark_contact_handled(self, contact_id: int, handled: bool = True) -> ContactItem:
         return catalogue_admin.mark_handled(self.clinic, self.actor, contact_id, handled)
 
+    # --- waitlist ---------------------------------------------------------------------------
+    def waitlist(
+        self,
+        status: WaitlistStatus | None = WaitlistStatus.ACTIVE,
+        doctor_id: int | None = None,
+        patient_id: int | None = None,
+    ) -> list[WaitlistEntry]:
+        return waitlist.list_entries(
+            self.clinic, self.actor, status, doctor_id=doctor_id, patient_id=patient_id
+        )
+
+    def add_to_waitlist(self, form: WaitlistForm) -> WaitlistEntry:
+        return waitlist.add_entry(self.clinic, self.actor, form)
+
+    def withdraw_from_waitlist(self, entry_id: int) -> WaitlistEntry:
+        return waitlist.withdraw_entry(self.clinic, self.actor, entry_id)
+
+    def waitlist_offers(
+        self, doctor_ids: Sequence[int], start: datetime, end: datetime
+    ) -> list[SlotOffer]:
+        return waitlist.offers(self.clinic, self.actor, doctor_ids, start, end)
+
+    def waitlist_for_slot(self, slot_id: int) -> list[WaitlistEntry]:
+        return waitlist.offer_for_slot(self.clinic, self.actor, slot_id)
+
+    def take_waitlist_offer(self, entry_id: int, slot_id: int) -> Hold:
+        return waitlist.take_offer(self.clinic, self.actor, entry_id, slot_id)
+
+    def fill_from_waitlist(
+        self,
+        entry_id: int,
+        slot_id: int,
+        token: str,
+        appointment_type: AppointmentType = AppointmentType.OFFLINE,
+        symptoms: str = "",
+    ) -> AppointmentRecord:
+        return waitlist.fill(
+            self.clinic, self.actor, entry_id, slot_id, token, appointment_type, symptoms
+        )
+
+    # --- end waitlist ---
     # --- live changes ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> Subscription:
         # The stores are also watched: an idle desk learns within seconds that one is away.

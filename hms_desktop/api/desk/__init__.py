@@ -20,6 +20,7 @@ from hms_desktop.api.desk import (
     patients,
     reports,
     session,
+    waitlist,
 )
 
 router = APIRouter(prefix="/desk/v1", tags=["desk"])
@@ -27,4 +28,5 @@ router = APIRouter(prefix="/desk/v1", tags=["desk"])
 router.include_router(session.public)
 for part in (session, patients, clinic, calendar, admin, admin_doctors, leave, reports):
     router.include_router(part.router)
+router.include_router(waitlist.router)  # waitlist
 router.include_router(desk_events.router)

@@ -29,6 +29,7 @@ from hms_desktop.domain.enums import AppointmentStatus, AppointmentType, Role
 from hms_desktop.domain.errors import DomainError
 from hms_desktop.domain.models import PatientForm, TimeBlockForm, WorkingHours
 from hms_desktop.domain.reports import ReportGroup
+from hms_desktop.domain.waitlist import WaitlistForm, WaitlistStatus
 from hms_desktop.services.backend import Backend
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.local import LocalBackend
@@ -62,6 +63,8 @@ SAMPLES: dict[Any, Any] = {
     DoctorForm: DoctorForm(first_name="Ann"),
     CatalogueKind: CatalogueKind.SPECIALISATIONS,
     ReportGroup: ReportGroup.SPECIALITY,
+    WaitlistForm: WaitlistForm(7, date(2026, 12, 1), date(2026, 12, 2), doctor_id=7),
+    WaitlistStatus | None: WaitlistStatus.ACTIVE,
 }
 
 

@@ -26,7 +26,8 @@ from hms_desktop.domain import policy
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SYSTEM, Actor, TimeBlockForm
 from hms_desktop.domain.policy import Action, Kind, Owner
-from hms_desktop.services import accounts, catalogue, doctor_admin, leave
+from hms_desktop.domain.waitlist import WaitlistForm
+from hms_desktop.services import accounts, catalogue, doctor_admin, leave, waitlist
 from tests import factories
 from tests.api.conftest import LiveServer
 from tests.api.permission_world import PASSWORD, ROLES, World, build_world, unique
@@ -750,6 +751,73 @@ RECIPES: dict[tuple[str, str], list[Recipe]] = {
         Recipe(body("/desk/v1/contacts/{contact}/handled", lambda w: {"handled": True}))
     ],
 }
+
+
+# --- waitlist ----------------------------------------------------------------------------------
+
+
+def _waitlist_entry(world: World, patient_id: int) -> int:
+    today = world.clinic.today()
+    form = WaitlistForm(patient_id, today, today + timedelta(days=28), doctor_id=world.doctor_a)
+    return waitlist.add_entry(world.clinic, SYSTEM, form).id
+
+
+def waitlist_entry_for_a(world: World) -> int:
+    return _waitlist_entry(world, world.patient_a.id)
+
+
+def waitlist_body(world: World) -> dict[str, Any]:
+    today = world.clinic.today()
+    return {
+        "patient_id": world.patient_a.id,
+        "first_day": today.isoformat(),
+        "last_day": (today + timedelta(days=7)).isoformat(),
+        "doctor_id": world.doctor_a,
+        "preferred_times": "mornings",
+        "note": "alma-secret-note",
+    }
+
+
+def take_waitlist_offer(world: World, role: str) -> Request:
+    entry = _waitlist_entry(world, world.fresh_patient().id)
+    slot = world.free_slot(world.doctor_a)
+    return Request(f"/desk/v1/waitlist/{entry}/take", json={"slot_id": slot})
+
+
+def fill_from_waitlist(world: World, role: str) -> Request:
+    holder = role if role in ("receptionist", "admin") else "receptionist"
+    entry = _waitlist_entry(world, world.fresh_patient().id)
+    slot = world.free_slot(world.doctor_a)
+    hold = waitlist.take_offer(world.clinic, world.actor(holder), entry, slot)
+    return Request(f"/desk/v1/waitlist/{entry}/fill", json={"slot_id": slot, "token": hold.token})
+
+
+WAITLIST_RECIPES: dict[tuple[str, str], list[Recipe]] = {
+    ("GET", "/desk/v1/waitlist"): [Recipe(get("/desk/v1/waitlist", status="all"))],
+    ("POST", "/desk/v1/waitlist"): [
+        Recipe(body("/desk/v1/waitlist", waitlist_body), owner=patient_a)
+    ],
+    ("POST", "/desk/v1/waitlist/{entry_id}/withdraw"): [
+        Recipe(fresh("/desk/v1/waitlist/{id}/withdraw", waitlist_entry_for_a), owner=patient_a)
+    ],
+    ("GET", "/desk/v1/waitlist/offers"): [
+        Recipe(
+            lambda world, role: Request(
+                "/desk/v1/waitlist/offers", params={"doctor_id": world.doctor_a, **_window(world)}
+            )
+        )
+    ],
+    ("GET", "/desk/v1/waitlist/offers/{slot_id}"): [
+        Recipe(
+            lambda world, role: Request(
+                f"/desk/v1/waitlist/offers/{world.free_slot(world.doctor_a)}"
+            )
+        )
+    ],
+    ("POST", "/desk/v1/waitlist/{entry_id}/take"): [Recipe(take_waitlist_offer)],
+    ("POST", "/desk/v1/waitlist/{entry_id}/fill"): [Recipe(fill_from_waitlist)],
+}
+RECIPES.update(WAITLIST_RECIPES)
 
 
 # --- the matrix --------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from hms_desktop.ui.patients import PatientsView
 from hms_desktop.ui.requests import RequestsView
 from hms_desktop.ui.tasks import Tasks
 from hms_desktop.ui.today import TodayView
+from hms_desktop.ui.waitlist import WaitlistView
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,7 @@ class MainWindow(QMainWindow):
         )
         self.requests = RequestsView(backend, self.tasks, tz, self)
         self.arrivals = ArrivalsView(backend, self.tasks, tz, today, self)
+        self.waitlist = WaitlistView(backend, self.tasks, tz, self)
         views: list[tuple[str, str, QWidget]] = []
         if self.is_doctor:
             views.append(("today", "My day", self.today))
@@ -157,6 +159,7 @@ class MainWindow(QMainWindow):
                 ("today", "Today", self.today),
                 ("arrivals", "Arrivals", self.arrivals),
                 ("requests", "Requests", self.requests),
+                ("waitlist", "Waitlist", self.waitlist),
             ]
         # The admin area exists for admins only: no other role gets even the widgets.
         self.admin: AdminView | None = None
@@ -166,6 +169,8 @@ class MainWindow(QMainWindow):
         if not self.is_desk:
             self.arrivals.hide()  # not in the stack: never shown loose in the window
             self.requests.hide()
+            self.waitlist.hide()
+            self.patients.waitlist_button.hide()
             self.patients.new_button.hide()
             self.patients.edit_button.hide()
             self.patients.book_button.hide()
@@ -246,12 +251,13 @@ class MainWindow(QMainWindow):
         self.tasks.failed.connect(self.show_message)
         # A revoked or expired session (remote mode) goes back to the log-in window.
         self.tasks.session_expired.connect(self._session_expired)
-        for view in (self.calendar, self.today, self.arrivals, self.requests):
+        for view in (self.calendar, self.today, self.arrivals, self.requests, self.waitlist):
             view.message.connect(self.show_message)
         if self.admin is not None:
             self.admin.message.connect(self.show_message)
         self.requests.waiting.connect(self._count_requests)
         self.patients.book_requested.connect(self.book_for)
+        self.patients.waitlist_requested.connect(self.waitlist.add_for)
         self.doctors.calendar_requested.connect(self.calendar_for)
 
     def _add_shortcuts(self) -> None:
@@ -270,6 +276,7 @@ class MainWindow(QMainWindow):
         if self.is_desk:
             self.arrivals.start()
             self.requests.start()
+            self.waitlist.start()
 
     # --- navigation ------------------------------------------------------------------------
     def show_view(self, name: str) -> None:
@@ -330,6 +337,7 @@ class MainWindow(QMainWindow):
         if self.is_desk:
             self.arrivals.reload()
             self.requests.reload()
+            self.waitlist.reload()
         if self.admin is not None:
             self.admin.reload()
         self.patients.search.refresh()
@@ -361,6 +369,7 @@ class MainWindow(QMainWindow):
         if self.is_desk:
             self.arrivals.on_change(event)
             self.requests.on_change(event)
+            self.waitlist.on_change(event)
         if self.admin is not None:
             self.admin.on_change(event)
 

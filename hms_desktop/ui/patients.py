@@ -206,6 +206,7 @@ class PatientsView(QWidget):
     """Find, register and edit patients; see one patient's appointments."""
 
     book_requested = Signal(object)  # PatientRecord
+    waitlist_requested = Signal(object)  # PatientRecord: put them on the waitlist
 
     def __init__(
         self, backend: Backend, tasks: Tasks, tz: ZoneInfo, parent: QWidget | None = None
@@ -229,10 +230,14 @@ class PatientsView(QWidget):
         self.new_button.clicked.connect(self.new_patient)
         self.edit_button.clicked.connect(self.edit_patient)
         self.book_button.clicked.connect(self._book)
+        self.waitlist_button = QPushButton("Wait&list…", side)
+        self.waitlist_button.setToolTip("Put the patient on the waitlist for a freed slot")
+        self.waitlist_button.clicked.connect(self._waitlist)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.edit_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.waitlist_button)
         buttons.addWidget(self.book_button)
         layout = QVBoxLayout(side)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -282,6 +287,7 @@ class PatientsView(QWidget):
         self._patient = record
         self.edit_button.setEnabled(record is not None)
         self.book_button.setEnabled(record is not None)
+        self.waitlist_button.setEnabled(record is not None)
         if record is None:
             self.details.setText("Select a patient to see their details.")
             self.history.set_rows([])
@@ -337,3 +343,7 @@ class PatientsView(QWidget):
     def _book(self) -> None:
         if self._patient is not None:
             self.book_requested.emit(self._patient)
+
+    def _waitlist(self) -> None:
+        if self._patient is not None:
+            self.waitlist_requested.emit(self._patient)

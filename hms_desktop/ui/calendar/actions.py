@@ -149,9 +149,14 @@ class SlotActions(QWidget):
 
     def _changed(self, record: AppointmentRecord) -> None:
         word = STATUS_WORDS[record.status].lower()
-        self.message.emit(f"{record.patient_name}'s appointment is {word}.")
+        said = f"{record.patient_name}'s appointment is {word}."
+        self.message.emit(said)
+        self.offer_freed(record, said)  # waitlist: who waits for the freed slot
         self._cache.invalidate()
         self._live.start()
+
+    def offer_freed(self, record: AppointmentRecord, said: str) -> None:
+        raise NotImplementedError
 
     def move_appointment(self, appointment_id: int, slot_id: int) -> None:
         """A booking dropped on a free slot: move it, say where to, and offer it back."""

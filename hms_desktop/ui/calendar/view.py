@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from hms_desktop.domain.models import (
     STORE_BACK,
+    AppointmentRecord,
     CalendarSlot,
     ChangeEvent,
     DoctorSummary,
@@ -32,6 +33,7 @@ from hms_desktop.services.backend import Backend
 from hms_desktop.ui.calendar.booking import BookingDialog
 from hms_desktop.ui.calendar.cache import Fetch, Touch, Window, WindowCache, range_words
 from hms_desktop.ui.calendar.controls import CalendarControls
+from hms_desktop.ui.calendar.fill import FillDialog, WaitlistFill
 from hms_desktop.ui.calendar.grid import CalendarTable
 from hms_desktop.ui.calendar.model import CalendarModel, Column, utcnow
 from hms_desktop.ui.common import (
@@ -91,6 +93,7 @@ class CalendarView(CalendarControls):
         self._connect_controls()
         self._start_timers()
         self._add_shortcuts()
+        self._build_waitlist_offer()
 
     def _connect_controls(self) -> None:
         self.speciality.currentIndexChanged.connect(self._speciality_changed)
@@ -127,6 +130,29 @@ class CalendarView(CalendarControls):
         # Esc anywhere in the calendar: stop booking for the patient picked in Patients.
         stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, lambda: self.set_patient(None))
         stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    # --- waitlist: a free slot offered to who waits for it (F to fill) -----------------------
+    def _build_waitlist_offer(self) -> None:
+        self.waitlist_fill = WaitlistFill(
+            self, self.backend, self.tasks, self.tz, self._doctor_name
+        )
+        self.waitlist_fill.message.connect(self.message)
+        self.waitlist_fill.opened.connect(self._fill_opened)
+        self.table.selectionModel().currentChanged.connect(self._slot_selected)
+
+    def _slot_selected(self, *_args: object) -> None:
+        if not self.read_only:
+            self.waitlist_fill.look(self.model.slot_at(self.table.currentIndex()))
+
+    def offer_freed(self, record: AppointmentRecord, said: str) -> None:
+        if not self.read_only:
+            self.waitlist_fill.after_cancel(record, said)
+
+    def _fill_opened(self, dialog: FillDialog) -> None:
+        dialog.booked.connect(self._booked)
+        dialog.failed.connect(lambda _error: self.refresh_slot(dialog.slot))
+        dialog.finished.connect(lambda _r: self._live.start())
+        self.dialog = dialog
 
     # --- what is shown ---------------------------------------------------------------------
     def start(self) -> None:

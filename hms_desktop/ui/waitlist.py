@@ -92,7 +92,8 @@ class WaitlistView(QWidget):
     def _build_filters(self) -> QHBoxLayout:
         self.status = QComboBox(self)
         for words, status in STATUS_CHOICES:
-            self.status.addItem(words, status)
+            # The value, not the enum: Qt hands a str subclass back as a plain str.
+            self.status.addItem(words, status.value if status else None)
         self.filter = QLineEdit(self)
         self.filter.setPlaceholderText("Filter by patient, doctor or speciality")
         self.filter.setClearButtonEnabled(True)
@@ -119,14 +120,18 @@ class WaitlistView(QWidget):
     def start(self) -> None:
         self.reload()
 
+    def shown_status(self) -> WaitlistStatus | None:
+        data = self.status.currentData()
+        return WaitlistStatus(data) if data else None
+
     def reload(self) -> None:
-        status = self.status.currentData()
+        status = self.shown_status()
         self.tasks.run(
             self.backend.waitlist, status, on_done=lambda rows: self._show(status, rows), retry=True
         )
 
     def _show(self, status: WaitlistStatus | None, rows: list[WaitlistEntry]) -> None:
-        if status != self.status.currentData():
+        if status != self.shown_status():
             return
         self.entries = rows
         self._fill()

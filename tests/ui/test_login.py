@@ -49,7 +49,15 @@ def test_log_in_opens_the_desk_for_the_role(qtbot: QtBot, clinic: Clinic, prefs:
     assert logged_backend is backend and logged_user.id == user.id
     main = MainWindow(backend, logged_user, clinic.settings.tz, prefs)
     qtbot.addWidget(main)
-    assert main.view_names == ["patients", "doctors", "calendar", "today", "arrivals", "requests", "waitlist"]
+    assert main.view_names == [
+        "patients",
+        "doctors",
+        "calendar",
+        "today",
+        "arrivals",
+        "requests",
+        "waitlist",
+    ]
     settle(qtbot, main.tasks)
     main.close()
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QWidget
 
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
@@ -95,6 +95,7 @@ class WaitlistFill(QObject):
     def __init__(
         self,
         host: QWidget,
+        grid: QWidget,
         backend: Backend,
         tasks: Tasks,
         tz: ZoneInfo,
@@ -111,9 +112,20 @@ class WaitlistFill(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(LOOK_DELAY_MS)
         self._timer.timeout.connect(self._look_now)
-        self.shortcut = QShortcut(QKeySequence(Qt.Key.Key_F), host, self.fill)
-        # Only while the calendar has the keyboard: an F typed in a dialog is a letter.
-        self.shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        # F on the grid (where the desk is after a cancel): the grid would otherwise take it
+        # as a search for a cell reading "F…" ("Free"), and a shortcut never sees it.
+        grid.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_F
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            self.fill()
+            return True
+        return super().eventFilter(watched, event)
 
     def look(self, item: CalendarSlot | None, before: str = "", *, at_once: bool = False) -> None:
         """Ask who waits for this slot (if free); `before` is said first ("… cancelled.").

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -134,19 +134,23 @@ class CalendarView(CalendarControls):
     # --- waitlist: a free slot offered to who waits for it (F to fill) -----------------------
     def _build_waitlist_offer(self) -> None:
         self.waitlist_fill = WaitlistFill(
-            self, self.backend, self.tasks, self.tz, self._doctor_name
+            self, self.table, self.backend, self.tasks, self.tz, self._doctor_name
         )
         self.waitlist_fill.message.connect(self.message)
         self.waitlist_fill.opened.connect(self._fill_opened)
         self.table.selectionModel().currentChanged.connect(self._slot_selected)
 
-    def _slot_selected(self, *_args: object) -> None:
-        if not self.read_only:
-            self.waitlist_fill.look(self.model.slot_at(self.table.currentIndex()))
+    def _slot_selected(self, current: QModelIndex, previous: QModelIndex) -> None:
+        # From no cell (a reload, the grid taking the focus) is not the desk moving on: the
+        # offer of a slot just freed stays.
+        if not self.read_only and previous.isValid():
+            self.waitlist_fill.look(self.model.slot_at(current))
 
     def offer_freed(self, record: AppointmentRecord, said: str) -> None:
         if not self.read_only:
             self.waitlist_fill.after_cancel(record, said)
+            if record.slot_id is not None and self.model.index_of(record.slot_id).isValid():
+                self.table.setCurrentIndex(self.model.index_of(record.slot_id))
 
     def _fill_opened(self, dialog: FillDialog) -> None:
         dialog.booked.connect(self._booked)

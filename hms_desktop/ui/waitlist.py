@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -86,8 +86,18 @@ class WaitlistView(QWidget):
         self.status.currentIndexChanged.connect(lambda _i: self.reload())
         self.filter.textChanged.connect(lambda _t: self._fill())
         self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._enable())
-        withdraw = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.table, self.ask_withdraw)
-        withdraw.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.table.installEventFilter(self)  # Del on a row: withdraw it
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Delete
+        ):
+            self.ask_withdraw()
+            return True
+        return super().eventFilter(watched, event)
 
     def _build_filters(self) -> QHBoxLayout:
         self.status = QComboBox(self)

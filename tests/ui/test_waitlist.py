@@ -119,14 +119,21 @@ def test_a_free_slot_selected_says_who_waits_and_f_on_none_says_so(
     _wait_for(desk, alice.id, preferred_times="afternoons")
     window = window_for(desk)
     calendar = _calendar(qtbot, desk, window)
-    afternoon, morning = _slot_at(desk, 15), _slot_at(desk, 9)
+    before_afternoon, afternoon = _slot_at(desk, 11), _slot_at(desk, 12)
+    assert state_of(calendar, afternoon) is SlotState.FREE
 
-    click_slot(qtbot, calendar, afternoon)
+    # The desk walks the grid with the arrows: 11:00, 11:30, then 12:00, the first slot of
+    # the afternoons Alice waits for.
+    calendar.table.setFocus()
+    calendar.table.setCurrentIndex(calendar.model.index_of(before_afternoon))
+    qtbot.keyClick(calendar.table, Qt.Key.Key_Down)
+    qtbot.keyClick(calendar.table, Qt.Key.Key_Down)
+    assert calendar.table.currentIndex() == calendar.model.index_of(afternoon)
     qtbot.waitUntil(
         lambda: "1 waiting — F to fill" in window.statusBar().currentMessage(), timeout=10_000
     )
-    click_slot(qtbot, calendar, morning)
-    settle(qtbot, window.tasks)
+    # Back up to 11:30 (a morning): nothing to fill there.
+    qtbot.keyClick(calendar.table, Qt.Key.Key_Up)
     qtbot.wait(400)  # the look-up waits for the desk to stop on a slot
     settle(qtbot, window.tasks)
     qtbot.keyClick(calendar.table, Qt.Key.Key_F)

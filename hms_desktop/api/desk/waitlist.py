@@ -6,8 +6,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
+import annotated_types
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Strict
 
 from hms_desktop.api.deps import ClinicDep, CurrentUser, DbInt, DeskUser
 from hms_desktop.api.desk.common import answer
@@ -29,6 +30,10 @@ from hms_desktop.services import waitlist
 router = APIRouter(dependencies=EVERY_REQUEST)
 
 
+# 0 low … 3 urgent, as a JSON number (not "2", 2.0 or true).
+Priority = Annotated[int, Strict(), annotated_types.Interval(ge=0, le=3)]
+
+
 class StatusFilter(StrEnum):
     ACTIVE = "active"
     FILLED = "filled"
@@ -44,11 +49,12 @@ class WaitlistIn(BaseModel):
     doctor_id: JsonInt | None = None
     specialisation_id: JsonInt | None = None
     preferred_times: ShortText = ""
-    priority: WaitlistPriority = WaitlistPriority.NORMAL
+    priority: Priority = int(WaitlistPriority.NORMAL)
     note: ShortText = ""
 
     def to_form(self) -> WaitlistForm:
-        return WaitlistForm(**self.model_dump())
+        fields = self.model_dump()
+        return WaitlistForm(**{**fields, "priority": WaitlistPriority(fields["priority"])})
 
 
 class TakeIn(BaseModel):

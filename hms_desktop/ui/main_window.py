@@ -364,6 +364,10 @@ class MainWindow(QMainWindow):
             self.tasks.report_back()
             self.refresh()
             return
+        if event.kind == "waitlist":  # an entry added, withdrawn or filled: no slot changed
+            if self.is_desk:
+                self.waitlist.on_change(event)
+            return
         self.calendar.on_change(event)
         self.today.on_change(event)
         if self.is_desk:

@@ -106,6 +106,7 @@ CSV_HEADER = (
     "utilisation",
     "avg_lead_hours",
     "avg_wait_minutes",
+    "waitlist_fills",
 )
 
 
@@ -141,6 +142,7 @@ def report_csv(report: Report) -> str:
                 _figure(row.utilisation),
                 _figure(lead, 1),
                 _figure(row.avg_wait_minutes, 1),
+                row.waitlist_fills,
             )
         )
     return out.getvalue()

@@ -17,7 +17,8 @@ from hms_desktop.domain.enums import AppointmentStatus, BlockKind, Role
 from hms_desktop.domain.errors import PermissionDenied, ValidationError
 from hms_desktop.domain.models import SYSTEM, TimeBlockForm, WorkingHours
 from hms_desktop.domain.reports import Report, ReportGroup, ReportRow, report_csv
-from hms_desktop.services import leave, reports, scheduling
+from hms_desktop.domain.waitlist import WaitlistForm
+from hms_desktop.services import leave, reports, scheduling, waitlist
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.tables import Appointment, AuditEntry, Slot
 from tests import factories
@@ -193,6 +194,43 @@ def test_per_speciality_figures_add_up_the_doctors(world: dict) -> None:
     assert derma.avg_lead_minutes == pytest.approx(120)
 
 
+def test_waitlist_fills_count_per_doctor_and_speciality(world: dict) -> None:
+    """Cy Cole's free hour is booked from the waitlist: one fill for him and Cardiology; an
+    ordinary booking (everyone else's) is not a fill, nor is an entry still waiting."""
+    clinic, desk, c = world["clinic"], world["desk"], world["c"]
+    slot_id = _slot(clinic, c.doctor_id, _utc(2027, 3, 28, 11))
+    entries = [
+        waitlist.add_entry(
+            clinic,
+            desk,
+            WaitlistForm(factories.patient(clinic).id, clinic.today(), DST_DAY, c.doctor_id),
+        )
+        for _ in range(2)
+    ]
+    hold = waitlist.take_offer(clinic, desk, entries[0].id, slot_id)
+    waitlist.fill(clinic, desk, entries[0].id, slot_id, hold.token)
+    by_doctor = _rows(reports.report(clinic, desk, DST_DAY, DST_DAY, ReportGroup.DOCTOR))
+    assert {name: row.waitlist_fills for name, row in by_doctor.items()} == {
+        "Ada Able": 0,
+        "Bo Bell": 0,
+        "Cy Cole": 1,
+    }
+    assert by_doctor["Cy Cole"].booked == 1
+    by_speciality = _rows(reports.report(clinic, desk, DST_DAY, DST_DAY, ReportGroup.SPECIALITY))
+    assert by_speciality["Cardiology"].waitlist_fills == 1
+    assert by_speciality["Dermatology"].waitlist_fills == 0
+    monday = date(2027, 3, 29)
+    assert all(
+        row.waitlist_fills == 0
+        for row in reports.report(clinic, desk, monday, monday, ReportGroup.DOCTOR).rows
+    )
+    assert (
+        report_csv(reports.report(clinic, desk, DST_DAY, DST_DAY, ReportGroup.DOCTOR))
+        .split("\n")[3]
+        .endswith(",1")
+    )
+
+
 def test_who_sees_what(world: dict) -> None:
     clinic, a = world["clinic"], world["a"]
     for group in ReportGroup:
@@ -222,7 +260,7 @@ def test_csv_has_a_line_per_row(world: dict) -> None:
     found = reports.report(world["clinic"], world["desk"], DST_DAY, DST_DAY, ReportGroup.DOCTOR)
     lines = report_csv(found).splitlines()
     assert lines[0].startswith("name,booked,attended,no_show,cancelled,pending,")
-    assert lines[1] == "Ada Able,3,1,1,1,0,0.500,0.500,0.333,120,180,0.667,36.0,15.0"
+    assert lines[1] == "Ada Able,3,1,1,1,0,0.500,0.500,0.333,120,180,0.667,36.0,15.0,0"
     assert len(lines) == 4
 
 

@@ -101,7 +101,7 @@ def test_the_page_shows_the_figures_and_exports_them(
     assert lines[0] == (
         "name,booked,attended,no_show,cancelled,pending,attended_rate,no_show_rate,"
         "cancelled_rate,booked_minutes,offered_minutes,utilisation,avg_lead_hours,"
-        "avg_wait_minutes"
+        "avg_wait_minutes,waitlist_fills"
     )
     assert lines[1].startswith("Ann Busy,4,1,1,1,1,0.333,0.333,0.250,90,")
     assert lines[2].startswith("Ben Idle,0,0,0,0,0,,,,0,")

@@ -48,6 +48,7 @@ COLUMNS: list[tuple[str, Callable[[ReportRow], object]]] = [
     ("Utilisation", lambda r: percent(r.utilisation)),
     ("Lead time", lambda r: hours(r.avg_lead_minutes)),
     ("Wait", lambda r: minutes(r.avg_wait_minutes)),
+    ("Waitlist fills", lambda r: r.waitlist_fills),
 ]
 
 

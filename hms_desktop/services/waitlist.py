@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
-from hms_desktop.domain import policy, validation
+from hms_desktop.domain import phones, policy, validation
 from hms_desktop.domain.enums import AppointmentType, Role
 from hms_desktop.domain.errors import (
     DoctorMissing,
@@ -124,9 +124,10 @@ def _load(session: Session, entry_id: int) -> WaitlistEntry:
 
 
 def _as_read(entry: WaitlistEntry, clinic: Clinic) -> WaitlistEntry:
-    """An entry as the desk reads it today (an active one past its range has expired)."""
-    shown = status_on(entry, clinic.today())
-    return entry if shown is entry.status else replace(entry, status=shown)
+    """An entry as the desk reads it today (an active one past its range has expired), its
+    phone written as the rest of the desk shows it (national form)."""
+    phone = phones.for_display(entry.patient_phone, region=clinic.settings.default_phone_region)
+    return replace(entry, status=status_on(entry, clinic.today()), patient_phone=phone)
 
 
 def _owner(entry: WaitlistEntry) -> Owner:

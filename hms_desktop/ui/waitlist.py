@@ -36,6 +36,9 @@ STATUS_CHOICES: list[tuple[str, WaitlistStatus | None]] = [
     ("All", None),
 ]
 
+# Each status as the filter names it ("Waiting", not the stored "active").
+STATUS_WORDS = {status: label.lower() for label, status in STATUS_CHOICES if status is not None}
+
 
 def _days(entry: WaitlistEntry) -> str:
     return f"{fmt_date(entry.first_day)} – {fmt_date(entry.last_day)}"
@@ -51,7 +54,7 @@ def waitlist_model(tz: ZoneInfo, parent: QWidget | None = None) -> RecordTableMo
             ("Days", _days),
             ("Times", lambda e: e.preferred_times or "any time"),
             ("On the list since", lambda e: fmt_datetime(e.created_at, tz)),
-            ("Status", lambda e: e.status.value),
+            ("Status", lambda e: STATUS_WORDS[e.status]),
             ("Note", lambda e: e.note),
         ],
         parent,
@@ -156,7 +159,9 @@ class WaitlistView(QWidget):
             if not text or text in f"{e.patient_name} {e.wanted} {e.patient_phone}".casefold()
         ]
         self.model.set_rows(shown)
-        self.title.setText(f"{len(shown)} {self.status.currentText().lower()} entr(y/ies)")
+        count = len(shown)
+        kind = self.status.currentText().lower()
+        self.title.setText(f"{count} {kind} {'entry' if count == 1 else 'entries'}")
         ids = [e.id for e in shown]
         if selected is not None and selected.id in ids:
             self.table.selectRow(ids.index(selected.id))

@@ -48,6 +48,7 @@ class Kind(StrEnum):
     SETTINGS = "settings"  # the clinic's central settings (name, booking horizon)
     LEAVE = "leave"  # leave, public holidays and blocked time (a doctor's or the clinic's)
     REPORTS = "reports"  # bookings, attendance and no-show figures over a range of days
+    MESSAGES = "messages"  # confirmations, reminders and notices sent to a patient
 
 
 class Action(StrEnum):
@@ -192,6 +193,11 @@ RULES: dict[Kind, dict[Action, dict[Role, Scope]]] = {
     # The desk and the admin see every doctor's figures; a doctor only their own row.
     Kind.REPORTS: {
         Action.READ: _rule(NO, NO, OWN, ALL, ALL),
+    },
+    # Reminders: the desk sees what was sent to a patient and whether it went; a patient
+    # their own. A doctor's schedule does not need them.
+    Kind.MESSAGES: {
+        Action.READ: _rule(NO, OWN, NO, ALL, ALL),
     },
 }
 

@@ -86,7 +86,8 @@ class SmtpTransport:
                 permanent=all(500 <= code < 600 for code in codes),
             ) from error
         except smtplib.SMTPResponseException as error:
-            text = error.smtp_error.decode(errors="replace") if error.smtp_error else ""
+            reply = error.smtp_error
+            text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
             raise DeliveryError(
                 f"the mail server answered {error.smtp_code} {text}".strip(),
                 permanent=500 <= error.smtp_code < 600,

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from hms_desktop.domain.messages import Channel, MessageState, retry_delay
 from hms_desktop.services.clinic import Clinic
@@ -86,7 +86,7 @@ def claim(
     )
 
 
-def _mine(worker: str, message_id: int) -> tuple:  # type: ignore[type-arg]
+def _mine(worker: str, message_id: int) -> tuple[ColumnElement[bool], ...]:
     return (
         MessageRow.id == message_id,
         MessageRow.state == MessageState.SENDING.value,

@@ -17,6 +17,7 @@ from hms_desktop.api.desk import (
     calendar,
     clinic,
     leave,
+    messages,
     patients,
     reports,
     session,
@@ -27,4 +28,5 @@ router = APIRouter(prefix="/desk/v1", tags=["desk"])
 router.include_router(session.public)
 for part in (session, patients, clinic, calendar, admin, admin_doctors, leave, reports):
     router.include_router(part.router)
+router.include_router(messages.router)  # reminders
 router.include_router(desk_events.router)

@@ -18,9 +18,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("patients") as batch:
         batch.add_column(
-            sa.Column(
-                "messages_opt_out", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
+            sa.Column("messages_opt_out", sa.Boolean(), nullable=False, server_default=sa.false())
         )
     op.create_table(
         "messages",

@@ -19,6 +19,7 @@ NEW_TABLES = {
     "clinic_settings",
     "time_blocks",
     "change_events",
+    "messages",  # reminders' outbox (0009_outbox)
 }  # made by revisions after 0001
 # Columns added by revisions after 0001, with the value every existing row gets (no account
 # must change its password just because the database was upgraded).
@@ -26,6 +27,7 @@ NEW_COLUMNS = {
     "doctors": {"is_active": True},
     "contacts": {"handled_at": None},
     "users": {"must_change_password": False},
+    "patients": {"messages_opt_out": False},  # nobody is opted out by the upgrade
 }
 
 

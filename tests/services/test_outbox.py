@@ -213,3 +213,20 @@ def _slot_at(clinic: Clinic, doctor_id: int, start: datetime) -> int:
         )
     assert slot_id is not None, f"no slot at {start}"
     return slot_id
+
+
+def test_a_request_given_its_slot_is_confirmed_like_a_booking(messaging: Clinic) -> None:
+    clinic = messaging
+    _, desk = factories.staff(clinic)
+    doc = factories.doctor(clinic)
+    patient = factories.patient(clinic, desk, email="req@example.com")
+    request = scheduling.request_appointment(
+        clinic, desk, doctor_id=doc.doctor_id, patient_id=patient.id
+    )
+    assert _messages(clinic, patient.id) == []  # no time to tell yet
+    (slot,) = free_slot_ids(clinic, doc.doctor_id, 1, days_ahead=3)
+    scheduling.assign_request(clinic, desk, request.id, slot)
+    assert sorted(m.kind for m in _messages(clinic, patient.id)) == [
+        MessageKind.CONFIRMATION,
+        MessageKind.REMINDER,
+    ]

@@ -70,7 +70,12 @@ def move_into_slot(
         patient_id, old_slot = current.patient_id, current.slot_id
         if AppointmentStatus(current.status) not in allowed:
             raise InvalidTransition()
-        old_start = session.scalar(select(Slot.start_at).where(Slot.id == old_slot))
+        # The time the patient is told it moved from (a request had none).
+        old_start = (
+            session.scalar(select(Slot.start_at).where(Slot.id == old_slot))
+            if old_slot is not None
+            else None
+        )
     if from_slot_id is not None and old_slot != from_slot_id:
         raise InvalidTransition("The appointment has been moved already.")
     if old_slot == slot_id:

@@ -88,7 +88,7 @@ BODIES: dict[MessageKind, Template] = {
     ),
     MessageKind.CANCELLED: Template(
         "Dear $patient,\n\nyour appointment with $doctor at $clinic on $date at $time has "
-        "been cancelled.\n"
+        "been cancelled$why.\n"
     ),
 }
 SUBJECT_MAX = 200
@@ -101,9 +101,14 @@ def local_words(moment: datetime, tz: ZoneInfo) -> tuple[str, str]:
 
 
 def render(
-    kind: MessageKind, about: Appointment, *, previous_start: datetime | None = None
+    kind: MessageKind,
+    about: Appointment,
+    *,
+    previous_start: datetime | None = None,
+    reason: str = "",
 ) -> tuple[str, str]:
-    """The subject and body of a message about `about`; a move names the old time too."""
+    """The subject and body of a message about `about`; a move names the old time too, a
+    cancel its reason (the doctor's leave) when the desk gave one."""
     day, clock = local_words(about.start, about.tz)
     was = ""
     if previous_start is not None:
@@ -116,6 +121,7 @@ def render(
         "date": day,
         "time": clock,
         "was": was,
+        "why": f" ({reason})" if reason else "",
     }
     subject = SUBJECTS[kind].safe_substitute(values)
     return subject[:SUBJECT_MAX], BODIES[kind].safe_substitute(values)

@@ -55,6 +55,7 @@ def _write(
     kinds: list[tuple[MessageKind, datetime]],
     *,
     previous_start: datetime | None = None,
+    reason: str = "",
 ) -> None:
     """Messages of `kinds` (each with when it is due) about the appointment in `record`."""
     if record.start is None:
@@ -72,7 +73,7 @@ def _write(
     now = work.clinic.now()
     rows = []
     for kind, due in kinds:
-        subject, body = messages.render(kind, about, previous_start=previous_start)
+        subject, body = messages.render(kind, about, previous_start=previous_start, reason=reason)
         for channel, recipient in addresses:
             rows.append(
                 {
@@ -130,7 +131,12 @@ def moved(work: UnitOfWork, record: AppointmentRecord, previous_start: datetime 
 def cancelled(work: UnitOfWork, record: AppointmentRecord) -> None:
     withdraw_reminders(work.session, record.id)
     if record.start is not None and record.start > work.clinic.now():
-        _write(work, record, [(MessageKind.CANCELLED, work.clinic.now())])
+        _write(
+            work,
+            record,
+            [(MessageKind.CANCELLED, work.clinic.now())],
+            reason=record.decline_reason,
+        )
 
 
 def withdraw_reminders(session: Session, appointment_id: int) -> None:

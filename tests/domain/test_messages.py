@@ -50,6 +50,8 @@ def test_render_names_the_clinic_doctor_patient_and_the_old_time_of_a_move() -> 
     assert "Ada Lovelace" in body and "(it was on Saturday 27 March 2027 at 09:30 GMT)" in body
     for kind in MessageKind:
         assert "$" not in "".join(render(kind, about))
+    _, cancelled = render(MessageKind.CANCELLED, about, reason="Dr Lovelace is on leave")
+    assert "has been cancelled (Dr Lovelace is on leave).\n" in cancelled
 
 
 def test_reminder_due_and_backoff() -> None:

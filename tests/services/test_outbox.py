@@ -230,3 +230,15 @@ def test_a_request_given_its_slot_is_confirmed_like_a_booking(messaging: Clinic)
         MessageKind.CONFIRMATION,
         MessageKind.REMINDER,
     ]
+
+
+def test_a_cancel_notice_gives_the_desks_reason(messaging: Clinic) -> None:
+    clinic = messaging
+    _, desk = factories.staff(clinic)
+    doc = factories.doctor(clinic)
+    patient = factories.patient(clinic, desk, email="why@example.com")
+    (slot,) = free_slot_ids(clinic, doc.doctor_id, 1, days_ahead=3)
+    appointment_id = _book(clinic, desk, slot, patient.id)
+    scheduling.cancel_appointment(clinic, desk, appointment_id, reason="The doctor is on leave")
+    (notice,) = [m for m in _messages(clinic, patient.id) if m.kind is MessageKind.CANCELLED]
+    assert "has been cancelled (The doctor is on leave)." in notice.body

@@ -54,10 +54,16 @@ def claim(
         .order_by(MessageRow.next_try_at, MessageRow.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        # A CTE, run once: as a plain IN (subquery) PostgreSQL plans a semi-join that
+        # re-runs the locking subquery per row and claims every due row, not `limit`.
+        .cte("ready")
     )
     take = (
         update(MessageRow)
-        .where(MessageRow.id.in_(ready), MessageRow.state == MessageState.PENDING.value)
+        .where(
+            MessageRow.id.in_(select(ready.c.id)),
+            MessageRow.state == MessageState.PENDING.value,
+        )
         .values(state=MessageState.SENDING.value, claimed_by=worker, claimed_at=now)
         .returning(
             MessageRow.id,

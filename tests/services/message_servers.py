@@ -4,6 +4,8 @@ for an SMS gateway's webhook."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email
 import json
 import socket
@@ -16,6 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+# Below the sender's SMTP timeout (20 s): a wait that runs out never fails a delivery.
+RENDEZVOUS_SECONDS = 15.0
 
 
 def free_port() -> int:
@@ -30,11 +35,18 @@ class MailSink:
     4.3.0 Try again later") and counts the tries."""
 
     refuse: str = ""
+    # The first message waits (up to RENDEZVOUS_SECONDS) until this many are being handed
+    # over at once: senders that each send one at a time are then proven to overlap.
+    rendezvous: int = 0
     received: list[Message] = field(default_factory=list)
     tries: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _arrived: int = 0
+    _met: asyncio.Event | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.rendezvous:
+            await self._meet()
         with self.lock:
             self.tries += 1
             if self.refuse:
@@ -42,14 +54,30 @@ class MailSink:
             self.received.append(email.message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
 
+    async def _meet(self) -> None:
+        if self._met is None:
+            self._met = asyncio.Event()
+        if self._met.is_set():
+            return
+        self._arrived += 1
+        if self._arrived >= self.rendezvous:
+            self._met.set()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._met.wait(), RENDEZVOUS_SECONDS)
+
+    @property
+    def met(self) -> bool:
+        return self._met is not None and self._met.is_set()
+
     def ids(self) -> list[int]:
         with self.lock:
             return [int(message["X-HMS-Message-Id"]) for message in self.received]
 
 
 @contextmanager
-def smtp_server(refuse: str = "") -> Iterator[tuple[MailSink, int]]:
-    sink = MailSink(refuse=refuse)
+def smtp_server(refuse: str = "", rendezvous: int = 0) -> Iterator[tuple[MailSink, int]]:
+    sink = MailSink(refuse=refuse, rendezvous=rendezvous)
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()

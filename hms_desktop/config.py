@@ -145,6 +145,36 @@ class Settings(BaseSettings):
     desk_name: str = Field(
         "", max_length=60, description="this desk's name on other desks; empty: the host name"
     )
+    # --- reminders: messages to patients (services/outbox.py, services/sender.py) ---------
+    # Written by whichever process books (a desk on the database, or the server); sent only
+    # by `serve`, which needs smtp_host (e-mail) or sms_webhook_url (SMS) to send them.
+    message_channels: Annotated[tuple[Literal["email", "sms"], ...], NoDecode] = Field(
+        ("email",), description="channels messages are written for: email, sms (comma-separated)"
+    )
+    reminder_hours: float = Field(
+        24.0, ge=0, description="how long before an appointment its reminder goes; 0: none"
+    )
+    smtp_host: str = Field("", description="mail server for e-mail messages; empty: none sent")
+    smtp_port: int = Field(587, gt=0, lt=65536, description="mail server port")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="starttls, ssl (implicit TLS, port 465) or none"
+    )
+    smtp_user: str = Field("", description="mail server log-in; empty: none")
+    smtp_password: str = Field("", description="mail server password")
+    smtp_from: str = Field("", description="the messages' From address, e.g. desk@clinic.example")
+    sms_webhook_url: str = Field(
+        "", description="SMS gateway webhook: POSTed {to, text, message_id}; empty: none sent"
+    )
+    sms_webhook_token: str = Field("", description="sent as 'Authorization: Bearer <token>'")
+    message_max_attempts: int = Field(
+        5, gt=0, description="tries before a message is marked failed"
+    )
+    message_retry_seconds: float = Field(
+        60.0, gt=0, description="wait before the first retry; doubles after each failure"
+    )
+    message_poll_seconds: float = Field(
+        15.0, gt=0, description="how often serve looks for messages that are due"
+    )
     config_file: str = Field("", description="(set by hms-desktop: the file that was read)")
 
     @classmethod
@@ -165,7 +195,7 @@ class Settings(BaseSettings):
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "message_channels", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -233,6 +263,8 @@ class Settings(BaseSettings):
         shown["database_url"] = _mask_url(self.effective_database_url)
         shown["redis_url"] = _mask_url(self.redis_url)
         shown["secret_key"] = "(default)" if self.has_default_secret else "****"
+        for secret in ("smtp_password", "sms_webhook_token"):
+            shown[secret] = "****" if shown[secret] else ""
         return shown
 
 

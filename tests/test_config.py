@@ -168,3 +168,19 @@ def test_the_readme_names_every_setting() -> None:
     section = readme[readme.index("## Configuration") : readme.index("## Command line")]
     for name in CONFIGURABLE:
         assert f"`{name}`" in section, f"README's configuration table misses {name}"
+
+
+def test_the_reminders_settings_read_from_the_environment_and_masked(tmp_path: Path) -> None:
+    env = _file(tmp_path, 'smtp_host = "mail.clinic.lan"\nsmtp_password = "hunter2"\n')
+    env["HMS_MESSAGE_CHANNELS"] = "email, sms"
+    env["HMS_SMTP_SECURITY"] = "ssl"
+    env["HMS_SMS_WEBHOOK_TOKEN"] = "gateway-secret"
+    settings = load_settings(env)
+    assert settings.message_channels == ("email", "sms")
+    assert (settings.smtp_host, settings.smtp_security) == ("mail.clinic.lan", "ssl")
+    assert settings.reminder_hours == 24
+    shown = settings.masked()
+    assert (shown["smtp_password"], shown["sms_webhook_token"]) == ("****", "****")
+    assert "hunter2" not in str(shown) and "gateway-secret" not in str(shown)
+    problems = _problems({"HMS_MESSAGE_CHANNELS": "email,fax"})
+    assert len(problems) == 1 and problems[0].startswith("HMS_MESSAGE_CHANNELS: 'fax'")

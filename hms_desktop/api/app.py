@@ -15,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 import hms_desktop
 from hms_desktop.config import Settings, load_settings
 from hms_desktop.services.clinic import Clinic, open_clinic
+from hms_desktop.services.delivery import transports_for
+from hms_desktop.services.sender import MessageSender
 from hms_desktop.services.slot_keeper import SlotKeeper
 from hms_desktop.services.version_gate import published_requirements
 
@@ -73,7 +75,8 @@ def create_app(
 ) -> FastAPI:
     """The app over `clinic`, or over a clinic opened from `settings` (closed on shutdown).
     With `keep_slots` (`hms-desktop serve`) it tops up every doctor's slots to the booking
-    horizon at start and hourly, in a background thread stopped at shutdown."""
+    horizon at start and hourly, in a background thread stopped at shutdown; and, when the
+    settings name an SMTP server or SMS webhook, sends the outbox's due messages."""
     if settings is None:
         settings = clinic.settings if clinic is not None else load_settings()
     owns_clinic = clinic is None
@@ -85,7 +88,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         end_streams_on_stop()
         keeper = SlotKeeper(the_clinic).start() if keep_slots else None
+        transports = transports_for(the_clinic.settings) if keep_slots else {}
+        sender = MessageSender(the_clinic, transports).start() if transports else None
         yield
+        if sender is not None:
+            sender.stop()
         if keeper is not None:
             keeper.stop()
         answers.close()

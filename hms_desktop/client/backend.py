@@ -28,6 +28,7 @@ from hms_desktop.domain.doctor_records import (
 )
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import BackendUnavailable, TokenInvalid
+from hms_desktop.domain.messages import MessageRecord
 from hms_desktop.domain.models import (
     AffectedBooking,
     AppointmentRecord,
@@ -136,6 +137,10 @@ class RemoteBackend(Backend):
 
     def patient_history(self, patient_id: int) -> list[AppointmentRecord]:
         return decode_list(AppointmentRecord, self._call("GET", f"/patients/{patient_id}/history"))
+
+    # --- reminders: a patient's messages ----------------------------------------------------
+    def patient_messages(self, patient_id: int) -> list[MessageRecord]:
+        return decode_list(MessageRecord, self._call("GET", f"/patients/{patient_id}/messages"))
 
     # --- doctors and catalogue -------------------------------------------------------------
     def specialisations(self) -> list[NamedItem]:

@@ -88,6 +88,7 @@ class PatientForm:
     address: str = ""
     username: str = ""  # optional portal login
     password: str = ""
+    messages_opt_out: bool = False  # no confirmations, reminders or notices
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class PatientRecord:
     has_login: bool
     # The phone as the desk shows it: national form for the clinic's own country.
     phone_display: str = ""
+    messages_opt_out: bool = False
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class Kind(StrEnum):
     LEAVE = "leave"  # leave, public holidays and blocked time (a doctor's or the clinic's)
     REPORTS = "reports"  # bookings, attendance and no-show figures over a range of days
     WAITLIST = "waitlist"  # patients waiting for a freed slot with a doctor or speciality
+    MESSAGES = "messages"  # confirmations, reminders and notices sent to a patient
 
 
 class Action(StrEnum):
@@ -206,6 +207,11 @@ RULES: dict[Kind, dict[Action, dict[Role, Scope]]] = {
         Action.ASSIGN: _rule(NO, NO, NO, ALL, ALL),
     },
     # --- end waitlist ---
+    # Reminders: the desk sees what was sent to a patient and whether it went; a patient
+    # their own. A doctor's schedule does not need them.
+    Kind.MESSAGES: {
+        Action.READ: _rule(NO, OWN, NO, ALL, ALL),
+    },
 }
 
 # The desk API is the desk's (Kind.DESK), but for these entries: no booking or hospital

@@ -27,6 +27,7 @@ from hms_desktop.domain.doctor_records import (
     DoctorRecord,
 )
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
+from hms_desktop.domain.messages import MessageRecord
 from hms_desktop.domain.models import (
     AffectedBooking,
     AppointmentRecord,
@@ -96,6 +97,12 @@ class Backend(ABC):
 
     @abstractmethod
     def patient_history(self, patient_id: int) -> list[AppointmentRecord]: ...
+
+    # --- reminders: a patient's messages ----------------------------------------------------
+    @abstractmethod
+    def patient_messages(self, patient_id: int) -> list[MessageRecord]:
+        """Confirmations, reminders and notices written for the patient, newest first, each
+        with its state (pending, sent, failed, withdrawn)."""
 
     # --- doctors and catalogue -------------------------------------------------------------
     @abstractmethod

@@ -24,6 +24,7 @@ from hms_desktop.domain.doctor_records import (
 )
 from hms_desktop.domain.enums import AppointmentStatus, AppointmentType
 from hms_desktop.domain.errors import BackendUnavailable, NotLoggedIn
+from hms_desktop.domain.messages import MessageRecord
 from hms_desktop.domain.models import (
     Actor,
     AffectedBooking,
@@ -58,6 +59,7 @@ from hms_desktop.services import (
     doctors,
     leave,
     liveness,
+    outbox,
     patients,
     reports,
     scheduling,
@@ -147,6 +149,10 @@ class LocalBackend(Backend):
 
     def patient_history(self, patient_id: int) -> list[AppointmentRecord]:
         return scheduling.patient_history(self.clinic, self.actor, patient_id)
+
+    # --- reminders: a patient's messages ----------------------------------------------------
+    def patient_messages(self, patient_id: int) -> list[MessageRecord]:
+        return outbox.patient_messages(self.clinic, self.actor, patient_id)
 
     # --- doctors and catalogue -------------------------------------------------------------
     def specialisations(self) -> list[NamedItem]:

@@ -42,6 +42,7 @@ def _base_query() -> AnySelect:
             Patient.id,
             Patient.user_id,
             Patient.phone,
+            Patient.messages_opt_out,
             User.username,
             User.first_name,
             User.last_name,
@@ -71,6 +72,7 @@ def _record(row: AnyRow, region: str) -> PatientRecord:
         address=row.address or "",
         has_login=bool(row.has_login),
         phone_display=phones.for_display(row.phone, region=region),
+        messages_opt_out=bool(row.messages_opt_out),
     )
 
 
@@ -131,6 +133,7 @@ class _CleanForm:
         )
         self.username = (form.username or "").strip()
         self.password = form.password or ""
+        self.messages_opt_out = bool(form.messages_opt_out)
         if self.username:
             errors.check(lambda: validation.clean_username(self.username), "")
             errors.check(lambda: validation.clean_password(self.password), "")
@@ -176,7 +179,9 @@ def register_patient(clinic: Clinic, actor: Actor, form: PatientForm) -> Patient
             date_of_birth=clean.date_of_birth,
             address=clean.address,
         )
-        patient = Patient(user_id=user.id, phone=clean.phone)
+        patient = Patient(
+            user_id=user.id, phone=clean.phone, messages_opt_out=clean.messages_opt_out
+        )
         session.add(patient)
         _flush_phone(session)
         work.record("register", "patient", patient.id, name=_full_name(user))
@@ -199,6 +204,7 @@ def update_patient(
             raise PhoneTaken(field="phone")
         user.first_name, user.last_name, user.email = clean.first_name, clean.last_name, clean.email
         patient.phone = clean.phone
+        patient.messages_opt_out = clean.messages_opt_out
         if profile is None:
             profile = Profile(user_id=user.id)
             session.add(profile)

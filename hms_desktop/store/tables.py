@@ -111,6 +111,8 @@ class Patient(Base):
     picture_id: Mapped[int | None] = mapped_column(
         ForeignKey("images.id", ondelete="SET NULL"), nullable=True
     )
+    # The patient asked for no messages (confirmations, reminders, notices).
+    messages_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(back_populates="patient")
 
@@ -406,3 +408,40 @@ class WaitlistEntryRow(Base):
 
 
 # --- end waitlist ---
+
+
+# --- reminders: the outbox of messages to patients ----------------------------------------
+
+
+class MessageRow(Base):
+    """A message to a patient, written in the same transaction as the booking, move or
+    cancel it is about; a sender in `serve` claims it when due and marks it sent or failed
+    (domain/messages.py has its kinds and states)."""
+
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    # Kept when the appointment is deleted: what was sent stays on the patient's record.
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))
+    due_at: Mapped[datetime] = mapped_column(Timestamp)
+    # When it may be tried (again): due_at at first, later than it after a failed try.
+    next_try_at: Mapped[datetime] = mapped_column(Timestamp)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=_now)
+
+    # The sender's question, "which are pending and due?", read from one index.
+    __table_args__ = (Index("ix_messages_state_next_try", "state", "next_try_at"),)

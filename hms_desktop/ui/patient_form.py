@@ -7,6 +7,7 @@ from datetime import date
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -87,6 +88,10 @@ class PatientFormDialog(QDialog):
         self.phone.setPlaceholderText("07700 900081 or +44 7700 900081")
         self.email = QLineEdit(self)
         self.address = QLineEdit(self)
+        self.messages_opt_out = QCheckBox("Send no &reminders or other messages", self)
+        self.messages_opt_out.setToolTip(
+            "The patient asked not to get booking confirmations, reminders or notices"
+        )
         self.login_box = QGroupBox("Portal login (optional)", self)
         self.login_box.setCheckable(True)
         self.login_box.setChecked(False)
@@ -108,6 +113,7 @@ class PatientFormDialog(QDialog):
         ):
             widget = self.birth_field if name == "date_of_birth" else getattr(self, name)
             form.addRow(label, self._with_error(name, widget))
+        form.addRow("Messages", self.messages_opt_out)
         login_form = QFormLayout(self.login_box)
         login_form.addRow("&Username", self._with_error("username", self.username))
         login_form.addRow("Pass&word", self._with_error("password", self.password))
@@ -161,6 +167,7 @@ class PatientFormDialog(QDialog):
         self.phone.setText(record.phone_display or record.phone or "")
         self.email.setText(record.email)
         self.address.setText(record.address)
+        self.messages_opt_out.setChecked(record.messages_opt_out)
 
     def _clear_errors(self) -> None:
         for label in self.errors.values():
@@ -206,6 +213,7 @@ class PatientFormDialog(QDialog):
             address=self.address.text(),
             username=self.username.text() if with_login else "",
             password=self.password.text() if with_login else "",
+            messages_opt_out=self.messages_opt_out.isChecked(),
         )
 
     def _busy(self, busy: bool) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,7 @@ from hms_desktop.ui.common import (
 )
 from hms_desktop.ui.dates import parse_typed_day
 from hms_desktop.ui.patient_form import PatientFormDialog
+from hms_desktop.ui.patient_messages import PatientMessages
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 # A search starts once typing pauses this long: a name typed at any speed is one request,
@@ -262,17 +264,20 @@ class PatientsView(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        history_title = QLabel("Appointments", card)
-        history_title.setObjectName("SectionTitle")
         self.history = history_model(self.tz, self)
         self.history_table = record_table(self.history, card)
         # Tab goes from the search to the buttons; the history is read, not worked in.
         self.history_table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        # The appointments, and the messages sent about them (reminders).
+        self.sections = QTabWidget(card)
+        self.sections.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.sections.addTab(self.history_table, "Appointments")
+        self.messages = PatientMessages(self.backend, self.tasks, self.tz, card)
+        self.sections.addTab(self.messages, "Messages")
         layout = QVBoxLayout(card)
         layout.addWidget(title)
         layout.addWidget(self.details)
-        layout.addWidget(history_title)
-        layout.addWidget(self.history_table, 1)
+        layout.addWidget(self.sections, 1)
         return card
 
     @property
@@ -291,6 +296,7 @@ class PatientsView(QWidget):
         if record is None:
             self.details.setText("Select a patient to see their details.")
             self.history.set_rows([])
+            self.messages.show_patient(None)
             return
         rows = [
             ("Born", fmt_date(record.date_of_birth) or "—"),
@@ -299,6 +305,7 @@ class PatientsView(QWidget):
             ("Email", record.email or "—"),
             ("Address", record.address or "—"),
             ("Portal login", record.username if record.has_login else "none"),
+            ("Messages", "none (opted out)" if record.messages_opt_out else "yes"),
         ]
         cells = "".join(
             f"<tr><td style='color:#4a5a6a;padding-right:12px'>{k}</td>"
@@ -314,6 +321,7 @@ class PatientsView(QWidget):
             on_done=functools.partial(self._history, record.id),
             retry=True,
         )
+        self.messages.show_patient(record.id)
 
     def _history(self, patient_id: int, rows: list[AppointmentRecord]) -> None:
         if self._patient is not None and self._patient.id == patient_id:

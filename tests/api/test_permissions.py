@@ -750,6 +750,10 @@ RECIPES: dict[tuple[str, str], list[Recipe]] = {
     ("POST", "/desk/v1/contacts/{contact_id}/handled"): [
         Recipe(body("/desk/v1/contacts/{contact}/handled", lambda w: {"handled": True}))
     ],
+    # --- reminders ---
+    ("GET", "/desk/v1/patients/{patient_id}/messages"): [
+        Recipe(get("/desk/v1/patients/{patient}/messages"), owner=patient_a)
+    ],
 }
 
 

@@ -22,6 +22,7 @@ NEW_TABLES = {
     "time_blocks",
     "change_events",
     "waitlist_entries",
+    "messages",  # reminders' outbox (0009_outbox)
 }  # made by revisions after 0001
 # Columns added by revisions after 0001, with the value every existing row gets (no account
 # must change its password just because the database was upgraded).
@@ -29,6 +30,7 @@ NEW_COLUMNS = {
     "doctors": {"is_active": True},
     "contacts": {"handled_at": None},
     "users": {"must_change_password": False},
+    "patients": {"messages_opt_out": False},  # nobody is opted out by the upgrade
 }
 # Columns a revision after 0001 fills from the audit trail (0010: when each visit arrived
 # and started): checked against what the desk's own use case wrote into them.

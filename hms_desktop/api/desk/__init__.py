@@ -17,6 +17,7 @@ from hms_desktop.api.desk import (
     calendar,
     clinic,
     leave,
+    messages,
     patients,
     reports,
     session,
@@ -29,4 +30,5 @@ router.include_router(session.public)
 for part in (session, patients, clinic, calendar, admin, admin_doctors, leave, reports):
     router.include_router(part.router)
 router.include_router(waitlist.router)  # waitlist
+router.include_router(messages.router)  # reminders
 router.include_router(desk_events.router)

@@ -52,6 +52,7 @@ class PatientFormIn(BaseModel):
     address: ShortText = ""
     username: Name = ""
     password: Password = ""
+    messages_opt_out: Flag = False
 
     def to_form(self) -> PatientForm:
         return PatientForm(**self.model_dump())

@@ -24,6 +24,7 @@ from hms_desktop.domain.errors import (
 from hms_desktop.domain.models import Actor, AppointmentRecord
 from hms_desktop.domain.policy import Action
 from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services import outbox
 from hms_desktop.services.blocking import slot_is_blocked
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.scheduling.holds import guard_new_slot
@@ -70,6 +71,12 @@ def move_into_slot(
         patient_id, old_slot = current.patient_id, current.slot_id
         if AppointmentStatus(current.status) not in allowed:
             raise InvalidTransition()
+        # The time the patient is told it moved from (a request had none).
+        old_start = (
+            session.scalar(select(Slot.start_at).where(Slot.id == old_slot))
+            if old_slot is not None
+            else None
+        )
     if from_slot_id is not None and old_slot != from_slot_id:
         raise InvalidTransition("The appointment has been moved already.")
     if old_slot == slot_id:
@@ -94,6 +101,10 @@ def move_into_slot(
             raise InvalidTransition()
         work.record(action, "appointment", appointment_id, slot_id=slot.id, old_slot_id=old_slot)
         record = load_appointment(work.session, appointment_id)
+        if old_slot is None:  # a request given its first slot: a booking to the patient
+            outbox.booked(work, record)
+        else:
+            outbox.moved(work, record, old_start)
         work.publish(
             action,
             slot_id=slot_id,
@@ -142,6 +153,8 @@ def cancel_appointment(
                 work.record("cancel", "appointment", appointment_id)
         work.session.flush()
         record = load_appointment(work.session, appointment_id)
+        if status is not AppointmentStatus.CANCELLED:
+            outbox.cancelled(work, record)
         publish_change(work, "cancel", record)
     return record
 
@@ -149,6 +162,7 @@ def cancel_appointment(
 def delete_appointment(clinic: Clinic, actor: Actor, appointment_id: int) -> None:
     with clinic.work(actor) as work:
         appointment = load_for_change(work.session, actor, appointment_id, Action.DELETE, lock=True)
+        outbox.withdraw_reminders(work.session, appointment_id)
         work.publish(
             "cancel",
             slot_id=appointment.slot_id,
@@ -246,5 +260,7 @@ def update_appointment(
         session.flush()
         work.record("update", "appointment", appointment_id, cancel=bool(cancel))
         record = load_appointment(session, appointment_id)
+        if cancel:
+            outbox.cancelled(work, record)
         publish_change(work, "update", record)
     return record

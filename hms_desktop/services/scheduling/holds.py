@@ -36,6 +36,7 @@ from hms_desktop.domain.errors import (
 from hms_desktop.domain.models import Actor, AppointmentRecord, Hold
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services import outbox
 from hms_desktop.services.blocking import slot_is_blocked
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.scheduling.records import (
@@ -336,6 +337,7 @@ def confirm_booking(
                 raise SlotBlocked() if exists_ else NotFound("Slot does not exist.")
             work.record("book", "appointment", appointment_id, slot_id=slot_id)
             record = load_appointment(work.session, appointment_id)
+            outbox.booked(work, record)  # in this transaction: no message for a rollback
             publish_change(work, "book", record)
             if also is not None:
                 also(work, record)

@@ -1,7 +1,7 @@
 """appointments.arrived_at and in_progress_at: when the patient arrived, when the doctor started
 
 Revision ID: 0010_status_times
-Revises: 0008_waitlist
+Revises: 0009_outbox
 
 The reports' waiting time (arrived to in progress) was found by scanning the audit trail's
 status entries for every report; a year of a busy clinic made that most of a report's time.
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_status_times"
-down_revision = "0008_waitlist"
+down_revision = "0009_outbox"
 branch_labels = None
 depends_on = None
 

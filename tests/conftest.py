@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import bcrypt
 import pytest
@@ -16,6 +20,25 @@ from tests import stores
 from tests.stores import STORES, StoreSpec
 
 _real_gensalt: Callable[..., bytes] = bcrypt.gensalt
+
+
+def _own_user_folders_per_worker() -> None:
+    """Under pytest-xdist (CI runs `-n 2`) each worker process gets its own user data,
+    config and log folders, so two tests that fall back to the defaults (the embedded
+    database, the desktop's log file) never share a file. Databases, Redis key prefixes,
+    ports and temporary folders are already each test's own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    root = Path(tempfile.mkdtemp(prefix=f"hms-tests-{worker}-"))
+    atexit.register(shutil.rmtree, root, True)
+    for variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        folder = root / variable.lower()
+        folder.mkdir()
+        os.environ[variable] = str(folder)
+
+
+_own_user_folders_per_worker()
 
 
 def _qt_in_use(request: pytest.FixtureRequest) -> bool:

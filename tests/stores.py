@@ -6,8 +6,10 @@ unreachable service into a failure instead of a skip)."""
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,6 +76,14 @@ class _SqliteTemplates:
 
 
 class _PostgresTemplates:
+    """Test databases copied from one migrated template. A copy (CREATE DATABASE ...
+    TEMPLATE) and a drop each take about a second on the server, so a helper thread makes
+    the next copies while a test runs and drops used ones behind it: a test still gets a
+    database nobody has used, and every one is gone at the session's end."""
+
+    # Copies made ahead: enough that a test rarely waits, few enough to stay cheap.
+    AHEAD = 2
+
     def __init__(self, url: str) -> None:
         self._url = make_url(url)
         self._admin = create_engine(
@@ -83,10 +93,56 @@ class _PostgresTemplates:
         )
         self._ready = False
         self._made: list[str] = []
+        self._spare: queue.Queue[str] = queue.Queue()
+        self._jobs = threading.Condition()
+        self._to_drop: list[str] = []
+        self._wanted = 0  # copies asked for and not yet made
+        self._stopping = False
+        self._failure: BaseException | None = None
+        self._helper: threading.Thread | None = None
 
     def _exec(self, sql: str) -> None:
         with self._admin.connect() as connection:
             connection.execute(text(sql))
+
+    def _copy(self) -> str:
+        name = f"hms_test_{uuid.uuid4().hex[:16]}"
+        self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+        with self._jobs:
+            self._made.append(name)
+        return name
+
+    def _work(self) -> None:
+        """The helper thread: copies ahead and drops behind, until the session ends."""
+        while True:
+            with self._jobs:
+                while not (self._to_drop or self._stopping or self._wanted > 0):
+                    self._jobs.wait()
+                # A test waiting for its copy goes first; else drops free the server.
+                starved = self._wanted > 0 and self._spare.empty() and not self._stopping
+                if self._to_drop and not starved:
+                    job, name = "drop", self._to_drop.pop(0)
+                elif self._stopping:
+                    return
+                else:
+                    job, name = "copy", ""
+                    self._wanted -= 1
+            try:
+                if job == "drop":
+                    self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    with self._jobs:
+                        self._made.remove(name)
+                else:
+                    self._spare.put(self._copy())
+            except BaseException as error:  # noqa: BLE001 - handed to the test that waits
+                self._failure = error
+                self._spare.put("")
+                return
+
+    def _ask(self, copies: int) -> None:
+        with self._jobs:
+            self._wanted += copies
+            self._jobs.notify()
 
     def fresh(self) -> str:
         if not self._ready:
@@ -99,16 +155,32 @@ class _PostgresTemplates:
                 self._url.set(database=TEMPLATE_DB).render_as_string(hide_password=False)
             )
             self._ready = True
-        name = f"hms_test_{uuid.uuid4().hex[:16]}"
-        self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
-        self._made.append(name)
+            self._helper = threading.Thread(
+                target=self._work, name="test-database-copies", daemon=True
+            )
+            self._helper.start()
+            self._ask(self.AHEAD)
+        # This test's copy is made ahead; the helper starts the one after the next.
+        self._ask(1)
+        name = "" if self._failure is not None else self._spare.get(timeout=300)
+        if self._failure is not None:
+            raise RuntimeError("making a test database failed") from self._failure
         return self._url.set(database=name).render_as_string(hide_password=False)
 
     def drop(self, url: str) -> None:
+        """Dropped by the helper thread, after the test (its connections are forced off)."""
         name = make_url(url).database
-        self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        assert name is not None
+        with self._jobs:
+            self._to_drop.append(name)
+            self._jobs.notify()
 
     def cleanup(self) -> None:
+        if self._helper is not None:
+            with self._jobs:
+                self._stopping = True
+                self._jobs.notify()
+            self._helper.join(timeout=600)
         if self._ready:
             for name in self._made:
                 self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[ChangeEvent], None]
 
+# How long the event follower waits for a message before it looks at its stop flag: a
+# server's shutdown and a desk's close wait for it (an idle wake-up costs next to nothing).
+STOP_CHECK_SECONDS = 0.1
+
 
 class Subscription(Protocol):
     def close(self) -> None: ...
@@ -117,7 +121,7 @@ class _RedisFollower:
                     log.info("event stream followed again")
                 lost = False
                 while not self._stopped.is_set():
-                    message = pubsub.get_message(timeout=0.5)
+                    message = pubsub.get_message(timeout=STOP_CHECK_SECONDS)
                     if message and message.get("type") == "message":
                         self._deliver(ChangeEvent.from_dict(json.loads(message["data"])))
             except redis.RedisError as error:

@@ -872,7 +872,8 @@ def test_every_operation_answers_every_role_as_the_policy_says(
     serve: Callable[..., LiveServer],
 ) -> None:
     api = serve(max_holds_per_patient=1000, max_online_bookings_per_patient=1000)
-    schema = httpx.get(f"{api.url}/openapi.json").json()
+    # Building the document takes a second or more on a busy machine (httpx waits 5 s).
+    schema = httpx.get(f"{api.url}/openapi.json", timeout=60).json()
     operations = {
         (method.upper(), path): operation
         for path, methods in schema["paths"].items()

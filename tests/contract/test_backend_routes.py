@@ -12,7 +12,7 @@ import contextlib
 import inspect
 import re
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from hms_desktop.domain.models import PatientForm, TimeBlockForm, WorkingHours
 from hms_desktop.domain.reports import ReportGroup
 from hms_desktop.domain.waitlist import WaitlistForm, WaitlistStatus
 from hms_desktop.services.backend import Backend
-from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.clinic import open_clinic
 from hms_desktop.services.local import LocalBackend
 from tests import stores
 from tests.stores import StoreSpec
@@ -76,20 +76,8 @@ class Recorder:
     """An httpx transport standing in for the server: notes which desk route each request
     reaches, answers the version check, and refuses everything else as the desk API does."""
 
-    def __init__(self, clinic: Clinic) -> None:
-        # The operations the application documents (every desk route is documented: see
-        # test_desk.py), literal paths first: /patients/duplicates is not a patient's id.
-        paths = create_app(clinic).openapi()["paths"]
-        self.routes = [
-            (
-                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
-                path,
-                verb,
-            )
-            for path, operations in sorted(paths.items(), key=lambda item: item[0].count("{"))
-            if path.startswith("/desk/v1")
-            for verb in operations
-        ]
+    def __init__(self, routes: list[tuple[re.Pattern[str], str, str]]) -> None:
+        self.routes = routes
         self.reached: list[str] = []
         self.unknown: list[str] = []
 
@@ -114,15 +102,37 @@ class Recorder:
         return httpx.Response(400, json={"error": "recorded", "kind": "validation"})
 
 
-# Only the application's routes matter, not its store: one kind of store is enough.
-@pytest.fixture(params=["sqlite"])
-def store(request: pytest.FixtureRequest) -> Iterator[StoreSpec]:
-    yield from stores.provide(request, request.param)
+@pytest.fixture(scope="module")
+def desk_routes(
+    sqlite_templates: stores._SqliteTemplates,
+) -> list[tuple[re.Pattern[str], str, str]]:
+    """The operations the application documents (every desk route is documented: see
+    test_desk.py), literal paths first: /patients/duplicates is not a patient's id. Read
+    once for the module: building the document takes a second, and it is the same for
+    every test (only the application's routes matter, not its store)."""
+    spec = StoreSpec("sqlite", sqlite_templates.fresh(), "", "")
+    clinic = open_clinic(spec.settings(), migrate=False)
+    try:
+        paths = create_app(clinic).openapi()["paths"]
+    finally:
+        clinic.close()
+    return [
+        (
+            re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+            path,
+            verb,
+        )
+        for path, operations in sorted(paths.items(), key=lambda item: item[0].count("{"))
+        if path.startswith("/desk/v1")
+        for verb in operations
+    ]
 
 
 @pytest.fixture
-def recorder(open_store: Callable[..., Clinic], monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    recorder = Recorder(open_store())
+def recorder(
+    desk_routes: list[tuple[re.Pattern[str], str, str]], monkeypatch: pytest.MonkeyPatch
+) -> Recorder:
+    recorder = Recorder(desk_routes)
     real_client = httpx.Client
 
     def client_through_recorder(*args: Any, **kwargs: Any) -> httpx.Client:

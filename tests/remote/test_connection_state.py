@@ -31,6 +31,9 @@ from tests.remote.serving import start_serve
 from tests.stores import StoreSpec
 from tests.ui.conftest import settle
 
+# A wall-clock bound: CI runs it after the parallel part, alone (pyproject's markers).
+pytestmark = pytest.mark.latency
+
 WAIT_MS = 15_000
 OFFLINE_WITHIN_S = 5.0
 

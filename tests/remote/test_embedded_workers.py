@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from hms_desktop.client import RemoteBackend
 from hms_desktop.domain.models import SYSTEM, ChangeEvent, SlotState
 from hms_desktop.services import doctors
@@ -21,6 +23,9 @@ from tests.contract.conftest import LIMITS, remote_settings
 from tests.live_server import free_port
 from tests.remote.serving import start_serve
 from tests.stores import StoreSpec
+
+# A wall-clock bound: CI runs it after the parallel part, alone (pyproject's markers).
+pytestmark = pytest.mark.latency
 
 WITHIN = 1.0
 

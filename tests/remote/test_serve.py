@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from hms_desktop.client import RemoteBackend
 from hms_desktop.domain.models import SYSTEM, ChangeEvent
 from hms_desktop.services import doctors, scheduling
@@ -19,6 +21,9 @@ from tests.contract.conftest import remote_settings
 from tests.live_server import free_port
 from tests.remote.serving import start_serve
 from tests.stores import StoreSpec
+
+# A wall-clock bound: CI runs it after the parallel part, alone (pyproject's markers).
+pytestmark = pytest.mark.latency
 
 
 def test_remote_desk_through_serve_which_stops_promptly(

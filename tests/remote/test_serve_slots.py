@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from hms_desktop.services.clinic import Clinic
@@ -16,6 +17,9 @@ from tests import factories
 from tests.live_server import free_port
 from tests.remote.serving import start_serve
 from tests.stores import StoreSpec
+
+# A wall-clock bound: CI runs it after the parallel part, alone (pyproject's markers).
+pytestmark = pytest.mark.latency
 
 
 def _slots(clinic: Clinic, doctor_id: int) -> int:

@@ -287,6 +287,7 @@ def test_rate_limit_counts_are_shared_by_the_hosts(hosts: Hosts) -> None:
 WITHIN = 1.0  # seconds from the request on one host to the event on the other's desk
 
 
+@pytest.mark.latency  # a wall-clock bound: run alone in CI
 def test_a_desk_on_one_host_sees_changes_made_through_the_other_within_a_second(
     hosts: Hosts,
 ) -> None:
@@ -363,6 +364,7 @@ class Balancer(TcpProxy):
         pass
 
 
+@pytest.mark.latency  # a wall-clock bound: run alone in CI
 def test_a_desk_behind_the_balancer_moves_on_when_its_host_stops(hosts: Hosts) -> None:
     """A rolling restart: host C is taken out of the balancer's pool and stopped; the desk
     whose event stream C was serving reconnects through the balancer to B at once, hears

@@ -17,6 +17,9 @@ from tests import factories
 from tests.services.desk_process import Child
 from tests.stores import StoreSpec
 
+# A wall-clock bound: CI runs it after the parallel part, alone (pyproject's markers).
+pytestmark = pytest.mark.latency
+
 WITHIN = 1.0  # seconds from the change to the other process hearing of it
 DESK = Actor(user_id=None, username="desk-parent", role=Role.RECEPTIONIST)
 

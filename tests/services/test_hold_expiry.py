@@ -15,6 +15,9 @@ from hms_desktop.services.clinic import Clinic
 from tests import factories
 from tests.services.support import free_slot_ids, live_appointments
 
+# A wall-clock bound: CI runs it after the parallel part, alone (pyproject's markers).
+pytestmark = pytest.mark.latency
+
 TTL_MINUTES = 0.01  # 600 ms
 
 

@@ -216,6 +216,7 @@ def test_overlapping_windows_are_refused_naming_the_window(clinic: Clinic) -> No
     assert hours.change_working_hours(clinic, SYSTEM, doc.doctor_id, touching).slots > 0
 
 
+@pytest.mark.latency  # a wall-clock bound: run alone in CI
 def test_the_slot_keeper_tops_up_at_start_and_stops_promptly(
     open_store: Callable[..., Clinic],
 ) -> None:

@@ -20,6 +20,9 @@ from hms_desktop.store.db import Database
 from hms_desktop.store.db_events import RESYNC, DatabaseEventBus
 from hms_desktop.store.tables import ChangeEventRow
 
+# A wall-clock bound: CI runs it after the parallel part, alone (pyproject's markers).
+pytestmark = pytest.mark.latency
+
 WITHIN = 1.0
 
 

@@ -22,6 +22,9 @@ from tests.services.test_redis_outage import RedisServer
 from tests.stores import StoreSpec
 from tests.ui.conftest import Desk, make_desk, settle
 
+# A wall-clock bound: CI runs it after the parallel part, alone (pyproject's markers).
+pytestmark = pytest.mark.latency
+
 
 class _FlakyNetwork:
     """Makes the next `failures` searches fail as if the server were unreachable."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from hms_desktop.domain.models import SlotState
@@ -18,6 +19,9 @@ from tests import factories
 from tests.services.desk_process import Child
 from tests.stores import StoreSpec
 from tests.ui.conftest import Desk, click_slot, free_slots, show_day, state_of, tomorrow
+
+# A wall-clock bound: CI runs it after the parallel part, alone (pyproject's markers).
+pytestmark = pytest.mark.latency
 
 WITHIN = 1.0
 

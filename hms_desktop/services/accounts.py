@@ -396,8 +396,9 @@ def verify_token(
     claims = _decode(clinic, token, kinds)
     # Runs on every API request: one round trip for the account, its records and revocation.
     revoked = exists().where(RevokedToken.jti.in_(_revocation_ids(claims)))
-    with clinic.db.read() as session:
-        row = session.execute(
+    # A bare connection, no Session: a Core select, and this runs before every call.
+    with clinic.db.read_connection() as connection:
+        row = connection.execute(
             select(
                 User.username,
                 User.role,

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Exists, Select, delete, exists, func, insert, select
+from sqlalchemy import (
+    BindParameter,
+    Exists,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from hms_desktop.domain import policy, validation
@@ -32,6 +43,7 @@ from hms_desktop.services import hours as hours_service
 from hms_desktop.services.blocking import slot_is_blocked
 from hms_desktop.services.catalogue import replace_image, specialisation_by_name
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.store.sql import AnySelect
 from hms_desktop.store.tables import (
     Appointment,
     AvailableTime,
@@ -260,56 +272,94 @@ def free_slots(
         offset += len(rows)
 
 
+def _free_by_speciality(speciality: Any) -> AnySelect:
+    """Free future slots of a speciality's active doctors in [start, end), each with its
+    doctor's name, gender and fee: one statement, narrow Core rows."""
+    return (
+        select(
+            Slot.id,
+            Slot.doctor_id,
+            Slot.start_at,
+            Slot.duration,
+            User.first_name,
+            User.last_name,
+            Profile.gender,
+            Doctor.fee,
+        )
+        .select_from(Slot)
+        .join(
+            doctor_specialisations,
+            (doctor_specialisations.c.doctor_id == Slot.doctor_id)
+            & (doctor_specialisations.c.specialisation_id == speciality),
+        )
+        # A deactivated doctor's slots are not bookable.
+        .join(Doctor, (Doctor.id == Slot.doctor_id) & Doctor.is_active)
+        .join(User, User.id == Doctor.user_id)
+        .join(Profile, Profile.user_id == User.id, isouter=True)
+        .where(
+            Slot.start_at >= bindparam("start"),
+            Slot.start_at < bindparam("end"),
+            ~slot_is_booked(),
+            ~slot_is_blocked(Slot.doctor_id, Slot.start_at),
+        )
+        .order_by(Slot.start_at, Slot.doctor_id)
+    )
+
+
+# Built once (thousands of slots per answer, on every calendar and patient search): the
+# speciality is matched by name or slug inside the same statement, so an answer is one
+# round trip. SQL's lower() folds only ASCII on SQLite, so an empty answer is checked
+# against `specialisation_by_name` (Python's folding) before it is believed.
+_key: BindParameter[str] = bindparam("key")
+_FREE_BY_SPECIALITY_NAME = _free_by_speciality(
+    select(Specialisation.id)
+    .where((func.lower(Specialisation.name) == _key) | (func.lower(Specialisation.slug) == _key))
+    .order_by(Specialisation.id)
+    .limit(1)
+    .scalar_subquery()
+)
+_FREE_BY_SPECIALITY_ID = _free_by_speciality(bindparam("speciality_id"))
+
+
 def free_slots_by_speciality(
     clinic: Clinic, actor: Actor, speciality: str, start: datetime, end: datetime
 ) -> list[FreeSlot]:
     """Every free future slot of every doctor of a speciality in [start, end)."""
     policy.require(actor, Kind.SLOT, Action.READ)
     start, end = validation.check_window(start, end, fields=("startTime", "endTime"))
+    window = {"start": max(start, clinic.now()), "end": end}
     with clinic.db.read() as session:
-        specialisation = specialisation_by_name(session, speciality)
-        if specialisation is None:
-            raise InvalidSpeciality()
-        # Thousands of slots from a few dozen doctors: the slot rows stay narrow (read as
-        # plain Core rows, without the ORM's per-row work) and each doctor's name, gender
-        # and fee are read once.
-        rows = (
-            session.connection()
-            .execute(
-                select(Slot.id, Slot.doctor_id, Slot.start_at, Slot.duration)
-                .join(
-                    doctor_specialisations,
-                    (doctor_specialisations.c.doctor_id == Slot.doctor_id)
-                    & (doctor_specialisations.c.specialisation_id == specialisation.id),
-                )
-                .where(
-                    Slot.start_at >= max(start, clinic.now()),
-                    Slot.start_at < end,
-                    ~slot_is_booked(),
-                    ~slot_is_blocked(Slot.doctor_id, Slot.start_at),
-                )
-                .order_by(Slot.start_at, Slot.doctor_id)
-            )
-            .all()
-        )
-        doctor_of = {
-            doctor_id: (f"{first} {last}".strip(), gender or "", fee)
-            for doctor_id, first, last, gender, fee in session.execute(
-                select(Doctor.id, User.first_name, User.last_name, Profile.gender, Doctor.fee)
-                .join(User, User.id == Doctor.user_id)
-                .join(Profile, Profile.user_id == User.id, isouter=True)
-                .where(Doctor.id.in_({row[1] for row in rows}), Doctor.is_active)
-            )
-        }
+        connection = session.connection()
+        key = (speciality or "").strip().lower()
+        rows = connection.execute(_FREE_BY_SPECIALITY_NAME, {"key": key, **window}).all()
+        if not rows:
+            specialisation = specialisation_by_name(session, speciality)
+            if specialisation is None:
+                raise InvalidSpeciality()
+            rows = connection.execute(
+                _FREE_BY_SPECIALITY_ID, {"speciality_id": specialisation.id, **window}
+            ).all()
     held = clinic.locks.get_many(row[0] for row in rows)
+    # PostgreSQL sessions run in UTC and hand back `timezone.utc` times already; SQLite's
+    # come back naive. One check for the whole answer, not a call per slot.
+    in_utc = not rows or rows[0][2].tzinfo is UTC
+    doctor_of: dict[int, tuple[str, str, int | None]] = {}
     found = []
-    for slot_id, doctor_id, start_at, duration in rows:
-        # A deactivated doctor's slots are not bookable (their doctor was not read above).
-        if slot_id not in held and doctor_id in doctor_of:
-            name, gender, fee = doctor_of[doctor_id]
-            found.append(
-                FreeSlot(slot_id, doctor_id, name, gender, fee, as_utc(start_at), duration)
+    for slot_id, doctor_id, start_at, duration, first, last, gender, fee in rows:
+        if slot_id in held:
+            continue
+        doctor = doctor_of.get(doctor_id)
+        if doctor is None:
+            doctor = doctor_of[doctor_id] = (f"{first} {last}".strip(), gender or "", fee)
+        found.append(
+            FreeSlot(
+                slot_id,
+                doctor_id,
+                *doctor,
+                start_at if in_utc else as_utc(start_at),
+                duration,
             )
+        )
     return found
 
 

@@ -191,7 +191,7 @@ def _affected_query(clinic: Clinic) -> Any:
 
 def _affected_count(session: Session, clinic: Clinic, block_id: int) -> int:
     rows = session.execute(_affected_query(clinic).where(_blocks.c.id == block_id)).all()
-    return len({row[0].id for row in rows})
+    return len({row[0] for row in rows})  # the appointment id
 
 
 def affected_bookings(

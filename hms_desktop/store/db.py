@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,6 +107,13 @@ class Database:
     def read(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A bare connection for the hot paths' Core reads: a Session's set-up and ORM
+        execution cost more than a one-row statement (on PostgreSQL it runs in autocommit)."""
+        with self.reader.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.writer.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -32,6 +33,15 @@ class EventBus(Protocol):
     def subscribe(self, listener: Listener) -> Subscription: ...
 
     def close(self) -> None: ...
+
+
+_EVENT_FIELDS = tuple(item.name for item in dataclasses.fields(ChangeEvent))
+
+
+def encode_event(event: ChangeEvent) -> str:
+    """An event as JSON. Its fields are flat (only `extra` nests), so they are read directly:
+    dataclasses.asdict deep-copies every value, and every hold and booking publishes one."""
+    return json.dumps({name: getattr(event, name) for name in _EVENT_FIELDS}, default=to_jsonable)
 
 
 def _deliver(listener: Listener, event: ChangeEvent) -> None:
@@ -158,7 +168,7 @@ class RedisEventBus:
 
     def publish(self, event: ChangeEvent) -> None:
         try:
-            self._client.publish(self._channel, json.dumps(to_jsonable(event)))
+            self._client.publish(self._channel, encode_event(event))
         except redis.RedisError:
             # The change is already committed; desks resynchronise when they reconnect.
             log.warning("could not publish %s event", event.kind, exc_info=True)

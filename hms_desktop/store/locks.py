@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -27,13 +27,14 @@ from hms_desktop.store.tables import SlotHoldRow
 log = logging.getLogger(__name__)
 
 
+_HOLD_FIELDS = tuple(item.name for item in fields(Hold))
+
+
 def _encode(hold: Hold) -> str:
-    data = asdict(hold)
+    # Flat fields read directly: dataclasses.asdict deep-copies every value, on every hold.
+    data = {name: getattr(hold, name) for name in _HOLD_FIELDS}
     data["expires_at"] = hold.expires_at.isoformat()
     return json.dumps(data)
-
-
-_HOLD_FIELDS = {item.name for item in fields(Hold)}
 
 
 def _decode(raw: str | bytes) -> Hold:

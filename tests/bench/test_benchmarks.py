@@ -90,6 +90,10 @@ def test_availability_bench_reports_latency_and_an_indexed_plan(
     assert figures["rows"]["doctors"] == 40
     assert figures["rows"]["slots"] > 1000 and figures["rows"]["appointments"] > 0
     assert figures["free_slots_returned_mean"] > 0
+    # The same SQL alone, measured in the same run, and the service's p95 against it.
+    assert 0 < figures["sql_alone_latency"]["p50_ms"] <= figures["sql_alone_latency"]["p95_ms"]
+    assert figures["sql_alone_latency"]["count"] == figures["latency"]["count"]
+    assert figures["p95_ratio_to_sql_alone"] > 0
     assert "Index" in figures["plan"] and "Seq Scan on slots" not in figures["plan"]
     assert "free slots by speciality (ms)" in stdout
 

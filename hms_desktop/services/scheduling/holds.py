@@ -152,13 +152,13 @@ def _hold(
     patient_id = patient_for(actor, Kind.HOLD, patient_id)
     if slot_id is None:
         raise MissingSlot()
-    with clinic.db.read() as session:
-        found = session.execute(
+    with clinic.db.read_connection() as connection:
+        found = connection.execute(
             _HOLD_CHECK,
             {"slot_id": slot_id, "patient_id": patient_id, "user_id": actor.user_id},
         ).first()
         if limit:  # not for the guard of a move: that books nothing new
-            check_online_quota(session, clinic, actor, patient_id)
+            check_online_quota(connection, clinic, actor, patient_id)
     if found is None:
         raise NotFound("Slot does not exist.")
     if as_utc(found.start_at) <= clinic.now():
@@ -322,7 +322,7 @@ def confirm_booking(
     try:
         with clinic.work(actor) as work:
             check_online_quota(work.session, clinic, actor, patient_id)
-            appointment_id = work.session.scalar(
+            appointment_id = work.session.connection().scalar(
                 _BOOK,
                 {
                     "patient_id": patient_id,

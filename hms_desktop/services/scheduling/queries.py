@@ -31,7 +31,7 @@ from hms_desktop.services.scheduling.records import (
     record_query,
     to_record,
 )
-from hms_desktop.store.sql import page_of
+from hms_desktop.store.sql import AnySelect, page_of
 from hms_desktop.store.tables import Appointment, Doctor, Slot
 
 # The most doctors a calendar shows side by side.
@@ -66,6 +66,18 @@ def list_appointments(
     limit: int | None = None,
 ) -> Page:
     """Appointments the actor may see: a patient their own, a doctor theirs, the desk all."""
+    query = _visible_records(actor, patient_id, doctor_id, appointment_id, with_slot_only)
+    with clinic.db.read() as session:
+        return page_of(session, query, offset, limit, to_record)
+
+
+def _visible_records(
+    actor: Actor,
+    patient_id: int | None,
+    doctor_id: int | None,
+    appointment_id: int | None,
+    with_slot_only: bool,
+) -> AnySelect:
     query = record_query().where(_appointments_visible(actor))
     if patient_id is not None:
         query = query.where(Appointment.patient_id == patient_id)
@@ -75,9 +87,7 @@ def list_appointments(
         query = query.where(Appointment.id == appointment_id)
     if with_slot_only:
         query = query.where(Appointment.slot_id.is_not(None))
-    with clinic.db.read() as session:
-        query = query.order_by(Slot.start_at.is_(None), Slot.start_at, Appointment.id)
-        return page_of(session, query, offset, limit, to_record)
+    return query.order_by(Slot.start_at.is_(None), Slot.start_at, Appointment.id)
 
 
 def my_appointments(clinic: Clinic, actor: Actor) -> list[AppointmentRecord]:
@@ -86,7 +96,10 @@ def my_appointments(clinic: Clinic, actor: Actor) -> list[AppointmentRecord]:
         if actor.role is Role.ANONYMOUS:
             raise policy.refusal(actor)
         raise NotPatientOrDoctor()
-    return list(list_appointments(clinic, actor, with_slot_only=True).items)
+    # The whole list, so no page count (a second query on every patient's list).
+    query = _visible_records(actor, None, None, None, with_slot_only=True)
+    with clinic.db.read() as session:
+        return [to_record(row) for row in session.connection().execute(query)]
 
 
 def patient_history(clinic: Clinic, actor: Actor, patient_id: int) -> list[AppointmentRecord]:

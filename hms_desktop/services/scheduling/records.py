@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from hms_desktop.domain import policy
@@ -27,9 +27,22 @@ _DoctorUser = aliased(User, name="doctor_user")
 
 
 def record_query() -> AnySelect:
+    # Plain columns, not the Appointment entity: a record is read after every booking and
+    # listed by the page, and an ORM object per row (identity map, state) costs more than
+    # the record built from it.
     return (
         select(
-            Appointment,
+            Appointment.id,
+            Appointment.patient_id,
+            Appointment.doctor_id,
+            Appointment.slot_id,
+            Appointment.status,
+            Appointment.appointment_type,
+            Appointment.symptoms,
+            Appointment.available_time_id,
+            Appointment.decline_reason,
+            Appointment.created_at,
+            Appointment.updated_at,
             Slot.start_at,
             Slot.duration,
             _PatientUser.first_name,
@@ -38,6 +51,7 @@ def record_query() -> AnySelect:
             _DoctorUser.last_name,
             AvailableTime.time,
         )
+        .select_from(Appointment)
         .join(Patient, Patient.id == Appointment.patient_id)
         .join(_PatientUser, _PatientUser.id == Patient.user_id)
         .join(Doctor, Doctor.id == Appointment.doctor_id)
@@ -48,24 +62,43 @@ def record_query() -> AnySelect:
 
 
 def to_record(row: AnyRow) -> AppointmentRecord:
-    appointment, start, duration, p_first, p_last, d_first, d_last, time_label = row
+    (
+        appointment_id,
+        patient_id,
+        doctor_id,
+        slot_id,
+        status,
+        appointment_type,
+        symptoms,
+        available_time_id,
+        decline_reason,
+        created_at,
+        updated_at,
+        start,
+        duration,
+        p_first,
+        p_last,
+        d_first,
+        d_last,
+        time_label,
+    ) = row
     return AppointmentRecord(
-        id=appointment.id,
-        patient_id=appointment.patient_id,
+        id=appointment_id,
+        patient_id=patient_id,
         patient_name=f"{p_first} {p_last}".strip(),
-        doctor_id=appointment.doctor_id,
+        doctor_id=doctor_id,
         doctor_name=f"{d_first} {d_last}".strip(),
-        slot_id=appointment.slot_id,
+        slot_id=slot_id,
         start=as_utc(start) if start is not None else None,
         duration=duration,
-        status=AppointmentStatus(appointment.status),
-        appointment_type=AppointmentType(appointment.appointment_type),
-        symptoms=appointment.symptoms,
-        available_time_id=appointment.available_time_id,
+        status=AppointmentStatus(status),
+        appointment_type=AppointmentType(appointment_type),
+        symptoms=symptoms,
+        available_time_id=available_time_id,
         available_time=time_label,
-        decline_reason=appointment.decline_reason,
-        created_at=as_utc(appointment.created_at),
-        updated_at=as_utc(appointment.updated_at),
+        decline_reason=decline_reason,
+        created_at=as_utc(created_at),
+        updated_at=as_utc(updated_at),
     )
 
 
@@ -74,7 +107,10 @@ _RECORD_BY_ID = record_query().where(Appointment.id == bindparam("appointment_id
 
 
 def load_appointment(session: Session, appointment_id: int) -> AppointmentRecord:
-    row = session.execute(_RECORD_BY_ID, {"appointment_id": appointment_id}).first()
+    # On the session's connection (a Core statement needs none of the ORM's execution),
+    # after writing what the use case changed through the ORM (no autoflush there).
+    session.flush()
+    row = session.connection().execute(_RECORD_BY_ID, {"appointment_id": appointment_id}).first()
     if row is None:
         raise AppointmentMissing()
     return to_record(row)
@@ -107,7 +143,9 @@ def load_for_change(
     return appointment
 
 
-def check_online_quota(session: Session, clinic: Clinic, actor: Actor, patient_id: int) -> None:
+def check_online_quota(
+    session: Session | Connection, clinic: Clinic, actor: Actor, patient_id: int
+) -> None:
     """A patient booking for themselves has at most `max_online_bookings_per_patient`
     upcoming appointments and requests (a script with one account cannot book the week
     out); the desk books any number."""

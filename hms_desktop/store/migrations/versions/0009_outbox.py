@@ -16,10 +16,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("patients") as batch:
-        batch.add_column(
-            sa.Column("messages_opt_out", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN (SQLite has it for a column with a constant default): a batch
+    # operation would reflect `patients` and the tables it refers to, and SQLite's
+    # reflection warns about the users' expression indexes on a desktop's first start.
+    op.add_column(
+        "patients",
+        sa.Column("messages_opt_out", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), nullable=False),

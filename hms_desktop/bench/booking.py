@@ -2,8 +2,10 @@
 beside a floor measured in the same run: the same SQL statements and Redis commands issued
 with bare psycopg and redis-py, one connection per worker. Per booking both sides make
 the hold's check SELECT (autocommit), SET NX PX, ZADD (the index of held slots), PUBLISH,
-GET, then in one transaction INSERT ... SELECT ... RETURNING, the audit INSERT and the
-record SELECT, then the EVALSHA release and PUBLISH. The difference is what the stack
+GET, then in one transaction INSERT ... SELECT ... RETURNING, the audit INSERT, the
+record SELECT and the outbox's look-up of the patient's addresses (the bench patients
+have no e-mail address, so neither side writes a message), then the EVALSHA release and
+PUBLISH. The difference is what the stack
 adds: SQLAlchemy (sessions, the connection pool) and the service code.
 
 Each worker books its own distinct free slots, so the figures are the cost of the
@@ -66,6 +68,10 @@ SQL_BOOK = (
 SQL_AUDIT = (
     "INSERT INTO audit_entries (at, actor_user_id, actor, action, entity, entity_id, detail) "
     "VALUES (%s, %s, %s, 'book', 'appointment', %s, %s) RETURNING id"
+)
+SQL_ADDRESSES = (
+    "SELECT u.email, p.phone, p.messages_opt_out FROM patients p "
+    "JOIN users u ON u.id = p.user_id WHERE p.id = %s"
 )
 SQL_RECORD = (
     "SELECT a.id, a.patient_id, a.doctor_id, a.slot_id, a.available_time_id, "
@@ -182,6 +188,8 @@ class FloorBooking:
             )
             cursor.fetchone()
             cursor.execute(SQL_RECORD, (appointment_id,))
+            cursor.fetchone()
+            cursor.execute(SQL_ADDRESSES, (patient_id,))
             cursor.fetchone()
         connection.commit()
         self.release(keys=[key, self.index], args=[token, slot_id])

@@ -370,6 +370,7 @@ class MainWindow(QMainWindow):
             return
         self.calendar.on_change(event)
         self.today.on_change(event)
+        self.patients.on_change(event)
         if self.is_desk:
             self.arrivals.on_change(event)
             self.requests.on_change(event)

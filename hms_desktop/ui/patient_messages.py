@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from hms_desktop.domain.messages import Channel, MessageKind, MessageRecord, MessageState
 from hms_desktop.services.backend import Backend
-from hms_desktop.ui.common import RecordTableModel, fmt_short, record_table
+from hms_desktop.ui.common import STRETCH_LAST, RecordTableModel, fmt_short, record_table
 from hms_desktop.ui.tasks import Tasks, friendly_message
 
 KIND_WORDS = {
@@ -58,7 +58,7 @@ class PatientMessages(QWidget):
         super().__init__(parent)
         self.backend, self.tasks = backend, tasks
         self.model = messages_model(tz, self)
-        self.table = record_table(self.model, self)
+        self.table = record_table(self.model, self, stretch=STRETCH_LAST)
         self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # read, not worked in
         self.note = QLabel("", self)
         self.note.setObjectName("Subtitle")

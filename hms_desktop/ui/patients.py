@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hms_desktop.domain.models import AppointmentRecord, PatientRecord
+from hms_desktop.domain.models import AppointmentRecord, ChangeEvent, PatientRecord
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui import theme
 from hms_desktop.ui.common import (
@@ -305,7 +305,7 @@ class PatientsView(QWidget):
             ("Email", record.email or "—"),
             ("Address", record.address or "—"),
             ("Portal login", record.username if record.has_login else "none"),
-            ("Messages", "none (opted out)" if record.messages_opt_out else "yes"),
+            ("Messages", "off (opted out)" if record.messages_opt_out else "on"),
         ]
         cells = "".join(
             f"<tr><td style='color:#4a5a6a;padding-right:12px'>{k}</td>"
@@ -322,6 +322,20 @@ class PatientsView(QWidget):
             retry=True,
         )
         self.messages.show_patient(record.id)
+
+    def on_change(self, event: ChangeEvent) -> None:
+        """The shown patient's appointments (and the messages written about them) changed
+        at this desk or another: their card follows (a hold changes neither)."""
+        shown = self._patient
+        if shown is None or event.patient_id != shown.id or event.kind in ("hold", "release"):
+            return
+        self.tasks.run(
+            self.backend.patient_history,
+            shown.id,
+            on_done=functools.partial(self._history, shown.id),
+            retry=True,
+        )
+        self.messages.show_patient(shown.id)
 
     def _history(self, patient_id: int, rows: list[AppointmentRecord]) -> None:
         if self._patient is not None and self._patient.id == patient_id:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QVBoxLayout, QWidget
 
-from hms_desktop.domain.messages import Channel, MessageKind, MessageRecord, MessageState
+from hms_desktop.domain.messages import MessageKind, MessageRecord, MessageState
 from hms_desktop.services.backend import Backend
 from hms_desktop.ui.common import STRETCH_LAST, RecordTableModel, fmt_short, record_table
 from hms_desktop.ui.tasks import Tasks, friendly_message
@@ -21,7 +21,7 @@ KIND_WORDS = {
     MessageKind.MOVED: "Moved",
     MessageKind.CANCELLED: "Cancelled",
 }
-CHANNEL_WORDS = {Channel.EMAIL: "E-mail", Channel.SMS: "SMS"}
+TO_COLUMN = 3
 
 
 def state_words(message: MessageRecord) -> str:
@@ -41,8 +41,9 @@ def messages_model(tz: ZoneInfo, parent: QWidget | None = None) -> RecordTableMo
         [
             ("When", lambda m: fmt_short(m.sent_at or m.due_at, tz)),
             ("Message", lambda m: KIND_WORDS[m.kind]),
-            ("To", lambda m: f"{CHANNEL_WORDS[m.channel]} {m.recipient}"),
             ("State", state_words),
+            # The address alone: an e-mail address or a phone number says the channel.
+            ("To", lambda m: m.recipient),
         ],
         parent,
     )
@@ -59,6 +60,10 @@ class PatientMessages(QWidget):
         self.backend, self.tasks = backend, tasks
         self.model = messages_model(tz, self)
         self.table = record_table(self.model, self, stretch=STRETCH_LAST)
+        # The address takes what is left (elided) so the state is always in sight.
+        self.table.horizontalHeader().setSectionResizeMode(
+            TO_COLUMN, QHeaderView.ResizeMode.Stretch
+        )
         self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # read, not worked in
         self.note = QLabel("", self)
         self.note.setObjectName("Subtitle")

@@ -32,11 +32,11 @@ def test_the_patient_card_shows_messages_and_the_form_sets_the_opt_out(
     view.sections.setCurrentWidget(view.messages)
     qtbot.waitUntil(lambda: view.messages.model.rowCount() >= 1, timeout=10_000)
     shown = {
-        view.messages.model.index(row, 1).data(): view.messages.model.index(row, 3).data()
+        view.messages.model.index(row, 1).data(): view.messages.model.index(row, 2).data()
         for row in range(view.messages.model.rowCount())
     }
     assert shown.get("Booking confirmed") == "Waiting"
-    assert "mara@example.org" in view.messages.model.index(0, 2).data()
+    assert "mara@example.org" in view.messages.model.index(0, 3).data()
     assert "<td>on</td>" in view.details.text()
 
     qtbot.mouseClick(view.edit_button, Qt.MouseButton.LeftButton)

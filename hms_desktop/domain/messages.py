@@ -123,7 +123,9 @@ def render(
         "was": was,
         "why": f" ({reason})" if reason else "",
     }
-    subject = SUBJECTS[kind].safe_substitute(values)
+    # One line: a name with a line break (stored before names were checked, or typed by
+    # a future form) must not start a new mail header.
+    subject = " ".join(SUBJECTS[kind].safe_substitute(values).split())
     return subject[:SUBJECT_MAX], BODIES[kind].safe_substitute(values)
 
 

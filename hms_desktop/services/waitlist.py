@@ -27,6 +27,7 @@ from hms_desktop.domain.errors import (
     InvalidSpeciality,
     NotFound,
     PatientMissing,
+    ValidationError,
 )
 from hms_desktop.domain.models import Actor, AppointmentRecord, Hold
 from hms_desktop.domain.policy import Action, Kind, Owner
@@ -163,6 +164,10 @@ def _patient_of(actor: Actor, patient_id: int | None) -> int:
 def add_entry(clinic: Clinic, actor: Actor, form: WaitlistForm) -> WaitlistEntry:
     """Put a patient on the waitlist for a doctor or a speciality."""
     patient_id = _patient_of(actor, form.patient_id)
+    if actor.role is Role.PATIENT and form.priority is not WaitlistPriority.NORMAL:
+        # The priority is the desk's triage: a patient marking themselves urgent would be
+        # offered every freed slot before everyone who waits.
+        raise ValidationError("The clinic sets the priority.", field="priority")
     form = check_form(form, clinic.today())
     with clinic.work(actor) as work:
         session = work.session
@@ -257,7 +262,10 @@ def list_entries(
 def withdraw_entry(clinic: Clinic, actor: Actor, entry_id: int) -> WaitlistEntry:
     """Take a waiting patient off the waitlist (the desk, or the patient themselves)."""
     with clinic.work(actor) as work:
+        policy.require(actor, Kind.WAITLIST, Action.CANCEL)
         entry = _load(work.session, entry_id)
+        if not policy.allows(actor, Kind.WAITLIST, Action.READ, _owner(entry)):
+            raise WaitlistEntryMissing()  # another patient's entry is not shown to exist
         policy.require(actor, Kind.WAITLIST, Action.CANCEL, _owner(entry))
         changed = work.session.execute(
             update(WaitlistEntryRow)

@@ -171,7 +171,9 @@ def add_entry(clinic: Clinic, actor: Actor, form: WaitlistForm) -> WaitlistEntry
     form = check_form(form, clinic.today())
     with clinic.work(actor) as work:
         session = work.session
-        if session.get(Patient, patient_id) is None:
+        # The patient's row locked: two requests of one patient at once count their
+        # entries one after the other, so together they cannot pass MAX_OWN_ENTRIES.
+        if session.get(Patient, patient_id, with_for_update=True) is None:
             raise PatientMissing()
         if form.doctor_id is not None:
             doctor = session.get(Doctor, form.doctor_id)
@@ -387,6 +389,11 @@ def fill(
     policy.require(actor, Kind.WAITLIST, Action.ASSIGN)
     with clinic.db.read() as session:
         entry = _load(session, entry_id)
+        _slot, facts = _slot_facts(session, clinic, slot_id)
+    # A slot held some other way (not by `take_offer`) for the same patient must still be
+    # one the entry waits for: the fill is reported as the waitlist's.
+    if status_on(entry, clinic.today()) is WaitlistStatus.ACTIVE and not fits(entry, facts):
+        raise WaitlistNoMatch()
 
     def mark_filled(work: UnitOfWork, record: AppointmentRecord) -> None:
         now = clinic.now()

@@ -8,15 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert
+import pytest
+from sqlalchemy import insert, update
 
+from hms_desktop.domain.errors import ValidationError
 from hms_desktop.domain.messages import Channel, MessageKind, MessageRecord, MessageState
 from hms_desktop.domain.models import SYSTEM, PatientForm
 from hms_desktop.services import clinic_settings, outbox, patients
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.delivery import transports_for
 from hms_desktop.services.sender import send_due, sender_name
-from hms_desktop.store.tables import ClinicSetting, MessageRow
+from hms_desktop.store.tables import ClinicSetting, MessageRow, User
 from tests import factories
 from tests.services.message_servers import smtp_server
 from tests.services.test_sender import Clock, _book
@@ -128,3 +130,39 @@ def test_a_message_the_mail_library_refuses_fails_alone(open_store: Callable[...
         assert states["fine"].state is MessageState.SENT
         broken = states["broken\r\nBcc: victim@example.com"]
         assert broken.state is MessageState.FAILED and "ValueError" in broken.last_error
+
+
+def test_an_address_with_a_list_in_it_is_refused_and_never_mailed(
+    open_store: Callable[..., Clinic],
+) -> None:
+    two = "billing,ann@example.com"  # "billing" would be the mail relay's local mailbox
+    with smtp_server() as (mail, port):
+        clinic = open_store(
+            smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", reminder_hours=0
+        )
+        _, desk = factories.staff(clinic)
+        with pytest.raises(ValidationError) as raised:
+            factories.patient(clinic, desk, email=two)
+        assert raised.value.field == "email"
+        # One stored before the check was tightened: the sender mails no list either.
+        patient = factories.patient(clinic, desk, email="ann@example.com")
+        with clinic.db.transaction() as session:
+            session.execute(update(User).where(User.id == patient.user_id).values(email=two))
+        _book(clinic, desk, patient.id)
+        done = send_due(clinic, transports_for(clinic.settings), sender_name())
+        assert (done.sent, done.failed) == (0, 1)
+        assert mail.envelopes == [] and mail.tries == 0
+        (message,) = outbox.patient_messages(clinic, SYSTEM, patient.id)
+        assert (
+            message.state is MessageState.FAILED and "not one e-mail address" in message.last_error
+        )
+
+
+def test_the_envelope_names_exactly_the_stored_address(open_store: Callable[..., Clinic]) -> None:
+    with smtp_server() as (mail, port):
+        clinic = open_store(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none")
+        _, desk = factories.staff(clinic)
+        patient = factories.patient(clinic, desk, email="ann@example.com")
+        _book(clinic, desk, patient.id)
+        assert send_due(clinic, transports_for(clinic.settings), sender_name()).sent == 1
+        assert mail.envelopes == [["ann@example.com"]]

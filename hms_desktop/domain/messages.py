@@ -92,6 +92,8 @@ BODIES: dict[MessageKind, Template] = {
     ),
 }
 SUBJECT_MAX = 200
+# Why a message written before the patient opted out was not sent.
+OPTED_OUT = "Not sent: the patient opted out of messages after it was written."
 
 
 def local_words(moment: datetime, tz: ZoneInfo) -> tuple[str, str]:

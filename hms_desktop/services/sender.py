@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from hms_desktop.domain.messages import Channel, MessageState, retry_delay
+from hms_desktop.domain.messages import OPTED_OUT, Channel, MessageState, retry_delay
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.delivery import DeliveryError, Outgoing, Transport, transports_for
 from hms_desktop.store.tables import MessageRow, Patient, User
@@ -96,7 +96,6 @@ def claim(
     )
 
 
-OPTED_OUT = "Not sent: the patient opted out of messages after it was written."
 NO_ADDRESS = "Not sent: the patient no longer has an address for this channel."
 
 

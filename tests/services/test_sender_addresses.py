@@ -18,7 +18,7 @@ from hms_desktop.services import clinic_settings, outbox, patients
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.delivery import transports_for
 from hms_desktop.services.sender import send_due, sender_name
-from hms_desktop.store.tables import ClinicSetting, MessageRow, User
+from hms_desktop.store.tables import ClinicSetting, MessageRow, Patient, User
 from tests import factories
 from tests.services.message_servers import smtp_server
 from tests.services.test_sender import Clock, _book
@@ -44,9 +44,34 @@ def test_a_reminder_is_not_sent_to_a_patient_who_opted_out_after_booking(
         _book(clinic, desk, patient.id)
         transports, worker = transports_for(clinic.settings), sender_name()
         assert send_due(clinic, transports, worker).sent == 1  # the confirmation
+        due = _reminder(clinic, patient.id).due_at
         form = PatientForm(full_name=patient.full_name, email=patient.email, messages_opt_out=True)
         patients.update_patient(clinic, desk, patient.id, form)
+        # The desk sees at once that it will not go.
+        reminder = _reminder(clinic, patient.id)
+        assert reminder.state is MessageState.WITHDRAWN and "opted out" in reminder.last_error
 
+        clock.at = due
+        assert send_due(clinic, transports, worker).sent == 0
+        assert len(mail.received) == 1
+
+
+def test_the_sender_checks_the_opt_out_again_when_it_sends(
+    open_store: Callable[..., Clinic],
+) -> None:
+    with smtp_server() as (mail, port):
+        clinic = open_store(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none")
+        clock = Clock(clinic)
+        _, desk = factories.staff(clinic)
+        patient = factories.patient(clinic, desk, email="ann@example.com")
+        _book(clinic, desk, patient.id)
+        transports, worker = transports_for(clinic.settings), sender_name()
+        assert send_due(clinic, transports, worker).sent == 1
+        # Opted out by a way that does not pass the desk's form (an import, a script).
+        with clinic.db.transaction() as session:
+            session.execute(
+                update(Patient).where(Patient.id == patient.id).values(messages_opt_out=True)
+            )
         clock.at = _reminder(clinic, patient.id).due_at
         assert send_due(clinic, transports, worker).sent == 0
         assert len(mail.received) == 1

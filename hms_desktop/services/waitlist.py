@@ -131,6 +131,14 @@ def _as_read(entry: WaitlistEntry, clinic: Clinic) -> WaitlistEntry:
     return replace(entry, status=status_on(entry, clinic.today()), patient_phone=phone)
 
 
+def _shown_to(actor: Actor, entry: WaitlistEntry) -> WaitlistEntry:
+    """A patient reads their entry without the staff log-in that wrote it (a name to try
+    passwords against at the desk's log-in): "clinic" stands for the desk."""
+    if actor.role is Role.PATIENT and entry.created_by != actor.username:
+        return replace(entry, created_by="clinic")
+    return entry
+
+
 def _owner(entry: WaitlistEntry) -> Owner:
     return Owner(patient_id=entry.patient_id)
 
@@ -258,7 +266,7 @@ def list_entries(
         order = (WaitlistEntryRow.updated_at.desc(), WaitlistEntryRow.id.desc())
     with clinic.db.read() as session:
         rows = session.execute(query.order_by(*order).limit(LIST_LIMIT))
-        return [_as_read(_to_entry(row), clinic) for row in rows]
+        return [_shown_to(actor, _as_read(_to_entry(row), clinic)) for row in rows]
 
 
 def withdraw_entry(clinic: Clinic, actor: Actor, entry_id: int) -> WaitlistEntry:
@@ -282,7 +290,7 @@ def withdraw_entry(clinic: Clinic, actor: Actor, entry_id: int) -> WaitlistEntry
         entry = _load(work.session, entry_id)
         work.record("withdraw", "waitlist", entry_id, patient_id=entry.patient_id)
         _publish(work, entry, "withdraw")
-    return entry
+    return _shown_to(actor, entry)
 
 
 # --- offers ----------------------------------------------------------------------------------

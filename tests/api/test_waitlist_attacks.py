@@ -43,3 +43,26 @@ def test_a_patient_cannot_raise_their_priority_nor_probe_other_entries(api: Live
         assert someone_elses.json() == missing.json()
     (still,) = waitlist.list_entries(clinic, SYSTEM, None, patient_id=other.id)
     assert still.status is WaitlistStatus.ACTIVE
+
+
+def test_a_patient_does_not_see_the_staff_log_in_that_added_their_entry(
+    api: LiveServer,
+) -> None:
+    clinic = api.clinic
+    doc = factories.doctor(clinic)
+    _, desk = factories.staff(clinic)
+    me = factories.patient(clinic, username=factories.unique("me"), password="pw-Secret-123")
+    today = clinic.today()
+    waitlist.add_entry(clinic, desk, WaitlistForm(me.id, today, today, doctor_id=doc.doctor_id))
+    token = api.token_for(accounts.get_user(clinic, SYSTEM, me.user_id))
+    with api.client(token) as patient:
+        listed = patient.get("/desk/v1/waitlist")
+        assert listed.status_code == 200
+        (entry,) = listed.json()
+        assert entry["created_by"] == "clinic"
+        assert desk.username not in listed.text
+        withdrawn = patient.post(f"/desk/v1/waitlist/{entry['id']}/withdraw")
+        assert withdrawn.status_code == 200 and desk.username not in withdrawn.text
+    # The desk still reads who wrote it.
+    (seen,) = waitlist.list_entries(clinic, desk, None, patient_id=me.id)
+    assert seen.created_by == desk.username

@@ -265,6 +265,9 @@ class Settings(BaseSettings):
         shown["secret_key"] = "(default)" if self.has_default_secret else "****"
         for secret in ("smtp_password", "sms_webhook_token"):
             shown[secret] = "****" if shown[secret] else ""
+        # Gateways often take their key in the URL (user:key@host, ?api_key=...).
+        webhook = _mask_url(self.sms_webhook_url)
+        shown["sms_webhook_url"] = webhook.split("?", 1)[0] + "?****" if "?" in webhook else webhook
         return shown
 
 

@@ -184,3 +184,12 @@ def test_the_reminders_settings_read_from_the_environment_and_masked(tmp_path: P
     assert "hunter2" not in str(shown) and "gateway-secret" not in str(shown)
     problems = _problems({"HMS_MESSAGE_CHANNELS": "email,fax"})
     assert len(problems) == 1 and problems[0].startswith("HMS_MESSAGE_CHANNELS: 'fax'")
+
+
+def test_a_webhook_url_with_a_key_in_it_is_masked() -> None:
+    settings = Settings(sms_webhook_url="https://acct:s3cret-pass@sms.example/send?api_key=k3y-123")
+    shown = str(settings.masked())
+    assert "s3cret-pass" not in shown and "k3y-123" not in shown
+    assert settings.masked()["sms_webhook_url"] == "https://acct:****@sms.example/send?****"
+    plain = Settings(sms_webhook_url="https://sms.example/send").masked()["sms_webhook_url"]
+    assert plain == "https://sms.example/send"

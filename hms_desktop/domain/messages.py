@@ -92,6 +92,8 @@ BODIES: dict[MessageKind, Template] = {
     ),
 }
 SUBJECT_MAX = 200
+# Why a message written before the patient opted out was not sent.
+OPTED_OUT = "Not sent: the patient opted out of messages after it was written."
 
 
 def local_words(moment: datetime, tz: ZoneInfo) -> tuple[str, str]:
@@ -123,7 +125,9 @@ def render(
         "was": was,
         "why": f" ({reason})" if reason else "",
     }
-    subject = SUBJECTS[kind].safe_substitute(values)
+    # One line: a name with a line break (stored before names were checked, or typed by
+    # a future form) must not start a new mail header.
+    subject = " ".join(SUBJECTS[kind].safe_substitute(values).split())
     return subject[:SUBJECT_MAX], BODIES[kind].safe_substitute(values)
 
 

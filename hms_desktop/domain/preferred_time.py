@@ -96,6 +96,21 @@ def parse_preferred(label: str | None) -> PreferredWindow | None:
     return PreferredWindow(frozenset(days), start, end)
 
 
+def times_understood(label: str) -> bool:
+    """Whether every number in the label is part of one valid time range ("Mon-Wed 9-12"):
+    not "9.5-12" (read as 5 to 12), "25-26" or "12-9" (read as no time at all). For a
+    label kept to match slots by, where a time silently dropped would offer the wrong ones."""
+    text = label.casefold()
+    found = _RANGE.search(text)
+    rest = text[: found.start()] + text[found.end() :] if found else text
+    if re.search(r"\d", rest):
+        return False
+    if found is None:
+        return True
+    window = parse_preferred(found.group(0))
+    return window is not None and window.start is not None
+
+
 def describe_next(label: str | None, now: datetime) -> str:
     """ "Mondays mornings — next: Mon 7 Dec"; the label as it is when it names no time."""
     shown = label or "—"

@@ -12,7 +12,9 @@ from slugify import slugify
 from hms_desktop.domain.errors import ValidationError
 
 _PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()./-]+$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No list or group punctuation: "billing,ann@example.com" would be two recipients.
+_EMAIL_PART = r'[^@\s,;:<>()\[\]\\"]+'
+_EMAIL = re.compile(rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$")
 # ASCII only: both databases fold only its case alike, and look-alike letters from other
 # scripts (a Cyrillic "а" in "аdmin") cannot pose as a colleague.
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,150}$")

@@ -15,7 +15,7 @@ from enum import IntEnum, StrEnum
 
 from hms_desktop.domain import validation
 from hms_desktop.domain.errors import Conflict, NotFound, ValidationError
-from hms_desktop.domain.preferred_time import PreferredWindow, parse_preferred
+from hms_desktop.domain.preferred_time import PreferredWindow, parse_preferred, times_understood
 
 # How far ahead an entry may reach: a waitlist is for the weeks ahead, not next year.
 MAX_RANGE = timedelta(days=183)
@@ -150,7 +150,7 @@ def check_form(form: WaitlistForm, today: date) -> WaitlistForm:
     preferred = validation.clean_text(
         form.preferred_times, field="preferred_times", max_length=PREFERRED_MAX
     )
-    if preferred and parse_preferred(preferred) is None:
+    if preferred and (parse_preferred(preferred) is None or not times_understood(preferred)):
         raise ValidationError(
             "Preferred times not understood: say e.g. mornings, weekday afternoons or "
             "Mon-Wed 9-12.",

@@ -74,11 +74,15 @@ class SmtpTransport:
         # The outbox row it came from: a receiving system can tell a repeat from a new one.
         mail["X-HMS-Message-Id"] = str(message.id)
         mail.set_content(message.body)
+        # Exactly the one address stored: "billing,ann@example.com" (a comma passes a loose
+        # check) would also mail the relay's local "billing" mailbox.
+        if len(mail["To"].addresses) != 1 or not mail["To"].addresses[0].domain:
+            raise DeliveryError(f"not one e-mail address: {message.recipient!r}", permanent=True)
         try:
             with self._connect() as server:
                 if settings.smtp_user:
                     server.login(settings.smtp_user, settings.smtp_password)
-                server.send_message(mail)
+                server.send_message(mail, to_addrs=[mail["To"].addresses[0].addr_spec])
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _text in error.recipients.values()]
             raise DeliveryError(

@@ -6,7 +6,7 @@ import dataclasses
 import uuid
 from datetime import date
 
-from sqlalchemy import ColumnClause, ColumnElement, func, literal_column, or_, select
+from sqlalchemy import ColumnClause, ColumnElement, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,13 +18,14 @@ from hms_desktop.domain.errors import (
     PhoneTaken,
     ValidationError,
 )
+from hms_desktop.domain.messages import OPTED_OUT, MessageState
 from hms_desktop.domain.models import Actor, PatientForm, PatientRecord
 from hms_desktop.domain.policy import NOBODY, Action, Kind, Owner
 from hms_desktop.services import access
 from hms_desktop.services.accounts import add_user
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.store.sql import AnyRow, AnySelect, bytewise, has_inside
-from hms_desktop.store.tables import Patient, Profile, User
+from hms_desktop.store.tables import MessageRow, Patient, Profile, User
 
 SEARCH_LIMIT = 50
 # Spelled exactly as the expression indexes are, so PostgreSQL can use its trigram index.
@@ -205,6 +206,17 @@ def update_patient(
         user.first_name, user.last_name, user.email = clean.first_name, clean.last_name, clean.email
         patient.phone = clean.phone
         patient.messages_opt_out = clean.messages_opt_out
+        if clean.messages_opt_out:
+            # What is still waiting will not go (the sender checks again when it sends):
+            # the desk sees that at once, not a reminder "pending" until its day.
+            session.execute(
+                update(MessageRow)
+                .where(
+                    MessageRow.patient_id == patient_id,
+                    MessageRow.state == MessageState.PENDING.value,
+                )
+                .values(state=MessageState.WITHDRAWN.value, last_error=OPTED_OUT)
+            )
         if profile is None:
             profile = Profile(user_id=user.id)
             session.add(profile)

@@ -19,13 +19,15 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import Session
 
-from hms_desktop.domain.messages import Channel, MessageState, retry_delay
+from hms_desktop.domain.messages import OPTED_OUT, Channel, MessageState, retry_delay
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.delivery import DeliveryError, Outgoing, Transport, transports_for
-from hms_desktop.store.tables import MessageRow
+from hms_desktop.store.tables import MessageRow, Patient, User
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ def claim(
         .values(state=MessageState.SENDING.value, claimed_by=worker, claimed_at=now)
         .returning(
             MessageRow.id,
+            MessageRow.patient_id,
             MessageRow.channel,
             MessageRow.recipient,
             MessageRow.subject,
@@ -75,21 +78,71 @@ def claim(
         )
     )
     with clinic.db.transaction() as session:
-        rows = session.execute(take, execution_options={"synchronize_session": False}).all()
+        claimed = session.execute(take, execution_options={"synchronize_session": False})
+        rows = _readdress(session, [dict(row._mapping) for row in claimed])
     return sorted(
         (
             Outgoing(
-                id=row.id,
-                channel=Channel(row.channel),
-                recipient=row.recipient,
-                subject=row.subject,
-                body=row.body,
-                attempts=row.attempts,
+                id=row["id"],
+                channel=Channel(row["channel"]),
+                recipient=row["recipient"],
+                subject=row["subject"],
+                body=row["body"],
+                attempts=row["attempts"],
             )
             for row in rows
         ),
         key=lambda message: message.id,
     )
+
+
+NO_ADDRESS = "Not sent: the patient no longer has an address for this channel."
+
+
+def _readdress(session: Session, claimed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The claimed messages sent to where the patient is reached now, not where they were
+    when the message was written (a reminder waits days: the patient may have opted out or
+    changed their e-mail or phone meanwhile). An opted-out patient's, or one with no address
+    left, are withdrawn; a changed address is written on the message."""
+    if not claimed:
+        return claimed
+    current = {
+        row.id: row
+        for row in session.execute(
+            select(Patient.id, Patient.phone, Patient.messages_opt_out, User.email)
+            .join(User, User.id == Patient.user_id)
+            .where(Patient.id.in_(sorted({row["patient_id"] for row in claimed})))
+        )
+    }
+    kept = []
+    for row in claimed:
+        patient = current.get(row["patient_id"])
+        address = ""
+        if patient is not None and not patient.messages_opt_out:
+            address = (
+                patient.email if row["channel"] == Channel.EMAIL.value else patient.phone
+            ) or ""
+        if not address:
+            opted_out = patient is not None and patient.messages_opt_out
+            session.execute(
+                update(MessageRow)
+                .where(MessageRow.id == row["id"])
+                .values(
+                    state=MessageState.WITHDRAWN.value,
+                    last_error=OPTED_OUT if opted_out else NO_ADDRESS,
+                    claimed_by="",
+                ),
+                execution_options={"synchronize_session": False},
+            )
+            continue
+        if address != row["recipient"]:
+            session.execute(
+                update(MessageRow).where(MessageRow.id == row["id"]).values(recipient=address),
+                execution_options={"synchronize_session": False},
+            )
+            row = {**row, "recipient": address}
+        kept.append(row)
+    return kept
 
 
 def _mine(worker: str, message_id: int) -> tuple[ColumnElement[bool], ...]:
@@ -160,6 +213,21 @@ def fail_abandoned(clinic: Clinic) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a CursorResult's
 
 
+def _deliver(transport: Transport, message: Outgoing) -> None:
+    """Hand one message over; anything a transport raises is this message's failure, never
+    the batch's (an escaping error would leave the rest of the batch claimed and unsent,
+    to be failed unsent when their lease runs out)."""
+    try:
+        transport.send(message)
+    except DeliveryError:
+        raise
+    except Exception as error:
+        log.exception("message %s could not be handed over", message.id)
+        raise DeliveryError(
+            f"could not be sent: {type(error).__name__}: {error}", permanent=True
+        ) from error
+
+
 @dataclass
 class Pass:
     """What one pass over the outbox did."""
@@ -188,7 +256,7 @@ def send_due(
         batch = claim(clinic, worker, channels, limit)
         for message in batch:
             try:
-                transports[message.channel].send(message)
+                _deliver(transports[message.channel], message)
             except DeliveryError as error:
                 state = mark_failed_try(clinic, worker, message, error)
                 log.warning("message %s to %s: %s (%s)", message.id, message.channel, error, state)

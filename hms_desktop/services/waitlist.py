@@ -27,6 +27,7 @@ from hms_desktop.domain.errors import (
     InvalidSpeciality,
     NotFound,
     PatientMissing,
+    ValidationError,
 )
 from hms_desktop.domain.models import Actor, AppointmentRecord, Hold
 from hms_desktop.domain.policy import Action, Kind, Owner
@@ -130,6 +131,14 @@ def _as_read(entry: WaitlistEntry, clinic: Clinic) -> WaitlistEntry:
     return replace(entry, status=status_on(entry, clinic.today()), patient_phone=phone)
 
 
+def _shown_to(actor: Actor, entry: WaitlistEntry) -> WaitlistEntry:
+    """A patient reads their entry without the staff log-in that wrote it (a name to try
+    passwords against at the desk's log-in): "clinic" stands for the desk."""
+    if actor.role is Role.PATIENT and entry.created_by != actor.username:
+        return replace(entry, created_by="clinic")
+    return entry
+
+
 def _owner(entry: WaitlistEntry) -> Owner:
     return Owner(patient_id=entry.patient_id)
 
@@ -163,10 +172,16 @@ def _patient_of(actor: Actor, patient_id: int | None) -> int:
 def add_entry(clinic: Clinic, actor: Actor, form: WaitlistForm) -> WaitlistEntry:
     """Put a patient on the waitlist for a doctor or a speciality."""
     patient_id = _patient_of(actor, form.patient_id)
+    if actor.role is Role.PATIENT and form.priority is not WaitlistPriority.NORMAL:
+        # The priority is the desk's triage: a patient marking themselves urgent would be
+        # offered every freed slot before everyone who waits.
+        raise ValidationError("The clinic sets the priority.", field="priority")
     form = check_form(form, clinic.today())
     with clinic.work(actor) as work:
         session = work.session
-        if session.get(Patient, patient_id) is None:
+        # The patient's row locked: two requests of one patient at once count their
+        # entries one after the other, so together they cannot pass MAX_OWN_ENTRIES.
+        if session.get(Patient, patient_id, with_for_update=True) is None:
             raise PatientMissing()
         if form.doctor_id is not None:
             doctor = session.get(Doctor, form.doctor_id)
@@ -251,13 +266,16 @@ def list_entries(
         order = (WaitlistEntryRow.updated_at.desc(), WaitlistEntryRow.id.desc())
     with clinic.db.read() as session:
         rows = session.execute(query.order_by(*order).limit(LIST_LIMIT))
-        return [_as_read(_to_entry(row), clinic) for row in rows]
+        return [_shown_to(actor, _as_read(_to_entry(row), clinic)) for row in rows]
 
 
 def withdraw_entry(clinic: Clinic, actor: Actor, entry_id: int) -> WaitlistEntry:
     """Take a waiting patient off the waitlist (the desk, or the patient themselves)."""
     with clinic.work(actor) as work:
+        policy.require(actor, Kind.WAITLIST, Action.CANCEL)
         entry = _load(work.session, entry_id)
+        if not policy.allows(actor, Kind.WAITLIST, Action.READ, _owner(entry)):
+            raise WaitlistEntryMissing()  # another patient's entry is not shown to exist
         policy.require(actor, Kind.WAITLIST, Action.CANCEL, _owner(entry))
         changed = work.session.execute(
             update(WaitlistEntryRow)
@@ -272,7 +290,7 @@ def withdraw_entry(clinic: Clinic, actor: Actor, entry_id: int) -> WaitlistEntry
         entry = _load(work.session, entry_id)
         work.record("withdraw", "waitlist", entry_id, patient_id=entry.patient_id)
         _publish(work, entry, "withdraw")
-    return entry
+    return _shown_to(actor, entry)
 
 
 # --- offers ----------------------------------------------------------------------------------
@@ -379,6 +397,11 @@ def fill(
     policy.require(actor, Kind.WAITLIST, Action.ASSIGN)
     with clinic.db.read() as session:
         entry = _load(session, entry_id)
+        _slot, facts = _slot_facts(session, clinic, slot_id)
+    # A slot held some other way (not by `take_offer`) for the same patient must still be
+    # one the entry waits for: the fill is reported as the waitlist's.
+    if status_on(entry, clinic.today()) is WaitlistStatus.ACTIVE and not fits(entry, facts):
+        raise WaitlistNoMatch()
 
     def mark_filled(work: UnitOfWork, record: AppointmentRecord) -> None:
         now = clinic.now()

@@ -29,6 +29,7 @@ from hms_desktop.ui.common import (
     RecordTableModel,
     fmt_date,
     fmt_short,
+    plain,
     primary,
     record_table,
     two_panes,
@@ -243,7 +244,7 @@ class PatientsView(QWidget):
         buttons.addWidget(self.book_button)
         layout = QVBoxLayout(side)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.notice = QLabel("", side)
+        self.notice = plain(QLabel("", side))  # it names the patient
         self.notice.setObjectName("Notice")
         self.notice.setWordWrap(True)
         self.notice.hide()
@@ -313,7 +314,7 @@ class PatientsView(QWidget):
             for k, v in rows
         )
         self.details.setText(
-            f"<b style='font-size:13pt'>{record.full_name}</b><table>{cells}</table>"
+            f"<b style='font-size:13pt'>{html.escape(record.full_name)}</b><table>{cells}</table>"
         )
         self.tasks.run(
             self.backend.patient_history,

@@ -201,6 +201,7 @@ class WaitlistView(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a name is shown as typed, not as markup
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.button(QMessageBox.StandardButton.Yes).setText("Withdraw")
         box.button(QMessageBox.StandardButton.No).setText("Keep waiting")

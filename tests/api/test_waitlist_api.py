@@ -32,13 +32,12 @@ def test_a_patient_keeps_their_own_waitlist_entries_through_the_desk_api(api: Li
         "last_day": (today + timedelta(days=7)).isoformat(),
         "doctor_id": doc.doctor_id,
         "preferred_times": "weekday mornings",
-        "priority": 3,
     }
     with api.client(token) as patient:
         added = patient.post("/desk/v1/waitlist", json=body)
         assert added.status_code == 201, added.text
         entry = added.json()
-        assert (entry["patient_id"], entry["priority"], entry["status"]) == (me.id, 3, "active")
+        assert (entry["patient_id"], entry["priority"], entry["status"]) == (me.id, 1, "active")
 
         listed = patient.get("/desk/v1/waitlist", params={"status": "all"}).json()
         assert [e["id"] for e in listed] == [entry["id"]]
@@ -46,7 +45,8 @@ def test_a_patient_keeps_their_own_waitlist_entries_through_the_desk_api(api: Li
 
         for_someone_else = patient.post("/desk/v1/waitlist", json={**body, "patient_id": other.id})
         assert for_someone_else.status_code == 403
-        assert patient.post(f"/desk/v1/waitlist/{theirs.id}/withdraw").status_code == 403
+        # Another patient's entry is not shown to exist (test_waitlist_attacks.py).
+        assert patient.post(f"/desk/v1/waitlist/{theirs.id}/withdraw").status_code == 404
         assert patient.get(f"/desk/v1/waitlist/offers/{1}").status_code == 403
         take = patient.post(f"/desk/v1/waitlist/{entry['id']}/take", json={"slot_id": 1})
         assert take.status_code == 403

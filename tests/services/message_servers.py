@@ -39,6 +39,7 @@ class MailSink:
     # over at once: senders that each send one at a time are then proven to overlap.
     rendezvous: int = 0
     received: list[Message] = field(default_factory=list)
+    envelopes: list[list[str]] = field(default_factory=list)  # each message's RCPT TO
     tries: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     _arrived: int = 0
@@ -52,6 +53,7 @@ class MailSink:
             if self.refuse:
                 return self.refuse
             self.received.append(email.message_from_bytes(envelope.content))
+            self.envelopes.append(list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 
     async def _meet(self) -> None:

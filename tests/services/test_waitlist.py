@@ -25,6 +25,7 @@ from hms_desktop.domain.waitlist import (
     TooManyWaitlistEntries,
     WaitlistEntry,
     WaitlistEntryClosed,
+    WaitlistEntryMissing,
     WaitlistForm,
     WaitlistNoMatch,
     WaitlistPriority,
@@ -178,7 +179,7 @@ def test_a_patient_keeps_their_own_entries_and_no_one_elses(clinic: Clinic) -> N
     assert [e.id for e in waitlist.list_entries(clinic, patient, None)] == [mine.id]
     with pytest.raises(PermissionDenied):
         _add(clinic, patient, other.id, heart.doctor_id)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(WaitlistEntryMissing):  # refused, and not shown to exist
         waitlist.withdraw_entry(clinic, patient, theirs.id)
     for desk_only in (
         lambda: waitlist.offer_for_slot(clinic, patient, _slot_at(clinic, heart.doctor_id, 9)),

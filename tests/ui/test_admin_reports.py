@@ -174,6 +174,7 @@ def test_print_renders_the_chart_and_table_on_the_chosen_printer(
     assert page.summary.text() == "Printed to printed.pdf."
 
 
+@pytest.mark.latency  # a wall-clock bound (the interval after a burst): run alone in CI
 def test_the_figures_follow_the_desks_changes_at_most_once_per_interval(
     qtbot: QtBot, admin_desk: Desk, window_for: Callable[[Desk], MainWindow], monkeypatch
 ) -> None:

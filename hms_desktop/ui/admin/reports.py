@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -174,6 +174,8 @@ class ReportsPage(QWidget):
     def _build_live_refresh(self) -> None:
         self.live_timer = QTimer(self)
         self.live_timer.setSingleShot(True)
+        # A coarse timer (Qt's default) may fire up to 5% early: the interval is a promise.
+        self.live_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.live_timer.setInterval(LIVE_REFRESH_MS)
         self.live_timer.timeout.connect(self._refresh_shown)
 

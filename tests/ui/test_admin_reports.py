@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtPrintSupport import QPrinter
 from pytestqt.qtbot import QtBot
 
@@ -245,3 +246,28 @@ def test_the_figures_follow_the_desks_changes_at_most_once_per_interval(
     settle(qtbot, window.tasks)
     ann_row = next(r for r in page.model.records if r.name == "Ann Busy")
     assert (ann_row.booked, ann_row.cancelled) == (7, 2)
+
+
+def test_a_long_chart_scrolls_above_the_table_in_a_small_window(
+    qtbot: QtBot, admin_desk: Desk, window_for: Callable[[Desk], MainWindow]
+) -> None:
+    """Seen under Xvfb at 1024x640: a chart of 20 doctors is taller than the page has room
+    for, and it was drawn over the table and the summary line. It scrolls in its own part
+    of the page now, and the table below keeps its rows in sight."""
+    window = window_for(admin_desk)
+    window.resize(1024, 640)
+    window.show_view("admin")
+    assert window.admin is not None
+    page = window.admin.show_page("reports")
+    assert isinstance(page, ReportsPage)
+    settle(qtbot, window.tasks)
+    page.chart.set_bars([(f"Doctor {n}", n / 40) for n in range(40)], QColor(200, 70, 60))
+    qtbot.wait(50)
+    chart_area = page.chart.parentWidget().parentWidget()  # the scroll area's viewport's parent
+    table = page.table
+    chart_bottom = chart_area.mapTo(page, chart_area.rect().bottomLeft()).y()
+    table_top = table.mapTo(page, table.rect().topLeft()).y()
+    summary_top = page.summary.mapTo(page, page.summary.rect().topLeft()).y()
+    assert chart_bottom < table_top < summary_top
+    assert page.chart.height() > chart_area.height()  # taller than its part: it scrolls
+    assert table.height() >= chart_area.height() // 2  # the table is not squeezed out

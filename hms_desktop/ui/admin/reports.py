@@ -19,9 +19,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -113,11 +116,29 @@ class ReportsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_controls())
         layout.addWidget(self.errors.form)
-        self.chart = BarChart(self)
-        layout.addWidget(self.chart)
-        layout.addWidget(self._build_table(), 1)
+        layout.addWidget(self._build_chart_and_table(), 1)
         layout.addLayout(self._build_footer())
         self._build_live_refresh()
+
+    def _build_chart_and_table(self) -> QSplitter:
+        """The chart (a bar a row, as tall as its rows: it scrolls when the window is
+        shorter, at 1024x640 it overlapped the table) above the table; the desk moves the
+        line between them."""
+        self.chart = BarChart(self)
+        chart_area = QScrollArea(self)
+        chart_area.setWidget(self.chart)
+        chart_area.setWidgetResizable(True)
+        chart_area.setFrameShape(QFrame.Shape.NoFrame)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(chart_area)
+        split.addWidget(self._build_table())
+        split.setChildrenCollapsible(False)
+        # The chart and the table share the height evenly (their size hints would give the
+        # table nearly all of it); equal sizes are scaled to the height the split gets.
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([1000, 1000])
+        return split
 
     def _build_controls(self) -> QHBoxLayout:
         today = datetime.now(self.tz).date()

@@ -316,13 +316,7 @@ class PatientsView(QWidget):
         self.details.setText(
             f"<b style='font-size:13pt'>{html.escape(record.full_name)}</b><table>{cells}</table>"
         )
-        self.tasks.run(
-            self.backend.patient_history,
-            record.id,
-            on_done=functools.partial(self._history, record.id),
-            retry=True,
-        )
-        self.messages.show_patient(record.id)
+        self._load_history(record.id)
 
     def on_change(self, event: ChangeEvent) -> None:
         """The shown patient's appointments (and the messages written about them) changed
@@ -330,13 +324,18 @@ class PatientsView(QWidget):
         shown = self._patient
         if shown is None or event.patient_id != shown.id or event.kind in ("hold", "release"):
             return
+        self._load_history(shown.id)
+
+    def _load_history(self, patient_id: int) -> None:
+        """The patient's appointments and the messages written about them, off the GUI
+        thread (an answer for a patient no longer shown is dropped)."""
         self.tasks.run(
             self.backend.patient_history,
-            shown.id,
-            on_done=functools.partial(self._history, shown.id),
+            patient_id,
+            on_done=functools.partial(self._history, patient_id),
             retry=True,
         )
-        self.messages.show_patient(shown.id)
+        self.messages.show_patient(patient_id)
 
     def _history(self, patient_id: int, rows: list[AppointmentRecord]) -> None:
         if self._patient is not None and self._patient.id == patient_id:

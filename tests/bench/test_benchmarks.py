@@ -154,7 +154,18 @@ def test_api_bench_reports_a_ratio_to_the_floor_per_path(
             figure["floor_requests_per_second"] / figure["requests_per_second"], rel=0.01
         )
         assert request in stdout
-    assert figures["hold + confirm"]["bookings_per_second"] > 0
+    flows = ("in process", "over HTTP", "over HTTP, paced")
+    for how in flows:
+        assert figures[f"hold + confirm, {how}"]["count"] == 16 * 8  # quick: 8 per client
+        assert figures[f"hold + confirm, {how}"]["bookings_per_second"] > 0
+    assert figures["http_share_of_in_process"] == pytest.approx(
+        figures["hold + confirm, over HTTP"]["bookings_per_second"]
+        / figures["hold + confirm, in process"]["bookings_per_second"],
+        abs=0.02,
+    )
+    # Paced at half the in-process rate: it cannot book faster than it was offered.
+    offered = figures["hold + confirm, in process"]["bookings_per_second"] / 2
+    assert figures["hold + confirm, over HTTP, paced"]["bookings_per_second"] <= offered * 1.05
     assert "project beside the floor" in stdout
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, insert
@@ -48,18 +49,25 @@ class UnitOfWork:
     ) -> None:
         """An audit entry: who did what to which record (written in this transaction). `by`
         names someone else than the acting user (a patient registering themselves)."""
-        who = by or self.actor
         self.session.connection().execute(
-            _AUDIT,
-            {
-                "actor_user_id": who.user_id,
-                "actor": who.username,
-                "action": action,
-                "entity": entity,
-                "entity_id": str(entity_id),
-                "detail": json.dumps(detail, default=str) if detail else "",
-            },
+            _AUDIT, self.audit_values(action, entity, entity_id, by=by, **detail)
         )
+
+    def audit_values(
+        self, action: str, entity: str, entity_id: object, *, by: Actor | None = None, **detail: Any
+    ) -> dict[str, Any]:
+        """An audit entry's column values, for `record` and for a statement that writes its
+        entry itself (the booking's, on PostgreSQL, in the statement that books)."""
+        who = by or self.actor
+        return {
+            "at": datetime.now(UTC),
+            "actor_user_id": who.user_id,
+            "actor": who.username,
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "detail": json.dumps(detail, default=str) if detail else "",
+        }
 
     def publish(self, kind: str, **details: Any) -> None:
         """A change event, sent to every desk once the transaction has committed."""

@@ -61,10 +61,7 @@ def _psycopg_sql(statement: Any) -> tuple[str, dict[str, Any]]:
     """A service statement as SQLAlchemy sends it to psycopg: its SQL text (named
     parameters) and the values it binds itself (its literals)."""
     compiled = statement.compile(dialect=postgresql_psycopg.dialect())
-    # With its IN lists expanded, as they are at execution.
-    expanded = compiled.construct_expanded_state(compiled.params, escape_names=False)
-    literals = {name: value for name, value in expanded.parameters.items() if value is not None}
-    return expanded.statement, literals
+    return str(compiled), {k: v for k, v in compiled.params.items() if v is not None}
 
 
 # The service's own statements, compiled as SQLAlchemy compiles them for psycopg: the floor

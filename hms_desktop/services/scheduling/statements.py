@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     String,
     Table,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     exists,
     insert,
     literal,
+    literal_column,
     null,
     select,
 )
@@ -33,6 +35,11 @@ _slots, _appointments, _patients, _doctors, _users, _audit_entries = (
     cast(Table, model.__table__) for model in (Slot, Appointment, Patient, Doctor, User, AuditEntry)
 )
 
+# The freeing statuses written into the SQL (they are constants): SQLAlchemy renders an
+# expanding IN list's parameters into the statement again on every execution (it was 40% of
+# the hold check's cost in SQLAlchemy).
+_FREEING: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status in FREEING_STATUSES]
+
 # Everything a hold checks in one round trip: the slot and its time, the patient, a live
 # booking, leave or a holiday over it; and the holder's name, which the hold records so
 # other desks see who holds it (read here, not on every calendar read).
@@ -44,7 +51,7 @@ HOLD_CHECK = select(
     .scalar_subquery()
     .label("patient_id"),
     exists()
-    .where(_appointments.c.slot_id == _slots.c.id, _appointments.c.status.not_in(FREEING_STATUSES))
+    .where(_appointments.c.slot_id == _slots.c.id, _appointments.c.status.not_in(_FREEING))
     .label("booked"),
     slot_is_blocked(_slots.c.doctor_id, _slots.c.start_at).label("blocked"),
     select(_doctors.c.is_active)
@@ -165,3 +172,4 @@ BOOK_AND_READ = (
     .add_cte(_audit)
 )
 RECORD_COLUMNS = 18  # the record's columns in a BOOK_AND_READ row; the contact follows
+

@@ -172,4 +172,3 @@ BOOK_AND_READ = (
     .add_cte(_audit)
 )
 RECORD_COLUMNS = 18  # the record's columns in a BOOK_AND_READ row; the contact follows
-

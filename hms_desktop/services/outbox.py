@@ -51,7 +51,7 @@ def _addresses(
     """Where this patient's messages go, one address per enabled channel; none when they
     opted out. `contact` when the caller read it already (PostgreSQL's booking statement)."""
     if contact is None:
-        row = work.session.connection().execute(_ADDRESSES, {"patient_id": patient_id}).first()
+        row = work.connection.execute(_ADDRESSES, {"patient_id": patient_id}).first()
         contact = None if row is None else Contact(*row)
     if contact is None or contact.messages_opt_out:
         return []

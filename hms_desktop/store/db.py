@@ -103,6 +103,13 @@ class Database:
             yield session
 
     @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """One read-write transaction on a bare connection (the unit of work's: it makes an
+        ORM session on it only when a use case asks for one)."""
+        with self.writer.begin() as connection:
+            yield connection
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session

@@ -289,7 +289,7 @@ def _book_in_one_statement(
     audit = work.audit_values("book", "appointment", "", slot_id=values["slot_id"])
     del audit["entity_id"]  # the new appointment's, taken from the insert
     values = {**values, **{f"audit_{key}": value for key, value in audit.items()}}
-    row = work.session.connection().execute(BOOK_AND_READ, values).first()
+    row = work.connection.execute(BOOK_AND_READ, values).first()
     if row is None:
         _refuse_booking(work, values["slot_id"])
     return to_record(row[:RECORD_COLUMNS]), outbox.Contact(*row[RECORD_COLUMNS:])
@@ -299,7 +299,7 @@ def _book_step_by_step(
     work: UnitOfWork, values: dict[str, Any]
 ) -> tuple[AppointmentRecord, outbox.Contact | None]:
     """SQLite: the same steps, one statement each (the outbox reads the addresses)."""
-    appointment_id = work.session.connection().scalar(BOOK, values)
+    appointment_id = work.connection.scalar(BOOK, values)
     if appointment_id is None:
         _refuse_booking(work, values["slot_id"])
     work.record("book", "appointment", appointment_id, slot_id=values["slot_id"])

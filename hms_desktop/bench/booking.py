@@ -1,12 +1,12 @@
 """`hms-desktop bench booking`: hold + confirm through the service layer on PostgreSQL + Redis,
-beside a floor measured in the same run: the same SQL statements and Redis commands issued
-with bare psycopg and redis-py, one connection per worker. Per booking both sides make
-the hold's check SELECT (autocommit), SET NX PX, ZADD (the index of held slots), PUBLISH,
-GET, then in one transaction INSERT ... SELECT ... RETURNING, the audit INSERT, the
-record SELECT and the outbox's look-up of the patient's addresses (the bench patients
-have no e-mail address, so neither side writes a message), then the EVALSHA release and
-PUBLISH. The difference is what the stack
-adds: SQLAlchemy (sessions, the connection pool) and the service code.
+beside a floor measured in the same run: the same SQL text and Redis commands sent with
+bare psycopg and redis-py, one connection per worker. Per booking both sides make the
+hold's check SELECT (autocommit), the acquire script (EVALSHA), PUBLISH, GET, then BEGIN,
+the one statement that books, writes the audit entry and returns the record with the
+patient's addresses (the bench patients have no e-mail address, so neither side writes a
+message), COMMIT, PUBLISH and the release script. The floor's SQL is the service's own
+statements compiled for psycopg. The difference is what the stack adds: SQLAlchemy (the
+connection pool, statement execution) and the service code.
 
 Each worker books its own distinct free slots, so the figures are the cost of the
 protocol itself, not of contention (the race and storm tests cover contention).

@@ -37,7 +37,7 @@ _slots, _appointments, _patients, _doctors, _users, _audit_entries = (
 
 # The freeing statuses written into the SQL (they are constants): SQLAlchemy renders an
 # expanding IN list's parameters into the statement again on every execution (it was 40% of
-# the hold check's cost in SQLAlchemy).
+# the hold check's CPU).
 _FREEING: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status in FREEING_STATUSES]
 
 # Everything a hold checks in one round trip: the slot and its time, the patient, a live

@@ -266,7 +266,7 @@ def confirm_booking(
     }
     try:
         with clinic.work(actor) as work:
-            check_online_quota(work.session, clinic, actor, patient_id)
+            check_online_quota(work.connection, clinic, actor, patient_id)
             book = _book_step_by_step if clinic.db.is_sqlite else _book_in_one_statement
             record, contact = book(work, values)
             outbox.booked(work, record, contact)  # in this transaction: no message for a rollback

@@ -139,8 +139,9 @@ class RedisLockStore:
             self._index_key,
             f"{self._prefix}patient-holds:{hold.patient_id}",
         ]
+        payload = _encode(hold)
         args: list[str | int] = [
-            _encode(hold),
+            payload,
             ttl_ms,
             hold.slot_id,
             _now_ms(),
@@ -152,7 +153,10 @@ class RedisLockStore:
             current = self._acquire(keys=keys, args=args)
         except redis.RedisError as error:
             raise LockStoreUnavailable() from error
-        return None if current is None else _decode(current)
+        if current is None:
+            return None
+        # Ours, as we sent it (the usual answer): no need to parse it back.
+        return hold if current == payload.encode() else _decode(current)
 
     def get(self, slot_id: int) -> Hold | None:
         try:

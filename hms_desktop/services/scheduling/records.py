@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -18,7 +21,7 @@ from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.unit_of_work import UnitOfWork
-from hms_desktop.store.sql import AnyRow, AnySelect
+from hms_desktop.store.sql import AnySelect
 from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Patient, Slot, User
 
 OPEN_STATUSES = [status for status in AppointmentStatus if status.is_open]
@@ -61,7 +64,7 @@ def record_query() -> AnySelect:
     )
 
 
-def to_record(row: AnyRow) -> AppointmentRecord:
+def to_record(row: Sequence[Any]) -> AppointmentRecord:
     (
         appointment_id,
         patient_id,

@@ -40,14 +40,17 @@ from hms_desktop.services import outbox
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.scheduling.records import (
     check_online_quota,
+    counts_online_quota,
     load_appointment,
     publish_change,
+    refuse_over_quota,
     to_record,
 )
 from hms_desktop.services.scheduling.statements import (
     BOOK,
     BOOK_AND_READ,
     HOLD_CHECK,
+    HOLD_CHECK_COUNTING,
     RECORD_COLUMNS,
 )
 from hms_desktop.services.unit_of_work import UnitOfWork
@@ -90,13 +93,23 @@ def _hold(
     patient_id = patient_for(actor, Kind.HOLD, patient_id)
     if slot_id is None:
         raise MissingSlot()
+    # The quota (not for the guard of a move: that books nothing new) is counted by the
+    # check itself: a patient's hold is one round trip, as a desk's is.
+    counting = bool(limit) and counts_online_quota(actor, patient_id)
     with clinic.db.read_connection() as connection:
         found = connection.execute(
-            HOLD_CHECK,
-            {"slot_id": slot_id, "patient_id": patient_id, "user_id": actor.user_id},
+            HOLD_CHECK_COUNTING if counting else HOLD_CHECK,
+            {
+                "slot_id": slot_id,
+                "patient_id": patient_id,
+                "user_id": actor.user_id,
+                "now": clinic.now(),
+            },
         ).first()
-        if limit:  # not for the guard of a move: that books nothing new
+        if counting and found is None:  # no slot, no count: asked alone, so it still comes first
             check_online_quota(connection, clinic, actor, patient_id)
+    if counting and found is not None:
+        refuse_over_quota(clinic, found.upcoming)
     if found is None:
         raise NotFound("Slot does not exist.")
     if as_utc(found.start_at) <= clinic.now():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from hms_desktop.domain import policy
@@ -20,6 +20,7 @@ from hms_desktop.domain.models import Actor, AppointmentRecord
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.scheduling.statements import UPCOMING
 from hms_desktop.services.unit_of_work import UnitOfWork
 from hms_desktop.store.sql import AnySelect
 from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Patient, Slot, User
@@ -146,33 +147,29 @@ def load_for_change(
     return appointment
 
 
-# Built once, run as Core on the connection: a patient's hold and booking both ask it (built
-# per call and run through the ORM Session it was a tenth of a booking over HTTP).
-_UPCOMING = (
-    select(func.count())
-    .select_from(Appointment)
-    .join(Slot, Slot.id == Appointment.slot_id, isouter=True)
-    .where(
-        Appointment.patient_id == bindparam("patient_id"),
-        Appointment.status.in_([status.value for status in OPEN_STATUSES]),
-        or_(Appointment.slot_id.is_(None), Slot.start_at > bindparam("now")),
-    )
-)
+def counts_online_quota(actor: Actor, patient_id: int) -> bool:
+    """Whether the online-booking quota applies: a patient booking for themselves (a script
+    with one account cannot book the week out); the desk books any number."""
+    return actor.role is Role.PATIENT and actor.patient_id == patient_id
+
+
+def refuse_over_quota(clinic: Clinic, upcoming: int | None) -> None:
+    """At most `max_online_bookings_per_patient` upcoming appointments and requests."""
+    limit = clinic.settings.max_online_bookings_per_patient
+    if (upcoming or 0) >= limit:
+        raise TooManyBookings.of(limit)
 
 
 def check_online_quota(
     session: Session | Connection, clinic: Clinic, actor: Actor, patient_id: int
 ) -> None:
-    """A patient booking for themselves has at most `max_online_bookings_per_patient`
-    upcoming appointments and requests (a script with one account cannot book the week
-    out); the desk books any number."""
-    if actor.role is not Role.PATIENT or actor.patient_id != patient_id:
+    """The quota's own round trip, where no other statement counts (`counts_online_quota`)."""
+    if not counts_online_quota(actor, patient_id):
         return
-    limit = clinic.settings.max_online_bookings_per_patient
     connection = session.connection() if isinstance(session, Session) else session
-    upcoming = connection.scalar(_UPCOMING, {"patient_id": patient_id, "now": clinic.now()})
-    if (upcoming or 0) >= limit:
-        raise TooManyBookings.of(limit)
+    refuse_over_quota(
+        clinic, connection.scalar(UPCOMING, {"patient_id": patient_id, "now": clinic.now()})
+    )
 
 
 def publish_change(work: UnitOfWork, kind: str, record: AppointmentRecord) -> None:

@@ -30,8 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import RedisUnavailable
 from hms_desktop.domain.models import Actor
-from hms_desktop.services.account_versions import account_key
-from hms_desktop.store.events import change_key
+from hms_desktop.services.account_versions import account_key, change_key
 
 from .sign_ins import RedisKeys, Values
 

@@ -31,9 +31,13 @@ from sqlalchemy.orm import Session
 
 from hms_desktop.domain.errors import RedisUnavailable
 from hms_desktop.store.db import Database
+from hms_desktop.store.events import change_key
 from hms_desktop.store.tables import Doctor, Patient, RevokedToken, User
 
 log = logging.getLogger(__name__)
+
+# The change keys every published event rewrites, for the API's kept patient answers.
+__all__ = ["TOKEN_OWNERS", "AccountVersions", "account_key", "accounts_written", "change_key"]
 
 # How long a key lives after it was last written (a key that expired reads as changed).
 KEY_SECONDS = 86_400

@@ -60,7 +60,7 @@ async def presented_token(
 PresentedToken = Annotated[str | None, Depends(presented_token)]
 
 
-async def get_current_user(request: Request, clinic: ClinicDep, token: PresentedToken) -> Actor:
+async def get_current_user(request: Request, token: PresentedToken) -> Actor:
     """Whoever the token names (an invalid or revoked token is a 401), else anonymous. The
     booking API's session token works on the booking API only. Only a token's check (SQL)
     takes a worker thread, and only when this server keeps no check of it that Redis

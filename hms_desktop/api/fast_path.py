@@ -4,7 +4,7 @@ Profiling `serve` under wrk (README, "Measured: hms-desktop bench api") showed t
 answer is kept, most of a public read is FastAPI itself: matching the path against every
 route, resolving the dependencies, building a Request. This middleware sits inside the
 request-id, edge and log middlewares (so every answer still carries its X-Request-ID and
-security headers and gets its log line) and answers two kinds of request itself:
+security headers and gets its log line) and answers three kinds of request itself:
 
 - `GET /api/version`: the route's own `VersionAnswer` (read again at most once a second);
   the route asks neither a token nor the budget, and neither does this.
@@ -21,10 +21,11 @@ security headers and gets its log line) and answers two kinds of request itself:
   account's nor the patient's nor the clinic's change keys since the list was read), then
   the policy is asked what the route's query asks (`APPOINTMENT`, `READ`), then the budget.
 
-Anything else goes to FastAPI unchanged: a token or a cookie, a method other than GET, an
-answer not kept (a miss, an invalid query, an error: only a route's success is kept), a
-refusal by the policy, a spent budget (the route counts it again, refused, and answers the
-429 with its Retry-After) or Redis unavailable (the route answers the 503).
+Anything else goes to FastAPI unchanged: a token or a cookie (but on the patient's read),
+a method other than GET, an answer not kept (a miss, an invalid query, an error: only a
+route's success is kept), a changed key, a refusal by the policy, a spent budget (the
+route counts it again, refused, and answers the 429 with its Retry-After) or Redis
+unavailable (the route checks the token in SQL and answers the 503).
 """
 
 from __future__ import annotations

@@ -27,8 +27,10 @@ from .edge import EdgeMiddleware
 from .errors import RequestIdMiddleware, install_error_handlers
 from .fast_path import PublicFastPath
 from .openapi import PUBLIC, access
+from .patient_answers import PatientAnswers
 from .ratelimit import RequestBudget
 from .request_log import RequestLogMiddleware
+from .sign_ins import RedisKeys, SignIns
 
 meta = APIRouter(tags=["meta"])
 
@@ -83,6 +85,10 @@ def create_app(
     the_clinic = clinic if clinic is not None else open_clinic(settings)
 
     answers = AnswerCache(the_clinic.events, max_age=settings.answer_cache_seconds)
+    sign_ins = SignIns(the_clinic, RedisKeys(settings.redis_url))
+    patient_answers = PatientAnswers(
+        sign_ins.keys, settings.redis_prefix, max_age=settings.answer_cache_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,6 +117,8 @@ def create_app(
     )
     app.state.clinic = the_clinic
     app.state.answer_cache = answers
+    app.state.sign_ins = sign_ins
+    app.state.patient_answers = patient_answers
     app.state.version = VersionAnswer(the_clinic)
     app.state.request_budget = RequestBudget(the_clinic)
     app.state.settings = settings
@@ -122,6 +130,8 @@ def create_app(
         answers=answers,
         budget=app.state.request_budget,
         version=app.state.version,
+        sign_ins=sign_ins,
+        patients=patient_answers,
     )
     if settings.cors_origins:
         app.add_middleware(

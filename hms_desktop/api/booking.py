@@ -33,6 +33,7 @@ from .answer_cache import AnswerCacheDep, public_answer
 from .deps import SESSION_COOKIE, ClinicDep, CurrentUser, DbInt, PresentedToken
 from .fields import Name, Password, Search, ShortText, Token
 from .openapi import PUBLIC, access
+from .patient_answers import PatientAnswers
 from .ratelimit import EVERY_REQUEST, client_address
 
 router = APIRouter(tags=["booking API"], dependencies=EVERY_REQUEST)
@@ -327,8 +328,22 @@ def cancel(appointment_id: DbInt, clinic: ClinicDep, user: CurrentUser) -> Respo
     summary="The patient's appointments, or the doctor's schedule",
     openapi_extra=access(Kind.APPOINTMENT, Action.READ),
 )
-def my_appointments(clinic: ClinicDep, user: CurrentUser) -> list[BookingAppointment]:
-    return [_appointment(record, clinic) for record in scheduling.my_appointments(clinic, user)]
+async def my_appointments(request: Request, clinic: ClinicDep, user: CurrentUser) -> Response:
+    """A patient's list is kept for them (api/patient_answers.py; api/fast_path.py answers
+    it again before FastAPI's router); anyone else's is read every time."""
+    answers: PatientAnswers = request.app.state.patient_answers
+    body = await answers.answer(user, lambda: encode_appointments(clinic, user))
+    return Response(body, media_type="application/json")
+
+
+def encode_appointments(clinic: Clinic, user: Actor) -> bytes:
+    """The list as FastAPI rendered `list[BookingAppointment]` (JSONResponse's bytes)."""
+    records = scheduling.my_appointments(clinic, user)
+    return bytes(
+        JSONResponse(
+            [_appointment(record, clinic).model_dump(mode="json") for record in records]
+        ).body
+    )
 
 
 # --- doctors ------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import NotAuthenticated
@@ -21,6 +20,7 @@ from hms_desktop.services.clinic import Clinic
 from . import openapi
 from .errors import document_of
 from .fields import DbInt
+from .sign_ins import SignIns
 
 __all__ = ["ANONYMOUS", "ClinicDep", "CurrentUser", "DbInt", "DeskUser", "PresentedToken"]
 
@@ -60,14 +60,16 @@ async def presented_token(
 PresentedToken = Annotated[str | None, Depends(presented_token)]
 
 
-async def get_current_user(request: Request, clinic: ClinicDep, token: PresentedToken) -> Actor:
+async def get_current_user(request: Request, token: PresentedToken) -> Actor:
     """Whoever the token names (an invalid or revoked token is a 401), else anonymous. The
     booking API's session token works on the booking API only. Only a token's check (SQL)
-    takes a worker thread: the public's calls stay on the event loop."""
+    takes a worker thread, and only when this server keeps no check of it that Redis
+    confirms (api/sign_ins.py): the public's calls stay on the event loop."""
     if token is None:
         return ANONYMOUS
     kinds = ("access", "session") if _booking(request) else ("access",)
-    return await run_in_threadpool(accounts.verify_token, clinic, token, kinds)
+    sign_ins: SignIns = request.app.state.sign_ins
+    return await sign_ins.actor(token, kinds)
 
 
 CurrentUser = Annotated[Actor, Depends(get_current_user)]

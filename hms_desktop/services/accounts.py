@@ -28,6 +28,7 @@ from hms_desktop.domain.errors import (
 from hms_desktop.domain.models import ANONYMOUS, Actor, TokenPair, UserInfo
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
+from hms_desktop.services.account_versions import TOKEN_OWNERS
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.login_throttle import (
     count_attempt,
@@ -380,6 +381,12 @@ def _decode(clinic: Clinic, token: str, kinds: tuple[str, ...]) -> dict[str, Any
     return claims
 
 
+def token_claims(clinic: Clinic, token: str, kinds: tuple[str, ...]) -> dict[str, Any]:
+    """A token's claims once its signature, expiry and type are checked (not whether it was
+    revoked, nor its account: `verify_token` reads those)."""
+    return _decode(clinic, token, kinds)
+
+
 def _revocation_ids(claims: dict[str, Any]) -> list[str]:
     return list({claims["jti"], claims.get("sid") or claims["jti"]})
 
@@ -465,6 +472,8 @@ def revoke_token(
     try:
         with clinic.work(owner) as work:
             session = work.session
+            # Whose kept token checks this revocation ends (services/account_versions.py).
+            session.info.setdefault(TOKEN_OWNERS, set()).add(owner.user_id)
             session.execute(delete(RevokedToken).where(RevokedToken.expires_at < clinic.now()))
             if session.get(RevokedToken, sid) is None:
                 session.add(RevokedToken(jti=sid, expires_at=expires))

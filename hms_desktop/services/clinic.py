@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from hms_desktop.config import Settings
 from hms_desktop.domain.models import Actor, ChangeEvent
+from hms_desktop.services.account_versions import AccountVersions
 from hms_desktop.services.unit_of_work import UnitOfWork, unit_of_work
 from hms_desktop.services.version_gate import require_compatible
 from hms_desktop.store import schema
@@ -37,6 +38,9 @@ class Clinic:
     events: EventBus
     throttle: Throttle = field(default_factory=Throttle)
     clock: Callable[[], datetime] = field(default=_utcnow)
+    # With Redis: what the servers' kept token checks are checked against (every write of
+    # an account, on this clinic's sessions, changes it).
+    account_versions: AccountVersions | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -57,6 +61,8 @@ class Clinic:
     def close(self) -> None:
         self.events.close()
         self.locks.close()
+        if self.account_versions is not None:
+            self.account_versions.close()
         self.db.dispose()
 
 
@@ -88,4 +94,15 @@ def open_clinic(settings: Settings, *, migrate: bool | None = None) -> Clinic:
         # through its change_events table; an in-memory database has only this process.
         events = DatabaseEventBus(db) if _shared_file(db) else InProcessEventBus(channel=url)
     throttle = Throttle(settings.redis_url, settings.redis_prefix, channel=url)
-    return Clinic(settings=settings, db=db, locks=locks, events=events, throttle=throttle)
+    versions = None
+    if settings.redis_url:
+        versions = AccountVersions(settings.redis_url, settings.redis_prefix)
+        versions.follow(db)
+    return Clinic(
+        settings=settings,
+        db=db,
+        locks=locks,
+        events=events,
+        throttle=throttle,
+        account_versions=versions,
+    )

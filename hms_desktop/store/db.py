@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +95,11 @@ class Database:
         self.is_sqlite = is_sqlite(self.url)
         self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
+
+    def listen_to_writes(self, name: str, listener: Callable[..., Any]) -> None:
+        """A Session event (`after_flush`, `after_commit`, ...) on every read-write session
+        (services/account_versions.py follows the changes a token check reads this way)."""
+        event.listen(self._write_sessions, name, listener)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -157,10 +157,25 @@ class _BusSubscription:
         self._bus._remove(self._listener)
 
 
+# How long a change key (below) lives after its last change: any value outlives the answers
+# kept under it (`answer_cache_seconds`), and a key that expired reads as "changed".
+CHANGE_KEY_SECONDS = 86_400
+
+
+def change_key(prefix: str, patient_id: int | None) -> str:
+    """The Redis key every published change rewrites (to a fresh random value, in the same
+    round trip as the PUBLISH): the patient's it concerns, or the clinic's when it concerns
+    no one patient. A server keeps a patient's own answers only while both keys still hold
+    the values read before computing them (api/patient_answers.py), so a change is seen
+    by every server at once, before the request that made it has its answer."""
+    return f"{prefix}changed:patient:{patient_id}" if patient_id is not None else f"{prefix}changed"
+
+
 class RedisEventBus:
     def __init__(self, url: str, prefix: str = "hms:") -> None:
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2)
         self._channel = f"{prefix}events"
+        self._prefix = prefix
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
         self._follower: _RedisFollower | None = None
@@ -168,7 +183,12 @@ class RedisEventBus:
 
     def publish(self, event: ChangeEvent) -> None:
         try:
-            self._client.publish(self._channel, encode_event(event))
+            pipeline = self._client.pipeline(transaction=False)
+            pipeline.set(
+                change_key(self._prefix, event.patient_id), uuid.uuid4().hex, ex=CHANGE_KEY_SECONDS
+            )
+            pipeline.publish(self._channel, encode_event(event))
+            pipeline.execute()
         except redis.RedisError:
             # The change is already committed; desks resynchronise when they reconnect.
             log.warning("could not publish %s event", event.kind, exc_info=True)

@@ -919,3 +919,39 @@ def test_every_operation_answers_every_role_as_the_policy_says(
                     problems.append(f"{where}: shows another patient's {leaked}")
     assert not problems, f"{len(problems)} of {calls} calls:\n" + "\n".join(problems)
     assert calls > 700
+
+
+@pytest.mark.slow
+def test_a_kept_appointment_list_answers_every_role_as_the_policy_says(
+    serve: Callable[..., LiveServer],
+) -> None:
+    """`GET /appointments` again and again, the roles interleaved: once a patient's list is
+    kept (api/patient_answers.py, answered before the router by api/fast_path.py), every
+    role still gets what the policy says, the same answer each time, and no patient or
+    doctor another patient's secrets."""
+    api = serve(answer_cache_seconds=60)
+    schema = httpx.get(f"{api.url}/openapi.json", timeout=60).json()
+    access = schema["paths"]["/appointments"]["get"][openapi.ACCESS_KEY]
+    world = build_world(api)
+    (recipe,) = RECIPES[("GET", "/appointments")]
+    first: dict[str, tuple[int, str]] = {}
+    problems: list[str] = []
+    for turn in range(3):
+        for role in ROLES if turn % 2 == 0 else ROLES[::-1]:
+            answer = call(world, "GET", recipe.call(world, role), role, stream=False)
+            where = f"GET /appointments as {role}, read {turn + 1}"
+            if expected_allowed(world, role, "/appointments", access, recipe):
+                if answer.status_code != 200:
+                    problems.append(f"{where}: allowed, got {answer.status_code}")
+            elif answer.status_code not in ((401,) if role == "anonymous" else (403, 404)):
+                problems.append(f"{where}: refused, got {answer.status_code}")
+            if first.setdefault(role, (answer.status_code, answer.text)) != (
+                answer.status_code,
+                answer.text,
+            ):
+                problems.append(f"{where}: not the first read's answer")
+            leaked = [s for s in foreign_secrets(world, role) if s in answer.text]
+            if leaked:
+                problems.append(f"{where}: shows another patient's {leaked}")
+    assert not problems, "\n".join(problems)
+    assert first["patient"][1] != first["other_patient"][1]

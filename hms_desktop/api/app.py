@@ -22,6 +22,7 @@ from hms_desktop.services.version_gate import published_requirements
 
 from . import booking, desk, health, hospital, hospital_users, media, openapi
 from .answer_cache import AnswerCache
+from .booking_writes import BookingWrites
 from .desk_events import end_streams_on_stop
 from .edge import EdgeMiddleware
 from .errors import RequestIdMiddleware, install_error_handlers
@@ -123,7 +124,13 @@ def create_app(
     app.state.request_budget = RequestBudget(the_clinic)
     app.state.settings = settings
     install_error_handlers(app)
-    # Innermost: what it answers still passes CORS, the log line, the request id and the edge.
+    # Innermost: what they answer still passes CORS, the log line, the request id and the edge.
+    app.add_middleware(
+        BookingWrites,
+        clinic=the_clinic,
+        budget=app.state.request_budget,
+        sign_ins=app.state.sign_ins,
+    )
     app.add_middleware(
         PublicFastPath,
         clinic=the_clinic,

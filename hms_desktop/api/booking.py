@@ -276,6 +276,11 @@ def delete_session(clinic: ClinicDep, user: CurrentUser, token: PresentedToken) 
     openapi_extra=access(Kind.HOLD, Action.CREATE),
 )
 def hold_slot(body: SlotChoice, clinic: ClinicDep, user: CurrentUser) -> HoldCreated:
+    return hold_for(clinic, user, body)
+
+
+def hold_for(clinic: Clinic, user: Actor, body: SlotChoice) -> HoldCreated:
+    """The route's work, which api/booking_writes.py answers with before the router too."""
     hold = scheduling.hold_slot(clinic, user, body.slot_id())
     return HoldCreated(appointmentId=hold.token)
 
@@ -287,6 +292,11 @@ def hold_slot(body: SlotChoice, clinic: ClinicDep, user: CurrentUser) -> HoldCre
     openapi_extra=access(Kind.APPOINTMENT, Action.CREATE),
 )
 def confirm_booking(body: SlotChoice, clinic: ClinicDep, user: CurrentUser) -> BookingAppointment:
+    return booking_for(clinic, user, body)
+
+
+def booking_for(clinic: Clinic, user: Actor, body: SlotChoice) -> BookingAppointment:
+    """The route's work, which api/booking_writes.py answers with before the router too."""
     record = scheduling.confirm_booking(clinic, user, body.slot_id(), token=body.hold_token())
     return _appointment(record, clinic)
 

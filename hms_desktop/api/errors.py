@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -213,6 +213,16 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
         response.headers["Allow"] = ", ".join(methods_at(request.app, request.url.path))
     return response
+
+
+async def answer_for(request: Request, error: Exception) -> Response | None:
+    """What the handlers `install_error_handlers` installs answer for `error` (a store that is
+    not briefly away is raised again, as there); None for what they leave to the 500."""
+    if isinstance(error, DomainError):
+        return await _domain_error(request, error)
+    if isinstance(error, outages.STORE_ERRORS):
+        return await _store_error(request, error)
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:

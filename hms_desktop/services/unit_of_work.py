@@ -52,7 +52,7 @@ class UnitOfWork:
         writes Core statements on `connection` only (a booking) needs none, and a Session's
         begin and commit cost a tenth of a booking's CPU. Flushed before the commit."""
         if self._session is None:
-            self._session = Session(bind=self.connection, expire_on_commit=False)
+            self._session = self.clinic.db.session_on(self.connection)
         return self._session
 
     def _flush(self) -> None:
@@ -107,5 +107,7 @@ def unit_of_work(clinic: Clinic, actor: Actor) -> Iterator[UnitOfWork]:
         if is_live_slot_violation(error):
             raise SlotAlreadyBooked() from error
         raise
+    if work._session is not None:
+        clinic.db.committed(work._session)  # what follows the session's commits (accounts)
     for event in work.events:
         clinic.events.publish(event)

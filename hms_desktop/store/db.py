@@ -91,6 +91,7 @@ class Database:
         return cls(url, engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
 
     def __post_init__(self) -> None:
+        self._after_commit: list[Callable[[Session], Any]] = []
         # Asked on every booking: parsing the URL each time cost 2-3% of one.
         self.is_sqlite = is_sqlite(self.url)
         self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
@@ -99,7 +100,21 @@ class Database:
     def listen_to_writes(self, name: str, listener: Callable[..., Any]) -> None:
         """A Session event (`after_flush`, `after_commit`, ...) on every read-write session
         (services/account_versions.py follows the changes a token check reads this way)."""
+        if name == "after_commit":
+            # A session made on a unit of work's connection (`session_on`) never commits
+            # itself: its writes commit with the connection, announced by `committed`.
+            self._after_commit.append(listener)
         event.listen(self._write_sessions, name, listener)
+
+    def session_on(self, connection: Connection) -> Session:
+        """A read-write session in `connection`'s transaction (its events fire as any read-
+        write session's do; its commit is the connection's: call `committed` after it)."""
+        return self._write_sessions(bind=connection)
+
+    def committed(self, session: Session) -> None:
+        """`session`'s writes were committed with its connection: `after_commit` listeners."""
+        for listener in self._after_commit:
+            listener(session)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -1,10 +1,11 @@
 """`hms-desktop bench booking`: hold + confirm through the service layer on PostgreSQL + Redis,
 beside a floor measured in the same run: the same SQL text and Redis commands sent with
 bare psycopg and redis-py, one connection per worker. Per booking both sides make the
-hold's check SELECT (autocommit), the acquire script (EVALSHA), PUBLISH, GET, then BEGIN,
+hold's check SELECT (autocommit), the acquire script (EVALSHA), the event (a pipeline: the
+patient's change key's SET and the PUBLISH), GET, then BEGIN,
 the one statement that books, writes the audit entry and returns the record with the
 patient's addresses (the bench patients have no e-mail address, so neither side writes a
-message), COMMIT, PUBLISH and the release script. The floor's SQL is the service's own
+message), COMMIT, the event's pipeline and the release script. The floor's SQL is the service's own
 statements compiled for psycopg. The difference is what the stack adds: SQLAlchemy (the
 connection pool, statement execution) and the service code.
 
@@ -46,7 +47,7 @@ from hms_desktop.services import accounts, patients, scheduling
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.scheduling import statements
 from hms_desktop.store.db import Database
-from hms_desktop.store.events import RedisEventBus
+from hms_desktop.store.events import CHANGE_KEY_SECONDS, RedisEventBus, change_key
 from hms_desktop.store.locks import _ACQUIRE_SCRIPT, _RELEASE_SCRIPT, RedisLockStore
 
 WORKER_COUNTS = (1, 8, 32)
@@ -142,6 +143,14 @@ class FloorBooking:
             connection.close()
         self.redis.close()
 
+    def _publish(self, patient_id: int, event: dict[str, object]) -> None:
+        """As RedisEventBus.publish: the patient's change key rewritten and the event
+        published in one round trip."""
+        pipeline = self.redis.pipeline(transaction=False)
+        pipeline.set(change_key(self.prefix, patient_id), uuid.uuid4().hex, ex=CHANGE_KEY_SECONDS)
+        pipeline.publish(self.channel, json.dumps(event))
+        pipeline.execute()
+
     def __call__(self, worker: int, slot_id: int, patient_id: int) -> None:
         connection = self.connections[worker]
         key = f"{self.prefix}hold:{slot_id}"
@@ -184,7 +193,7 @@ class FloorBooking:
         )
         if json.loads(held)["token"] != token:
             raise RuntimeError(f"floor: slot {slot_id} already held")
-        self.redis.publish(self.channel, json.dumps({"kind": "hold", "slot_id": slot_id}))
+        self._publish(patient_id, {"kind": "hold", "slot_id": slot_id})
         json.loads(self.redis.get(key))  # type: ignore[arg-type]
         now = datetime.now(UTC)
         with connection.cursor() as cursor:
@@ -208,7 +217,7 @@ class FloorBooking:
             cursor.fetchone()
         connection.commit()
         # The service announces the booking once committed, then lets go of the hold.
-        self.redis.publish(self.channel, json.dumps({"kind": "book", "slot_id": slot_id}))
+        self._publish(patient_id, {"kind": "book", "slot_id": slot_id})
         self.release(keys=[key, self.index], args=[token, slot_id])
 
 

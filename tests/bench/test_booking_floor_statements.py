@@ -33,8 +33,16 @@ def _redis_commands(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         seen.append(f"{name} {args[1]}" if name == "EVALSHA" else name)
         return send(self, *args, **options)
 
+    run = redis.client.Pipeline.execute
+
+    def record_pipeline(self: redis.client.Pipeline, *args: Any, **options: Any) -> Any:
+        names = ",".join(str(command[0][0]).upper() for command in self.command_stack)
+        seen.append(f"PIPELINE {names}")
+        return run(self, *args, **options)
+
     with monkeypatch.context() as patch:
         patch.setattr(redis.Redis, "execute_command", record)
+        patch.setattr(redis.client.Pipeline, "execute", record_pipeline)
         yield seen
 
 
@@ -92,9 +100,9 @@ def test_the_floor_runs_the_services_statements(
     assert floor_commands == service_commands
     assert [command.split()[0] for command in service_commands] == [
         "EVALSHA",  # acquire
-        "PUBLISH",  # hold
+        "PIPELINE",  # hold: the patient's change key and the event, one round trip
         "GET",  # confirm reads the hold
-        "PUBLISH",  # book, once committed
+        "PIPELINE",  # book, once committed
         "EVALSHA",  # release
     ]
     assert service_commands[0] != service_commands[4]  # two scripts: acquire, release

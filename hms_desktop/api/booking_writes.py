@@ -37,14 +37,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hms_desktop.domain.errors import RedisUnavailable
 from hms_desktop.domain.models import Actor
 from hms_desktop.services.clinic import Clinic
 
 from .booking import SlotChoice, booking_for, hold_for
 from .errors import answer_for
 from .fast_path import presented_token
-from .ratelimit import RequestBudget, budget_of
+from .ratelimit import RequestBudget
 from .sign_ins import SignIns
 
 PATH = "/appointments/me"
@@ -84,7 +83,7 @@ class BookingWrites:
         messages = await _body_messages(receive)
         replay = _replaying(messages, receive)
         choice = _slot_choice(messages)
-        if choice is None or not await self._counted(scope, actor):
+        if choice is None or not await self._budget.admits(actor, scope):
             await self.app(scope, replay, send)
             return
         answer = await self._answer(scope, actor, choice, *work)
@@ -92,22 +91,7 @@ class BookingWrites:
 
     async def _confirmed_caller(self, headers: Headers) -> Actor | None:
         token = presented_token(headers)
-        check = self._sign_ins.kept(token, _KINDS) if token else None
-        if check is None:
-            return None
-        try:
-            values = await self._sign_ins.keys.read(check.keys)
-        except RedisUnavailable:
-            return None  # never trusted unconfirmed: the route checks the token in SQL
-        return check.actor if self._sign_ins.confirmed(check, values) else None
-
-    async def _counted(self, scope: Scope, actor: Actor) -> bool:
-        client = scope.get("client")
-        limit, bucket, key = budget_of(self._clinic, actor, client[0] if client else "unknown")
-        try:
-            return await self._budget.hit(limit, bucket, key)
-        except RedisUnavailable:
-            return False  # the route answers the 503
+        return await self._sign_ins.confirmed_actor(token, _KINDS) if token else None
 
     async def _answer(
         self,

@@ -48,7 +48,7 @@ from hms_desktop.services.clinic import Clinic
 from .answer_cache import AnswerCache, answer_key
 from .deps import SESSION_COOKIE
 from .patient_answers import PatientAnswers
-from .ratelimit import RequestBudget, budget_of
+from .ratelimit import RequestBudget
 from .sign_ins import SignIns
 
 if TYPE_CHECKING:
@@ -117,14 +117,7 @@ class PublicFastPath:
             return None  # kept without its policy entry: only the route may answer
         if not policy.allows(ANONYMOUS, *entry):  # what the route's policy.require asks
             return None
-        client = scope.get("client")
-        limit, bucket, key = budget_of(self._clinic, ANONYMOUS, client[0] if client else "unknown")
-        try:
-            if not await self._budget.hit(limit, bucket, key):
-                return None
-        except RedisUnavailable:
-            return None
-        return body
+        return body if await self._budget.admits(ANONYMOUS, scope) else None
 
     async def _kept_for_a_patient(self, scope: Scope) -> bytes | None:
         """The patient's kept list once the route's checks passed, else None."""
@@ -138,19 +131,15 @@ class PublicFastPath:
         kept = self._patients.kept(actor) if self._patients.keeps(actor) else None
         if kept is None or not policy.allows(actor, Kind.APPOINTMENT, Action.READ):
             return None
-        client = scope.get("client")
-        limit, bucket, key = budget_of(self._clinic, actor, client[0] if client else "unknown")
         try:
             values = await self._sign_ins.keys.read(self._patients.version_keys(actor))
-            if not self._sign_ins.confirmed(check, values[:2]):
-                return None  # the account changed: FastAPI checks the token in SQL
-            if not self._patients.confirmed(kept, values):
-                return None
-            if not await self._budget.hit(limit, bucket, key):
-                return None
         except RedisUnavailable:
             return None
-        return kept.body
+        if not self._sign_ins.confirmed(check, values[:2]):
+            return None  # the account changed: FastAPI checks the token in SQL
+        if not self._patients.confirmed(kept, values):
+            return None
+        return kept.body if await self._budget.admits(actor, scope) else None
 
 
 def presented_token(headers: Headers) -> str | None:

@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.types import Scope
 
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.errors import RateLimited, RedisUnavailable
@@ -70,6 +71,17 @@ class RequestBudget:
             return await self._async_limiter().hit(limit, *keys)
         except redis.RedisError as error:
             raise RedisUnavailable() from error
+
+    async def admits(self, user: Actor, scope: Scope) -> bool:
+        """One hit counted for `user` calling from the scope's client, under the keys
+        `default_rate_limit` counts (for the paths that answer before FastAPI's router);
+        False when the budget is spent or Redis is unavailable: the route answers then."""
+        client = scope.get("client")
+        limit, bucket, key = budget_of(self._clinic, user, client[0] if client else "unknown")
+        try:
+            return await self.hit(limit, bucket, key)
+        except RedisUnavailable:
+            return False
 
     async def retry_after(self, limit: RateLimitItem, *keys: str) -> int:
         if not self._url:

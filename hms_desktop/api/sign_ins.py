@@ -133,18 +133,24 @@ class SignIns:
         """Whether the account's keys, read now (`values`), still hold what `check` read."""
         return None not in values and values == check.values
 
+    async def confirmed_actor(self, token: str, kinds: tuple[str, ...]) -> Actor | None:
+        """The acting user of `token`'s kept check once Redis confirms it, else None (no
+        check kept, the account changed, or Redis unavailable: never trusted unconfirmed)."""
+        check = self.kept(token, kinds)
+        if check is None:
+            return None
+        try:
+            values = await self.keys.read(check.keys)
+        except RedisUnavailable:
+            return None
+        return check.actor if self.confirmed(check, values) else None
+
     async def actor(self, token: str, kinds: tuple[str, ...]) -> Actor:
         """The acting user `token` names: a kept check confirmed in Redis, else SQL's."""
         if not self.keys.enabled:
             return await run_in_threadpool(accounts.verify_token, self._clinic, token, kinds)
-        check = self.kept(token, kinds)
-        if check is not None:
-            try:
-                if self.confirmed(check, await self.keys.read(check.keys)):
-                    return check.actor
-            except RedisUnavailable:
-                pass  # never trusted unconfirmed: SQL decides
-        return await self._checked(token, kinds)
+        kept = await self.confirmed_actor(token, kinds)
+        return kept if kept is not None else await self._checked(token, kinds)
 
     async def _checked(self, token: str, kinds: tuple[str, ...]) -> Actor:
         claims = accounts.token_claims(self._clinic, token, kinds)  # a bad one is a 401 here

@@ -32,6 +32,12 @@ class Hosts:
         self.plain = serve(customize=_without_the_path)
         self.clinic = self.fast.clinic
 
+    def patient_and_slots(self, count: int) -> tuple[str, list[int]]:
+        """A new patient's session cookie and `count` free slots of a new doctor."""
+        doctor = self.fast.doctor()
+        _, user = self.fast.patient_user()
+        return self.fast.session_for(user), _free_slots(self.clinic, doctor.doctor_id, count)
+
 
 @pytest.fixture
 def hosts(serve: Callable[..., LiveServer], store: StoreSpec) -> Hosts:
@@ -57,10 +63,7 @@ def _confirm(client: httpx.Client, slot_id: int, token: str | None = None) -> ht
 
 
 def test_a_hold_and_a_booking_are_answered_as_the_routes_answer_them(hosts: Hosts) -> None:
-    doctor = hosts.fast.doctor()
-    _, user = hosts.fast.patient_user()
-    session = hosts.fast.session_for(user)
-    ours, theirs = _free_slots(hosts.clinic, doctor.doctor_id, 2)
+    session, (ours, theirs) = hosts.patient_and_slots(2)
     with hosts.fast.client(cookie=session) as fast, hosts.plain.client(cookie=session) as plain:
         _kept(fast)
         mark = len(hosts.calls.paths)
@@ -136,10 +139,7 @@ def test_staff_on_the_patients_writes_are_refused_as_by_the_route(hosts: Hosts, 
 
 
 def test_a_log_out_on_another_host_is_refused_at_once(hosts: Hosts) -> None:
-    doctor = hosts.fast.doctor()
-    _, user = hosts.fast.patient_user()
-    session = hosts.fast.session_for(user)
-    first, second = _free_slots(hosts.clinic, doctor.doctor_id, 2)
+    session, (first, second) = hosts.patient_and_slots(2)
     with hosts.fast.client(cookie=session) as fast, hosts.plain.client(cookie=session) as plain:
         _kept(fast)
         assert _hold(fast, first).status_code == 201

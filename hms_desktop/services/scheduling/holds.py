@@ -96,6 +96,7 @@ def _hold(
     # The quota (not for the guard of a move: that books nothing new) is counted by the
     # check itself: a patient's hold is one round trip, as a desk's is.
     counting = bool(limit) and counts_online_quota(actor, patient_id)
+    now = clinic.now()
     with clinic.db.read_connection() as connection:
         found = connection.execute(
             HOLD_CHECK_COUNTING if counting else HOLD_CHECK,
@@ -103,7 +104,7 @@ def _hold(
                 "slot_id": slot_id,
                 "patient_id": patient_id,
                 "user_id": actor.user_id,
-                "now": clinic.now(),
+                "now": now,
             },
         ).first()
         if counting and found is None:  # no slot, no count: asked alone, so it still comes first
@@ -112,7 +113,7 @@ def _hold(
         refuse_over_quota(clinic, found.upcoming)
     if found is None:
         raise NotFound("Slot does not exist.")
-    if as_utc(found.start_at) <= clinic.now():
+    if as_utc(found.start_at) <= now:
         raise SlotInPast()
     if found.patient_id is None:
         raise PatientMissing()

@@ -25,7 +25,6 @@ from hms_desktop.services.unit_of_work import UnitOfWork
 from hms_desktop.store.sql import AnySelect
 from hms_desktop.store.tables import Appointment, AvailableTime, Doctor, Patient, Slot, User
 
-OPEN_STATUSES = [status for status in AppointmentStatus if status.is_open]
 _PatientUser = aliased(User, name="patient_user")
 _DoctorUser = aliased(User, name="doctor_user")
 

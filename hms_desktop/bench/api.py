@@ -24,7 +24,7 @@ import httpx
 from sqlalchemy import select, text
 
 from hms_desktop.bench import api_booking, traffic
-from hms_desktop.bench.api_booking import Flow, expect
+from hms_desktop.bench.api_booking import Flow
 from hms_desktop.bench.common import (
     Report,
     Table,
@@ -38,6 +38,7 @@ from hms_desktop.bench.common import (
 )
 from hms_desktop.bench.common import _free_port as free_port
 from hms_desktop.bench.floor import served_floor
+from hms_desktop.bench.raw_http import Connection
 from hms_desktop.config import Settings
 from hms_desktop.domain.enums import Role
 from hms_desktop.domain.models import SYSTEM
@@ -112,13 +113,17 @@ def _patient_sessions(clinic: Clinic, count: int) -> list[str]:
 # --- load ------------------------------------------------------------------------------------
 
 
-def _clients(url: str, sessions: list[str]) -> list[httpx.Client]:
-    clients = []
-    for token in sessions:
-        client = httpx.Client(base_url=url, timeout=30)
-        client.cookies.set("session", token)
-        clients.append(client)
-    return clients
+def expect(response: httpx.Response, status: int) -> httpx.Response:
+    if response.status_code != status:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}: "
+            f"{response.status_code} {response.text[:200]}"
+        )
+    return response
+
+
+def _clients(url: str, sessions: list[str]) -> list[Connection]:
+    return [Connection(url, f"session={token}") for token in sessions]
 
 
 @dataclass(frozen=True)
@@ -227,19 +232,21 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             # Other work on the machine shares its cores with the server: say how busy it was.
             average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
             setup = f"{server_versions(clinic.db.writer, redis_url)}; load average {average}"
-            sessions = _patient_sessions(clinic, CLIENTS)
-            patients = [accounts.verify_token(clinic, token) for token in sessions]
+            # Each booking measurement by patients of its own (see bench/api_booking).
+            sessions = _patient_sessions(clinic, 3 * CLIENTS)
+            local, closed, paced = (sessions[run::3] for run in range(3))
+            patients = [accounts.verify_token(clinic, token) for token in local]
             slots = _booking_slots(clinic, BOOKINGS_PER_CLIENT[pick])
-            reads = _reads(clinic, sessions[0])
+            reads = _reads(clinic, closed[0])
             flows = {"in process": api_booking.in_process(clinic, patients, slots[0])}
             with served(settings, WORKERS) as api_url:
-                clients = _clients(api_url, sessions)
+                clients = _clients(api_url, closed) + _clients(api_url, paced)
                 try:
                     cpu_before = time.process_time()
-                    flows["over HTTP"] = api_booking.closed_loop(clients, slots[1])
+                    flows["over HTTP"] = api_booking.closed_loop(clients[:CLIENTS], slots[1])
                     booking_cores = (time.process_time() - cpu_before) / flows["over HTTP"].elapsed
                     rate = flows["in process"].per_second * BOOKING_TARGET_SHARE
-                    flows["over HTTP, paced"] = api_booking.paced(clients, slots[2], rate)
+                    flows["over HTTP, paced"] = api_booking.paced(clients[CLIENTS:], slots[2], rate)
                 finally:
                     for client in clients:
                         client.close()

@@ -1,7 +1,9 @@
 """The booking flow of `hms-desktop bench api`: hold + confirm by 16 patients at once, over
 HTTP and, in the same run and on the same database, through the service layer in process.
 
-Three measurements, each on distinct free slots (the cost of the protocol, not of races):
+Three measurements, each on distinct free slots (the cost of the protocol, not of races) and
+by patients of its own (a patient's hold counts their upcoming bookings: a later measurement
+must not count the earlier ones' too):
 - in process: 16 threads, one patient each, calling `hold_slot` and `confirm_booking` as the
   API's routes do (what `bench booking` measures, at the API's concurrency);
 - closed loop over HTTP: 16 clients, each starting its next booking when the last is answered
@@ -22,8 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
+from hms_desktop.bench.raw_http import Connection
 from hms_desktop.domain.models import Actor
 from hms_desktop.services import scheduling
 from hms_desktop.services.clinic import Clinic
@@ -44,15 +45,6 @@ class Flow:
 
 
 Booker = Callable[[int, int], None]  # (client, slot id): hold, then confirm
-
-
-def expect(response: httpx.Response, status: int) -> httpx.Response:
-    if response.status_code != status:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path}: "
-            f"{response.status_code} {response.text[:200]}"
-        )
-    return response
 
 
 def _run(
@@ -121,22 +113,28 @@ def in_process(clinic: Clinic, patients: list[Actor], slots: list[list[int]]) ->
     return _run(len(patients), slots, hold, confirm)
 
 
-def _over_http(clients: list[httpx.Client]) -> tuple[Booker, Booker]:
+def _book(client: Connection, method: str, slot_id: int, status: int) -> None:
+    answer = client.request(method, "/appointments/me", {"slot": slot_id})
+    if answer.status != status:
+        raise RuntimeError(f"{method} /appointments/me: {answer.status} {answer.body[:200]!r}")
+
+
+def _over_http(clients: list[Connection]) -> tuple[Booker, Booker]:
     def hold(index: int, slot_id: int) -> None:
-        expect(clients[index].post("/appointments/me", json={"slot": slot_id}), 201)
+        _book(clients[index], "POST", slot_id, 201)
 
     def confirm(index: int, slot_id: int) -> None:
-        expect(clients[index].put("/appointments/me", json={"slot": slot_id}), 200)
+        _book(clients[index], "PUT", slot_id, 200)
 
     return hold, confirm
 
 
-def closed_loop(clients: list[httpx.Client], slots: list[list[int]]) -> Flow:
+def closed_loop(clients: list[Connection], slots: list[list[int]]) -> Flow:
     """Each client books its next slot as soon as the last is confirmed."""
     return _run(len(clients), slots, *_over_http(clients))
 
 
-def paced(clients: list[httpx.Client], slots: list[list[int]], rate: float) -> Flow:
+def paced(clients: list[Connection], slots: list[list[int]], rate: float) -> Flow:
     """The clients together start `rate` bookings a second, evenly spread, each timed from
     when it was due."""
     count = len(clients)

@@ -30,6 +30,7 @@ from sqlalchemy import cast as sql_cast
 
 from hms_desktop.domain.enums import FREEING_STATUSES, AppointmentStatus
 from hms_desktop.services.blocking import slot_is_blocked
+from hms_desktop.services.outbox import CLINIC_NAME
 from hms_desktop.store.tables import Appointment, AuditEntry, Doctor, Patient, Slot, User
 
 # Core tables, not ORM entities, on the hot path (declarative types them as any FromClause).
@@ -187,6 +188,7 @@ BOOK_AND_READ = (
         _patient_user.c.email,
         _patients.c.phone,
         _patients.c.messages_opt_out,
+        CLINIC_NAME,
     )
     .select_from(_booked)
     .join(_slots, _slots.c.id == _booked.c.slot_id)

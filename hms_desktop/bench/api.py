@@ -242,10 +242,12 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
             with served(settings, WORKERS) as api_url:
                 clients = _clients(api_url, closed) + _clients(api_url, paced)
                 try:
+                    api_booking.warm_up(clients[:CLIENTS])
                     cpu_before = time.process_time()
                     flows["over HTTP"] = api_booking.closed_loop(clients[:CLIENTS], slots[1])
                     booking_cores = (time.process_time() - cpu_before) / flows["over HTTP"].elapsed
                     rate = flows["in process"].per_second * BOOKING_TARGET_SHARE
+                    api_booking.warm_up(clients[CLIENTS:])
                     flows["over HTTP, paced"] = api_booking.paced(clients[CLIENTS:], slots[2], rate)
                 finally:
                     for client in clients:

@@ -206,6 +206,7 @@ class FloorBooking:
                     "appointment_type": "Offline",
                     "symptoms": "",
                     "now": now,
+                    "quota": None,  # a desk's booking counts no quota
                     "audit_at": now,
                     "audit_actor_user_id": self.desk.user_id,
                     "audit_actor": self.desk.username,

@@ -19,6 +19,10 @@ _HEAD_END = b"\r\n\r\n"
 _MAX_HEAD = 64 * 1024
 
 
+class _Unanswered(RuntimeError):
+    """The connection closed before any byte of the answer came."""
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -52,15 +56,27 @@ class Connection:
             self._socket, self._buffer = connection, b""
         return self._socket
 
-    def request(self, method: str, path: str, body: object) -> Answer:
-        payload = json.dumps(body, separators=(",", ":")).encode()
-        connection = self._connected()
-        connection.sendall(
+    def request(self, method: str, path: str, body: object = None) -> Answer:
+        """`body` as JSON, or no body when None."""
+        payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        message = (
             f"{method} {path} HTTP/1.1\r\n".encode("ascii")
             + self._fixed
             + f"Content-Length: {len(payload)}\r\n\r\n".encode("ascii")
             + payload
         )
+        reused = self._socket is not None
+        connection = self._connected()
+        try:
+            connection.sendall(message)
+            return self._answer(connection)
+        except _Unanswered:
+            if not reused:
+                raise
+        # The server had closed the idle connection (uvicorn's keep-alive timeout) before
+        # reading this request, as HTTP/1.1 lets it: sent again on a new one, once.
+        connection = self._connected()
+        connection.sendall(message)
         return self._answer(connection)
 
     def _answer(self, connection: socket.socket) -> Answer:
@@ -87,9 +103,15 @@ class Connection:
         return Answer(status, body)
 
     def _receive(self, connection: socket.socket) -> None:
-        chunk = connection.recv(65536)
+        try:
+            chunk = connection.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
         if not chunk:
+            unanswered = not self._buffer
             self.close()
+            if unanswered:
+                raise _Unanswered("the server closed the connection before answering")
             raise RuntimeError("the server closed the connection mid-answer")
         self._buffer += chunk
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from hms_desktop.domain.errors import TooManyBookings
 from hms_desktop.domain.models import AppointmentRecord
 from hms_desktop.services import scheduling
 from hms_desktop.services.clinic import Clinic
@@ -119,3 +120,28 @@ def test_the_orm_session_of_a_unit_of_work_is_flushed_before_its_commit(
     with clinic.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Appointment)) == 1
     assert [entry.entity_id for entry in _audit(clinic, "note")] == [str(slot)]
+
+
+def test_a_patients_confirm_past_their_quota_books_nothing_and_the_desk_still_may(
+    open_store: Callable[..., Clinic],
+) -> None:
+    """The quota is counted by the booking statement itself: two holds made while under it,
+    confirmed one after the other, book one; the other is refused as over the quota, with
+    no appointment, audit entry or message, and the desk may still book it for them."""
+    clinic = open_store(max_online_bookings_per_patient=1)
+    _, desk = factories.staff(clinic)
+    doc = factories.doctor(clinic)
+    record = factories.patient(clinic, desk, email="quota@example.com")
+    patient = factories.patient_actor(clinic, record)
+    first, second = free_slot_ids(clinic, doc.doctor_id, 2, days_ahead=3)
+    holds = [scheduling.hold_slot(clinic, patient, slot) for slot in (first, second)]
+    booked = scheduling.confirm_booking(clinic, patient, first, token=holds[0].token)
+    with pytest.raises(TooManyBookings):
+        scheduling.confirm_booking(clinic, patient, second, token=holds[1].token)
+    with clinic.db.read() as session:
+        assert session.scalars(select(Appointment.slot_id)).all() == [first]
+        assert set(session.scalars(select(MessageRow.appointment_id))) == {booked.id}
+    assert [entry.entity_id for entry in _audit(clinic, "book")] == [str(booked.id)]
+    # The desk books any number: the patient's second hold is the desk's to confirm.
+    again = scheduling.confirm_booking(clinic, desk, second, record.id, token=holds[1].token)
+    assert again.slot_id == second

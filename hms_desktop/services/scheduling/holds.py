@@ -271,16 +271,18 @@ def confirm_booking(
         raise HoldNotYours()
     if token is None and not may_see_token(actor, hold) and actor.patient_id != patient_id:
         raise HoldNotYours()
+    limit = clinic.settings.max_online_bookings_per_patient
     values = {
         "patient_id": patient_id,
         "slot_id": slot_id,
         "appointment_type": appointment_type.value,
         "symptoms": symptoms,
         "now": clinic.now(),
+        # Counted by the booking statement itself (statements._INSERT_APPOINTMENT).
+        "quota": limit if limit and counts_online_quota(actor, patient_id) else None,
     }
     try:
         with clinic.work(actor) as work:
-            check_online_quota(work.connection, clinic, actor, patient_id)
             book = _book_step_by_step if clinic.db.is_sqlite else _book_in_one_statement
             record, contact = book(work, values)
             outbox.booked(work, record, contact)  # in this transaction: no message for a rollback
@@ -305,7 +307,7 @@ def _book_in_one_statement(
     values = {**values, **{f"audit_{key}": value for key, value in audit.items()}}
     row = work.connection.execute(BOOK_AND_READ, values).first()
     if row is None:
-        _refuse_booking(work, values["slot_id"])
+        _refuse_booking(work, values)
     return to_record(row[:RECORD_COLUMNS]), outbox.Contact(*row[RECORD_COLUMNS:])
 
 
@@ -315,13 +317,15 @@ def _book_step_by_step(
     """SQLite: the same steps, one statement each (the outbox reads the addresses)."""
     appointment_id = work.connection.scalar(BOOK, values)
     if appointment_id is None:
-        _refuse_booking(work, values["slot_id"])
+        _refuse_booking(work, values)
     work.record("book", "appointment", appointment_id, slot_id=values["slot_id"])
     return load_appointment(work.session, appointment_id), None
 
 
-def _refuse_booking(work: UnitOfWork, slot_id: object) -> NoReturn:
-    """Nothing was booked: the slot is gone, or leave or a holiday now covers it."""
-    if work.session.get(Slot, slot_id) is not None:
+def _refuse_booking(work: UnitOfWork, values: dict[str, Any]) -> NoReturn:
+    """Nothing was booked: the patient is at their quota, the slot is gone, or leave or a
+    holiday now covers it (asked in that order, as the steps were once made)."""
+    check_online_quota(work.connection, work.clinic, work.actor, values["patient_id"])
+    if work.session.get(Slot, values["slot_id"]) is not None:
         raise SlotBlocked()
     raise NotFound("Slot does not exist.")

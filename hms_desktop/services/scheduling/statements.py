@@ -122,6 +122,13 @@ _INSERT_APPOINTMENT = insert(_appointments).from_select(
         _slots.c.id == bindparam("slot_id"),
         # Leave entered while the slot was held: the hold does not outlive it.
         ~slot_is_blocked(_slots.c.doctor_id, _slots.c.start_at),
+        # A patient confirming for themselves books while under the online quota (`quota`;
+        # NULL for a desk's booking, which counts none): counted here, not in a round trip
+        # of its own before the booking.
+        or_(
+            bindparam("quota", type_=Integer).is_(None),
+            UPCOMING.scalar_subquery() < bindparam("quota", type_=Integer),
+        ),
     ),
 )
 

@@ -26,12 +26,14 @@ the 429 with its Retry-After).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,6 +56,28 @@ _WORK: dict[str, tuple[Callable[[Clinic, Actor, SlotChoice], BaseModel], int]] =
     "POST": (hold_for, 201),
     "PUT": (booking_for, 200),
 }
+# The writes' use cases run on this many worker threads per process, not on the default
+# pool's 40: with every request of a burst in a thread of its own, the threads' turns at the
+# GIL (each round trip to PostgreSQL or Redis gives it up and waits for it again) cost a
+# worker more CPU per booking and queued the bookings behind each other. `bench api`, 16
+# patients paced at half the in-process rate: p99 57-150 ms on 40 threads, 15-18 ms on 8
+# (README, "Measured: hms-desktop bench api", round 6).
+WRITE_THREADS = 8
+
+
+class _Threads:
+    """The writes' own few worker threads (see WRITE_THREADS), one limiter per event loop."""
+
+    def __init__(self, tokens: int) -> None:
+        self._tokens = tokens
+        self._limiters: dict[asyncio.AbstractEventLoop, CapacityLimiter] = {}
+
+    def limiter(self) -> CapacityLimiter:
+        loop = asyncio.get_running_loop()
+        found = self._limiters.get(loop)
+        if found is None:
+            found = self._limiters[loop] = CapacityLimiter(self._tokens)
+        return found
 
 
 class BookingWrites:
@@ -69,6 +93,7 @@ class BookingWrites:
         self._clinic = clinic
         self._budget = budget
         self._sign_ins = sign_ins
+        self._threads = _Threads(WRITE_THREADS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         work = _WORK.get(scope["method"]) if scope["type"] == "http" else None
@@ -102,7 +127,9 @@ class BookingWrites:
         status: int,
     ) -> Response:
         try:
-            model = await run_in_threadpool(work, self._clinic, actor, choice)
+            model = await anyio.to_thread.run_sync(
+                work, self._clinic, actor, choice, limiter=self._threads.limiter()
+            )
         except Exception as error:  # answered as the app's handlers answer it, else raised
             answer = await answer_for(Request(scope), error)
             if answer is None:

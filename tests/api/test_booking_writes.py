@@ -6,13 +6,18 @@ PostgreSQL, Redis and HTTP; two servers on one store: one with the path, one wit
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from hms_desktop.api.booking_writes import BookingWrites
+from hms_desktop.api import booking_writes
+from hms_desktop.api.booking import HoldCreated
+from hms_desktop.api.booking_writes import WRITE_THREADS, BookingWrites
 from hms_desktop.domain.enums import Role
 from tests.api.conftest import LiveServer
 from tests.api.test_fast_path import RouterCalls
@@ -164,3 +169,36 @@ def test_a_spent_budget_is_the_routes_429(
         answers = [_hold(patient, slot).status_code for slot in slots]
     assert answers == [201, 201, 201, 429]
     assert calls.since(mark) == ["/appointments/me"], "only the refusal reached the route"
+
+
+def test_the_writes_take_turns_on_a_few_threads_of_their_own(
+    hosts: Hosts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three times as many holds at once as the path has threads: every one is answered,
+    and no more than WRITE_THREADS of them run their use case at the same moment."""
+    running, most = 0, 0
+    counting = threading.Lock()
+
+    def slow_hold(clinic: object, actor: object, choice: object) -> HoldCreated:
+        nonlocal running, most
+        with counting:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with counting:
+            running -= 1
+        return HoldCreated(appointmentId="held")
+
+    monkeypatch.setitem(booking_writes._WORK, "POST", (slow_hold, 201))
+    session, _ = hosts.patient_and_slots(0)
+    with hosts.fast.client(cookie=session) as client:
+        _kept(client)
+
+    def hold_once(_: int) -> int:
+        with hosts.fast.client(cookie=session) as client:
+            return _hold(client, 1).status_code
+
+    with ThreadPoolExecutor(3 * WRITE_THREADS) as pool:
+        answers = list(pool.map(hold_once, range(3 * WRITE_THREADS)))
+    assert answers == [201] * (3 * WRITE_THREADS)
+    assert most == WRITE_THREADS

@@ -362,7 +362,7 @@ def _report_booking(report: Report, flows: dict[str, Flow]) -> None:
     report.tables.append(
         Table(
             f"hold + confirm at {CLIENTS} concurrent clients (one patient each; over HTTP: "
-            "threads, keep-alive, POST then PUT /appointments/me)",
+            "keep-alive HTTP/1.1 clients, bench/raw_http.py; POST then PUT /appointments/me)",
             ["how", "bookings", "per second", "p50 ms", "p99 ms", "hold p50", "confirm p50"],
             rows,
         )

@@ -22,12 +22,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import psycopg
 import redis
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.engine import make_url
 
 from hms_desktop.bench.common import (
@@ -58,18 +56,14 @@ BOOKINGS = {1: (800, 40), 8: (4000, 160), 32: (4000, 320)}
 WARM_UP = 20
 
 
-def _psycopg_sql(statement: Any) -> tuple[str, dict[str, Any]]:
-    """A service statement as SQLAlchemy sends it to psycopg: its SQL text (named
-    parameters) and the values it binds itself (its literals)."""
-    compiled = statement.compile(dialect=postgresql_psycopg.dialect())
-    return str(compiled), {k: v for k, v in compiled.params.items() if v is not None}
-
-
-# The service's own statements, compiled as SQLAlchemy compiles them for psycopg: the floor
-# sends the same SQL text (tests/bench/test_booking_floor_statements.py checks that one
-# service booking sends exactly these, in this order).
-SQL_HOLD_CHECK, _HOLD_CHECK_LITERALS = _psycopg_sql(statements.HOLD_CHECK)
-SQL_BOOK_AND_READ, _BOOK_LITERALS = _psycopg_sql(statements.BOOK_AND_READ)
+# The service's own statements, compiled as SQLAlchemy compiles them for psycopg (the
+# service runs them so on the driver's connection too): the floor sends the same SQL text
+# (tests/bench/test_booking_floor_statements.py checks that one service booking sends
+# exactly these, in this order).
+SQL_HOLD_CHECK = statements.HOLD_CHECK_ON_DRIVER.sql
+_HOLD_CHECK_LITERALS = statements.HOLD_CHECK_ON_DRIVER.literals
+SQL_BOOK_AND_READ = statements.BOOK_AND_READ_ON_DRIVER.sql
+_BOOK_LITERALS = statements.BOOK_AND_READ_ON_DRIVER.literals
 
 
 @dataclass

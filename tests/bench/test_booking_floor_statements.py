@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
 import redis
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from hms_desktop.bench import booking as bench
@@ -46,6 +46,25 @@ def _redis_commands(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         yield seen
 
 
+@contextmanager
+def _statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The SQL statements sent meanwhile, recorded at the driver: the service runs its hot
+    statements on psycopg's connection itself (store/sql.DriverStatement), past
+    SQLAlchemy's execution events."""
+    seen: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def record(self: psycopg.Cursor[Any], query: Any, *args: Any, **options: Any) -> Any:
+        statement = str(query)
+        if statement.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
+            seen.append(statement)
+        return execute(self, query, *args, **options)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(psycopg.Cursor, "execute", record)
+        yield seen
+
+
 def test_the_floor_runs_the_services_statements(
     open_store: Callable[..., Clinic], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -63,18 +82,8 @@ def test_the_floor_runs_the_services_statements(
             .order_by(Slot.start_at)
             .limit(2)
         ]
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
-            seen.append(statement)
-
-    event.listen(clinic.db.writer, "before_cursor_execute", record)
-    try:
-        with _redis_commands(monkeypatch) as service_commands:
-            bench.ServiceBooking(clinic, desk)(0, slot_ids[0], patient.id)
-    finally:
-        event.remove(clinic.db.writer, "before_cursor_execute", record)
+    with _statements(monkeypatch) as seen, _redis_commands(monkeypatch) as service_commands:
+        bench.ServiceBooking(clinic, desk)(0, slot_ids[0], patient.id)
     # The bench's patients have no e-mail address; this one neither, so no outbox INSERT.
     assert seen == [bench.SQL_HOLD_CHECK, bench.SQL_BOOK_AND_READ]
     assert seen[1].startswith("WITH booked AS")
@@ -93,10 +102,11 @@ def test_the_floor_runs_the_services_statements(
         1,
     )
     try:
-        with _redis_commands(monkeypatch) as floor_commands:
+        with _statements(monkeypatch) as floor_sent, _redis_commands(monkeypatch) as floor_commands:
             floor(0, slot_ids[1], patient.id)
     finally:
         floor.close()
+    assert floor_sent == seen
     assert floor_commands == service_commands
     assert [command.split()[0] for command in service_commands] == [
         "EVALSHA",  # acquire

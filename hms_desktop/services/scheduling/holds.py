@@ -48,9 +48,9 @@ from hms_desktop.services.scheduling.records import (
 )
 from hms_desktop.services.scheduling.statements import (
     BOOK,
-    BOOK_AND_READ,
-    HOLD_CHECK,
-    HOLD_CHECK_COUNTING,
+    BOOK_AND_READ_ON_DRIVER,
+    HOLD_CHECK_COUNTING_ON_DRIVER,
+    HOLD_CHECK_ON_DRIVER,
     RECORD_COLUMNS,
 )
 from hms_desktop.services.unit_of_work import UnitOfWork
@@ -98,15 +98,11 @@ def _hold(
     counting = bool(limit) and counts_online_quota(actor, patient_id)
     now = clinic.now()
     with clinic.db.read_connection() as connection:
-        found = connection.execute(
-            HOLD_CHECK_COUNTING if counting else HOLD_CHECK,
-            {
-                "slot_id": slot_id,
-                "patient_id": patient_id,
-                "user_id": actor.user_id,
-                "now": now,
-            },
-        ).first()
+        check = HOLD_CHECK_COUNTING_ON_DRIVER if counting else HOLD_CHECK_ON_DRIVER
+        found = check.first(
+            connection,
+            {"slot_id": slot_id, "patient_id": patient_id, "user_id": actor.user_id, "now": now},
+        )
         if counting and found is None:  # no slot, no count: asked alone, so it still comes first
             check_online_quota(connection, clinic, actor, patient_id)
     if counting and found is not None:
@@ -305,7 +301,7 @@ def _book_in_one_statement(
     audit = work.audit_values("book", "appointment", "", slot_id=values["slot_id"])
     del audit["entity_id"]  # the new appointment's, taken from the insert
     values = {**values, **{f"audit_{key}": value for key, value in audit.items()}}
-    row = work.connection.execute(BOOK_AND_READ, values).first()
+    row = BOOK_AND_READ_ON_DRIVER.first(work.connection, values)
     if row is None:
         _refuse_booking(work, values)
     return to_record(row[:RECORD_COLUMNS]), outbox.Contact(*row[RECORD_COLUMNS:])

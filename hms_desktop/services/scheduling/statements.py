@@ -31,6 +31,7 @@ from sqlalchemy import cast as sql_cast
 from hms_desktop.domain.enums import FREEING_STATUSES, AppointmentStatus
 from hms_desktop.services.blocking import slot_is_blocked
 from hms_desktop.services.outbox import CLINIC_NAME
+from hms_desktop.store.sql import DriverStatement
 from hms_desktop.store.tables import Appointment, AuditEntry, Doctor, Patient, Slot, User
 
 # Core tables, not ORM entities, on the hot path (declarative types them as any FromClause).
@@ -206,3 +207,8 @@ BOOK_AND_READ = (
     .add_cte(_audit)
 )
 RECORD_COLUMNS = 18  # the record's columns in a BOOK_AND_READ row; the contact follows
+
+# The three as the hot path runs them: on the driver's connection, in the transaction.
+HOLD_CHECK_ON_DRIVER = DriverStatement(HOLD_CHECK)
+HOLD_CHECK_COUNTING_ON_DRIVER = DriverStatement(HOLD_CHECK_COUNTING)
+BOOK_AND_READ_ON_DRIVER = DriverStatement(BOOK_AND_READ)

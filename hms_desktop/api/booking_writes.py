@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import Callable
 
 import anyio.to_thread
@@ -70,7 +71,10 @@ class _Threads:
 
     def __init__(self, tokens: int) -> None:
         self._tokens = tokens
-        self._limiters: dict[asyncio.AbstractEventLoop, CapacityLimiter] = {}
+        # Weakly: a host that runs each request in a loop of its own keeps none alive.
+        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def limiter(self) -> CapacityLimiter:
         loop = asyncio.get_running_loop()

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 _HEAD_END = b"\r\n\r\n"
+# A connection unused this long may have been closed by the server (uvicorn's keep-alive
+# timeout is 5 s); one that closes unanswered sooner means the server failed.
+IDLE_SECONDS = 1.0
 _MAX_HEAD = 64 * 1024
 
 
@@ -48,6 +52,7 @@ class Connection:
         ).encode("ascii")
         self._socket: socket.socket | None = None
         self._buffer = b""
+        self._used_at = 0.0
 
     def _connected(self) -> socket.socket:
         if self._socket is None:
@@ -65,14 +70,14 @@ class Connection:
             + f"Content-Length: {len(payload)}\r\n\r\n".encode("ascii")
             + payload
         )
-        reused = self._socket is not None
+        idle = self._socket is not None and time.monotonic() - self._used_at >= IDLE_SECONDS
         connection = self._connected()
         try:
             connection.sendall(message)
             return self._answer(connection)
         except _Unanswered:
-            if not reused:
-                raise
+            if not idle:
+                raise  # a busy connection closed unanswered: the server failed, say so
         # The server had closed the idle connection (uvicorn's keep-alive timeout) before
         # reading this request, as HTTP/1.1 lets it: sent again on a new one, once.
         connection = self._connected()
@@ -98,6 +103,7 @@ class Connection:
             self._receive(connection)
         body = self._buffer[start : start + length]
         self._buffer = self._buffer[start + length :]
+        self._used_at = time.monotonic()
         if headers.get("connection", "").lower() == "close":
             self.close()
         return Answer(status, body)

@@ -116,6 +116,7 @@ def _write(
                 }
             )
     if rows:
+        work.flush()  # Core does not autoflush: the appointment may be a pending ORM change
         work.connection.execute(_INSERT, rows)
 
 

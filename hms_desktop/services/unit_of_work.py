@@ -55,7 +55,9 @@ class UnitOfWork:
             self._session = self.clinic.db.session_on(self.connection)
         return self._session
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """The ORM session's pending changes written now, if a session was made: before a
+        Core statement on `connection` that refers to them."""
         if self._session is not None:
             self._session.flush()
 
@@ -100,7 +102,7 @@ def unit_of_work(clinic: Clinic, actor: Actor) -> Iterator[UnitOfWork]:
             work = UnitOfWork(clinic, actor, connection)
             try:
                 yield work
-                work._flush()  # the ORM's pending changes, in this transaction
+                work.flush()  # the ORM's pending changes, in this transaction
             finally:
                 work._close()
     except IntegrityError as error:

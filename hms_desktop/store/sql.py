@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from hms_desktop.domain.models import Page
@@ -100,7 +101,20 @@ class DriverStatement:
     def __init__(self, statement: ClauseElement) -> None:
         assert isinstance(statement, Executable)
         self.statement = statement
-        compiled = statement.compile(dialect=psycopg_dialect())
+        dialect = psycopg_dialect()
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        # What SQLAlchemy would do per execution and this does not: render an expanding IN
+        # or a literal_execute parameter, convert a value in or out. None of these in a
+        # statement run here (a NULL literal would be taken for a value the caller binds).
+        assert not compiled.post_compile_params and not compiled.literal_execute_params
+        assert all(
+            bind.type.dialect_impl(dialect).bind_processor(dialect) is None
+            for bind in compiled.binds.values()
+        ), "a parameter SQLAlchemy would convert"
+        assert all(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) is None
+            for column in getattr(statement, "selected_columns", ())
+        ), "a column SQLAlchemy would convert"
         self.sql = str(compiled)
         # The values the statement binds itself (its literals); callers bind the rest.
         self.literals = {key: value for key, value in compiled.params.items() if value is not None}
@@ -109,7 +123,7 @@ class DriverStatement:
         """The first row, or None. A driver error is raised as SQLAlchemy raises it (an
         `IntegrityError`, an `OperationalError`...), the connection invalidated when it is
         lost, as SQLAlchemy does: what callers catch and the API answers stays the same."""
-        if connection.dialect.name != "postgresql":
+        if connection.dialect.driver != "psycopg":
             return connection.execute(self.statement, dict(values)).first()
         driver = connection.connection.driver_connection
         assert driver is not None  # a live connection's
@@ -121,6 +135,10 @@ class DriverStatement:
         except psycopg.Error as error:
             lost = connection.dialect.is_disconnect(cast(Any, error), driver, None)
             if lost:
+                # As SQLAlchemy's own handler does: the server went away, so every pooled
+                # connection made before now is stale too (one failed request, not one per
+                # pooled connection, after a restart of PostgreSQL).
+                connection.engine.pool._invalidate(connection.connection, error)
                 connection.invalidate(error)
             raise DBAPIError.instance(
                 self.sql,
@@ -130,3 +148,6 @@ class DriverStatement:
                 connection_invalidated=lost,
                 dialect=connection.dialect,
             ) from error
+        except BaseException:
+            connection.invalidate()  # interrupted mid-statement: the connection's state is unknown
+            raise

@@ -184,7 +184,7 @@ def test_the_writes_take_turns_on_a_few_threads_of_their_own(
         with counting:
             running += 1
             most = max(most, running)
-        time.sleep(0.05)
+        time.sleep(0.2)
         with counting:
             running -= 1
         return HoldCreated(appointmentId="held")
@@ -201,4 +201,5 @@ def test_the_writes_take_turns_on_a_few_threads_of_their_own(
     with ThreadPoolExecutor(3 * WRITE_THREADS) as pool:
         answers = list(pool.map(hold_once, range(3 * WRITE_THREADS)))
     assert answers == [201] * (3 * WRITE_THREADS)
-    assert most == WRITE_THREADS
+    # Never more than its threads; and they were used (the default pool ran 22 at once).
+    assert WRITE_THREADS // 2 < most <= WRITE_THREADS

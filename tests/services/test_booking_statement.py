@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from hms_desktop.domain.errors import TooManyBookings
 from hms_desktop.domain.models import AppointmentRecord
 from hms_desktop.services import scheduling
 from hms_desktop.services.clinic import Clinic
+from hms_desktop.services.scheduling import holds
 from hms_desktop.services.unit_of_work import UnitOfWork
 from hms_desktop.store.tables import Appointment, AuditEntry, MessageRow
 from tests import factories
@@ -144,4 +146,38 @@ def test_a_patients_confirm_past_their_quota_books_nothing_and_the_desk_still_ma
     assert [entry.entity_id for entry in _audit(clinic, "book")] == [str(booked.id)]
     # The desk books any number: the patient's second hold is the desk's to confirm.
     again = scheduling.confirm_booking(clinic, desk, second, record.id, token=holds[1].token)
+    assert again.slot_id == second
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_confirm_refused_for_the_quota_stays_the_quotas_if_the_count_changes_meanwhile(
+    open_store: Callable[..., Clinic], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The booking statement refuses for the quota; before the refusal is explained, the
+    patient's other booking is cancelled at another desk. The answer is still the quota
+    (not leave, which would drop the hold), and the patient keeps their hold: the next
+    try books it."""
+    clinic = open_store(max_online_bookings_per_patient=1)
+    _, desk = factories.staff(clinic)
+    doc = factories.doctor(clinic)
+    record = factories.patient(clinic, desk, email="race@example.com")
+    patient = factories.patient_actor(clinic, record)
+    first, second = free_slot_ids(clinic, doc.doctor_id, 2, days_ahead=3)
+    held = [scheduling.hold_slot(clinic, patient, slot) for slot in (first, second)]
+    booked = scheduling.confirm_booking(clinic, patient, first, token=held[0].token)
+    statement = holds.BOOK_AND_READ_ON_DRIVER
+
+    class CancelledMeanwhile:
+        def first(self, connection: Any, values: Any) -> Any:
+            row = statement.first(connection, values)
+            assert row is None  # refused: over the quota
+            scheduling.cancel_appointment(clinic, desk, booked.id)  # another desk, committed
+            return row
+
+    with monkeypatch.context() as patch:
+        patch.setattr(holds, "BOOK_AND_READ_ON_DRIVER", CancelledMeanwhile())
+        with pytest.raises(TooManyBookings):
+            scheduling.confirm_booking(clinic, patient, second, token=held[1].token)
+    assert clinic.locks.get(second) is not None, "the patient's hold was dropped"
+    again = scheduling.confirm_booking(clinic, patient, second, token=held[1].token)
     assert again.slot_id == second

@@ -31,12 +31,14 @@ from hms_desktop.domain.errors import (
     SlotBlocked,
     SlotInPast,
     SlotLocked,
+    TooManyBookings,
     TooManyHolds,
 )
 from hms_desktop.domain.models import Actor, AppointmentRecord, Hold
 from hms_desktop.domain.policy import Action, Kind, Owner
 from hms_desktop.domain.schedule import as_utc
 from hms_desktop.services import outbox
+from hms_desktop.services.blocking import slot_is_blocked
 from hms_desktop.services.clinic import Clinic
 from hms_desktop.services.scheduling.records import (
     check_online_quota,
@@ -52,6 +54,7 @@ from hms_desktop.services.scheduling.statements import (
     HOLD_CHECK_COUNTING_ON_DRIVER,
     HOLD_CHECK_ON_DRIVER,
     RECORD_COLUMNS,
+    UPCOMING,
 )
 from hms_desktop.services.unit_of_work import UnitOfWork
 from hms_desktop.store.locks import expiry
@@ -320,8 +323,22 @@ def _book_step_by_step(
 
 def _refuse_booking(work: UnitOfWork, values: dict[str, Any]) -> NoReturn:
     """Nothing was booked: the patient is at their quota, the slot is gone, or leave or a
-    holiday now covers it (asked in that order, as the steps were once made)."""
-    check_online_quota(work.connection, work.clinic, work.actor, values["patient_id"])
-    if work.session.get(Slot, values["slot_id"]) is not None:
+    holiday now covers it (asked in that order, as the steps were once made). Asked again
+    after the statement, so a condition may have changed since: a patient's booking that
+    finds neither quota nor leave now was refused by the quota (a booking of theirs was
+    cancelled meanwhile), and keeps the hold to try again."""
+    if values["quota"] is not None:
+        refuse_over_quota(
+            work.clinic,
+            work.connection.scalar(
+                UPCOMING, {"patient_id": values["patient_id"], "now": values["now"]}
+            ),
+        )
+    blocked = work.connection.scalar(
+        select(slot_is_blocked(Slot.doctor_id, Slot.start_at)).where(Slot.id == values["slot_id"])
+    )
+    if blocked is None:
+        raise NotFound("Slot does not exist.")
+    if blocked or values["quota"] is None:
         raise SlotBlocked()
-    raise NotFound("Slot does not exist.")
+    raise TooManyBookings.of(values["quota"])

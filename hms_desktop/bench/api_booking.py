@@ -113,10 +113,14 @@ def in_process(clinic: Clinic, patients: list[Actor], slots: list[list[int]]) ->
     return _run(len(patients), slots, hold, confirm)
 
 
-def _book(client: Connection, method: str, slot_id: int, status: int) -> None:
-    answer = client.request(method, "/appointments/me", {"slot": slot_id})
+def _expect(client: Connection, method: str, path: str, body: object, status: int) -> None:
+    answer = client.request(method, path, body)
     if answer.status != status:
-        raise RuntimeError(f"{method} /appointments/me: {answer.status} {answer.body[:200]!r}")
+        raise RuntimeError(f"{method} {path}: {answer.status} {answer.body[:200]!r}")
+
+
+def _book(client: Connection, method: str, slot_id: int, status: int) -> None:
+    _expect(client, method, "/appointments/me", {"slot": slot_id}, status)
 
 
 def _over_http(clients: list[Connection]) -> tuple[Booker, Booker]:
@@ -134,9 +138,7 @@ def warm_up(clients: list[Connection]) -> None:
     timed: a server checks a token in SQL the first time it sees it (then keeps the check),
     and with only 16 clients those first requests would be the run's slowest percent."""
     for client in clients:
-        answer = client.request("GET", "/appointments")
-        if answer.status != 200:
-            raise RuntimeError(f"GET /appointments: {answer.status} {answer.body[:200]!r}")
+        _expect(client, "GET", "/appointments", None, 200)
 
 
 def closed_loop(clients: list[Connection], slots: list[list[int]]) -> Flow:

@@ -32,9 +32,6 @@ class Answer:
     status: int
     body: bytes
 
-    def json(self) -> object:
-        return json.loads(self.body)
-
 
 class Connection:
     """One client's connection; `cookie` is sent with every request. Not thread-safe: one

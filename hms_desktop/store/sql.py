@@ -99,22 +99,27 @@ class DriverStatement:
     the statement runs through SQLAlchemy as any other."""
 
     def __init__(self, statement: ClauseElement) -> None:
-        assert isinstance(statement, Executable)
+        if not isinstance(statement, Executable):
+            raise TypeError(f"not a statement: {statement!r}")
         self.statement = statement
         dialect = psycopg_dialect()
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         # What SQLAlchemy would do per execution and this does not: render an expanding IN
         # or a literal_execute parameter, convert a value in or out. None of these in a
         # statement run here (a NULL literal would be taken for a value the caller binds).
-        assert not compiled.post_compile_params and not compiled.literal_execute_params
-        assert all(
-            bind.type.dialect_impl(dialect).bind_processor(dialect) is None
+        # Refused when the module is imported, not left to assertions `python -O` drops.
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            raise ValueError("a parameter SQLAlchemy renders per execution")
+        if any(
+            bind.type.dialect_impl(dialect).bind_processor(dialect) is not None
             for bind in compiled.binds.values()
-        ), "a parameter SQLAlchemy would convert"
-        assert all(
-            column.type.dialect_impl(dialect).result_processor(dialect, None) is None
+        ):
+            raise ValueError("a parameter SQLAlchemy would convert")
+        if any(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) is not None
             for column in getattr(statement, "selected_columns", ())
-        ), "a column SQLAlchemy would convert"
+        ):
+            raise ValueError("a column SQLAlchemy would convert")
         self.sql = str(compiled)
         # The values the statement binds itself (its literals); callers bind the rest.
         self.literals = {key: value for key, value in compiled.params.items() if value is not None}

@@ -124,29 +124,42 @@ def test_the_orm_session_of_a_unit_of_work_is_flushed_before_its_commit(
     assert [entry.entity_id for entry in _audit(clinic, "note")] == [str(slot)]
 
 
+class _AtQuota:
+    """A patient allowed one upcoming booking online who held two slots while under it and
+    confirmed the first: `booked`; their hold on `second` is `second_hold`."""
+
+    def __init__(self, open_store: Callable[..., Clinic]) -> None:
+        self.clinic = open_store(max_online_bookings_per_patient=1)
+        _, self.desk = factories.staff(self.clinic)
+        doc = factories.doctor(self.clinic)
+        record = factories.patient(self.clinic, self.desk, email="quota@example.com")
+        self.patient = factories.patient_actor(self.clinic, record)
+        first, self.second = free_slot_ids(self.clinic, doc.doctor_id, 2, days_ahead=3)
+        first_hold = scheduling.hold_slot(self.clinic, self.patient, first)
+        self.second_hold = scheduling.hold_slot(self.clinic, self.patient, self.second).token
+        self.booked = scheduling.confirm_booking(
+            self.clinic, self.patient, first, token=first_hold.token
+        )
+
+
 def test_a_patients_confirm_past_their_quota_books_nothing_and_the_desk_still_may(
     open_store: Callable[..., Clinic],
 ) -> None:
     """The quota is counted by the booking statement itself: two holds made while under it,
     confirmed one after the other, book one; the other is refused as over the quota, with
     no appointment, audit entry or message, and the desk may still book it for them."""
-    clinic = open_store(max_online_bookings_per_patient=1)
-    _, desk = factories.staff(clinic)
-    doc = factories.doctor(clinic)
-    record = factories.patient(clinic, desk, email="quota@example.com")
-    patient = factories.patient_actor(clinic, record)
-    first, second = free_slot_ids(clinic, doc.doctor_id, 2, days_ahead=3)
-    holds = [scheduling.hold_slot(clinic, patient, slot) for slot in (first, second)]
-    booked = scheduling.confirm_booking(clinic, patient, first, token=holds[0].token)
+    at = _AtQuota(open_store)
     with pytest.raises(TooManyBookings):
-        scheduling.confirm_booking(clinic, patient, second, token=holds[1].token)
-    with clinic.db.read() as session:
-        assert session.scalars(select(Appointment.slot_id)).all() == [first]
-        assert set(session.scalars(select(MessageRow.appointment_id))) == {booked.id}
-    assert [entry.entity_id for entry in _audit(clinic, "book")] == [str(booked.id)]
+        scheduling.confirm_booking(at.clinic, at.patient, at.second, token=at.second_hold)
+    with at.clinic.db.read() as session:
+        assert session.scalars(select(Appointment.slot_id)).all() == [at.booked.slot_id]
+        assert set(session.scalars(select(MessageRow.appointment_id))) == {at.booked.id}
+    assert [entry.entity_id for entry in _audit(at.clinic, "book")] == [str(at.booked.id)]
     # The desk books any number: the patient's second hold is the desk's to confirm.
-    again = scheduling.confirm_booking(clinic, desk, second, record.id, token=holds[1].token)
-    assert again.slot_id == second
+    again = scheduling.confirm_booking(
+        at.clinic, at.desk, at.second, at.patient.patient_id, token=at.second_hold
+    )
+    assert again.slot_id == at.second
 
 
 @pytest.mark.parametrize("store", ["postgres"], indirect=True)
@@ -157,27 +170,20 @@ def test_a_confirm_refused_for_the_quota_stays_the_quotas_if_the_count_changes_m
     patient's other booking is cancelled at another desk. The answer is still the quota
     (not leave, which would drop the hold), and the patient keeps their hold: the next
     try books it."""
-    clinic = open_store(max_online_bookings_per_patient=1)
-    _, desk = factories.staff(clinic)
-    doc = factories.doctor(clinic)
-    record = factories.patient(clinic, desk, email="race@example.com")
-    patient = factories.patient_actor(clinic, record)
-    first, second = free_slot_ids(clinic, doc.doctor_id, 2, days_ahead=3)
-    held = [scheduling.hold_slot(clinic, patient, slot) for slot in (first, second)]
-    booked = scheduling.confirm_booking(clinic, patient, first, token=held[0].token)
+    at = _AtQuota(open_store)
     statement = holds.BOOK_AND_READ_ON_DRIVER
 
     class CancelledMeanwhile:
         def first(self, connection: Any, values: Any) -> Any:
             row = statement.first(connection, values)
             assert row is None  # refused: over the quota
-            scheduling.cancel_appointment(clinic, desk, booked.id)  # another desk, committed
+            scheduling.cancel_appointment(at.clinic, at.desk, at.booked.id)  # another desk
             return row
 
     with monkeypatch.context() as patch:
         patch.setattr(holds, "BOOK_AND_READ_ON_DRIVER", CancelledMeanwhile())
         with pytest.raises(TooManyBookings):
-            scheduling.confirm_booking(clinic, patient, second, token=held[1].token)
-    assert clinic.locks.get(second) is not None, "the patient's hold was dropped"
-    again = scheduling.confirm_booking(clinic, patient, second, token=held[1].token)
-    assert again.slot_id == second
+            scheduling.confirm_booking(at.clinic, at.patient, at.second, token=at.second_hold)
+    assert at.clinic.locks.get(at.second) is not None, "the patient's hold was dropped"
+    again = scheduling.confirm_booking(at.clinic, at.patient, at.second, token=at.second_hold)
+    assert again.slot_id == at.second

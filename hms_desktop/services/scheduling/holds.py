@@ -54,7 +54,6 @@ from hms_desktop.services.scheduling.statements import (
     HOLD_CHECK_COUNTING_ON_DRIVER,
     HOLD_CHECK_ON_DRIVER,
     RECORD_COLUMNS,
-    UPCOMING,
 )
 from hms_desktop.services.unit_of_work import UnitOfWork
 from hms_desktop.store.locks import expiry
@@ -327,13 +326,9 @@ def _refuse_booking(work: UnitOfWork, values: dict[str, Any]) -> NoReturn:
     after the statement, so a condition may have changed since: a patient's booking that
     finds neither quota nor leave now was refused by the quota (a booking of theirs was
     cancelled meanwhile), and keeps the hold to try again."""
-    if values["quota"] is not None:
-        refuse_over_quota(
-            work.clinic,
-            work.connection.scalar(
-                UPCOMING, {"patient_id": values["patient_id"], "now": values["now"]}
-            ),
-        )
+    check_online_quota(
+        work.connection, work.clinic, work.actor, values["patient_id"], now=values["now"]
+    )
     blocked = work.connection.scalar(
         select(slot_is_blocked(Slot.doctor_id, Slot.start_at)).where(Slot.id == values["slot_id"])
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
@@ -160,15 +161,20 @@ def refuse_over_quota(clinic: Clinic, upcoming: int | None) -> None:
 
 
 def check_online_quota(
-    session: Session | Connection, clinic: Clinic, actor: Actor, patient_id: int
+    session: Session | Connection,
+    clinic: Clinic,
+    actor: Actor,
+    patient_id: int,
+    *,
+    now: datetime | None = None,
 ) -> None:
-    """The quota's own round trip, where no other statement counts (`counts_online_quota`)."""
+    """The quota's own round trip, where no other statement counts (`counts_online_quota`);
+    upcoming as of `now` (a statement's own time), else the clinic's clock."""
     if not counts_online_quota(actor, patient_id):
         return
     connection = session.connection() if isinstance(session, Session) else session
-    refuse_over_quota(
-        clinic, connection.scalar(UPCOMING, {"patient_id": patient_id, "now": clinic.now()})
-    )
+    at = now if now is not None else clinic.now()
+    refuse_over_quota(clinic, connection.scalar(UPCOMING, {"patient_id": patient_id, "now": at}))
 
 
 def publish_change(work: UnitOfWork, kind: str, record: AppointmentRecord) -> None:
